@@ -1,0 +1,133 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings shared by every target: Swift 6 language mode comes from the tools version;
+/// these upcoming features keep imports and existentials explicit.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "cx",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cx", targets: ["cx"]),
+        .executable(name: "cx-server", targets: ["cx-server"]),
+        .executable(name: "cx-bench", targets: ["cx-bench"]),
+        .library(name: "CXModel", targets: ["CXModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // MARK: Model — pure Swift, no I/O.
+        .target(
+            name: "CXModel",
+            path: "Sources/Model",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: PostgreSQL — libpq and the Swift layer over it.
+        .systemLibrary(
+            name: "CLibPQ",
+            path: "Sources/CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "CXPostgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/Postgres",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Server — the sync API over PostgreSQL.
+        .target(
+            name: "CXServer",
+            dependencies: [
+                "CXModel",
+                "CXPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/Server",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "cx-server",
+            dependencies: ["CXServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/cx-server",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Client — the offline-first CLI.
+        .target(
+            name: "CXClient",
+            dependencies: [
+                "CXModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Client",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "cx",
+            dependencies: ["CXClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/cx",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Benchmarks — `swift run -c release cx-bench <mode>`.
+        .executableTarget(
+            name: "cx-bench",
+            dependencies: [
+                "CXModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/cx-bench",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "CXModelTests",
+            dependencies: [
+                "CXModel",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            path: "Tests/ModelTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CXPostgresTests",
+            dependencies: [
+                "CXPostgres",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/PostgresTests",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

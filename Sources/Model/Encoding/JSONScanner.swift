@@ -1,0 +1,277 @@
+/// A strict, allocation-light JSON reader over UTF-8 bytes, used to read record states and
+/// sync envelopes without building an intermediate tree.
+///
+/// It reads exactly what it is asked for (`string()`, `integer()`, `object { key in … }`) and
+/// reports the byte offset of anything unexpected. Foundation's `JSONDecoder` reads the same
+/// states about 20× slower, which would dominate sync time.
+public struct JSONScanner {
+    /// A syntax or type error at a byte offset.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// Byte offset of the problem.
+        public let offset: Int
+        /// What was expected or found.
+        public let message: String
+        public var description: String { "\(message) at byte \(offset)" }
+    }
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    /// The current byte offset.
+    public private(set) var offset = 0
+    private var depth = 0
+    private static let maximumDepth = 64
+
+    /// Creates a scanner over `bytes`, which must outlive it.
+    public init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    /// Runs `body` with a scanner over `bytes`.
+    public static func scan<T, C: Collection<UInt8>>(
+        _ bytes: C, _ body: (inout JSONScanner) throws(Failure) -> T
+    ) throws(Failure) -> T {
+        let result: Result<T, Failure>? = bytes.withContiguousStorageIfAvailable { buffer in
+            var scanner = JSONScanner(buffer)
+            return Result { () throws(Failure) -> T in try body(&scanner) }
+        }
+        if let result { return try result.get() }
+        let array = Array(bytes)
+        return try array.withUnsafeBufferPointer { buffer in
+            var scanner = JSONScanner(buffer)
+            return Result { () throws(Failure) -> T in try body(&scanner) }
+        }.get()
+    }
+
+    func failure(_ message: String) -> Failure {
+        Failure(offset: offset, message: message)
+    }
+
+    mutating func skipWhitespace() {
+        while offset < bytes.count {
+            switch bytes[offset] {
+            case 0x20, 0x09, 0x0A, 0x0D: offset += 1
+            default: return
+            }
+        }
+    }
+
+    /// The next significant byte, without consuming it; `nil` at the end.
+    public mutating func peek() -> UInt8? {
+        skipWhitespace()
+        return offset < bytes.count ? bytes[offset] : nil
+    }
+
+    mutating func expect(_ byte: UInt8, _ what: String) throws(Failure) {
+        guard peek() == byte else {
+            throw failure(offset < bytes.count ? "expected \(what)" : "unexpected end of JSON, expected \(what)")
+        }
+        offset += 1
+    }
+
+    /// Requires that nothing but whitespace remains.
+    public mutating func expectEnd() throws(Failure) {
+        if peek() != nil { throw failure("unexpected data after the JSON value") }
+    }
+
+    /// Whether the next value is `null`; consumes it if so.
+    public mutating func consumeNull() throws(Failure) -> Bool {
+        guard peek() == UInt8(ascii: "n") else { return false }
+        try literal("null")
+        return true
+    }
+
+    private mutating func literal(_ word: StaticString) throws(Failure) {
+        let count = word.utf8CodeUnitCount
+        guard offset + count <= bytes.count,
+            word.withUTF8Buffer({ memcmp_equal($0, bytes, offset) })
+        else { throw failure("invalid literal") }
+        offset += count
+    }
+
+    /// Reads `true` or `false`.
+    public mutating func bool() throws(Failure) -> Bool {
+        switch peek() {
+        case UInt8(ascii: "t"): try literal("true"); return true
+        case UInt8(ascii: "f"): try literal("false"); return false
+        default: throw failure("expected true or false")
+        }
+    }
+
+    /// Reads an integer (no fraction or exponent) that fits in 64 bits.
+    public mutating func integer() throws(Failure) -> Int64 {
+        guard let first = peek() else { throw failure("unexpected end of JSON, expected an integer") }
+        var negative = false
+        if first == UInt8(ascii: "-") {
+            negative = true
+            offset += 1
+        }
+        let start = offset
+        var value: Int64 = 0
+        while offset < bytes.count, bytes[offset] >= 0x30, bytes[offset] <= 0x39 {
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(Int64(bytes[offset] - 0x30))
+            guard !overflow1, !overflow2 else { throw failure("integer out of range") }
+            value = sum
+            offset += 1
+        }
+        guard offset > start else { throw failure("expected an integer") }
+        if offset < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[offset]) {
+            throw failure("expected an integer, found a fractional number")
+        }
+        return negative ? -value : value
+    }
+
+    /// Reads a string, decoding escapes (including surrogate pairs).
+    public mutating func string() throws(Failure) -> String {
+        try expect(UInt8(ascii: "\""), "a string")
+        let start = offset
+        // Fast path: no escapes.
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            if byte == UInt8(ascii: "\"") {
+                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
+                offset += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            guard byte >= 0x20 else { throw failure("control character in string") }
+            offset += 1
+        }
+        var scalars = Array(UnsafeBufferPointer(rebasing: bytes[start..<offset]))
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            offset += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(decoding: scalars, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard offset < bytes.count else { break }
+                let escape = bytes[offset]
+                offset += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scalars.append(escape)
+                case UInt8(ascii: "n"): scalars.append(0x0A)
+                case UInt8(ascii: "r"): scalars.append(0x0D)
+                case UInt8(ascii: "t"): scalars.append(0x09)
+                case UInt8(ascii: "b"): scalars.append(0x08)
+                case UInt8(ascii: "f"): scalars.append(0x0C)
+                case UInt8(ascii: "u"):
+                    var code = try hex4()
+                    if (0xD800...0xDBFF).contains(code) {
+                        guard offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "u")
+                        else { throw failure("unpaired surrogate in string") }
+                        offset += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw failure("invalid surrogate pair in string") }
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(code) {
+                        throw failure("unpaired surrogate in string")
+                    }
+                    guard let scalar = Unicode.Scalar(code) else { throw failure("invalid unicode escape") }
+                    scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
+                default:
+                    throw failure("invalid escape in string")
+                }
+            default:
+                guard byte >= 0x20 else { throw failure("control character in string") }
+                scalars.append(byte)
+            }
+        }
+        throw failure("unterminated string")
+    }
+
+    private mutating func hex4() throws(Failure) -> UInt32 {
+        guard offset + 4 <= bytes.count else { throw failure("truncated unicode escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[offset]
+            let digit: UInt8
+            switch byte {
+            case 0x30...0x39: digit = byte - 0x30
+            case 0x41...0x46: digit = byte - 0x41 + 10
+            case 0x61...0x66: digit = byte - 0x61 + 10
+            default: throw failure("invalid unicode escape")
+            }
+            value = value << 4 | UInt32(digit)
+            offset += 1
+        }
+        return value
+    }
+
+    /// Reads an object, calling `body` with each key; `body` must read the key's value.
+    public mutating func object(_ body: (inout JSONScanner, String) throws(Failure) -> Void) throws(Failure) {
+        try expect(UInt8(ascii: "{"), "an object")
+        depth += 1
+        guard depth <= Self.maximumDepth else { throw failure("JSON nested too deeply") }
+        if peek() == UInt8(ascii: "}") {
+            offset += 1
+            depth -= 1
+            return
+        }
+        while true {
+            let key = try string()
+            try expect(UInt8(ascii: ":"), "':'")
+            try body(&self, key)
+            switch peek() {
+            case UInt8(ascii: ","): offset += 1
+            case UInt8(ascii: "}"):
+                offset += 1
+                depth -= 1
+                return
+            default: throw failure("expected ',' or '}' in object")
+            }
+        }
+    }
+
+    /// Reads an array, calling `body` for each element; `body` must read the element.
+    public mutating func array(_ body: (inout JSONScanner) throws(Failure) -> Void) throws(Failure) {
+        try expect(UInt8(ascii: "["), "an array")
+        depth += 1
+        guard depth <= Self.maximumDepth else { throw failure("JSON nested too deeply") }
+        if peek() == UInt8(ascii: "]") {
+            offset += 1
+            depth -= 1
+            return
+        }
+        while true {
+            try body(&self)
+            switch peek() {
+            case UInt8(ascii: ","): offset += 1
+            case UInt8(ascii: "]"):
+                offset += 1
+                depth -= 1
+                return
+            default: throw failure("expected ',' or ']' in array")
+            }
+        }
+    }
+
+    /// Skips any value (used for error recovery and to measure a value's extent).
+    public mutating func skipValue() throws(Failure) {
+        switch peek() {
+        case UInt8(ascii: "{"): try object { scanner, _ throws(Failure) in try scanner.skipValue() }
+        case UInt8(ascii: "["): try array { scanner throws(Failure) in try scanner.skipValue() }
+        case UInt8(ascii: "\""): _ = try string()
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try bool()
+        case UInt8(ascii: "n"): try literal("null")
+        case .some(let byte) where byte == UInt8(ascii: "-") || (byte >= 0x30 && byte <= 0x39):
+            offset += 1
+            while offset < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-")].contains(bytes[offset]) || (bytes[offset] >= 0x30 && bytes[offset] <= 0x39) {
+                offset += 1
+            }
+        default: throw failure(offset < bytes.count ? "unexpected character" : "unexpected end of JSON")
+        }
+    }
+
+    /// Reads one value and returns its raw bytes (for passing a nested document on untouched).
+    public mutating func rawValue() throws(Failure) -> [UInt8] {
+        skipWhitespace()
+        let start = offset
+        try skipValue()
+        return Array(UnsafeBufferPointer(rebasing: bytes[start..<offset]))
+    }
+}
+
+private func memcmp_equal(_ word: UnsafeBufferPointer<UInt8>, _ bytes: UnsafeBufferPointer<UInt8>, _ offset: Int) -> Bool {
+    for index in 0..<word.count where bytes[offset + index] != word[index] { return false }
+    return true
+}

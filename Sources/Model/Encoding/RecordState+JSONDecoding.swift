@@ -1,0 +1,177 @@
+extension RecordState {
+    /// The longest replica id accepted.
+    public static let maximumReplicaIDLength = 100
+
+    /// Reads a state from its JSON form (see ``jsonBytes()``), checking every invariant.
+    ///
+    /// - Throws: ``StateDecodingError`` naming the problem: malformed JSON, unknown keys or
+    ///   kinds, negative or zero counters, dots not covered by the clock, duplicate dots,
+    ///   unknown fields, or values that are invalid or not in canonical form.
+    public init(jsonBytes: some Collection<UInt8>) throws(StateDecodingError) {
+        let wire: WireState
+        do {
+            wire = try JSONScanner.scan(jsonBytes) { scanner throws(JSONScanner.Failure) in
+                let wire = try WireState.read(&scanner)
+                try scanner.expectEnd()
+                return wire
+            }
+        } catch {
+            throw StateDecodingError(recordID: nil, "malformed JSON: \(error)")
+        }
+        try self.init(wire: wire)
+    }
+
+    /// Reads one state from `scanner` (inside a larger document such as a sync request).
+    /// - Throws: ``StateDecodingError`` for malformed JSON or a state that breaks an invariant.
+    public init(reading scanner: inout JSONScanner) throws(StateDecodingError) {
+        let wire: WireState
+        do {
+            wire = try WireState.read(&scanner)
+        } catch {
+            throw StateDecodingError(recordID: nil, "malformed JSON: \(error)")
+        }
+        try self.init(wire: wire)
+    }
+
+    /// Reads a state from its JSON text. See ``init(jsonBytes:)``.
+    public init(jsonString: String) throws(StateDecodingError) {
+        try self.init(jsonBytes: Array(jsonString.utf8))
+    }
+
+    /// Builds a state from an already-parsed wire form (used when a state arrives inside a
+    /// larger JSON document such as a sync request).
+    init(wire: WireState) throws(StateDecodingError) {
+        let rawID = wire.id
+        guard let id = RecordID.canonical(rawID) else {
+            throw StateDecodingError(recordID: nil, "id '\(rawID)' is not a UUID")
+        }
+        func fail(_ message: String) -> StateDecodingError { StateDecodingError(recordID: id, message) }
+
+        guard let kind = RecordKind(rawValue: wire.kind) else {
+            throw fail("unknown kind '\(wire.kind)'; expected customer or activity")
+        }
+        let clock = try Self.clock(wire.clock, what: "clock", fail: fail)
+        var allDots: [Dot] = []
+        func check(_ wireDot: WireDot, _ place: String) throws(StateDecodingError) -> Dot {
+            let dot = try Self.dot(wireDot, place: place, fail: fail)
+            guard clock.contains(dot) else {
+                throw fail("\(place): dot \(dot) is not covered by the clock \(clock)")
+            }
+            allDots.append(dot)
+            return dot
+        }
+        func timestamp(_ text: String, _ place: String) throws(StateDecodingError) -> Timestamp {
+            guard let at = Timestamp(text) else {
+                throw fail("\(place): 'at' must be YYYY-MM-DDTHH:MM:SS.mmmZ, got '\(text)'")
+            }
+            return at
+        }
+
+        var fields: [FieldRegister] = []
+        fields.reserveCapacity(wire.fields.count)
+        for (name, wireEntries) in wire.fields {
+            guard !wireEntries.isEmpty else { throw fail("field \(name) has no entries") }
+            var entries: [FieldEntry] = []
+            entries.reserveCapacity(wireEntries.count)
+            for wireEntry in wireEntries {
+                let canonical: String?
+                do {
+                    canonical = try Schema.normalize(wireEntry.value, for: name, in: kind)
+                } catch {
+                    // Unsetting a required field is refused locally, but a state carrying such
+                    // an entry is still structurally sound only for optional fields.
+                    throw fail(error.description)
+                }
+                guard canonical == wireEntry.value else {
+                    throw fail("field \(name): value '\(wireEntry.value ?? "null")' is not in canonical form '\(canonical ?? "null")'")
+                }
+                try Self.checkUser(wireEntry.user, fail: fail)
+                entries.append(
+                    FieldEntry(
+                        value: canonical, dot: try check(wireEntry.dot, "field \(name)"),
+                        at: try timestamp(wireEntry.at, "field \(name)"), user: wireEntry.user))
+            }
+            entries.sort { $0.dot < $1.dot }
+            fields.append(FieldRegister(name: name, entries: entries))
+        }
+        fields.sort { $0.name < $1.name }
+        for index in fields.indices.dropFirst() where fields[index].name == fields[index - 1].name {
+            throw fail("field \(fields[index].name) appears twice")
+        }
+
+        var tags: [TagRegister] = []
+        for (tag, wireDots) in wire.tags {
+            let normalized: String
+            do { normalized = try Schema.normalizeTag(tag) } catch { throw fail(error.description) }
+            guard normalized == tag else { throw fail("tag '\(tag)' has surrounding whitespace") }
+            guard !wireDots.isEmpty else { throw fail("tag '\(tag)' has no dots") }
+            var dots: [Dot] = []
+            for wireDot in wireDots { dots.append(try check(wireDot, "tag \(tag)")) }
+            tags.append(TagRegister(tag: tag, dots: dots.sorted()))
+        }
+        tags.sort { $0.tag < $1.tag }
+        for index in tags.indices.dropFirst() where tags[index].tag == tags[index - 1].tag {
+            throw fail("tag '\(tags[index].tag)' appears twice")
+        }
+
+        var deletion: [RegisterEntry<DeletionMark>] = []
+        for wireEntry in wire.deletion {
+            let seen = try Self.clock(wireEntry.seen, what: "deletion 'seen' clock", fail: fail)
+            try Self.checkUser(wireEntry.user, fail: fail)
+            deletion.append(
+                RegisterEntry(
+                    value: DeletionMark(deleted: wireEntry.deleted, seen: seen),
+                    dot: try check(wireEntry.dot, "deletion"), at: try timestamp(wireEntry.at, "deletion"),
+                    user: wireEntry.user))
+        }
+        deletion.sort { $0.dot < $1.dot }
+
+        // A dot names one write: the same dot twice means a corrupt or forged state.
+        allDots.sort()
+        for index in allDots.indices.dropFirst() where allDots[index] == allDots[index - 1] {
+            throw fail("dot \(allDots[index]) appears twice in the state")
+        }
+        self.init(id: id, kind: kind, clock: clock, fields: fields, tags: tags, deletion: deletion)
+    }
+
+    private static func clock(
+        _ counters: [(String, Int64)], what: String, fail: (String) -> StateDecodingError
+    ) throws(StateDecodingError) -> VersionVector {
+        var entries: [Dot] = []
+        entries.reserveCapacity(counters.count)
+        for (replica, counter) in counters {
+            try checkReplica(replica, place: what, fail: fail)
+            guard counter >= 1 else {
+                throw fail("\(what): counter of replica '\(replica)' is \(counter); counters are at least 1")
+            }
+            entries.append(Dot(replica: replica, counter: UInt64(counter)))
+        }
+        entries.sort()
+        for index in entries.indices.dropFirst() where entries[index].replica == entries[index - 1].replica {
+            throw fail("\(what): replica '\(entries[index].replica)' appears twice")
+        }
+        return VersionVector(sortedEntries: entries)
+    }
+
+    private static func dot(_ wire: WireDot, place: String, fail: (String) -> StateDecodingError) throws(StateDecodingError) -> Dot {
+        try checkReplica(wire.replica, place: place, fail: fail)
+        guard wire.counter >= 1 else {
+            throw fail("\(place): dot counter \(wire.counter) of replica '\(wire.replica)' must be at least 1")
+        }
+        return Dot(replica: wire.replica, counter: UInt64(wire.counter))
+    }
+
+    private static func checkReplica(_ replica: String, place: String, fail: (String) -> StateDecodingError) throws(StateDecodingError) {
+        guard !replica.isEmpty, replica.utf8.count <= maximumReplicaIDLength,
+            !replica.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+        else {
+            throw fail("\(place): replica id '\(replica)' must be 1–\(maximumReplicaIDLength) bytes without control characters")
+        }
+    }
+
+    private static func checkUser(_ user: String?, fail: (String) -> StateDecodingError) throws(StateDecodingError) {
+        if let user, user.isEmpty || user.utf8.count > 200 {
+            throw fail("user names must be 1–200 bytes")
+        }
+    }
+}

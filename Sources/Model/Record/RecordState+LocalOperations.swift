@@ -1,0 +1,129 @@
+extension RecordState {
+    /// Creates a new record written by `author`, validating every field and tag.
+    ///
+    /// - Parameters:
+    ///   - kind: customer or activity.
+    ///   - id: the record id (a new random UUID by default).
+    ///   - fields: field values (`nil` entries are ignored).
+    ///   - tags: initial tags.
+    ///   - author: the replica, user and time of the write.
+    /// - Throws: ``ValidationError`` for an unknown field, a bad value, or a record missing a
+    ///   required field.
+    public static func new(
+        kind: RecordKind, id: String = RecordID.random(), fields: [String: String?], tags: [String] = [],
+        by author: Author
+    ) throws(ValidationError) -> RecordState {
+        guard let canonicalID = RecordID.canonical(id) else {
+            throw ValidationError(field: "id", "'\(id)' is not a record id (a UUID)")
+        }
+        var state = RecordState(id: canonicalID, kind: kind, clock: VersionVector(), fields: [], tags: [], deletion: [])
+        for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
+            guard let value else { continue }
+            try state.set(name, to: value, by: author)
+        }
+        for tag in tags {
+            try state.addTag(tag, by: author)
+        }
+        try state.validateComplete()
+        return state
+    }
+
+    /// Writes `value` to `field` (`nil` unsets it), superseding every entry this replica has
+    /// seen for the field, conflicting ones included.
+    /// - Throws: ``ValidationError`` for an unknown field or an invalid value.
+    public mutating func set(_ field: String, to value: String?, by author: Author) throws(ValidationError) {
+        let canonical = try Schema.normalize(value, for: field, in: kind)
+        let dot = clock.increment(author.replica)
+        let entry = FieldEntry(value: canonical, dot: dot, at: author.at, user: author.user)
+        let register = FieldRegister(name: field, entries: [entry])
+        if let index = fieldIndex(field) {
+            fields[index] = register
+        } else {
+            let insertion = fields.firstIndex(where: { $0.name > field }) ?? fields.endIndex
+            fields.insert(register, at: insertion)
+        }
+    }
+
+    /// Resolves a conflict on `field` by writing `value`, which supersedes every candidate.
+    ///
+    /// For the pseudo-field `deleted` (a delete concurrent with edits) the value is `keep` or
+    /// `delete`.
+    /// - Throws: ``ValidationError`` for an invalid value.
+    public mutating func resolve(_ field: String, to value: String?, by author: Author) throws(ValidationError) {
+        if field == RecordState.deletedPseudoField {
+            switch value {
+            case "keep": restore(by: author)
+            case "delete": delete(by: author)
+            default: throw ValidationError(field: field, "resolve a delete conflict with 'keep' or 'delete'")
+            }
+            return
+        }
+        try set(field, to: value, by: author)
+    }
+
+    /// Adds `tag` (add-wins: a concurrent remove elsewhere does not cancel this add).
+    /// - Throws: ``ValidationError`` for an empty or overlong tag.
+    public mutating func addTag(_ tag: String, by author: Author) throws(ValidationError) {
+        let tag = try Schema.normalizeTag(tag)
+        let dot = clock.increment(author.replica)
+        if let index = tags.firstIndex(where: { $0.tag == tag }) {
+            // The new add subsumes the adds seen so far; keeping one dot keeps states small.
+            tags[index].dots = [dot]
+        } else {
+            let insertion = tags.firstIndex(where: { $0.tag > tag }) ?? tags.endIndex
+            tags.insert(TagRegister(tag: tag, dots: [dot]), at: insertion)
+        }
+    }
+
+    /// Removes `tag`: every add this replica has seen is dropped; concurrent adds survive.
+    ///
+    /// The clock still advances so the removal is a change that gets pushed.
+    public mutating func removeTag(_ tag: String, by author: Author) {
+        clock.increment(author.replica)
+        tags.removeAll { $0.tag == tag }
+    }
+
+    /// Deletes the record with a tombstone that remembers everything seen so far.
+    ///
+    /// Field values stay in place: an edit made concurrently elsewhere turns into a
+    /// keep-or-delete conflict instead of being lost.
+    public mutating func delete(by author: Author) {
+        let seen = clock
+        let dot = clock.increment(author.replica)
+        deletion = [RegisterEntry(value: DeletionMark(deleted: true, seen: seen), dot: dot, at: author.at, user: author.user)]
+    }
+
+    /// Restores a deleted (or delete-conflicted) record, superseding every tombstone seen.
+    public mutating func restore(by author: Author) {
+        let dot = clock.increment(author.replica)
+        deletion = [
+            RegisterEntry(value: DeletionMark(deleted: false, seen: VersionVector()), dot: dot, at: author.at, user: author.user)
+        ]
+    }
+
+    /// Checks that the record has what its kind requires: a customer's name; an activity's
+    /// customer, type and date, and the fields its type needs.
+    public func validateComplete() throws(ValidationError) {
+        func has(_ field: String) -> Bool { displayedValue(field) != nil }
+        switch kind {
+        case .customer:
+            guard has("name") else { throw ValidationError(field: "name", "a customer needs a name") }
+        case .activity:
+            for field in ["customer_id", "type", "on"] where !has(field) {
+                throw ValidationError(field: field, "an activity needs \(field)")
+            }
+            switch displayedValue("type") {
+            case "purchase":
+                guard has("amount") else { throw ValidationError(field: "amount", "a purchase needs an amount") }
+            case "touchpoint":
+                guard has("channel") else { throw ValidationError(field: "channel", "a touchpoint needs a channel") }
+            case "referral":
+                guard has("referred_customer_id") || has("referred_name") else {
+                    throw ValidationError(field: "referred_name", "a referral needs the referred customer or a name")
+                }
+            default:
+                break
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+/// The fields of each record kind and the rules for their values.
+///
+/// Besides the fixed fields, both kinds accept free-form `extra.<key>` text fields, where the
+/// key is 1–64 letters, digits, `_`, `-` or `.`.
+public enum Schema {
+    /// The longest text value accepted, in characters.
+    public static let maximumTextLength = 10_000
+    /// The longest tag accepted, in characters.
+    public static let maximumTagLength = 100
+    /// The prefix of free-form fields.
+    public static let extraPrefix = "extra."
+
+    /// Customer fields and their types, in display order.
+    public static let customerFields: [(name: String, type: FieldType)] = [
+        ("name", .requiredText), ("company", .text), ("email", .email), ("phone", .text),
+        ("address", .text), ("city", .text), ("country", .text), ("territory", .text),
+        ("owner", .text), ("segment", .text), ("notes", .text),
+    ]
+
+    /// The activity types.
+    public static let activityTypes = ["purchase", "referral", "touchpoint"]
+    /// The touchpoint channels.
+    public static let channels = ["visit", "call", "email", "meeting", "other"]
+
+    /// Activity fields and their types, in display order.
+    public static let activityFields: [(name: String, type: FieldType)] = [
+        ("customer_id", .recordID), ("type", .oneOf(activityTypes)), ("on", .date),
+        ("amount", .amount), ("margin", .fraction), ("due_on", .date), ("paid_on", .date),
+        ("reference", .text), ("referred_customer_id", .recordID), ("referred_name", .text),
+        ("note", .text), ("channel", .oneOf(channels)), ("nps", .score),
+    ]
+
+    private static let customerTypes = Dictionary(uniqueKeysWithValues: customerFields.map { ($0.name, $0.type) })
+    private static let activityTypesByField = Dictionary(uniqueKeysWithValues: activityFields.map { ($0.name, $0.type) })
+
+    /// The fixed fields of `kind`, in display order.
+    public static func fields(of kind: RecordKind) -> [(name: String, type: FieldType)] {
+        kind == .customer ? customerFields : activityFields
+    }
+
+    /// The type of `field` in records of `kind`, or a validation error naming the valid fields.
+    public static func type(of field: String, in kind: RecordKind) throws(ValidationError) -> FieldType {
+        if let type = (kind == .customer ? customerTypes : activityTypesByField)[field] { return type }
+        if field.hasPrefix(extraPrefix) {
+            let key = field.dropFirst(extraPrefix.count)
+            guard !key.isEmpty, key.count <= 64,
+                key.unicodeScalars.allSatisfy({ $0.isASCIIKeyCharacter })
+            else {
+                throw ValidationError(
+                    field: field,
+                    "extra field keys must be 1–64 letters, digits, '_', '-' or '.'")
+            }
+            return .text
+        }
+        let known = fields(of: kind).map(\.name).joined(separator: ", ")
+        throw ValidationError(
+            field: field, "unknown \(kind.rawValue) field; use one of \(known), or extra.<key>")
+    }
+
+    /// Checks `value` for `field` of `kind` and returns its canonical text.
+    ///
+    /// `nil` (unset) is accepted for every field but required ones.
+    public static func normalize(
+        _ value: String?, for field: String, in kind: RecordKind
+    ) throws(ValidationError) -> String? {
+        let type = try type(of: field, in: kind)
+        guard let value else {
+            if type == .requiredText || kind == .activity && ["customer_id", "type", "on"].contains(field) {
+                throw ValidationError(field: field, "is required and cannot be unset")
+            }
+            return nil
+        }
+        return try normalize(value, as: type, field: field)
+    }
+
+    /// Checks a tag: non-empty after trimming, at most `maximumTagLength` characters, one line.
+    public static func normalizeTag(_ tag: String) throws(ValidationError) -> String {
+        let trimmed = tag.trimmingWhitespace
+        guard !trimmed.isEmpty else { throw ValidationError(field: "tags", "a tag cannot be empty") }
+        guard trimmed.count <= maximumTagLength else {
+            throw ValidationError(field: "tags", "a tag can be at most \(maximumTagLength) characters")
+        }
+        guard !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw ValidationError(field: "tags", "a tag cannot contain control characters")
+        }
+        return trimmed
+    }
+
+    private static func normalize(_ value: String, as type: FieldType, field: String) throws(ValidationError) -> String {
+        switch type {
+        case .text:
+            // UTF-8 length bounds the character count; only long values need counting.
+            guard value.utf8.count <= maximumTextLength || value.count <= maximumTextLength else {
+                throw ValidationError(field: field, "is longer than \(maximumTextLength) characters")
+            }
+            return value
+        case .requiredText:
+            guard !value.trimmingWhitespace.isEmpty else {
+                throw ValidationError(field: field, "is required and cannot be empty")
+            }
+            guard value.utf8.count <= maximumTextLength || value.count <= maximumTextLength else {
+                throw ValidationError(field: field, "is longer than \(maximumTextLength) characters")
+            }
+            return value
+        case .email:
+            let email = value.trimmingWhitespace
+            guard email.isPlausibleEmail else {
+                throw ValidationError(field: field, "'\(value)' is not an email address (expected name@example.com)")
+            }
+            return email
+        case .recordID:
+            guard let id = RecordID.canonical(value) else {
+                throw ValidationError(field: field, "'\(value)' is not a record id (a UUID)")
+            }
+            return id
+        case .date:
+            guard let date = CalendarDate(value) else {
+                throw ValidationError(field: field, "'\(value)' is not a date (expected YYYY-MM-DD)")
+            }
+            return date.description
+        case .amount:
+            guard let amount = Money(value), amount.isPositive else {
+                throw ValidationError(
+                    field: field, "'\(value)' is not an amount (expected a decimal > 0 with at most 2 places, e.g. 120.00)")
+            }
+            return amount.description
+        case .fraction:
+            guard let fraction = DecimalText(value), fraction.isWithinUnitRange else {
+                throw ValidationError(
+                    field: field, "'\(value)' is not a margin (expected a fraction between -1 and 1, e.g. 0.12)")
+            }
+            return fraction.description
+        case .score:
+            guard value.utf8.count <= 2, let score = Int(value), (0...10).contains(score) else {
+                throw ValidationError(field: field, "'\(value)' is not a score (expected a whole number 0–10)")
+            }
+            return String(score)
+        case .oneOf(let words):
+            guard words.contains(value) else {
+                throw ValidationError(field: field, "'\(value)' is not one of \(words.joined(separator: ", "))")
+            }
+            return value
+        }
+    }
+}
+
+extension Unicode.Scalar {
+    var isASCIIKeyCharacter: Bool {
+        switch value {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x5F, 0x2D, 0x2E: return true
+        default: return false
+        }
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces, tabs and newlines.
+    var trimmingWhitespace: String {
+        let scalars = unicodeScalars
+        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        return String(scalars[start...end])
+    }
+
+    /// A pragmatic email shape check: one `@`, a non-empty local part, a dotted domain, no
+    /// spaces. Deliverability is the mail server's business, not ours.
+    var isPlausibleEmail: Bool {
+        let parts = split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
+        let domain = parts[1]
+        guard domain.count <= 255, !domain.hasPrefix("."), !domain.hasSuffix("."),
+            domain.contains("."), !domain.contains("..")
+        else { return false }
+        return !unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 }
+    }
+}

@@ -1,0 +1,58 @@
+/// A small exact decimal with at most four places, held in ten-thousandths; used for margins
+/// (`0.12`, `-0.075`), where four places (basis points) are plenty and keep every sum exact.
+public struct DecimalText: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The value in ten-thousandths (basis points for a fraction).
+    public let tenThousandths: Int64
+
+    /// Creates a value from ten-thousandths.
+    public init(tenThousandths: Int64) {
+        self.tenThousandths = tenThousandths
+    }
+
+    /// Parses `[-]digits[.digits]` with at most 9 integer digits and 4 places; `nil` otherwise.
+    public init?(_ text: String) {
+        var bytes = Substring(text).utf8[...]
+        var negative = false
+        if bytes.first == UInt8(ascii: "-") {
+            negative = true
+            bytes = bytes.dropFirst()
+        }
+        let parts = bytes.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first, (1...9).contains(whole.count),
+            whole.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+        else { return nil }
+        var value = whole.reduce(Int64(0)) { $0 * 10 + Int64($1 - 0x30) } * 10_000
+        if parts.count == 2 {
+            let fraction = parts[1]
+            guard (1...4).contains(fraction.count), fraction.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                return nil
+            }
+            var scale: Int64 = 1000
+            for digit in fraction {
+                value += Int64(digit - 0x30) * scale
+                scale /= 10
+            }
+        }
+        tenThousandths = negative ? -value : value
+    }
+
+    /// Whether the value lies in [-1, 1].
+    public var isWithinUnitRange: Bool { (-10_000...10_000).contains(tenThousandths) }
+
+    public static func < (lhs: DecimalText, rhs: DecimalText) -> Bool { lhs.tenThousandths < rhs.tenThousandths }
+
+    /// The shortest exact text: `0.12`, `-0.075`, `1`.
+    public var description: String {
+        let magnitude = tenThousandths.magnitude
+        var text = (tenThousandths < 0 ? "-" : "") + String(magnitude / 10_000)
+        var fraction = magnitude % 10_000
+        if fraction != 0 {
+            var digits = String(fraction)
+            digits = String(repeating: "0", count: 4 - digits.count) + digits
+            while digits.hasSuffix("0") { digits.removeLast() }
+            text += "." + digits
+            fraction = 0
+        }
+        return text
+    }
+}

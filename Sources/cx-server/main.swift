@@ -1,0 +1,4 @@
+import ArgumentParser
+import CXServer
+
+await CXServerCommand.main()

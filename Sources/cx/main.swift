@@ -1,0 +1,4 @@
+import ArgumentParser
+import CXClient
+
+await CX.main()
