@@ -5,7 +5,6 @@ import PackageDescription
 /// these upcoming features keep imports and existentials explicit.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(

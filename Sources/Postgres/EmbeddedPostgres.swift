@@ -22,8 +22,8 @@ import Darwin
 /// system user: the commands run through `runuser -u postgres`, and the data directory must be
 /// reachable by that user (so not under `/root`).
 ///
-/// All methods block (they run `initdb`/`pg_ctl` and wait for them); call them from a thread that
-/// may block, not from an event loop.
+/// All methods block (they run `initdb`/`pg_ctl` and wait for them, for seconds); call them from a
+/// thread that may block, not from an event loop or Swift's cooperative pool.
 public final class EmbeddedPostgres: Sendable {
     /// How hard the cluster tries to keep committed data across a crash of the machine.
     public enum Durability: Sendable, Hashable {
@@ -344,37 +344,21 @@ public final class EmbeddedPostgres: Sendable {
     /// Runs a PostgreSQL program (as `owner`), failing with its output if it exits non-zero.
     private func run(_ program: String, _ arguments: [String], as owner: ClusterOwner, what: String) throws(PostgresError) {
         let (executable, fullArguments) = owner.command(program, arguments)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = fullArguments
-        // The postgres user may not be able to enter our working directory (e.g. /root).
-        process.currentDirectoryURL = URL(fileURLWithPath: dataDirectory)
-        process.standardInput = FileHandle.nullDevice
-        // Output goes to a file, not a pipe: nothing can block on a full pipe, and the server
-        // that pg_ctl leaves running cannot hold our read end open.
-        let outputPath = dataDirectory + "/.cx-command-output-\(getpid())"
-        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        guard let output = FileHandle(forWritingAtPath: outputPath) else {
-            throw PostgresError(.clusterFailed, "could not create \(outputPath): \(Self.errnoText())")
-        }
-        process.standardOutput = output
-        process.standardError = output
         logger.debug("running \(what)", metadata: ["command": "\(([executable] + fullArguments).joined(separator: " "))"])
-        do {
-            try process.run()
-        } catch {
-            try? output.close()
-            throw PostgresError(.clusterFailed, "could not run \(executable): \(error.localizedDescription)")
-        }
-        process.waitUntilExit()
-        try? output.close()
-        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
+        // Working directory: the data directory, because the postgres user may not be able to
+        // enter ours (e.g. /root). Output goes to a file: nothing can block on a full pipe.
+        let outcome = try ChildProcess.run(
+            executable,
+            fullArguments,
+            workingDirectory: dataDirectory,
+            outputFile: dataDirectory + "/.cx-command-output-\(getpid())"
+        )
+        guard outcome.succeeded else {
+            let status = outcome.exitStatus.map { "exit status \($0)" } ?? "killed by a signal"
             throw PostgresError(
                 .clusterFailed,
-                "\(what) failed (exit status \(process.terminationStatus)) for \(dataDirectory):\n"
-                    + text.trimmingCharacters(in: .whitespacesAndNewlines)
+                "\(what) failed (\(status)) for \(dataDirectory):\n"
+                    + outcome.output.trimmingCharacters(in: .whitespacesAndNewlines)
             )
         }
     }

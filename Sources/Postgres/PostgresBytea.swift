@@ -1,8 +1,6 @@
 /// Converts bytes to and from `bytea`'s text representations.
 ///
-/// Parameters are sent in hex format (`\x0a1b…`), which every supported server version accepts.
-/// Results are read in hex format (the default `bytea_output`) and, for servers configured with
-/// `bytea_output = escape`, in escape format too.
+/// Parameters are sent and results read in hex format (`\x0a1b…`), the default `bytea_output`.
 enum PostgresBytea {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
@@ -19,13 +17,16 @@ enum PostgresBytea {
         return String(decoding: utf8, as: UTF8.self)
     }
 
-    /// Decodes hex (`\x…`) or escape format; `nil` if the text is neither.
+    /// Decodes hex format (`\x…`, the server's default `bytea_output`); `nil` for anything else.
+    ///
+    /// The older escape format is not accepted: any plain text is valid escape format, so
+    /// accepting it would let a text column silently decode as bytes.
     static func decode(_ text: String) -> [UInt8]? {
         let utf8 = Array(text.utf8)
-        if utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x") {
-            return decodeHex(utf8[2...])
+        guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x") else {
+            return nil
         }
-        return decodeEscape(utf8)
+        return decodeHex(utf8[2...])
     }
 
     private static func nibble(_ c: UInt8) -> UInt8? {
@@ -46,36 +47,6 @@ enum PostgresBytea {
             guard let high = nibble(digits[i]), let low = nibble(digits[i + 1]) else { return nil }
             out.append(high << 4 | low)
             i += 2
-        }
-        return out
-    }
-
-    /// Escape format: printable bytes as themselves, `\\` for a backslash, `\ooo` (octal) for the rest.
-    private static func decodeEscape(_ utf8: [UInt8]) -> [UInt8]? {
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count)
-        var i = 0
-        while i < utf8.count {
-            let c = utf8[i]
-            guard c == UInt8(ascii: "\\") else {
-                out.append(c)
-                i += 1
-                continue
-            }
-            if i + 1 < utf8.count, utf8[i + 1] == UInt8(ascii: "\\") {
-                out.append(c)
-                i += 2
-                continue
-            }
-            guard i + 3 < utf8.count else { return nil }
-            var value = 0
-            for digit in utf8[(i + 1)...(i + 3)] {
-                guard (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(digit) else { return nil }
-                value = value * 8 + Int(digit - UInt8(ascii: "0"))
-            }
-            guard value <= 255 else { return nil }
-            out.append(UInt8(value))
-            i += 4
         }
         return out
     }

@@ -72,7 +72,7 @@ extension Date: PostgresDecodable {
 }
 
 extension Array: PostgresDecodable where Element == UInt8 {
-    /// `bytea` output in hex (`\x…`) or escape format.
+    /// `bytea` output in hex format (`\x…`, the default `bytea_output`).
     public init?(postgresText: String) {
         guard let bytes = PostgresBytea.decode(postgresText) else { return nil }
         self = bytes
@@ -80,7 +80,7 @@ extension Array: PostgresDecodable where Element == UInt8 {
 }
 
 extension Data: PostgresDecodable {
-    /// `bytea` output in hex (`\x…`) or escape format.
+    /// `bytea` output in hex format (`\x…`, the default `bytea_output`).
     public init?(postgresText: String) {
         guard let bytes = PostgresBytea.decode(postgresText) else { return nil }
         self.init(bytes)

@@ -45,6 +45,8 @@ public final class PostgresPool: Sendable {
         var waiters: [Waiter] = []
         var nextWaiterID = 0
         var closed = false
+        /// `close()` calls waiting for the leased work to finish.
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
 
         /// Hands out an idle connection or a slot for a new one, if there is either.
         mutating func lease(max: Int) -> Lease? {
@@ -134,8 +136,9 @@ public final class PostgresPool: Sendable {
         }
     }
 
-    /// Stops the pool: waiting callers fail, idle connections close, busy connections close when
-    /// their work ends, and the threads stop. Later ``withConnection(_:)`` calls throw
+    /// Stops the pool: waiting callers fail, idle connections close, work already running (or
+    /// handed a connection) finishes and its connection then closes, and the threads stop.
+    /// Returns when all of that is done. Later ``withConnection(_:)`` calls throw
     /// ``PostgresError/Code/poolClosed``. Calling it again does nothing.
     public func close() async {
         let (idle, waiters, first) = state.withLockedValue { state in
@@ -158,6 +161,17 @@ public final class PostgresPool: Sendable {
                 for box in idle {
                     box.connection.close()
                 }
+            }
+        }
+        // Let leased work finish on the still-running threads; the last release resumes us.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLockedValue { state in
+                if state.inUse == 0 { return true }
+                state.drainWaiters.append(continuation)
+                return false
+            }
+            if done {
+                continuation.resume()
             }
         }
         do {
@@ -216,8 +230,13 @@ public final class PostgresPool: Sendable {
             case hand(Waiter, Lease)
             case close(ConnectionBox)
         }
+        var drained: [CheckedContinuation<Void, Never>] = []
         let next: Next = state.withLockedValue { state in
             state.inUse -= 1
+            if state.closed, state.inUse == 0 {
+                drained = state.drainWaiters
+                state.drainWaiters = []
+            }
             if let box, !state.closed {
                 if !state.waiters.isEmpty {
                     state.inUse += 1
@@ -250,6 +269,9 @@ public final class PostgresPool: Sendable {
             waiter.continuation.resume(returning: lease)
         case .close(let box):
             box.connection.close()
+        }
+        for continuation in drained {
+            continuation.resume()
         }
     }
 

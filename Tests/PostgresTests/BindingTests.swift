@@ -123,17 +123,6 @@ extension PostgresTests {
             #expect(try row.decode("data", as: Data.self) == data)
         }
 
-        @Test func byteaEscapeOutputDecodes() async throws {
-            let bytes: [UInt8] = [0, 9, 39, 92, 127, 128, 255, 65]
-            let back = try await withPool { pool in
-                try await pool.withConnection { connection in
-                    try connection.query("SET bytea_output = 'escape'")
-                    return try connection.query("SELECT \(bytes)::bytea AS b")[0].decode("b", as: [UInt8].self)
-                }
-            }
-            #expect(back == bytes)
-        }
-
         @Test func affectedRowsAndMultiRowStatements() async throws {
             let table = uniqueName("affected")
             let (inserted, updated, tag) = try await withPool { pool in

@@ -41,7 +41,8 @@ public struct JSONScanner {
         }.get()
     }
 
-    func failure(_ message: String) -> Failure {
+    /// A failure at the current offset.
+    public func failure(_ message: String) -> Failure {
         Failure(offset: offset, message: message)
     }
 

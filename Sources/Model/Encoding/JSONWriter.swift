@@ -1,21 +1,26 @@
 /// Appends canonical JSON to a byte buffer: no whitespace, strings escaped the one way
 /// ``RecordState`` documents, so the same state always yields the same bytes.
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+public struct JSONWriter: Sendable {
+    /// The JSON written so far.
+    public private(set) var bytes: [UInt8] = []
 
-    init(capacity: Int = 1024) {
+    /// Creates an empty writer with room for `capacity` bytes.
+    public init(capacity: Int = 1024) {
         bytes.reserveCapacity(capacity)
     }
 
-    mutating func raw(_ text: StaticString) {
+    /// Appends trusted JSON syntax (punctuation, keys written by the program).
+    public mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    mutating func byte(_ value: UInt8) {
+    /// Appends one byte of JSON syntax.
+    public mutating func byte(_ value: UInt8) {
         bytes.append(value)
     }
 
-    mutating func number(_ value: UInt64) {
+    /// Appends a non-negative integer.
+    public mutating func number(_ value: UInt64) {
         if value == 0 {
             bytes.append(UInt8(ascii: "0"))
             return
@@ -37,7 +42,8 @@ struct JSONWriter {
         }
     }
 
-    mutating func string(_ value: String) {
+    /// Appends a string literal, escaped.
+    public mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         var utf8 = value.utf8
         // Fast path: most values need no escaping at all.
@@ -74,8 +80,8 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    /// Writes `"YYYY-MM-DDTHH:MM:SS.mmmZ"` without building an intermediate string.
-    mutating func timestamp(_ at: Timestamp) {
+    /// Appends a timestamp string `"YYYY-MM-DDTHH:MM:SS.mmmZ"`.
+    public mutating func timestamp(_ at: Timestamp) {
         let ms = at.millisecondsSinceEpoch
         let millisOfDay = Int(((ms % 86_400_000) + 86_400_000) % 86_400_000)
         let (year, month, day) = CalendarDate(at).components
@@ -108,7 +114,18 @@ struct JSONWriter {
         }
     }
 
-    mutating func optionalString(_ value: String?) {
+    /// Appends a string literal, or `null`.
+    public mutating func optionalString(_ value: String?) {
         if let value { string(value) } else { raw("null") }
+    }
+
+    /// Appends bytes that already form a complete JSON value (e.g. a state read from storage).
+    public mutating func rawJSON(_ value: some Sequence<UInt8>) {
+        bytes.append(contentsOf: value)
+    }
+
+    /// Appends `true` or `false`.
+    public mutating func bool(_ value: Bool) {
+        if value { raw("true") } else { raw("false") }
     }
 }

@@ -1,7 +1,4 @@
 extension RecordState {
-    /// The longest replica id accepted.
-    public static let maximumReplicaIDLength = 100
-
     /// Reads a state from its JSON form (see ``jsonBytes()``), checking every invariant.
     ///
     /// - Throws: ``StateDecodingError`` naming the problem: malformed JSON, unknown keys or
@@ -162,10 +159,8 @@ extension RecordState {
     }
 
     private static func checkReplica(_ replica: String, place: String, fail: (String) -> StateDecodingError) throws(StateDecodingError) {
-        guard !replica.isEmpty, replica.utf8.count <= maximumReplicaIDLength,
-            !replica.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
-        else {
-            throw fail("\(place): replica id '\(replica)' must be 1–\(maximumReplicaIDLength) bytes without control characters")
+        guard ReplicaID.isValid(replica) else {
+            throw fail("\(place): replica id '\(replica)' must be 1–\(ReplicaID.maximumLength) bytes without control characters")
         }
     }
 

@@ -16,7 +16,8 @@ extension RecordState {
         String(decoding: jsonBytes(), as: UTF8.self)
     }
 
-    func encode(into w: inout JSONWriter) {
+    /// Appends the canonical JSON form to `w`. See ``jsonBytes()``.
+    public func encode(into w: inout JSONWriter) {
         w.raw("{\"id\":")
         w.string(id)
         w.raw(",\"kind\":")

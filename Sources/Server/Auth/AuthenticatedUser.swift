@@ -1,0 +1,11 @@
+/// The user behind a request's bearer token.
+public struct AuthenticatedUser: Sendable, Hashable {
+    /// Database id.
+    public let id: Int64
+    /// User name (shown beside the values they wrote).
+    public let name: String
+    /// Role.
+    public let role: UserRole
+    /// The id of the token used.
+    public let tokenID: Int64
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+
+/// The `cx-server` command: the sync server and its administration subcommands.
+public struct CXServerCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "cx-server",
+        abstract: "The cx sync server: an HTTP sync API over PostgreSQL.",
+        discussion: """
+            With no --database-url (and no DATABASE_URL), cx-server runs its own PostgreSQL in the \
+            data directory, reachable only through a Unix socket there.
+
+            Examples:
+              cx-server serve                                  # embedded PostgreSQL, port 8080
+              cx-server serve --database-url postgresql://cx@db/cx --port 9000
+              cx-server user add alice --role rep --territory north
+              cx-server token issue alice
+            """,
+        version: "0.1.0",
+        subcommands: [Serve.self, Migrate.self, User.self, Token.self]
+    )
+
+    public init() {}
+}

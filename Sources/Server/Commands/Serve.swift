@@ -1,0 +1,74 @@
+import ArgumentParser
+import CXPostgres
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+extension CXServerCommand {
+    /// `cx-server serve`: run the HTTP sync API.
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the sync server (starting the embedded PostgreSQL when no database is configured).",
+            discussion: """
+                On first start with an empty database it creates the user 'admin' and prints a \
+                one-time admin token. SIGTERM or SIGINT shuts down gracefully: in-flight syncs \
+                finish, then the embedded PostgreSQL stops cleanly.
+                """)
+
+        @Option(help: "Address to listen on.")
+        var host = "127.0.0.1"
+
+        @Option(help: "Port to listen on.")
+        var port = 8080
+
+        @Option(help: "Largest request body accepted, in bytes.")
+        var maxBodyBytes = 32 * 1024 * 1024
+
+        @Option(help: "Most records one sync request may push.")
+        var maxChanges = 5_000
+
+        @Option(help: "Most PostgreSQL connections.")
+        var poolSize = 8
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var logging: LoggingOptions
+
+        func run() async throws {
+            let logger = logging.logger("cx.server")
+            let metrics = ServerMetrics()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
+
+            let opened = try database.open(logger: logger)
+            let pool = PostgresPool(connectionString: opened.connectionString, maxConnections: poolSize, logger: logger)
+            do {
+                let bootstrap = try await pool.withConnection { connection in
+                    try Migrator(logger: logger).migrate(connection)
+                    return try FirstStart.createAdminIfEmpty(on: connection)
+                }
+                var configuration = ServerConfiguration()
+                configuration.host = host
+                configuration.port = port
+                configuration.maxBodyBytes = maxBodyBytes
+                configuration.maxChangesPerRequest = maxChanges
+                if let adminToken = bootstrap {
+                    FirstStart.printBanner(token: adminToken, url: "http://\(host):\(port)")
+                }
+                let app = buildApplication(configuration: configuration, pool: pool, metrics: metrics, logger: logger)
+                let group = ServiceGroup(
+                    configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                logger.info("cx-server listening", metadata: ["url": "http://\(host):\(port)"])
+                try await group.run()
+            } catch {
+                await pool.close()
+                opened.close(logger: logger)
+                throw error
+            }
+            await pool.close()
+            opened.close(logger: logger)
+            logger.info("cx-server stopped")
+        }
+    }
+}

@@ -1,0 +1,16 @@
+/// One versioned schema change. Migrations are applied in version order, each in its own
+/// transaction, and recorded in `cx.schema_migrations`; a recorded version is never applied
+/// again, and a migration is never edited once released — a change gets a new version.
+struct Migration: Sendable {
+    /// Strictly increasing version number.
+    let version: Int
+    /// A short name, recorded beside the version.
+    let name: String
+    /// Trusted SQL (part of the program, never user input), possibly several statements.
+    let sql: String
+
+    /// Every migration, in order.
+    static let all: [Migration] = [
+        Migration0001Initial.migration,
+    ]
+}

@@ -1,0 +1,65 @@
+import CXModel
+import CXPostgres
+import Hummingbird
+import Logging
+
+/// Everything the HTTP application needs, so tests build the same app with test settings.
+public struct ServerConfiguration: Sendable {
+    /// Address to listen on.
+    public var host = "127.0.0.1"
+    /// Port to listen on (0 picks a free one).
+    public var port = 8080
+    /// Largest accepted request body, in bytes.
+    public var maxBodyBytes = 32 * 1024 * 1024
+    /// Per-request record and page limits.
+    var syncLimits = SyncRequest.Limits()
+
+    public init() {}
+
+    /// Most records one request may push.
+    public var maxChangesPerRequest: Int {
+        get { syncLimits.maxChanges }
+        set { syncLimits.maxChanges = newValue }
+    }
+
+    /// Most changes one response may carry.
+    public var maxPullLimit: Int {
+        get { syncLimits.maxPullLimit }
+        set { syncLimits.maxPullLimit = newValue }
+    }
+}
+
+/// Builds the router: operations endpoints, and the authenticated `/v1` API.
+func buildRouter(configuration: ServerConfiguration, pool: PostgresPool, metrics: ServerMetrics) -> Router<CXRequestContext> {
+    let router = Router(context: CXRequestContext.self)
+    router.middlewares.add(JSONErrorMiddleware())
+    router.middlewares.add(MetricsMiddleware())
+    router.middlewares.add(LogRequestsMiddleware(.debug))
+    OperationsController(pool: pool, metrics: metrics).register(on: router)
+    let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(pool: pool))
+    SyncController(
+        store: RecordStore(pool: pool), limits: configuration.syncLimits, maxBodyBytes: configuration.maxBodyBytes,
+        metrics: metrics
+    ).register(on: v1)
+    v1.get("me") { _, context -> Response in
+        guard let user = context.user else { throw APIError.unauthorized }
+        var w = JSONWriter()
+        w.raw("{\"user\":")
+        w.string(user.name)
+        w.raw(",\"role\":")
+        w.string(user.role.rawValue)
+        w.raw("}")
+        return OperationsController.json(String(decoding: w.bytes, as: UTF8.self))
+    }
+    return router
+}
+
+/// Builds the HTTP application over an open pool.
+public func buildApplication(
+    configuration: ServerConfiguration, pool: PostgresPool, metrics: ServerMetrics, logger: Logger
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(configuration: configuration, pool: pool, metrics: metrics),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cx-server"),
+        logger: logger)
+}

@@ -1,0 +1,40 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Answers every error as the JSON error body, so clients never see an HTML or empty error.
+///
+/// ``APIError``s pass through; Hummingbird's `HTTPError`s (unknown route, wrong method, body too
+/// large) keep their status with a JSON body; anything else is logged and answered as a 500
+/// that reveals nothing internal.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPError {
+            throw APIError(error.status, code: Self.code(for: error.status), message: error.body ?? error.status.reasonPhrase)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, code: "body_too_large", message: "request body exceeds the server's limit; push fewer records per request")
+        } catch let error as any HTTPResponseError {
+            throw APIError(error.status, code: Self.code(for: error.status), message: error.status.reasonPhrase)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            throw APIError(.internalServerError, code: "internal_error", message: "the server failed to handle the request; see the server log")
+        }
+    }
+
+    static func code(for status: HTTPResponse.Status) -> String {
+        switch status {
+        case .notFound: "not_found"
+        case .methodNotAllowed: "method_not_allowed"
+        case .contentTooLarge: "body_too_large"
+        case .unauthorized: "unauthorized"
+        case .badRequest: "bad_request"
+        default: status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import CXModel
+import CXPostgres
+import Hummingbird
+import Prometheus
+import Logging
+
+/// `POST /v1/sync`: merge the pushed states, then answer the changes after the cursor.
+struct SyncController: Sendable {
+    let store: RecordStore
+    let limits: SyncRequest.Limits
+    let maxBodyBytes: Int
+    let metrics: ServerMetrics
+
+    func register(on group: RouterGroup<CXRequestContext>) {
+        group.post("sync", use: sync)
+    }
+
+    @Sendable func sync(_ request: Request, context: CXRequestContext) async throws -> Response {
+        guard request.headers[.contentType].map({ $0.lowercased().hasPrefix("application/json") }) ?? true else {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "send the sync request as application/json")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: maxBodyBytes)
+        let sync = try SyncRequest.parse(Array(buffer: body), limits: limits)
+        metrics.recordsPushed.increment(by: Int64(sync.changes.count))
+
+        let outcome = try await store.push(sync.changes, logger: context.logger)
+        metrics.recordsWritten.increment(by: Int64(outcome.written))
+        metrics.recordsRejected.increment(by: Int64(outcome.rejected.count))
+        let page = try await store.pull(after: sync.cursor, limit: sync.limit)
+        metrics.recordsPulled.increment(by: Int64(page.states.count))
+        metrics.syncRequests.increment()
+        context.logger.info(
+            "sync",
+            metadata: [
+                "replica": "\(sync.replicaID)", "pushed": "\(sync.changes.count)", "written": "\(outcome.written)",
+                "rejected": "\(outcome.rejected.count)", "pulled": "\(page.states.count)", "has_more": "\(page.hasMore)",
+            ])
+
+        var w = JSONWriter(capacity: 64 + page.states.reduce(0) { $0 + $1.utf8.count + 1 })
+        w.raw("{\"changes\":[")
+        for (index, state) in page.states.enumerated() {
+            if index > 0 { w.byte(UInt8(ascii: ",")) }
+            w.rawJSON(state.utf8)
+        }
+        w.raw("],\"cursor\":")
+        w.string(SyncCursor.format(page.lastSequence))
+        w.raw(",\"has_more\":")
+        w.bool(page.hasMore)
+        w.raw(",\"rejected\":[")
+        for (index, rejection) in outcome.rejected.enumerated() {
+            if index > 0 { w.byte(UInt8(ascii: ",")) }
+            w.raw("{\"id\":")
+            w.string(rejection.id)
+            w.raw(",\"code\":")
+            w.string(rejection.code)
+            w.raw(",\"message\":")
+            w.string(rejection.message)
+            w.byte(UInt8(ascii: "}"))
+        }
+        w.raw("]}")
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
+    }
+}

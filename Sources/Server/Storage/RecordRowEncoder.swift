@@ -1,0 +1,92 @@
+import CXModel
+
+/// Turns merged record states into the rows of `cx.customers` / `cx.activities`: the displayed
+/// value of every field in its typed column, the flags, and the full state.
+///
+/// Rows are written as one JSON array bound as a single parameter and expanded in SQL with
+/// `jsonb_to_recordset`, so a batch of a thousand records is one parameterised statement.
+enum RecordRowEncoder {
+    /// The typed columns of `kind`, in table order (after `id`).
+    static func columns(of kind: RecordKind) -> [String] {
+        Schema.fields(of: kind).map(\.name)
+    }
+
+    /// A JSON array of row objects for `states`, all of one kind.
+    static func rows(_ states: [RecordState]) -> String {
+        var w = JSONWriter(capacity: states.count * 2500)
+        w.byte(UInt8(ascii: "["))
+        for (index, state) in states.enumerated() {
+            if index > 0 { w.byte(UInt8(ascii: ",")) }
+            w.raw("{\"id\":")
+            w.string(state.id)
+            var extra: [(String, String)] = []
+            let displayed = state.displayedFields
+            var values: [String: String] = [:]
+            for (name, value) in displayed {
+                if name.hasPrefix(Schema.extraPrefix) {
+                    extra.append((String(name.dropFirst(Schema.extraPrefix.count)), value))
+                } else {
+                    values[name] = value
+                }
+            }
+            for column in columns(of: state.kind) {
+                w.byte(UInt8(ascii: ","))
+                w.string(column)
+                w.byte(UInt8(ascii: ":"))
+                w.optionalString(values[column])
+            }
+            w.raw(",\"tags\":[")
+            for (tagIndex, tag) in state.tagNames.enumerated() {
+                if tagIndex > 0 { w.byte(UInt8(ascii: ",")) }
+                w.string(tag)
+            }
+            w.raw("],\"extra\":{")
+            for (extraIndex, (key, value)) in extra.enumerated() {
+                if extraIndex > 0 { w.byte(UInt8(ascii: ",")) }
+                w.string(key)
+                w.byte(UInt8(ascii: ":"))
+                w.string(value)
+            }
+            w.raw("},\"has_conflicts\":")
+            w.bool(state.hasConflicts)
+            w.raw(",\"deleted\":")
+            w.bool(state.isDeleted)
+            w.raw(",\"state\":")
+            state.encode(into: &w)
+            w.byte(UInt8(ascii: "}"))
+        }
+        w.byte(UInt8(ascii: "]"))
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    /// The SQL type of each typed column in the recordset definition.
+    static func sqlType(_ type: FieldType) -> String {
+        switch type {
+        case .recordID: "uuid"
+        case .date: "date"
+        case .amount: "numeric"
+        case .fraction: "numeric"
+        case .score: "smallint"
+        default: "text"
+        }
+    }
+
+    /// `INSERT … SELECT … FROM jsonb_to_recordset($1) … ON CONFLICT (id) DO UPDATE`, with a new
+    /// change sequence number for every row written. Table and column names come from the
+    /// schema (program constants), never from input; the data is the bound parameter.
+    static func upsertSQL(for kind: RecordKind) -> String {
+        let table = kind == .customer ? "cx.customers" : "cx.activities"
+        let fields = Schema.fields(of: kind)
+        let quoted = fields.map { "\"\($0.name)\"" }
+        let definitions = zip(quoted, fields).map { "\($0) \(sqlType($1.type))" }.joined(separator: ", ")
+        let columnList = (["id"] + quoted + ["tags", "extra", "has_conflicts", "deleted", "seq", "state"]).joined(separator: ", ")
+        let selectList = (["r.id"] + quoted.map { "r.\($0)" } + ["r.tags", "r.extra", "r.has_conflicts", "r.deleted", "nextval('cx.change_seq')", "r.state"]).joined(separator: ", ")
+        let updates = (quoted + ["tags", "extra", "has_conflicts", "deleted", "seq", "state"]).map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        return """
+            INSERT INTO \(table) (\(columnList))
+            SELECT \(selectList)
+            FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, \(definitions), tags text[], extra jsonb, has_conflicts boolean, deleted boolean, state jsonb)
+            ON CONFLICT (id) DO UPDATE SET \(updates), updated_at = now()
+            """
+    }
+}

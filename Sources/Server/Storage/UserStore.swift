@@ -1,0 +1,118 @@
+import CXPostgres
+
+/// Users, their territories and their access tokens.
+struct UserStore: Sendable {
+    /// A user as the admin commands list it.
+    struct User: Sendable {
+        let id: Int64
+        let name: String
+        let role: UserRole
+        let territories: [String]
+    }
+
+    /// An issued token's public facts (never the token itself).
+    struct TokenInfo: Sendable {
+        let prefix: String
+        let user: String
+        let createdAt: String
+        let expiresAt: String?
+        let revokedAt: String?
+    }
+
+    /// Creates a user; fails with ``AdminError`` if the name is taken.
+    @discardableResult
+    static func addUser(_ name: String, role: UserRole, territories: [String], on connection: PostgresConnection) throws -> User {
+        try connection.transaction { connection in
+            let existing = try connection.query("SELECT 1 FROM cx.users WHERE name = \(name)")
+            guard existing.isEmpty else {
+                throw AdminError("a user named '\(name)' already exists")
+            }
+            let rows = try connection.query(
+                "INSERT INTO cx.users (name, role) VALUES (\(name), \(role.rawValue)) RETURNING id")
+            let id = try rows[0].decode("id", as: Int64.self)
+            for territory in Set(territories) {
+                try connection.query("INSERT INTO cx.user_territories (user_id, territory) VALUES (\(id), \(territory))")
+            }
+            return User(id: id, name: name, role: role, territories: territories.sorted())
+        }
+    }
+
+    /// The user named `name`, if any.
+    static func user(named name: String, on connection: PostgresConnection) throws -> User? {
+        let rows = try connection.query(
+            """
+            SELECT u.id, u.role, coalesce(array_to_string(array_agg(t.territory ORDER BY t.territory) FILTER (WHERE t.territory IS NOT NULL), E'\\n'), '') AS territories
+            FROM cx.users u LEFT JOIN cx.user_territories t ON t.user_id = u.id
+            WHERE u.name = \(name) GROUP BY u.id, u.role
+            """)
+        guard let row = rows.first else { return nil }
+        let territories = try row.decode("territories", as: String.self)
+        return User(
+            id: try row.decode("id", as: Int64.self), name: name,
+            role: UserRole(rawValue: try row.decode("role", as: String.self)) ?? .rep,
+            territories: territories.isEmpty ? [] : territories.split(separator: "\n").map(String.init))
+    }
+
+    /// How many users exist.
+    static func userCount(on connection: PostgresConnection) throws -> Int {
+        try connection.query("SELECT count(*) AS n FROM cx.users")[0].decode("n", as: Int.self)
+    }
+
+    /// Issues a new token for `userName`; returns the token text, which is shown once.
+    static func issueToken(for userName: String, expiresInDays: Int? = nil, on connection: PostgresConnection) throws -> String {
+        guard let user = try user(named: userName, on: connection) else {
+            throw AdminError("no user named '\(userName)'; create one with `cx-server user add \(userName)`")
+        }
+        let token = AccessToken.generate()
+        try connection.query(
+            """
+            INSERT INTO cx.tokens (user_id, prefix, hash, expires_at)
+            VALUES (\(user.id), \(token.prefix), \(token.hash), now() + make_interval(days => \(expiresInDays)))
+            """)
+        return token.text
+    }
+
+    /// Revokes the token given in full or by its prefix; returns how many were revoked.
+    static func revokeToken(_ tokenOrPrefix: String, on connection: PostgresConnection) throws -> Int {
+        let prefix = String(tokenOrPrefix.prefix(AccessToken.marker.count + AccessToken.prefixLength))
+        guard prefix.hasPrefix(AccessToken.marker), prefix.count == AccessToken.marker.count + AccessToken.prefixLength else {
+            throw AdminError("'\(tokenOrPrefix)' is not a token or token prefix (cx_ followed by 12 hex digits)")
+        }
+        return try connection.query(
+            "UPDATE cx.tokens SET revoked_at = now() WHERE prefix = \(prefix) AND revoked_at IS NULL"
+        ).affectedRows
+    }
+
+    /// Lists tokens without revealing them.
+    static func tokens(on connection: PostgresConnection) throws -> [TokenInfo] {
+        try connection.query(
+            """
+            SELECT t.prefix, u.name, t.created_at::text AS created_at, t.expires_at::text AS expires_at, t.revoked_at::text AS revoked_at
+            FROM cx.tokens t JOIN cx.users u ON u.id = t.user_id ORDER BY t.created_at, t.id
+            """
+        ).map {
+            TokenInfo(
+                prefix: try $0.decode("prefix", as: String.self), user: try $0.decode("name", as: String.self),
+                createdAt: try $0.decode("created_at", as: String.self), expiresAt: try $0.decode("expires_at", as: String?.self),
+                revokedAt: try $0.decode("revoked_at", as: String?.self))
+        }
+    }
+
+    /// The user a presented bearer token belongs to, if it is valid, unrevoked and unexpired.
+    static func authenticate(_ presented: String, on connection: PostgresConnection) throws -> AuthenticatedUser? {
+        guard let token = AccessToken(presented: presented) else { return nil }
+        let rows = try connection.query(
+            """
+            SELECT t.id AS token_id, t.hash, u.id AS user_id, u.name, u.role
+            FROM cx.tokens t JOIN cx.users u ON u.id = t.user_id
+            WHERE t.prefix = \(token.prefix) AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+            """)
+        guard let row = rows.first else { return nil }
+        let stored = try row.decode("hash", as: [UInt8].self)
+        guard AccessToken.constantTimeEquals(stored, token.hash) else { return nil }
+        return AuthenticatedUser(
+            id: try row.decode("user_id", as: Int64.self), name: try row.decode("name", as: String.self),
+            role: UserRole(rawValue: try row.decode("role", as: String.self)) ?? .rep,
+            tokenID: try row.decode("token_id", as: Int64.self))
+    }
+}
