@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
     ],
     targets: [
         // MARK: Model — pure Swift, no I/O.
@@ -86,6 +87,7 @@ let package = Package(
                 "CXModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/Client",
@@ -126,6 +128,30 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/PostgresTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CXServerTests",
+            dependencies: [
+                "CXServer",
+                "CXModel",
+                "CXPostgres",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/ServerTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CXClientTests",
+            dependencies: ["CXClient", "CXModel"],
+            path: "Tests/ClientTests",
+            swiftSettings: swiftSettings
+        ),
+        // Drives the real `cx` and `cx-server` binaries (built by `swift build`) end to end.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["CXModel"],
+            path: "Tests/EndToEndTests",
             swiftSettings: swiftSettings
         ),
     ]

@@ -167,8 +167,9 @@ public final class EmbeddedPostgres: Sendable {
         }
 
         if try reuseRunningServer() {
+            // Already running: by another process, or by an earlier start() of this object, which
+            // then still owns it (startedHere stays as it was).
             logger.info("PostgreSQL is already running for this directory; using it", metadata: ["directory": "\(dataDirectory)"])
-            startedHere.withLockedValue { $0 = false }
         } else {
             try launch(pgCtl: binaries.pgCtl, owner: owner)
             startedHere.withLockedValue { $0 = true }

@@ -2,7 +2,7 @@ import Foundation
 
 /// A type that can be decoded from a column's text-format value.
 ///
-/// Conform your own types to use them with ``PostgresRow/decode(_:as:)-(String,_)``.
+/// Conform your own types to use them with `PostgresRow.decode(_:as:)`.
 /// `NULL` never reaches the initializer: decoding `NULL` into a non-optional type is an error,
 /// decoding it into an optional gives `nil`.
 public protocol PostgresDecodable {

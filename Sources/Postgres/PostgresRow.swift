@@ -13,7 +13,7 @@ public struct PostgresRow: Sendable {
     }
 
     /// The raw text of the column named `column`, or `nil` for SQL `NULL` or an unknown column.
-    /// Use ``decode(_:as:)-(String,_)`` to get an error for an unknown column instead.
+    /// Use `decode(_:as:)` to get an error for an unknown column instead.
     public subscript(column: String) -> String? {
         guard let index = storage.columnIndex[column] else { return nil }
         return self[index]

@@ -2,7 +2,7 @@
 ///
 /// All values are copied into Swift memory before the `PGresult` is freed, so a `PostgresRows`
 /// is plain immutable data: `Sendable`, cheap to pass around, and independent of the connection.
-/// Values are the server's text format; decode them with ``PostgresRow/decode(_:as:)-(String,_)``.
+/// Values are the server's text format; decode them with `PostgresRow.decode(_:as:)`.
 public struct PostgresRows: RandomAccessCollection, Sendable {
     /// Shared immutable storage so each ``PostgresRow`` is only a reference and an index.
     final class Storage: Sendable {

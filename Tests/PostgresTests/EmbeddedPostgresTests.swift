@@ -54,6 +54,7 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: cluster.clusterDirectory + "/postmaster.pid"))
 
         try await offload { try cluster.start() }
+        try await offload { try cluster.start() }  // A second start of the same object is harmless.
         let value = try await offload {
             let connection = try PostgresConnection(connectionString: cluster.connectionString)
             return try connection.query("SELECT value FROM kept")[0].decode("value", as: String.self)
@@ -70,6 +71,8 @@ import Glibc
         }
         #expect(listen == "")
         try await offload { try cluster.stop() }
+        // This object started the server, so stop() really stopped it despite the second start().
+        #expect(!FileManager.default.fileExists(atPath: cluster.clusterDirectory + "/postmaster.pid"))
     }
 
     @Test func recoversFromStalePidFile() async throws {

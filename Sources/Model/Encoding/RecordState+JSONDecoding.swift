@@ -13,7 +13,7 @@ extension RecordState {
                 return wire
             }
         } catch {
-            throw StateDecodingError(recordID: nil, "malformed JSON: \(error)")
+            throw StateDecodingError(recordID: nil, "malformed JSON: \(error)", syntaxError: error)
         }
         try self.init(wire: wire)
     }
@@ -25,7 +25,7 @@ extension RecordState {
         do {
             wire = try WireState.read(&scanner)
         } catch {
-            throw StateDecodingError(recordID: nil, "malformed JSON: \(error)")
+            throw StateDecodingError(recordID: nil, "malformed JSON: \(error)", syntaxError: error)
         }
         try self.init(wire: wire)
     }

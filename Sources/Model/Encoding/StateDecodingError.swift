@@ -1,16 +1,21 @@
 /// A record state that could not be read: malformed JSON, a missing or unknown key, or a state
 /// that breaks the model's invariants (negative counters, dots the clock has not seen, unknown
 /// kinds or fields, invalid values).
-public struct StateDecodingError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct StateDecodingError: Error, Sendable, CustomStringConvertible {
     /// The record id, when it could be read.
     public let recordID: String?
     /// What is wrong, in words meant for the person who has to fix the sender.
     public let message: String
 
+    /// The JSON syntax error behind this error, when the bytes were not valid JSON of the
+    /// expected shape (as opposed to a well-formed state that breaks an invariant).
+    public let syntaxError: JSONScanner.Failure?
+
     /// Creates a decoding error.
-    public init(recordID: String?, _ message: String) {
+    public init(recordID: String?, _ message: String, syntaxError: JSONScanner.Failure? = nil) {
         self.recordID = recordID
         self.message = message
+        self.syntaxError = syntaxError
     }
 
     public var description: String {

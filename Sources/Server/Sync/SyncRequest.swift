@@ -43,9 +43,7 @@ struct SyncRequest: Sendable {
                             do throws(StateDecodingError) {
                                 states.append(try RecordState(reading: &scanner))
                             } catch {
-                                if error.message.hasPrefix("malformed JSON") {
-                                    throw scanner.failure(error.message)
-                                }
+                                if let syntaxError = error.syntaxError { throw syntaxError }
                                 // Keep reading so the response can name the first bad record
                                 // while nothing at all is written.
                                 if invalid == nil { invalid = error }

@@ -1,0 +1,5 @@
+import ArgumentParser
+import CXServer
+
+/// The `cx-server` executable: everything lives in the CXServer library.
+@main extension CXServerCommand {}

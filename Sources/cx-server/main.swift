@@ -1,4 +1,0 @@
-import ArgumentParser
-import CXServer
-
-await CXServerCommand.main()

@@ -1,4 +1,0 @@
-import ArgumentParser
-import CXClient
-
-await CX.main()

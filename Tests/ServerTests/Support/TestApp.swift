@@ -1,0 +1,40 @@
+import CXModel
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+
+@testable import CXServer
+
+/// Runs `body` against the real router over a fresh database.
+func withTestApp(
+    configure: (inout ServerConfiguration) -> Void = { _ in },
+    _ body: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> Void
+) async throws {
+    let database = try await TestDatabase.make()
+    var configuration = ServerConfiguration()
+    configuration.port = 0
+    configure(&configuration)
+    let app = buildApplication(configuration: configuration, pool: database.pool, metrics: ServerMetrics(), logger: TestDatabase.logger)
+    do {
+        try await app.test(.router) { client in try await body(client, database) }
+    } catch {
+        await database.close()
+        throw error
+    }
+    await database.close()
+}
+
+extension TestClientProtocol {
+    /// `POST /v1/sync` with a bearer token and a JSON body.
+    func sync(token: String?, body: String, contentType: String = "application/json") async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: contentType]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await execute(uri: "/v1/sync", method: .post, headers: headers, body: ByteBuffer(string: body))
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+}
