@@ -105,6 +105,10 @@ let package = Package(
             name: "cx-bench",
             dependencies: [
                 "CXModel",
+                "CXPostgres",
+                "CXServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/cx-bench",

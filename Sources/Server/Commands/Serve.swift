@@ -45,8 +45,7 @@ extension CXServerCommand {
             let pool = PostgresPool(connectionString: opened.connectionString, maxConnections: poolSize, logger: logger)
             do {
                 let bootstrap = try await pool.withConnection { connection in
-                    try Migrator(logger: logger).migrate(connection)
-                    return try FirstStart.createAdminIfEmpty(on: connection)
+                    try prepareDatabase(connection, logger: logger)
                 }
                 var configuration = ServerConfiguration()
                 configuration.host = host

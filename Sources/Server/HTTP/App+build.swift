@@ -2,6 +2,7 @@ import CXModel
 import CXPostgres
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Everything the HTTP application needs, so tests build the same app with test settings.
 public struct ServerConfiguration: Sendable {
@@ -55,11 +56,16 @@ func buildRouter(configuration: ServerConfiguration, pool: PostgresPool, metrics
 }
 
 /// Builds the HTTP application over an open pool.
+///
+/// - Parameter onServerRunning: called with the listening channel once the server accepts
+///   connections (its `localAddress` tells the port when `configuration.port` is 0).
 public func buildApplication(
-    configuration: ServerConfiguration, pool: PostgresPool, metrics: ServerMetrics, logger: Logger
+    configuration: ServerConfiguration, pool: PostgresPool, metrics: ServerMetrics, logger: Logger,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Application(
         router: buildRouter(configuration: configuration, pool: pool, metrics: metrics),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cx-server"),
+        onServerRunning: onServerRunning,
         logger: logger)
 }

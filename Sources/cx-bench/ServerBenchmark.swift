@@ -1,0 +1,191 @@
+import ArgumentParser
+import AsyncHTTPClient
+import CXModel
+import CXPostgres
+import CXServer
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// `cx-bench server`: push N customer states through `POST /v1/sync` in batches, pull them all
+/// back with a fresh cursor, and compare with what PostgreSQL alone takes for the same rows.
+struct ServerBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Sync API push/pull throughput against PostgreSQL's own COPY and multi-row upsert.")
+
+    @Option(help: "Customer states to push and pull.")
+    var records = 100_000
+
+    @Option(help: "States per push request.")
+    var batch = 1_000
+
+    @Option(help: "Changes per pull page (the server caps it at 5000).")
+    var pageSize = 5_000
+
+    func run() async throws {
+        let logger = {
+            var logger = Logger(label: "cx.bench")
+            logger.logLevel = .warning
+            return logger
+        }()
+        let directory = try Self.makeTemporaryDirectory()
+        let cluster = EmbeddedPostgres(dataDirectory: directory, durability: .full, logger: logger)
+        try cluster.start()
+        defer { cluster.destroy() }
+        let pool = PostgresPool(connectionString: cluster.connectionString, maxConnections: 4, logger: logger)
+        let token = try await pool.withConnection { try prepareDatabase($0, logger: logger) } ?? ""
+
+        var rng = SeededRandomGenerator(seed: 7)
+        let at = Timestamp(millisecondsSinceEpoch: 1_790_000_000_000)
+        let states = (0..<records).map { SampleCustomers.customer(index: $0, replica: "bench-laptop", at: at, using: &rng) }
+        let bodies: [ByteBuffer] = stride(from: 0, to: states.count, by: batch).map { start in
+            var w = JSONWriter(capacity: batch * 2200)
+            w.raw("{\"replica_id\":\"bench-laptop\",\"cursor\":null,\"limit\":1,\"changes\":[")
+            for (index, state) in states[start..<min(start + batch, states.count)].enumerated() {
+                if index > 0 { w.byte(UInt8(ascii: ",")) }
+                state.encode(into: &w)
+            }
+            w.raw("]}")
+            return ByteBuffer(bytes: w.bytes)
+        }
+        let averageBytes = bodies.reduce(0) { $0 + $1.readableBytes } / states.count
+        print("records: \(records), push batch: \(batch), pull page: \(pageSize), ~\(averageBytes) bytes per state")
+
+        let port = PortBox()
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        let app = buildApplication(
+            configuration: configuration, pool: pool, metrics: ServerMetrics(), logger: logger,
+            onServerRunning: { channel in port.set(channel.localAddress?.port ?? 0) })
+        let serverTask = Task { try await app.runService(gracefulShutdownSignals: []) }
+        while port.value == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        let url = "http://127.0.0.1:\(port.value)/v1/sync"
+
+        // Push.
+        var start = ContinuousClock.now
+        for body in bodies {
+            _ = try await Self.post(url, token: token, body: body)
+        }
+        let pushSeconds = (ContinuousClock.now - start).seconds
+
+        // Pull everything with a fresh cursor.
+        start = ContinuousClock.now
+        var cursor = "null"
+        var pulled = 0
+        while true {
+            let response = try await Self.post(
+                url, token: token,
+                body: ByteBuffer(string: "{\"replica_id\":\"bench-reader\",\"cursor\":\(cursor),\"limit\":\(pageSize),\"changes\":[]}"))
+            let page = try Self.countPage(response)
+            pulled += page.count
+            cursor = "\"\(page.cursor)\""
+            if !page.hasMore { break }
+        }
+        let pullSeconds = (ContinuousClock.now - start).seconds
+        serverTask.cancel()
+        _ = try? await serverTask.value
+
+        // PostgreSQL alone, on the same rows.
+        let baseline = try await pool.withConnection { connection in
+            try Self.postgresBaseline(connection, batch: batch)
+        }
+        await pool.close()
+        guard pulled == records else {
+            throw ValidationError("pulled \(pulled) states, expected \(records)")
+        }
+
+        func rate(_ seconds: Double) -> String { "\(Int(Double(records) / seconds)) records/s" }
+        print("push via /v1/sync:          \(rate(pushSeconds))  (\(String(format: "%.2f", pushSeconds)) s)")
+        print("PostgreSQL multi-row upsert: \(rate(baseline.upsert))  (\(String(format: "%.2f", baseline.upsert)) s)")
+        print("push ratio: \(String(format: "%.2f", pushSeconds / baseline.upsert))× PostgreSQL (goal ≤ 4×)")
+        print("pull via /v1/sync:          \(rate(pullSeconds))  (\(String(format: "%.2f", pullSeconds)) s)")
+        print("PostgreSQL COPY TO STDOUT:  \(rate(baseline.copy))  (\(String(format: "%.2f", baseline.copy)) s)")
+        print("pull ratio: \(String(format: "%.2f", pullSeconds / baseline.copy))× PostgreSQL (goal ≤ 3×)")
+    }
+
+    static func post(_ url: String, token: String, body: ByteBuffer) async throws -> ByteBuffer {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(body)
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
+        let bytes = try await response.body.collect(upTo: 1 << 30)
+        guard response.status == .ok else {
+            throw ValidationError("sync answered \(response.status): \(String(buffer: bytes))")
+        }
+        return bytes
+    }
+
+    /// Counts the states of a pull page without decoding them (the client's cost is not the
+    /// server's).
+    static func countPage(_ buffer: ByteBuffer) throws -> (count: Int, cursor: String, hasMore: Bool) {
+        var count = 0, cursor = "", hasMore = false
+        try JSONScanner.scan(Array(buffer: buffer)) { scanner throws(JSONScanner.Failure) in
+            try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                switch key {
+                case "changes": try scanner.array { scanner throws(JSONScanner.Failure) in count += 1; try scanner.skipValue() }
+                case "cursor": cursor = try scanner.string()
+                case "has_more": hasMore = try scanner.bool()
+                default: try scanner.skipValue()
+                }
+            }
+        }
+        return (count, cursor, hasMore)
+    }
+
+    /// PostgreSQL's own time for the same rows: `COPY … TO STDOUT` of what a pull reads, and a
+    /// multi-row `INSERT … ON CONFLICT DO UPDATE` (1000 rows per statement) of what a push writes.
+    static func postgresBaseline(_ connection: PostgresConnection, batch: Int) throws -> (copy: Double, upsert: Double) {
+        var start = ContinuousClock.now
+        _ = try connection.copyOut("COPY (SELECT seq, state FROM cx.customers ORDER BY seq) TO STDOUT")
+        let copySeconds = (ContinuousClock.now - start).seconds
+
+        try connection.executeScript("CREATE TABLE cx.bench_customers (LIKE cx.customers INCLUDING ALL)")
+        let columns = ["id", "name", "company", "email", "phone", "address", "city", "country", "territory", "owner",
+                       "segment", "notes", "tags", "extra", "has_conflicts", "deleted", "seq", "state"]
+        let rows = try connection.query(
+            PostgresQuery(unsafeSQL: "SELECT \(columns.map { "\($0)::text" }.joined(separator: ", ")) FROM cx.customers ORDER BY seq"))
+        let values = rows.map { row in (0..<columns.count).map { row[$0] } }
+        let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        start = ContinuousClock.now
+        var index = 0
+        try connection.transaction { connection in
+            while index < values.count {
+                let chunk = values[index..<min(index + batch, values.count)]
+                var placeholders: [String] = []
+                var binds: [String?] = []
+                for row in chunk {
+                    let base = binds.count
+                    placeholders.append("(" + (1...columns.count).map { "$\(base + $0)" }.joined(separator: ",") + ")")
+                    binds += row
+                }
+                let sql = "INSERT INTO cx.bench_customers (\(columns.joined(separator: ","))) VALUES "
+                    + placeholders.joined(separator: ",") + " ON CONFLICT (id) DO UPDATE SET \(updates)"
+                try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds))
+                index += batch
+            }
+        }
+        let upsertSeconds = (ContinuousClock.now - start).seconds
+        return (copySeconds, upsertSeconds)
+    }
+
+    static func makeTemporaryDirectory() throws -> String {
+        var template = Array("/tmp/cx-bench-XXXXXX".utf8CString)
+        guard let path = mkdtemp(&template) else { throw ValidationError("cannot create a temporary directory") }
+        let directory = String(cString: path)
+        chmod(directory, 0o755)
+        return directory
+    }
+}
+
+/// The port the benchmark server bound, set once from the server's callback.
+final class PortBox: Sendable {
+    private let storage = Mutex(0)
+    var value: Int { storage.withLock { $0 } }
+    func set(_ port: Int) { storage.withLock { $0 = port } }
+}
