@@ -58,11 +58,10 @@ struct Journal {
 
     private mutating func ingest(from start: Int) {
         var position = start
-        var lineNumber = 0
-        bytes.withUnsafeBufferPointer { all in
+        let snapshot = bytes  // shares storage; `apply` mutates other properties only
+        snapshot.withUnsafeBufferPointer { all in
             while position < all.count {
                 guard let end = LineReader.findNewline(all, from: position) else { break }
-                lineNumber += 1
                 let line = UnsafeBufferPointer(rebasing: all[position..<end])
                 if line.starts(with: Self.batchPrefix) {
                     let count = Self.parseBatch(line) ?? 0

@@ -1,3 +1,5 @@
+import CXModel
+
 /// An error a `cx` command reports to the user: what happened, what to do, and the exit code.
 ///
 /// Library code throws these (or lower-level errors that ``CXError/from(_:)`` maps); the
@@ -45,6 +47,10 @@ public struct CXError: Error, CustomStringConvertible, Sendable {
             return error
         case let error as IOError:
             return CXError(.failure, error.description)
+        case let error as CXModel.ValidationError:
+            return CXError(.dataError, error.description)
+        case let error as StateDecodingError:
+            return CXError(.dataError, error.description)
         default:
             return CXError(.failure, String(describing: error))
         }

@@ -5,11 +5,20 @@ import Foundation
 /// What `serve` does on an empty database: create the `admin` user and a one-time token.
 enum FirstStart {
     /// Creates `admin` and returns its token when the database has no user yet.
+    ///
+    /// Several servers starting at once on one empty database serialise on an advisory lock, so
+    /// exactly one creates the user and the others find it.
     static func createAdminIfEmpty(on connection: PostgresConnection) throws -> String? {
-        guard try UserStore.userCount(on: connection) == 0 else { return nil }
-        try UserStore.addUser("admin", role: .admin, territories: [], on: connection)
-        return try UserStore.issueToken(for: "admin", on: connection)
+        try connection.transaction { connection in
+            try connection.query("SELECT pg_advisory_xact_lock(\(lockKey))")
+            guard try UserStore.userCount(on: connection) == 0 else { return nil }
+            try UserStore.insertUser("admin", role: .admin, territories: [], on: connection)
+            return try UserStore.issueToken(for: "admin", on: connection)
+        }
     }
+
+    /// Advisory lock key for first-start bootstrap ("cxboot" in ASCII).
+    static let lockKey: Int64 = 0x63_78_62_6F_6F_74
 
     static func printBanner(token: String, url: String) {
         // Written straight to the file descriptor: with stdout on a pipe, print() would sit

@@ -23,18 +23,24 @@ struct UserStore: Sendable {
     @discardableResult
     static func addUser(_ name: String, role: UserRole, territories: [String], on connection: PostgresConnection) throws -> User {
         try connection.transaction { connection in
-            let existing = try connection.query("SELECT 1 FROM cx.users WHERE name = \(name)")
-            guard existing.isEmpty else {
-                throw AdminError("a user named '\(name)' already exists")
-            }
-            let rows = try connection.query(
-                "INSERT INTO cx.users (name, role) VALUES (\(name), \(role.rawValue)) RETURNING id")
-            let id = try rows[0].decode("id", as: Int64.self)
-            for territory in Set(territories) {
-                try connection.query("INSERT INTO cx.user_territories (user_id, territory) VALUES (\(id), \(territory))")
-            }
-            return User(id: id, name: name, role: role, territories: territories.sorted())
+            try insertUser(name, role: role, territories: territories, on: connection)
         }
+    }
+
+    /// Inserts a user inside the caller's transaction.
+    @discardableResult
+    static func insertUser(_ name: String, role: UserRole, territories: [String], on connection: PostgresConnection) throws -> User {
+        let existing = try connection.query("SELECT 1 FROM cx.users WHERE name = \(name)")
+        guard existing.isEmpty else {
+            throw AdminError("a user named '\(name)' already exists")
+        }
+        let rows = try connection.query(
+            "INSERT INTO cx.users (name, role) VALUES (\(name), \(role.rawValue)) RETURNING id")
+        let id = try rows[0].decode("id", as: Int64.self)
+        for territory in Set(territories) {
+            try connection.query("INSERT INTO cx.user_territories (user_id, territory) VALUES (\(id), \(territory))")
+        }
+        return User(id: id, name: name, role: role, territories: Array(Set(territories)).sorted())
     }
 
     /// The user named `name`, if any.

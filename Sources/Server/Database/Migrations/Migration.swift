@@ -12,5 +12,6 @@ struct Migration: Sendable {
     /// Every migration, in order.
     static let all: [Migration] = [
         Migration0001Initial.migration,
+        Migration0002CustomerInsight.migration,
     ]
 }

@@ -1,0 +1,73 @@
+import CXModel
+
+extension CacheStore {
+    /// Writes a whole cache generation from scratch (benchmarks, tests): `states` become the
+    /// snapshot, with no pending changes. Replaces whatever the cache held.
+    public static func bulkLoad(directory: String, states: [RecordState], cursor: String? = nil) throws {
+        var customers: [(id: String, state: [UInt8], view: [UInt8])] = []
+        var activities: [(id: String, state: [UInt8], customer: String?)] = []
+        var conflicted: [String] = []
+        for state in states {
+            if state.hasConflicts { conflicted.append(state.id) }
+            switch state.kind {
+            case .customer: customers.append((state.id, state.jsonBytes(), RecordView.jsonBytes(state)))
+            case .activity: activities.append((state.id, state.jsonBytes(), state.displayedValue("customer_id")))
+            }
+        }
+        try bulkLoad(directory: directory, customers: customers, activities: activities, conflicted: conflicted, cursor: cursor)
+    }
+
+    /// Writes a generation from encoded records (any order).
+    static func bulkLoad(
+        directory: String, customers: [(id: String, state: [UInt8], view: [UInt8])],
+        activities: [(id: String, state: [UInt8], customer: String?)], conflicted: [String], cursor: String?
+    ) throws {
+        let store = try CacheStore.open(directory: directory, exclusive: true)
+        defer { store.close() }
+        let name = "gen-00000001"
+        let target = directory + "/" + name
+        POSIX.removeTree(target)
+        try POSIX.makeDirectories(target)
+
+        func writeTable(_ name: String, _ rows: [(id: String, state: [UInt8], view: [UInt8]?)]) throws {
+            let states = try BufferedWriter(path: target + "/\(name).jsonl")
+            let views = try BufferedWriter(path: target + "/\(name).view.jsonl")
+            let index = try BufferedWriter(path: target + "/\(name).idx")
+            for row in rows {
+                let stateOffset = states.offset
+                try states.write(row.state)
+                try states.write(byte: UInt8(ascii: "\n"))
+                var viewOffset = 0, viewLength = 0
+                if let view = row.view {
+                    viewOffset = views.offset
+                    viewLength = view.count
+                    try views.write(view)
+                    try views.write(byte: UInt8(ascii: "\n"))
+                }
+                try index.write(SnapshotTable.indexLine(
+                    id: row.id, stateOffset: stateOffset, stateLength: row.state.count, viewOffset: viewOffset, viewLength: viewLength))
+            }
+            try states.finish()
+            try views.finish()
+            try index.finish()
+        }
+        try writeTable("customers", customers.sorted { $0.id < $1.id }.map { ($0.id, $0.state, $0.view) })
+        try writeTable("activities", activities.sorted { $0.id < $1.id }.map { ($0.id, $0.state, nil) })
+        let pairs = activities.compactMap { activity in activity.customer.map { $0 + " " + activity.id + "\n" } }.sorted()
+        let byCustomer = try BufferedWriter(path: target + "/activities.by-customer.idx")
+        for pair in pairs { try byCustomer.write(Array(pair.utf8)) }
+        try byCustomer.finish()
+        try POSIX.writeAtomically(Array(conflicted.sorted().map { $0 + "\n" }.joined().utf8), to: target + "/conflicted.txt")
+        var meta = SnapshotMeta()
+        meta.generation = 1
+        meta.customers = customers.count
+        meta.activities = activities.count
+        meta.cursor = cursor
+        try POSIX.writeAtomically(meta.jsonBytes(), to: target + "/meta.json")
+        try POSIX.syncDirectory(target)
+        try POSIX.writeAtomically(Array((name + "\n").utf8), to: directory + "/CURRENT")
+        for entry in POSIX.listDirectory(directory) where entry.hasPrefix("gen-") && entry != name {
+            POSIX.removeTree(directory + "/" + entry)
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import CXModel
+
+extension CX {
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a customer; prints its id.",
+            discussion: """
+                Works offline: the customer is written to the local cache and pushed by the next \
+                `cx sync`. The owner defaults to the signed-in user.
+
+                Examples:
+                  cx add --name "Acme" --company "Acme Ltd" --email buyer@acme.example --territory north
+                  cx add --name "Bistro Lyon" --tag restaurant --tag vip --set extra.source=fair
+                  id=$(cx add --name "Acme")          # scripts: the id alone on stdout
+                  cx add --name "Acme" --json         # {"id":"…"}
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Customer name (required).") var name: String
+        @Option(help: "Company.") var company: String?
+        @Option(help: "Email address.") var email: String?
+        @Option(help: "Phone number.") var phone: String?
+        @Option(help: "Postal address.") var address: String?
+        @Option(help: "City.") var city: String?
+        @Option(help: "Country.") var country: String?
+        @Option(help: "Sales territory.") var territory: String?
+        @Option(help: "Owner (rep user name; default: you).") var owner: String?
+        @Option(help: "Segment.") var segment: String?
+        @Option(help: "Notes.") var notes: String?
+        @Option(name: .customLong("tag"), help: ArgumentHelp("A tag (repeatable).", valueName: "tag")) var tags: [String] = []
+        @Option(name: .customLong("set"), help: ArgumentHelp("Any field, e.g. extra.source=fair (repeatable).", valueName: "key=value"))
+        var sets: [String] = []
+        @Flag(help: "Print {\"id\": …} as JSON.") var json = false
+
+        func run() async throws {
+            try await runCommand(global) { context in
+                let author = try context.author()
+                var fields: [String: String?] = [
+                    "name": name, "company": company, "email": email, "phone": phone, "address": address,
+                    "city": city, "country": country, "territory": territory, "owner": owner ?? author.user,
+                    "segment": segment, "notes": notes,
+                ]
+                for pair in sets {
+                    let (key, value) = try RecordEditing.keyValue(pair)
+                    fields[key] = value
+                }
+                let store = try context.openStore(exclusive: true)
+                defer { store.close() }
+                let state = try RecordEditing.create(kind: .customer, fields: fields, tags: tags, author: author, in: store)
+                try store.compactIfNeeded()
+                CommandOutput.printID(state.id, json: json, terminal: context.terminal)
+            }
+        }
+    }
+}
+
+/// Output shared by commands.
+enum CommandOutput {
+    /// Prints a created record's id (`{"id": …}` with `--json`).
+    static func printID(_ id: String, json: Bool, terminal: Terminal) {
+        if json {
+            var w = JSONWriter()
+            w.raw("{\"id\":")
+            w.string(id)
+            w.raw("}")
+            terminal.write(w.bytes)
+            terminal.line()
+        } else {
+            terminal.line(id)
+        }
+    }
+
+    /// Prints a JSON document followed by a newline.
+    static func printJSON(_ bytes: [UInt8], terminal: Terminal) {
+        terminal.write(bytes)
+        terminal.line()
+    }
+}

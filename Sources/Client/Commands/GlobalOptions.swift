@@ -1,0 +1,165 @@
+import ArgumentParser
+import CXModel
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Directory holding configuration and cache together (default: $CX_HOME, else the XDG directories).",
+            valueName: "dir"))
+    var home: String?
+}
+
+/// `--server` and `--token`, for commands that talk to the server.
+struct ServerOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Server URL (overrides $CX_SERVER and the configuration).", valueName: "url"))
+    var server: String?
+
+    @Option(name: .long, help: ArgumentHelp("Access token (overrides $CX_TOKEN and the stored token).", valueName: "token"))
+    var token: String?
+}
+
+/// What a running command needs: locations, configuration, terminal.
+final class CommandContext {
+    let paths: Paths
+    let environment: [String: String]
+    let terminal: Terminal
+    private var loadedConfiguration: Configuration??
+
+    init(_ global: GlobalOptions) {
+        environment = ProcessEnvironment.current
+        paths = Paths.resolve(home: global.home, environment: environment)
+        terminal = Terminal(environment: environment)
+    }
+
+    /// The stored configuration, if `cx init` ran.
+    func configuration() throws -> Configuration? {
+        if let loadedConfiguration { return loadedConfiguration }
+        let loaded = try Configuration.load(paths)
+        loadedConfiguration = .some(loaded)
+        return loaded
+    }
+
+    /// The configuration, or an error telling the user to run `cx init`.
+    func requireConfiguration() throws -> Configuration {
+        guard let configuration = try configuration() else {
+            throw CXError(.failure, "this cx home (\(paths.configDirectory)) is not initialised",
+                          hint: "Run `cx init --server URL --token TOKEN` (or plain `cx init` to work offline first).")
+        }
+        return configuration
+    }
+
+    /// Who makes a local write now.
+    func author() throws -> Author {
+        let configuration = try requireConfiguration()
+        return Author(replica: configuration.replicaID, user: configuration.user, at: .now())
+    }
+
+    /// Opens the cache (shared for reading, exclusive for writing) and reports load warnings.
+    func openStore(exclusive: Bool) throws -> CacheStore {
+        let store = try CacheStore.open(directory: paths.cacheDirectory, exclusive: exclusive)
+        for warning in store.warnings { terminal.warn(warning) }
+        return store
+    }
+
+    /// Server and token after precedence (flag > environment > configuration).
+    func serverSettings(_ options: ServerOptions?) throws -> ServerSettings {
+        ServerSettings.resolve(
+            serverFlag: options?.server, tokenFlag: options?.token, environment: environment,
+            configuration: try configuration(), storedToken: try Configuration.loadToken(paths))
+    }
+}
+
+/// The process environment, read once.
+enum ProcessEnvironment {
+    static var current: [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}
+
+/// Runs a command body, turning thrown errors into a message on stderr and the contract's
+/// exit code.
+func runCommand(_ global: GlobalOptions, _ body: (CommandContext) async throws -> Void) async throws {
+    let context = CommandContext(global)
+    do {
+        try await body(context)
+        context.terminal.flush()
+    } catch let error as ExitCode {
+        context.terminal.flush()
+        throw error
+    } catch let error as CleanExit {
+        throw error
+    } catch {
+        context.terminal.flush()
+        let failure = CXError.from(error)
+        context.terminal.error(failure)
+        throw ExitCode(failure.code.rawValue)
+    }
+}
+
+extension CommandContext {
+    /// Resolves an id or unique prefix (≥ 6 characters) to a cached record.
+    ///
+    /// - Throws: exit 64 for a short, malformed or ambiguous prefix (listing the matches);
+    ///   exit 1 when nothing matches; exit 64 when the record is not of `kind`.
+    func resolve(_ text: String, in store: CacheStore, kind: RecordKind? = nil) throws -> (id: String, kind: RecordKind) {
+        try IDResolver.resolve(text, in: store, kind: kind)
+    }
+}
+
+/// Id prefix resolution, shared by every command that takes an id.
+public enum IDResolver {
+    public static let minimumPrefix = 6
+
+    public static func resolve(_ text: String, in store: CacheStore, kind: RecordKind? = nil) throws -> (id: String, kind: RecordKind) {
+        let prefix = text.lowercased()
+        guard prefix.count >= minimumPrefix else {
+            throw CXError(.usage, "'\(text)' is too short to identify a record",
+                          hint: "Give at least \(minimumPrefix) characters of the id (see `cx list`).")
+        }
+        guard prefix.count <= 36, prefix.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) || $0 == "-" }) else {
+            throw CXError(.usage, "'\(text)' is not a record id", hint: "Ids look like 3f2a9c1e-…; `cx list` shows them.")
+        }
+        var matches = try store.ids(withPrefix: prefix)
+        if let kind, matches.count > 1 {
+            let ofKind = try matches.filter { try store.kind(of: $0) == kind }
+            if !ofKind.isEmpty { matches = ofKind }
+        }
+        guard !matches.isEmpty else {
+            throw CXError(.failure, "no record matches '\(text)'", hint: "`cx list` shows the customers in the cache; `cx sync` fetches new ones.")
+        }
+        guard matches.count == 1 else {
+            var lines: [String] = []
+            for id in matches.prefix(10) {
+                let name = try store.viewBytes(id).flatMap { try? RecordView(jsonBytes: $0) }.map(Describe.title) ?? ""
+                lines.append("  \(id)  \(name)")
+            }
+            throw CXError(.usage, "'\(text)' matches \(matches.count) records:\n" + lines.joined(separator: "\n"),
+                          hint: "Give more characters of the id.")
+        }
+        let id = matches[0]
+        guard let found = try store.kind(of: id) else {
+            throw CXError(.failure, "no record matches '\(text)'")
+        }
+        if let kind, found != kind {
+            throw CXError(.usage, "\(id) is \(found == .customer ? "a customer" : "an activity"), not \(kind == .customer ? "a customer" : "an activity")")
+        }
+        return (id, found)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

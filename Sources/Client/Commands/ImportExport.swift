@@ -1,0 +1,150 @@
+import ArgumentParser
+import CXModel
+
+extension CX {
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import customers from a CSV file.",
+            discussion: """
+                The header row names the columns: name, company, email, phone, address, city, \
+                country, territory, owner, segment, notes, tags (separated by ';'), extra.<key>, and \
+                optionally id (updates that customer, or creates it with that id — so an export \
+                imports back). Every row is validated first: if any row is bad, nothing is imported, \
+                each bad row is reported with its line number, and the exit code is 65.
+
+                Examples:
+                  cx import customers.csv --dry-run
+                  cx import customers.csv
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The CSV file.") var file: String
+        @Flag(help: "Validate and report without writing.") var dryRun = false
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() async throws {
+            try await runCommand(global) { context in
+                guard let bytes = try POSIX.readFile(file) else {
+                    throw CXError(.failure, "cannot read \(file): no such file")
+                }
+                let author = try context.author()
+                let (rows, problems) = CustomerCSV.parse(bytes)
+                let terminal = context.terminal
+                if !problems.isEmpty {
+                    for problem in problems.prefix(200) { terminal.note("\(file):\(problem.line): \(problem.message)") }
+                    if problems.count > 200 { terminal.note("… and \(problems.count - 200) more problems") }
+                    throw CXError(.dataError, "\(problems.count) bad row\(problems.count == 1 ? "" : "s") in \(file); nothing was imported",
+                                  hint: "Fix the rows listed above and run the import again.")
+                }
+                let store = try context.openStore(exclusive: !dryRun)
+                defer { store.close() }
+                var changes: [CacheStore.Change] = []
+                var created = 0, updated = 0, unchanged = 0
+                var updateProblems: [CustomerCSV.Problem] = []
+                for row in rows {
+                    do {
+                        if let id = row.id, var state = try store.state(id) {
+                            guard state.kind == .customer else {
+                                updateProblems.append(.init(line: row.line, message: "\(id) is an activity, not a customer"))
+                                continue
+                            }
+                            guard !state.isDeleted else {
+                                updateProblems.append(.init(line: row.line, message: "customer \(id) is deleted"))
+                                continue
+                            }
+                            let before = state
+                            for (name, value) in row.fields.sorted(by: { $0.key < $1.key }) where state.displayedValue(name) != value {
+                                try state.set(name, to: value, by: author)
+                            }
+                            for tag in row.tags where !state.tagNames.contains(tag) { try state.addTag(tag, by: author) }
+                            if state == before {
+                                unchanged += 1
+                            } else {
+                                changes.append(.init(state: state, pending: true))
+                                updated += 1
+                            }
+                        } else {
+                            var fields: [String: String?] = row.fields.mapValues { $0 }
+                            if fields["owner"] == nil, let user = author.user { fields["owner"] = user }
+                            let state = try RecordState.new(
+                                kind: .customer, id: row.id ?? RecordID.random(), fields: fields, tags: row.tags, by: author)
+                            changes.append(.init(state: state, pending: true))
+                            created += 1
+                        }
+                    } catch {
+                        updateProblems.append(.init(line: row.line, message: CXError.from(error).message))
+                    }
+                }
+                if !updateProblems.isEmpty {
+                    for problem in updateProblems { terminal.note("\(file):\(problem.line): \(problem.message)") }
+                    throw CXError(.dataError, "\(updateProblems.count) bad row\(updateProblems.count == 1 ? "" : "s") in \(file); nothing was imported")
+                }
+                if !dryRun {
+                    try store.commit(changes)
+                    try store.compactIfNeeded()
+                }
+                if json {
+                    var w = JSONWriter()
+                    w.raw("{\"created\":")
+                    w.number(UInt64(created))
+                    w.raw(",\"updated\":")
+                    w.number(UInt64(updated))
+                    w.raw(",\"unchanged\":")
+                    w.number(UInt64(unchanged))
+                    w.raw(",\"dry_run\":")
+                    w.bool(dryRun)
+                    w.byte(UInt8(ascii: "}"))
+                    CommandOutput.printJSON(w.bytes, terminal: terminal)
+                } else {
+                    let verb = dryRun ? "Would import" : "Imported"
+                    terminal.line("\(verb) \(rows.count) row\(rows.count == 1 ? "" : "s") from \(file): \(created) new, \(updated) updated, \(unchanged) unchanged.")
+                }
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        enum Format: String, ExpressibleByArgument, CaseIterable {
+            case csv, json
+        }
+
+        static let configuration = CommandConfiguration(
+            abstract: "Export every customer as CSV or JSON.",
+            discussion: """
+                Deleted customers are left out. CSV has the columns `cx import` reads (id first, \
+                tags separated by ';', one extra.<key> column per extra field), so an export imports \
+                back. JSON is an array of `cx show --json` objects.
+
+                Examples:
+                  cx export > customers.csv
+                  cx export --format json | jq length
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "csv or json.") var format: Format = .csv
+
+        func run() async throws {
+            try await runCommand(global) { context in
+                let store = try context.openStore(exclusive: false)
+                defer { store.close() }
+                let terminal = context.terminal
+                let filter = CustomerFilter()
+                switch format {
+                case .json:
+                    terminal.write("[")
+                    var count = 0
+                    try filter.forEachMatch(in: store) { line, _ in
+                        if count > 0 { terminal.write(",\n") }
+                        terminal.write(line)
+                        count += 1
+                    }
+                    terminal.write("]\n")
+                case .csv:
+                    var views: [RecordView] = []
+                    try filter.forEachMatch(in: store) { line, _ in views.append(try RecordView(jsonBytes: line)) }
+                    terminal.write(try CustomerCSV.export(views))
+                }
+            }
+        }
+    }
+}

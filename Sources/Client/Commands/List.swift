@@ -1,0 +1,127 @@
+import ArgumentParser
+import CXModel
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension CX {
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List customers.",
+            discussion: """
+                Deleted customers are hidden unless --deleted is given. Filters combine.
+                JSON: an array of `cx show --json` objects, in id order.
+
+                Examples:
+                  cx list
+                  cx list --territory north --json
+                  cx list --search acme
+                  cx list --conflicted
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only customers in this territory (exact match).") var territory: String?
+        @Option(help: "Only customers of this owner (exact match).") var owner: String?
+        @Option(help: "Only customers with TEXT in any field or tag (case-insensitive).") var search: String?
+        @Flag(help: "Only customers with conflicts.") var conflicted = false
+        @Flag(help: "Include deleted customers.") var deleted = false
+        @Flag(help: "Print a JSON array.") var json = false
+
+        func run() async throws {
+            try await runCommand(global) { context in
+                let store = try context.openStore(exclusive: false)
+                defer { store.close() }
+                let filter = CustomerFilter(territory: territory, owner: owner, search: search, conflictedOnly: conflicted, includeDeleted: deleted)
+                let terminal = context.terminal
+                if json {
+                    terminal.write("[")
+                    var count = 0
+                    try filter.forEachMatch(in: store) { line, _ in
+                        if count > 0 { terminal.write(",\n") }
+                        terminal.write(line)
+                        count += 1
+                    }
+                    terminal.write("]\n")
+                    return
+                }
+                var views: [RecordView] = []
+                try filter.forEachMatch(in: store) { line, view in
+                    views.append(try view ?? RecordView(jsonBytes: line))
+                }
+                views.sort { a, b in
+                    let x = (a.value("name") ?? "").lowercased(), y = (b.value("name") ?? "").lowercased()
+                    return x != y ? x < y : a.id < b.id
+                }
+                if views.isEmpty {
+                    terminal.note(filter.isEmpty ? "No customers yet: add one with `cx add --name NAME`, or run `cx sync`." : "No customer matches.")
+                    return
+                }
+                var table = TextTable(headers: ["ID", "NAME", "COMPANY", "TERRITORY", "OWNER", ""])
+                for view in views {
+                    var flags: [String] = []
+                    if !view.conflicts.isEmpty { flags.append(terminal.out("conflict", .yellow)) }
+                    if view.deleted { flags.append(terminal.out("deleted", .red)) }
+                    table.add([Describe.short(view.id), view.value("name") ?? "", view.value("company") ?? "",
+                               view.value("territory") ?? "", view.value("owner") ?? "", flags.joined(separator: " ")])
+                }
+                for line in table.render(header: { terminal.out($0, .bold) }) { terminal.line(line) }
+                terminal.line("\(views.count) customer\(views.count == 1 ? "" : "s")")
+            }
+        }
+    }
+}
+
+/// The filters of `cx list`, applied to view lines with cheap byte checks first and a full
+/// parse only when needed.
+struct CustomerFilter {
+    var territory: String?
+    var owner: String?
+    var search: String?
+    var conflictedOnly = false
+    var includeDeleted = false
+
+    var isEmpty: Bool { territory == nil && owner == nil && search == nil && !conflictedOnly }
+
+    /// Calls `body` with each matching view line (and the parsed view when it was needed).
+    func forEachMatch(in store: CacheStore, _ body: (UnsafeBufferPointer<UInt8>, RecordView?) throws -> Void) throws {
+        let territoryNeedle = territory.map { Self.fieldNeedle("territory", $0) }
+        let ownerNeedle = owner.map { Self.fieldNeedle("owner", $0) }
+        let searchLower = search?.lowercased()
+        let searchNeedle: [UInt8]? = searchLower.flatMap { text in
+            // Prefilter on ASCII-lowercased bytes when the needle needs no escaping.
+            guard text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != 0x22 && $0 != 0x5C }) else { return nil }
+            return Array(text.utf8)
+        }
+        var scratch: [UInt8] = []
+        try store.forEachCustomerView { line, deleted in
+            if deleted && !includeDeleted { return }
+            if let territoryNeedle, !ViewScan.contains(line, territoryNeedle) { return }
+            if let ownerNeedle, !ViewScan.contains(line, ownerNeedle) { return }
+            if conflictedOnly && !ViewScan.hasConflicts(line) { return }
+            guard let searchLower else { return try body(line, nil) }
+            if let searchNeedle {
+                scratch.removeAll(keepingCapacity: true)
+                scratch.append(contentsOf: line)
+                for index in scratch.indices where scratch[index] >= 0x41 && scratch[index] <= 0x5A { scratch[index] += 0x20 }
+                let found = scratch.withUnsafeBufferPointer { ViewScan.contains($0, searchNeedle) }
+                if !found { return }
+            }
+            let view = try RecordView(jsonBytes: line)
+            let matches = view.fields.contains { $0.value.lowercased().contains(searchLower) }
+                || view.tags.contains { $0.lowercased().contains(searchLower) }
+            if matches { try body(line, view) }
+        }
+    }
+
+    /// `"field":"value"` as it appears in a view line.
+    static func fieldNeedle(_ field: String, _ value: String) -> [UInt8] {
+        var w = JSONWriter()
+        w.string(field)
+        w.byte(UInt8(ascii: ":"))
+        w.string(value)
+        return w.bytes
+    }
+}

@@ -1,0 +1,149 @@
+import ArgumentParser
+import CXModel
+
+extension CX {
+    struct Sync: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Exchange changes with the server.",
+            discussion: """
+                Pushes local changes in batches, pulls everything changed on the server since the \
+                last sync (page by page), and merges it into the cache. Safe to interrupt and to \
+                run while other cx commands run (e.g. from cron). Retries briefly on network \
+                errors; if the server stays unreachable, exits 69 and keeps every local change.
+
+                JSON: {"pushed","pulled","conflicts","rejected":[{"id","code","message"}],"duration_ms"}
+                Exit codes: 0 done; 3 done but conflicts remain (see `cx conflicts`); 69 server \
+                unreachable; 77 token or permission refused.
+
+                Examples:
+                  cx sync
+                  cx sync --quiet || echo "sync failed: $?"
+                  CX_TOKEN=cx_… cx sync --server https://cx.example.com --json
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var serverOptions: ServerOptions
+        @Flag(help: "Print the summary as JSON.") var json = false
+        @Flag(help: "Print nothing but errors.") var quiet = false
+
+        func run() async throws {
+            try await runCommand(global) { context in
+                var configuration = try context.requireConfiguration()
+                let settings = try context.serverSettings(serverOptions)
+                guard let server = settings.server else {
+                    throw CXError(.usage, "no server configured",
+                                  hint: "Run `cx init --server URL --token TOKEN`, or set CX_SERVER.")
+                }
+                guard let token = settings.token else {
+                    throw CXError(.permission, "no token configured",
+                                  hint: "Run `cx init --token TOKEN`, or set CX_TOKEN.")
+                }
+                let client = try SyncClient(server: server, token: token)
+                let report: SyncReport
+                do {
+                    if configuration.user == nil {
+                        configuration.user = try await client.me().user
+                        try configuration.save(context.paths)
+                    }
+                    var engine = SyncEngine(cacheDirectory: context.paths.cacheDirectory, replicaID: configuration.replicaID)
+                    // Smaller pages for tests of paging and resumption (default 1000).
+                    if let text = context.environment["CX_SYNC_BATCH"], let size = Int(text), (1...1000).contains(size) {
+                        engine.batchSize = size
+                        engine.pageLimit = size
+                    }
+                    if !quiet && !json && POSIX.isTerminal(2) {
+                        engine.progress = { message in POSIX.writeStderr(message + "\n") }
+                    }
+                    report = try await engine.run(client: client)
+                } catch {
+                    await client.shutdown()
+                    throw error
+                }
+                await client.shutdown()
+                let terminal = context.terminal
+                for skipped in report.skipped { terminal.warn("skipped a pulled record: \(skipped)") }
+                for rejection in report.rejected {
+                    terminal.warn("the server refused \(Describe.short(rejection.id)): \(rejection.message) (\(rejection.code)); it stays pending")
+                }
+                if json {
+                    CommandOutput.printJSON(report.jsonBytes(), terminal: terminal)
+                } else if !quiet {
+                    var text = "Synced with \(server): \(report.pushed) pushed, \(report.pulled) pulled"
+                    if !report.rejected.isEmpty { text += ", \(report.rejected.count) refused" }
+                    terminal.line(text + ".")
+                    if report.conflicts > 0 {
+                        terminal.line(terminal.out("\(report.conflicts) record\(report.conflicts == 1 ? " has" : "s have") conflicts: see `cx conflicts`.", .yellow))
+                    }
+                }
+                if report.conflicts > 0 {
+                    terminal.flush()
+                    throw ExitCode(CXError.Code.conflicts.rawValue)
+                }
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show pending changes, last sync, conflicts and server.",
+            discussion: """
+                Works offline (reads only the local cache).
+                JSON: {"replica_id","server","user","pending","last_sync","conflicts","customers","activities"}
+
+                Examples:
+                  cx status
+                  cx status --json | jq .pending
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var serverOptions: ServerOptions
+        @Flag(help: "Print the status as JSON.") var json = false
+
+        func run() async throws {
+            try await runCommand(global) { context in
+                let configuration = try context.configuration()
+                let settings = try context.serverSettings(serverOptions)
+                let store = try context.openStore(exclusive: false)
+                defer { store.close() }
+                let pending = try store.pendingIDs().count
+                let conflicts = try store.conflictedIDs().count
+                let counts = try store.counts()
+                let lastSync = store.lastSync
+                let terminal = context.terminal
+                if json {
+                    var w = JSONWriter()
+                    w.raw("{\"replica_id\":")
+                    w.optionalString(configuration?.replicaID)
+                    w.raw(",\"server\":")
+                    w.optionalString(settings.server)
+                    w.raw(",\"user\":")
+                    w.optionalString(configuration?.user)
+                    w.raw(",\"pending\":")
+                    w.number(UInt64(pending))
+                    w.raw(",\"last_sync\":")
+                    w.optionalString(lastSync)
+                    w.raw(",\"conflicts\":")
+                    w.number(UInt64(conflicts))
+                    w.raw(",\"customers\":")
+                    w.number(UInt64(counts.customers))
+                    w.raw(",\"activities\":")
+                    w.number(UInt64(counts.activities))
+                    w.byte(UInt8(ascii: "}"))
+                    CommandOutput.printJSON(w.bytes, terminal: terminal)
+                    return
+                }
+                var rows: [(String, String)] = []
+                rows.append(("Server", settings.server ?? "none (offline only)"))
+                rows.append(("User", configuration?.user ?? "unknown"))
+                rows.append(("Replica", configuration?.replicaID ?? "not initialised (run `cx init`)"))
+                rows.append(("Pending", pending == 0 ? "nothing to push" : "\(pending) record\(pending == 1 ? "" : "s") changed locally, not yet synced"))
+                rows.append(("Last sync", lastSync.map(Describe.time) ?? "never"))
+                rows.append(("Conflicts", conflicts == 0 ? "none" : "\(conflicts) record\(conflicts == 1 ? "" : "s") (see `cx conflicts`)"))
+                rows.append(("Cache", "\(counts.customers) customers, \(counts.activities) activities in \(context.paths.cacheDirectory)"))
+                for (name, value) in rows {
+                    terminal.line(name + ":" + String(repeating: " ", count: 11 - name.count) + value)
+                }
+            }
+        }
+    }
+}

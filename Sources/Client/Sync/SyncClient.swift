@@ -1,0 +1,227 @@
+import AsyncHTTPClient
+import CXModel
+import NIOCore
+import NIOHTTP1
+
+/// The HTTP side of sync: `GET /v1/me` and `POST /v1/sync`, with bounded retries on
+/// transient failures and the exit codes of the CLI contract (69 unreachable, 77 refused).
+public final class SyncClient: Sendable {
+    /// How many attempts a request gets, and the waits between them (seconds).
+    public static let retryDelays: [Double] = [0.2, 0.5, 1.0]
+
+    public let server: String
+    private let token: String
+    private let http: HTTPClient
+    private let retryDelays: [Double]
+
+    /// Creates a client for `server` (an `http://` or `https://` URL).
+    public init(server: String, token: String, retryDelays: [Double] = SyncClient.retryDelays) throws {
+        self.server = try Self.normalize(server)
+        self.token = token
+        self.retryDelays = retryDelays
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(3), read: .seconds(120)))
+        configuration.httpVersion = .http1Only
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Checks a server URL and removes trailing slashes.
+    public static func normalize(_ server: String) throws -> String {
+        var server = server
+        while server.hasSuffix("/") { server.removeLast() }
+        guard server.hasPrefix("http://") || server.hasPrefix("https://"), server.count > 8,
+            !server.contains(where: { $0 == " " || $0 == "\n" })
+        else {
+            throw CXError(.usage, "'\(server)' is not a server URL", hint: "Use a URL such as http://cx.example.com:8080.")
+        }
+        return server
+    }
+
+    /// Releases the connection pool. Call once, when done.
+    public func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    /// `GET /v1/me`: the user name and role behind the token.
+    public func me() async throws -> (user: String, role: String) {
+        let body = try await send(method: .GET, path: "/v1/me", body: nil)
+        var user = "", role = ""
+        do {
+            try JSONScanner.scan(body) { scanner throws(JSONScanner.Failure) in
+                try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                    switch key {
+                    case "user": user = try scanner.string()
+                    case "role": role = try scanner.string()
+                    default: try scanner.skipValue()
+                    }
+                }
+            }
+        } catch {
+            throw CXError(.failure, "the server at \(server) answered /v1/me with something that is not a cx reply (\(error))")
+        }
+        return (user, role)
+    }
+
+    /// `POST /v1/sync` with a prepared envelope.
+    public func sync(_ envelope: [UInt8]) async throws -> SyncResponse {
+        let body = try await send(method: .POST, path: "/v1/sync", body: envelope)
+        do {
+            return try SyncResponse(parsing: body)
+        } catch {
+            throw CXError(.failure, "the server's sync reply is not valid (\(error))",
+                          hint: "Check that \(server) is a cx server of a compatible version.")
+        }
+    }
+
+    private func send(method: HTTPMethod, path: String, body: [UInt8]?) async throws -> [UInt8] {
+        var attempt = 0
+        while true {
+            do {
+                return try await sendOnce(method: method, path: path, body: body)
+            } catch let failure as TransientFailure {
+                guard attempt < retryDelays.count else {
+                    throw CXError(.unavailable, "cannot reach the server at \(server): \(failure.reason)",
+                                  hint: "Local changes are kept; run `cx sync` again when the server is reachable.")
+                }
+                try? await Task.sleep(nanoseconds: UInt64(retryDelays[attempt] * 1_000_000_000))
+                attempt += 1
+            }
+        }
+    }
+
+    private struct TransientFailure: Error {
+        let reason: String
+    }
+
+    private func sendOnce(method: HTTPMethod, path: String, body: [UInt8]?) async throws -> [UInt8] {
+        var request = HTTPClientRequest(url: server + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "cx/\(CX.version)")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let status: UInt
+        let bytes: [UInt8]
+        do {
+            let response = try await http.execute(request, timeout: .seconds(300))
+            status = response.status.code
+            let buffer = try await response.body.collect(upTo: 1 << 30)
+            bytes = Array(buffer.readableBytesView)
+        } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost || error == .emptyScheme {
+            throw CXError(.usage, "'\(server)' is not a valid server URL (\(error))")
+        } catch {
+            throw TransientFailure(reason: Self.describe(error))
+        }
+        switch status {
+        case 200..<300:
+            return bytes
+        case 401:
+            throw CXError(.permission, "the server refused the token: \(Self.errorMessage(bytes) ?? "unauthorized")",
+                          hint: "Get a new token (`cx-server token issue NAME`) and run `cx init --token TOKEN`.")
+        case 403:
+            throw CXError(.permission, "the server refused the operation: \(Self.errorMessage(bytes) ?? "forbidden")")
+        case 408, 429, 500..<600:
+            throw TransientFailure(reason: "HTTP \(status)" + (Self.errorMessage(bytes).map { ": \($0)" } ?? ""))
+        default:
+            throw CXError(.failure, "the server answered HTTP \(status): \(Self.errorMessage(bytes) ?? "no details")")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if text.contains("connectTimeout") { return "connection timed out" }
+        if text.contains("refused") || text.contains("ECONNREFUSED") { return "connection refused" }
+        if text.contains("deadlineExceeded") || text.contains("readTimeout") { return "the request timed out" }
+        return text
+    }
+
+    /// The `error.message` (and code) of a JSON error body.
+    static func errorMessage(_ body: [UInt8]) -> String? {
+        var code: String?, message: String?
+        try? JSONScanner.scan(body) { scanner throws(JSONScanner.Failure) in
+            try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                guard key == "error" else { return try scanner.skipValue() }
+                try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                    switch key {
+                    case "code": code = try scanner.string()
+                    case "message": message = try scanner.string()
+                    default: try scanner.skipValue()
+                    }
+                }
+            }
+        }
+        switch (code, message) {
+        case let (code?, message?): return "\(message) (\(code))"
+        case let (nil, message?): return message
+        case let (code?, nil): return code
+        default: return nil
+        }
+    }
+}
+
+/// One `POST /v1/sync` reply.
+public struct SyncResponse: Sendable {
+    public struct Rejection: Sendable, Equatable {
+        public var id: String
+        public var code: String
+        public var message: String
+    }
+
+    /// The pulled states, as raw JSON (decoded one by one, so one bad state cannot hide others).
+    public var changes: [[UInt8]] = []
+    public var cursor: String?
+    public var hasMore = false
+    public var rejected: [Rejection] = []
+
+    public init(parsing body: [UInt8]) throws(JSONScanner.Failure) {
+        var result = SyncResponse()
+        try JSONScanner.scan(body) { scanner throws(JSONScanner.Failure) in
+            try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                switch key {
+                case "changes":
+                    try scanner.array { scanner throws(JSONScanner.Failure) in result.changes.append(try scanner.rawValue()) }
+                case "cursor": result.cursor = try scanner.consumeNull() ? nil : scanner.string()
+                case "has_more": result.hasMore = try scanner.bool()
+                case "rejected":
+                    try scanner.array { scanner throws(JSONScanner.Failure) in
+                        var rejection = Rejection(id: "", code: "", message: "")
+                        try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                            switch key {
+                            case "id": rejection.id = try scanner.string()
+                            case "code": rejection.code = try scanner.string()
+                            case "message": rejection.message = try scanner.string()
+                            default: try scanner.skipValue()
+                            }
+                        }
+                        result.rejected.append(rejection)
+                    }
+                default: try scanner.skipValue()
+                }
+            }
+            try scanner.expectEnd()
+        }
+        self = result
+    }
+
+    private init() {}
+
+    /// The request envelope `{"replica_id","cursor","changes":[…],"limit"}`.
+    public static func envelope(replicaID: String, cursor: String?, states: [[UInt8]], limit: Int) -> [UInt8] {
+        var w = JSONWriter(capacity: states.reduce(128) { $0 + $1.count + 1 })
+        w.raw("{\"replica_id\":")
+        w.string(replicaID)
+        w.raw(",\"cursor\":")
+        w.optionalString(cursor)
+        w.raw(",\"changes\":[")
+        for (index, state) in states.enumerated() {
+            if index > 0 { w.byte(UInt8(ascii: ",")) }
+            w.rawJSON(state)
+        }
+        w.raw("],\"limit\":")
+        w.number(UInt64(limit))
+        w.byte(UInt8(ascii: "}"))
+        return w.bytes
+    }
+}

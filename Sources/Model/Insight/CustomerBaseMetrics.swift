@@ -1,0 +1,88 @@
+/// The audited customer-base figures for a period P = [start, end).
+///
+/// With base(t) = customers with a purchase in (t−W, t]: `gross_new` counts customers whose
+/// first purchase ever falls in P; `active` those with a purchase in P; `existing` the active
+/// ones whose first purchase is before `start`; `base_start` = |base(start−1)|, `base_end` =
+/// |base(end−1)|, `retained` = |base(start−1) ∩ base(end−1)|, `lost` = base_start − retained,
+/// `net_new` = base_end − base_start; revenue in P split between new and existing customers,
+/// and per customer (0 when there is none); plus the count per status as of end−1.
+public struct CustomerBaseMetrics: Hashable, Sendable {
+    public let start: CalendarDate
+    public let end: CalendarDate
+    public let grossNew: Int
+    public let active: Int
+    public let existing: Int
+    public let baseStart: Int
+    public let baseEnd: Int
+    public let retained: Int
+    public let lost: Int
+    public let netNew: Int
+    public let revenueNew: Money
+    public let revenueExisting: Money
+    /// revenue_new / gross_new, rounded half away from zero to the cent; 0 when gross_new is 0.
+    public let revenuePerNew: Money
+    /// revenue_existing / existing, rounded half away from zero to the cent; 0 when existing is 0.
+    public let revenuePerExisting: Money
+    /// Customers per status as of end−1 (every status present, zeros included).
+    public let statusCounts: [CustomerStatus: Int]
+
+    /// Computes the metrics of `book` for [start, end).
+    public init(book: CustomerBook, start: CalendarDate, end: CalendarDate, settings: ClassificationSettings = .default) {
+        self.start = start
+        self.end = end
+        let window = settings.windowDays
+        func inBase(_ purchases: [CustomerBook.Purchase], at t: CalendarDate) -> Bool {
+            purchases.contains { $0.on > t.adding(days: -window) && $0.on <= t }
+        }
+        let lastBefore = start.adding(days: -1), lastIn = end.adding(days: -1)
+        var grossNew = 0, active = 0, existing = 0, baseStart = 0, baseEnd = 0, retained = 0
+        var revenueNew = Money.zero, revenueExisting = Money.zero
+        for (id, purchases) in book.purchases where book.customers[id] != nil && !purchases.isEmpty {
+            let first = purchases.map(\.on).min()!
+            let inPeriod = purchases.filter { $0.on >= start && $0.on < end }
+            let revenue = inPeriod.reduce(Money.zero) { $0 + $1.amount }
+            if first >= start && first < end {
+                grossNew += 1
+                revenueNew = revenueNew + revenue
+            }
+            if !inPeriod.isEmpty {
+                active += 1
+                if first < start {
+                    existing += 1
+                    revenueExisting = revenueExisting + revenue
+                }
+            }
+            let wasInBase = inBase(purchases, at: lastBefore), isInBase = inBase(purchases, at: lastIn)
+            if wasInBase { baseStart += 1 }
+            if isInBase { baseEnd += 1 }
+            if wasInBase && isInBase { retained += 1 }
+        }
+        self.grossNew = grossNew
+        self.active = active
+        self.existing = existing
+        self.baseStart = baseStart
+        self.baseEnd = baseEnd
+        self.retained = retained
+        lost = baseStart - retained
+        netNew = baseEnd - baseStart
+        self.revenueNew = revenueNew
+        self.revenueExisting = revenueExisting
+        revenuePerNew = Self.divide(revenueNew, by: grossNew)
+        revenuePerExisting = Self.divide(revenueExisting, by: existing)
+        let classifier = CustomerClassifier(settings: settings)
+        var counts = Dictionary(uniqueKeysWithValues: CustomerStatus.allCases.map { ($0, 0) })
+        for id in book.customers.keys {
+            counts[classifier.status(of: id, in: book, asOf: lastIn), default: 0] += 1
+        }
+        statusCounts = counts
+    }
+
+    /// `amount / count` to the cent, half away from zero (as PostgreSQL's `round(numeric, 2)`).
+    static func divide(_ amount: Money, by count: Int) -> Money {
+        guard count > 0 else { return .zero }
+        let divisor = Int64(count)
+        let quotient = amount.cents / divisor, remainder = amount.cents % divisor
+        let roundsAway = 2 * abs(remainder) >= divisor
+        return Money(cents: quotient + (roundsAway ? (amount.cents < 0 ? -1 : 1) : 0))
+    }
+}

@@ -1,0 +1,82 @@
+/// The facts classification and metrics need, read from record states: live customers and
+/// their live purchases, referrals and touchpoints. Deleted records do not count; a record in a
+/// delete/edit conflict is still visible and counts.
+public struct CustomerBook: Sendable {
+    /// A customer.
+    public struct Customer: Hashable, Sendable {
+        public let id: String
+        public let name: String
+        public let territory: String?
+        public let owner: String?
+    }
+
+    /// A purchase.
+    public struct Purchase: Hashable, Sendable {
+        public let customerID: String
+        public let on: CalendarDate
+        public let amount: Money
+        /// `nil` when no margin was recorded; such purchases are left out of the margin average.
+        public let margin: DecimalText?
+        public let dueOn: CalendarDate
+        public let paidOn: CalendarDate?
+    }
+
+    /// A referral made by a customer.
+    public struct Referral: Hashable, Sendable {
+        public let customerID: String
+        public let on: CalendarDate
+    }
+
+    /// A touchpoint with an NPS answer.
+    public struct Rating: Hashable, Sendable {
+        public let customerID: String
+        public let on: CalendarDate
+        public let score: Int
+    }
+
+    public private(set) var customers: [String: Customer] = [:]
+    public private(set) var purchases: [String: [Purchase]] = [:]
+    public private(set) var referrals: [String: [Referral]] = [:]
+    public private(set) var ratings: [Rating] = []
+
+    /// An empty book.
+    public init() {}
+
+    /// Builds a book from record states (customers and activities in any order).
+    public init(states: some Sequence<RecordState>) {
+        for state in states { add(state) }
+    }
+
+    /// Adds one record state (ignored when deleted or incomplete).
+    public mutating func add(_ state: RecordState) {
+        guard !state.isDeleted else { return }
+        switch state.kind {
+        case .customer:
+            customers[state.id] = Customer(
+                id: state.id, name: state.displayedValue("name") ?? "", territory: state.displayedValue("territory"),
+                owner: state.displayedValue("owner"))
+        case .activity:
+            guard let customerID = state.displayedValue("customer_id"),
+                let on = state.displayedValue("on").flatMap(CalendarDate.init)
+            else { return }
+            switch state.displayedValue("type") {
+            case "purchase":
+                guard let amount = state.displayedValue("amount").flatMap(Money.init) else { return }
+                let due = state.displayedValue("due_on").flatMap(CalendarDate.init) ?? on.adding(days: 30)
+                purchases[customerID, default: []].append(
+                    Purchase(
+                        customerID: customerID, on: on, amount: amount,
+                        margin: state.displayedValue("margin").flatMap(DecimalText.init), dueOn: due,
+                        paidOn: state.displayedValue("paid_on").flatMap(CalendarDate.init)))
+            case "referral":
+                referrals[customerID, default: []].append(Referral(customerID: customerID, on: on))
+            case "touchpoint":
+                if let score = state.displayedValue("nps").flatMap({ Int($0) }) {
+                    ratings.append(Rating(customerID: customerID, on: on, score: score))
+                }
+            default:
+                break
+            }
+        }
+    }
+}

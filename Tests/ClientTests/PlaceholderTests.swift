@@ -1,8 +1,0 @@
-import Testing
-@testable import CXClient
-
-@Suite struct CommandShapeTests {
-    @Test func rootCommandHasHelp() {
-        #expect(CX.helpMessage().contains("cx"))
-    }
-}

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `cx` binary without a server: crash safety, concurrency, CSV, exit codes.
+@Suite struct LocalEndToEndTests {
+    /// Environment that makes every write fold the journal into a new snapshot, so crashes
+    /// also land in the middle of compactions.
+    static let compactOften = ["CX_COMPACTION_THRESHOLD": "1"]
+
+    @Test func killDashNineDuringWritesLeavesALoadableCacheWithEveryCompletedAdd() throws {
+        let home = Home()
+        _ = try home.ok("init")
+        let cx = try Binaries.path("cx")
+        var completed: [String] = []
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<40 {
+            let dir = home.path + "/run-\(round)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: dir + "/out", contents: nil)
+            let out = FileHandle(forWritingAtPath: dir + "/out")!
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: cx)
+            process.arguments = ["add", "--name", "Crash \(round)", "--home", home.path]
+            process.environment = ["PATH": "/usr/bin:/bin", "NO_COLOR": "1"].merging(round % 2 == 0 ? Self.compactOften : [:]) { $1 }
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(UInt32.random(in: 0...40_000, using: &generator))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            try out.close()
+            if process.terminationReason == .exit && process.terminationStatus == 0 {
+                let id = try String(contentsOfFile: dir + "/out", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                completed.append(id)
+            }
+        }
+        let list = try home.cx("list", "--json")
+        #expect(list.status == 0, "\(list)")
+        let ids = Set(try #require(try list.json() as? [[String: Any]]).compactMap { $0["id"] as? String })
+        for id in completed { #expect(ids.contains(id), "add printed \(id) but it is gone") }
+        // The cache still takes writes and compactions afterwards.
+        let after = try home.ok("add", "--name", "After", environment: Self.compactOften)
+        #expect(try home.cx("show", after).status == 0)
+        #expect(try home.cx("status").status == 0)
+    }
+
+    @Test func twoConcurrentProcessesOnOneHomeLoseNothing() throws {
+        let home = Home()
+        _ = try home.ok("init")
+        let cx = try Binaries.path("cx")
+        let script = """
+            for i in $(seq 1 25); do "$0" add --name "$1-$i" --home "$2" || exit 1; done
+            """
+        var processes: [Process] = []
+        for writer in ["left", "right"] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = ["-c", script, cx, writer, home.path]
+            process.environment = ["PATH": "/usr/bin:/bin", "CX_COMPACTION_THRESHOLD": "3000"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            processes.append(process)
+        }
+        for process in processes {
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+        }
+        let list = try #require(try home.cx("list", "--json").json() as? [[String: Any]])
+        let names = Set(list.compactMap { ($0["fields"] as? [String: String])?["name"] })
+        #expect(names.count == 50)
+        for writer in ["left", "right"] { for i in 1...25 { #expect(names.contains("\(writer)-\(i)")) } }
+        #expect((try home.cx("status", "--json").json() as? [String: Any])?["pending"] as? Int == 50)
+    }
+
+    @Test func csvImportWithABadRowImportsNothingAndExits65() throws {
+        let home = Home()
+        _ = try home.ok("init")
+        let file = home.path + "/customers.csv"
+        let bad = "\u{FEFF}name,email,tags,extra.source\nAcme,buyer@acme.example,b2b;vip,fair\n\"Two\nlines\",not-an-email,,\n,x@y.example,,\n"
+        try bad.write(toFile: file, atomically: true, encoding: .utf8)
+        let run = try home.cx("import", file)
+        #expect(run.status == 65, "\(run)")
+        #expect(run.stderr.contains("customers.csv:3:"))
+        #expect(run.stderr.contains("customers.csv:5:"))
+        #expect(try home.cx("list", "--json").trimmed == "[]")
+
+        let good = "name,email,tags,extra.source,notes\nAcme,buyer@acme.example,b2b;vip,fair,\"multi\nline\"\nBistro,,,,\n"
+        try good.write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try home.ok("import", file, "--dry-run").contains("Would import 2 rows"))
+        #expect(try home.cx("list", "--json").trimmed == "[]")
+        #expect(try home.ok("import", file).contains("Imported 2 rows"))
+        let exported = try home.ok("export", "--format", "csv")
+        #expect(exported.hasPrefix("id,name,company,email,"))
+        // The export imports back into another home with the same ids and values.
+        let other = Home()
+        _ = try other.ok("init")
+        try (exported + "\n").write(toFile: other.path + "/export.csv", atomically: true, encoding: .utf8)
+        _ = try other.ok("import", other.path + "/export.csv")
+        #expect(try other.ok("export", "--format", "json") == (try home.ok("export", "--format", "json")))
+    }
+
+    @Test func exitCodesAndMessages() throws {
+        let home = Home()
+        let uninitialised = try home.cx("add", "--name", "X")
+        #expect(uninitialised.status == 1)
+        #expect(uninitialised.stderr.contains("cx init"))
+        _ = try home.ok("init")
+        #expect(try home.cx("add").status == 64)
+        #expect(try home.cx("frobnicate").status == 64)
+        let invalid = try home.cx("add", "--name", "X", "--email", "nope")
+        #expect(invalid.status == 65)
+        #expect(invalid.stderr.contains("email"))
+        let id = try home.ok("add", "--name", "Acme", "--json")
+        #expect(id.hasPrefix("{\"id\":\""))
+        #expect(try home.cx("show", "abc").status == 64)
+        #expect(try home.cx("show", "0000000000").status == 1)
+        #expect(try home.cx("purchase", "abcdef0", "--amount", "-3").status != 0)
+        let version = try runProcess(try Binaries.path("cx"), ["--version"])
+        #expect(version.status == 0 && !version.stdout.isEmpty)
+        let completion = try runProcess(try Binaries.path("cx"), ["--generate-completion-script", "bash"])
+        #expect(completion.status == 0)
+        #expect(completion.stdout.contains("purchase"))
+    }
+}
