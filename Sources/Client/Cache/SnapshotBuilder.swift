@@ -31,14 +31,14 @@ extension CacheStore {
 
         func writeTable(_ name: String, _ rows: [(id: String, state: [UInt8], view: [UInt8]?)]) throws {
             let states = try BufferedWriter(path: target + "/\(name).jsonl")
-            let views = try BufferedWriter(path: target + "/\(name).view.jsonl")
+            let views = rows.first?.view == nil ? nil : try BufferedWriter(path: target + "/\(name).view.jsonl")
             let index = try BufferedWriter(path: target + "/\(name).idx")
             for row in rows {
                 let stateOffset = states.offset
                 try states.write(row.state)
                 try states.write(byte: UInt8(ascii: "\n"))
                 var viewOffset = 0, viewLength = 0
-                if let view = row.view {
+                if let view = row.view, let views {
                     viewOffset = views.offset
                     viewLength = view.count
                     try views.write(view)
@@ -48,7 +48,7 @@ extension CacheStore {
                     id: row.id, stateOffset: stateOffset, stateLength: row.state.count, viewOffset: viewOffset, viewLength: viewLength))
             }
             try states.finish()
-            try views.finish()
+            try views?.finish()
             try index.finish()
         }
         try writeTable("customers", customers.sorted { $0.id < $1.id }.map { ($0.id, $0.state, $0.view) })

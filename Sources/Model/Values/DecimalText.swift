@@ -11,29 +11,8 @@ public struct DecimalText: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Parses `[-]digits[.digits]` with at most 9 integer digits and 4 places; `nil` otherwise.
     public init?(_ text: String) {
-        var bytes = Substring(text).utf8[...]
-        var negative = false
-        if bytes.first == UInt8(ascii: "-") {
-            negative = true
-            bytes = bytes.dropFirst()
-        }
-        let parts = bytes.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
-        guard let whole = parts.first, (1...9).contains(whole.count),
-            whole.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
-        else { return nil }
-        var value = whole.reduce(Int64(0)) { $0 * 10 + Int64($1 - 0x30) } * 10_000
-        if parts.count == 2 {
-            let fraction = parts[1]
-            guard (1...4).contains(fraction.count), fraction.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-                return nil
-            }
-            var scale: Int64 = 1000
-            for digit in fraction {
-                value += Int64(digit - 0x30) * scale
-                scale /= 10
-            }
-        }
-        tenThousandths = negative ? -value : value
+        guard let value = ScaledDecimal.parse(text, maxIntegerDigits: 9, places: 4) else { return nil }
+        tenThousandths = value
     }
 
     /// Whether the value lies in [-1, 1].

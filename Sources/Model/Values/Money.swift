@@ -13,26 +13,8 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible, Ad
 
     /// Parses `[-]digits[.d[d]]` (at most 13 integer digits, at most 2 places); `nil` otherwise.
     public init?(_ text: String) {
-        var bytes = Substring(text).utf8[...]
-        var negative = false
-        if bytes.first == UInt8(ascii: "-") {
-            negative = true
-            bytes = bytes.dropFirst()
-        }
-        let parts = bytes.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
-        guard let whole = parts.first, (1...13).contains(whole.count),
-            whole.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
-        else { return nil }
-        var cents = whole.reduce(Int64(0)) { $0 * 10 + Int64($1 - 0x30) } * 100
-        if parts.count == 2 {
-            let fraction = parts[1]
-            guard (1...2).contains(fraction.count), fraction.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-                return nil
-            }
-            let digits = fraction.map { Int64($0 - 0x30) }
-            cents += digits[0] * 10 + (digits.count == 2 ? digits[1] : 0)
-        }
-        self.cents = negative ? -cents : cents
+        guard let cents = ScaledDecimal.parse(text, maxIntegerDigits: 13, places: 2) else { return nil }
+        self.cents = cents
     }
 
     /// Zero.
