@@ -126,4 +126,25 @@ import Glibc
         #expect(completion.status == 0)
         #expect(completion.stdout.contains("purchase"))
     }
+
+    @Test func initIsRerunnableKeepsTheReplicaAndStoresTheTokenPrivately() throws {
+        let home = Home()
+        let first = try #require(try home.cx("init", "--json").json() as? [String: Any])
+        let replica = try #require(first["replica_id"] as? String)
+        #expect(replica.range(of: "-[0-9a-f]{8}$", options: .regularExpression) != nil)
+        let deadPort = try ServerProcess.freePort()
+        let second = try home.cx("init", "--server", "http://127.0.0.1:\(deadPort)/", "--token", "cx_test", "--json")
+        #expect(second.status == 0, "\(second)")
+        let again = try #require(try second.json() as? [String: Any])
+        #expect(again["replica_id"] as? String == replica)
+        #expect(again["server"] as? String == "http://127.0.0.1:\(deadPort)")
+        #expect(again["online"] as? Bool == false)
+        let attributes = try FileManager.default.attributesOfItem(atPath: home.path + "/token")
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let status = try #require(try home.cx("status", "--json").json() as? [String: Any])
+        #expect(status["server"] as? String == "http://127.0.0.1:\(deadPort)")
+        #expect(try home.cx("status", "--json", environment: ["CX_SERVER": "http://env:1"]).stdout.contains("http://env:1"))
+        #expect(try home.cx("init", "--server", "not a url").status == 64)
+    }
 }
+

@@ -175,6 +175,14 @@ public struct SyncResponse: Sendable {
     public var hasMore = false
     public var rejected: [Rejection] = []
 
+    /// A reply built in code (tests).
+    public init(changes: [[UInt8]], cursor: String?, hasMore: Bool, rejected: [Rejection] = []) {
+        self.changes = changes
+        self.cursor = cursor
+        self.hasMore = hasMore
+        self.rejected = rejected
+    }
+
     public init(parsing body: [UInt8]) throws(JSONScanner.Failure) {
         var result = SyncResponse()
         try JSONScanner.scan(body) { scanner throws(JSONScanner.Failure) in

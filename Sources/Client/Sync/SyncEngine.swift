@@ -1,5 +1,12 @@
 import CXModel
 
+/// One sync exchange: an envelope out, a reply back (``SyncClient`` over HTTP; fakes in tests).
+public protocol SyncTransport: Sendable {
+    func sync(_ envelope: [UInt8]) async throws -> SyncResponse
+}
+
+extension SyncClient: SyncTransport {}
+
 /// What one `cx sync` did.
 public struct SyncReport: Sendable {
     /// States the server accepted from this replica.
@@ -62,7 +69,7 @@ public struct SyncEngine {
         self.replicaID = replicaID
     }
 
-    public func run(client: SyncClient) async throws -> SyncReport {
+    public func run(client: some SyncTransport) async throws -> SyncReport {
         let started = POSIX.monotonicNanoseconds()
         var report = SyncReport()
         var queue: [String]

@@ -7,17 +7,29 @@
 /// `net_new` = base_end − base_start; revenue in P split between new and existing customers,
 /// and per customer (0 when there is none); plus the count per status as of end−1.
 public struct CustomerBaseMetrics: Hashable, Sendable {
+    /// First day of the period.
     public let start: CalendarDate
+    /// First day after the period.
     public let end: CalendarDate
+    /// Customers whose first purchase ever falls in the period.
     public let grossNew: Int
+    /// Customers with a purchase in the period.
     public let active: Int
+    /// Active customers whose first purchase is before the period.
     public let existing: Int
+    /// |base(start − 1 day)|.
     public let baseStart: Int
+    /// |base(end − 1 day)|.
     public let baseEnd: Int
+    /// Customers in both bases.
     public let retained: Int
+    /// base_start − retained.
     public let lost: Int
+    /// base_end − base_start.
     public let netNew: Int
+    /// Revenue in the period from new customers.
     public let revenueNew: Money
+    /// Revenue in the period from existing customers.
     public let revenueExisting: Money
     /// revenue_new / gross_new, rounded half away from zero to the cent; 0 when gross_new is 0.
     public let revenuePerNew: Money
@@ -80,9 +92,6 @@ public struct CustomerBaseMetrics: Hashable, Sendable {
     /// `amount / count` to the cent, half away from zero (as PostgreSQL's `round(numeric, 2)`).
     static func divide(_ amount: Money, by count: Int) -> Money {
         guard count > 0 else { return .zero }
-        let divisor = Int64(count)
-        let quotient = amount.cents / divisor, remainder = amount.cents % divisor
-        let roundsAway = 2 * abs(remainder) >= divisor
-        return Money(cents: quotient + (roundsAway ? (amount.cents < 0 ? -1 : 1) : 0))
+        return Money(cents: ScaledDecimal.divideRounded(amount.cents, Int64(count)))
     }
 }

@@ -4,39 +4,57 @@
 public struct CustomerBook: Sendable {
     /// A customer.
     public struct Customer: Hashable, Sendable {
+        /// The customer id.
         public let id: String
+        /// Displayed name.
         public let name: String
+        /// Displayed territory, if any.
         public let territory: String?
+        /// Displayed owner (rep), if any.
         public let owner: String?
     }
 
     /// A purchase.
     public struct Purchase: Hashable, Sendable {
+        /// The customer it belongs to.
         public let customerID: String
+        /// The date it happened.
         public let on: CalendarDate
+        /// Purchase amount.
         public let amount: Money
         /// `nil` when no margin was recorded; such purchases are left out of the margin average.
         public let margin: DecimalText?
+        /// Payment due date (`on` + 30 days unless set).
         public let dueOn: CalendarDate
+        /// Payment date, `nil` while unpaid.
         public let paidOn: CalendarDate?
     }
 
     /// A referral made by a customer.
     public struct Referral: Hashable, Sendable {
+        /// The customer it belongs to.
         public let customerID: String
+        /// The date it happened.
         public let on: CalendarDate
     }
 
     /// A touchpoint with an NPS answer.
     public struct Rating: Hashable, Sendable {
+        /// The customer it belongs to.
         public let customerID: String
+        /// The date it happened.
         public let on: CalendarDate
+        /// The NPS answer, 0–10.
         public let score: Int
     }
 
+    /// Live customers by id.
     public private(set) var customers: [String: Customer] = [:]
+    /// Live purchases by customer id.
     public private(set) var purchases: [String: [Purchase]] = [:]
+    /// Live referrals by referring customer id.
     public private(set) var referrals: [String: [Referral]] = [:]
+    /// Live touchpoints that carry an NPS answer.
     public private(set) var ratings: [Rating] = []
 
     /// An empty book.

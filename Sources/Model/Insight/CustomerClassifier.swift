@@ -18,6 +18,7 @@ public struct CustomerClassifier: Sendable {
 
     /// Why a customer has its status, in numbers.
     public struct Assessment: Hashable, Sendable {
+        /// The classification.
         public let status: CustomerStatus
         /// Purchases in (T−W, T].
         public let purchasesInWindow: Int
@@ -49,7 +50,8 @@ public struct CustomerClassifier: Sendable {
         let withMargin = inWindow.filter { $0.margin != nil }
         let marginRevenue = withMargin.reduce(Int64(0)) { $0 + $1.amount.cents }
         let marginWeighted = withMargin.reduce(Int64(0)) { $0 + $1.amount.cents * $1.margin!.tenThousandths }
-        let weighted = marginRevenue > 0 ? DecimalText(tenThousandths: marginWeighted / marginRevenue) : nil
+        // Rounded to four places half away from zero, as `cx.customer_status_at` shows it.
+        let weighted = marginRevenue > 0 ? DecimalText(tenThousandths: ScaledDecimal.divideRounded(marginWeighted, marginRevenue)) : nil
         let grace = settings.graceDays
         var late = 0
         var overdue = Money.zero

@@ -1,17 +1,18 @@
 /// Net Promoter Score from touchpoint ratings in a period: promoters (9–10) minus detractors
 /// (0–6), as a percentage of responses.
 public struct NetPromoterScore: Hashable, Sendable {
+    /// Ratings counted.
     public let responses: Int
+    /// Ratings of 9 or 10.
     public let promoters: Int
+    /// Ratings of 0 to 6.
     public let detractors: Int
 
     /// The score in tenths of a point, rounded half away from zero (e.g. 333 = 33.3); `nil`
     /// without responses.
     public var scoreTenths: Int? {
         guard responses > 0 else { return nil }
-        let numerator = (promoters - detractors) * 1000
-        let quotient = numerator / responses, remainder = numerator % responses
-        return quotient + (2 * abs(remainder) >= responses ? (numerator < 0 ? -1 : 1) : 0)
+        return Int(ScaledDecimal.divideRounded(Int64(promoters - detractors) * 1000, Int64(responses)))
     }
 
     /// The score as text with one decimal (`33.3`), or `nil` without responses.

@@ -29,4 +29,12 @@ enum ScaledDecimal {
         }
         return negative ? -value : value
     }
+
+    /// `numerator / denominator` rounded half away from zero, as PostgreSQL's `round()` does
+    /// on `numeric`. `denominator` must be positive.
+    static func divideRounded(_ numerator: Int64, _ denominator: Int64) -> Int64 {
+        let quotient = numerator / denominator, remainder = numerator % denominator
+        let roundsAway = 2 * remainder.magnitude >= denominator.magnitude
+        return quotient + (roundsAway ? (numerator < 0 ? -1 : 1) : 0)
+    }
 }
