@@ -108,6 +108,7 @@ let package = Package(
                 "CXModel",
                 "CXPostgres",
                 "CXServer",
+                "CXClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

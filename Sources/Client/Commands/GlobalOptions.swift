@@ -63,6 +63,20 @@ final class CommandContext {
         return store
     }
 
+    /// Classification settings from the configuration (defaults when not initialised).
+    func classificationSettings() throws -> ClassificationSettings {
+        try configuration()?.classificationSettings(file: paths.configFile) ?? .default
+    }
+
+    /// Today (UTC), or `$CX_TODAY` (YYYY-MM-DD) when set, for reproducible output.
+    func today() throws -> CalendarDate {
+        if let text = environment["CX_TODAY"], !text.isEmpty {
+            guard let date = CalendarDate(text) else { throw CXError(.usage, "CX_TODAY='\(text)' is not a date (YYYY-MM-DD)") }
+            return date
+        }
+        return CalendarDate(Timestamp.now())
+    }
+
     /// Server and token after precedence (flag > environment > configuration).
     func serverSettings(_ options: ServerOptions?) throws -> ServerSettings {
         ServerSettings.resolve(

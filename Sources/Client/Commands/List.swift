@@ -13,16 +13,21 @@ extension CX {
             abstract: "List customers.",
             discussion: """
                 Deleted customers are hidden unless --deleted is given. Filters combine.
-                JSON: an array of `cx show --json` objects, in id order.
+                --status keeps customers with that classification as of today (lead, bad_debt, \
+                passer_by, prospect, advocate, customer; see `cx show ID` for the reason).
+                JSON: an array of `cx show --json` objects (with "status"), in id order.
 
                 Examples:
                   cx list
                   cx list --territory north --json
                   cx list --search acme
                   cx list --conflicted
+                  cx list --status bad_debt --territory north
                 """)
 
         @OptionGroup var global: GlobalOptions
+        @Option(help: "Only customers with this status as of today (lead, bad_debt, passer_by, prospect, advocate, customer).")
+        var status: String?
         @Option(help: "Only customers in this territory (exact match).") var territory: String?
         @Option(help: "Only customers of this owner (exact match).") var owner: String?
         @Option(help: "Only customers with TEXT in any field or tag (case-insensitive).") var search: String?
@@ -34,43 +39,88 @@ extension CX {
             try await runCommand(global) { context in
                 let store = try context.openStore(exclusive: false)
                 defer { store.close() }
+                var wanted: CustomerStatus?
+                if let status {
+                    guard let parsed = CustomerStatus(rawValue: status) else {
+                        throw CXError(.usage, "'\(status)' is not a customer status",
+                                      hint: "Use one of: " + CustomerStatus.allCases.map(\.rawValue).joined(separator: ", ") + ".")
+                    }
+                    wanted = parsed
+                }
                 let filter = CustomerFilter(territory: territory, owner: owner, search: search, conflictedOnly: conflicted, includeDeleted: deleted)
                 let terminal = context.terminal
+                let statuses = try StatusFilter(
+                    store: store, settings: try context.classificationSettings(), today: try context.today(), wanted: wanted)
                 if json {
                     terminal.write("[")
                     var count = 0
+                    var buffer: [UInt8] = []
                     try filter.forEachMatch(in: store) { line, _ in
+                        guard let assessment = try statuses.assess(line) else { return }
                         if count > 0 { terminal.write(",\n") }
-                        terminal.write(line)
+                        buffer.removeAll(keepingCapacity: true)
+                        StatusJSON.insert(into: line, status: assessment.status, reason: nil, output: &buffer)
+                        terminal.write(buffer)
                         count += 1
                     }
                     terminal.write("]\n")
                     return
                 }
                 var views: [RecordView] = []
+                var statusOf: [String: CustomerStatus] = [:]
                 try filter.forEachMatch(in: store) { line, view in
-                    views.append(try view ?? RecordView(jsonBytes: line))
+                    guard let assessment = try statuses.assess(line) else { return }
+                    let parsed = try view ?? RecordView(jsonBytes: line)
+                    statusOf[parsed.id] = assessment.status
+                    views.append(parsed)
                 }
                 views.sort { a, b in
                     let x = (a.value("name") ?? "").lowercased(), y = (b.value("name") ?? "").lowercased()
                     return x != y ? x < y : a.id < b.id
                 }
                 if views.isEmpty {
-                    terminal.note(filter.isEmpty ? "No customers yet: add one with `cx add --name NAME`, or run `cx sync`." : "No customer matches.")
+                    terminal.note(filter.isEmpty && wanted == nil ? "No customers yet: add one with `cx add --name NAME`, or run `cx sync`." : "No customer matches.")
                     return
                 }
-                var table = TextTable(headers: ["ID", "NAME", "COMPANY", "TERRITORY", "OWNER", ""])
+                var table = TextTable(headers: ["ID", "NAME", "COMPANY", "TERRITORY", "OWNER", "STATUS", ""])
                 for view in views {
                     var flags: [String] = []
                     if !view.conflicts.isEmpty { flags.append(terminal.out("conflict", .yellow)) }
                     if view.deleted { flags.append(terminal.out("deleted", .red)) }
                     table.add([Describe.short(view.id), view.value("name") ?? "", view.value("company") ?? "",
-                               view.value("territory") ?? "", view.value("owner") ?? "", flags.joined(separator: " ")])
+                               view.value("territory") ?? "", view.value("owner") ?? "", statusOf[view.id]?.rawValue ?? "",
+                               flags.joined(separator: " ")])
                 }
                 for line in table.render(header: { terminal.out($0, .bold) }) { terminal.line(line) }
                 terminal.line("\(views.count) customer\(views.count == 1 ? "" : "s")")
             }
         }
+    }
+}
+
+/// Computes each listed customer's status as of today from its cached activities, and keeps
+/// only those with the wanted status.
+final class StatusFilter {
+    private let reader: CustomerActivityReader
+    private let classifier: CustomerClassifier
+    private let today: CalendarDate
+    private let wanted: CustomerStatus?
+
+    init(store: CacheStore, settings: ClassificationSettings, today: CalendarDate, wanted: CustomerStatus?) throws {
+        reader = CustomerActivityReader(store)
+        classifier = CustomerClassifier(settings: settings)
+        self.today = today
+        self.wanted = wanted
+    }
+
+    /// The assessment of the customer of a view line, or `nil` when it does not have the
+    /// wanted status.
+    func assess(_ line: UnsafeBufferPointer<UInt8>) throws -> CustomerClassifier.Assessment? {
+        guard line.count > 43 else { return nil }
+        let id = String(decoding: UnsafeBufferPointer(rebasing: line[7..<43]), as: UTF8.self)
+        let assessment = try reader.assess(id, asOf: today, classifier: classifier)
+        if let wanted, assessment.status != wanted { return nil }
+        return assessment
     }
 }
 

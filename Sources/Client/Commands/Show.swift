@@ -9,7 +9,11 @@ extension CX {
                 Shows every displayed field, tags, whether the record is deleted, and each \
                 conflict with all its candidates.
 
+                For a customer, also its classification as of today (lead, bad_debt, passer_by, \
+                prospect, advocate, customer) and why.
+
                 JSON shape: {"id","kind","fields":{name: value},"tags":[…],"deleted":bool,
+                "status","status_reason" (customers),
                 "conflicts":[{"field","candidates":[{"value","replica","user","at"}]}]}
 
                 Examples:
@@ -27,12 +31,25 @@ extension CX {
                 defer { store.close() }
                 let (id, kind) = try context.resolve(self.id, in: store)
                 guard let bytes = try store.viewBytes(id) else { throw CXError(.failure, "no record \(id)") }
+                var assessment: CustomerClassifier.Assessment?
+                if kind == .customer {
+                    let classifier = CustomerClassifier(settings: try context.classificationSettings())
+                    assessment = try CustomerActivityReader(store).assess(id, asOf: try context.today(), classifier: classifier)
+                }
                 if json {
-                    CommandOutput.printJSON(bytes, terminal: context.terminal)
+                    if let assessment {
+                        CommandOutput.printJSON(
+                            StatusJSON.insert(into: bytes, status: assessment.status, reason: assessment.reason), terminal: context.terminal)
+                    } else {
+                        CommandOutput.printJSON(bytes, terminal: context.terminal)
+                    }
                     return
                 }
                 let view = try RecordView(jsonBytes: bytes)
                 for line in Describe.show(view, terminal: context.terminal) { context.terminal.line(line) }
+                if let assessment {
+                    context.terminal.line(Describe.statusLine(assessment, terminal: context.terminal))
+                }
                 if kind == .customer {
                     let activities = try store.activityIDs(ofCustomer: id)
                     if !activities.isEmpty {

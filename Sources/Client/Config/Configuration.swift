@@ -15,11 +15,53 @@ public struct Configuration: Sendable, Equatable {
     public var server: String?
     /// The user name the server knows the token by (writes carry it).
     public var user: String?
+    /// The classification keys as written in the file (`window_days`, `target_margin`,
+    /// `grace_days` → their raw JSON text), kept verbatim and validated by
+    /// ``classificationSettings()`` so a bad value only stops the commands that need it.
+    public var classificationKeys: [String: String]
 
-    public init(replicaID: String, server: String? = nil, user: String? = nil) {
+    /// The configuration keys of classification, shared with the server's `cx.settings`.
+    public static let classificationKeyNames = ["window_days", "target_margin", "grace_days"]
+
+    public init(replicaID: String, server: String? = nil, user: String? = nil, classificationKeys: [String: String] = [:]) {
         self.replicaID = replicaID
         self.server = server
         self.user = user
+        self.classificationKeys = classificationKeys
+    }
+
+    /// The classification settings: `window_days` (whole days ≥ 1, default 365), `target_margin`
+    /// (a fraction in [-1, 1] with at most 4 places, default 0.10), `grace_days` (whole days ≥ 0,
+    /// default 0). Numbers may be written as JSON numbers or strings.
+    ///
+    /// - Throws: exit 65 naming the key and the expected form when a value is invalid.
+    public func classificationSettings(file: String = "config.json") throws -> ClassificationSettings {
+        var settings = ClassificationSettings.default
+        func text(_ key: String) -> String? {
+            guard var raw = classificationKeys[key]?.trimmingCharacters(in: " \n\r\t") else { return nil }
+            if raw == "null" { return nil }
+            if raw.count >= 2, raw.hasPrefix("\""), raw.hasSuffix("\"") { raw = String(raw.dropFirst().dropLast()) }
+            return raw
+        }
+        func invalid(_ key: String, _ expected: String) -> CXError {
+            CXError(.dataError, "the configuration file \(file) has an invalid \(key): \(classificationKeys[key] ?? "")",
+                    hint: "Set \(key) to \(expected), or remove it to use the default.")
+        }
+        if let value = text("window_days") {
+            guard let days = Int(value), days >= 1, days <= 36_500 else { throw invalid("window_days", "a whole number of days ≥ 1 (default 365)") }
+            settings.windowDays = days
+        }
+        if let value = text("target_margin") {
+            guard let margin = DecimalText(value), margin.isWithinUnitRange else {
+                throw invalid("target_margin", "a fraction between -1 and 1 with at most 4 decimals, e.g. 0.10 (default)")
+            }
+            settings.targetMargin = margin
+        }
+        if let value = text("grace_days") {
+            guard let days = Int(value), days >= 0, days <= 36_500 else { throw invalid("grace_days", "a whole number of days ≥ 0 (default 0)") }
+            settings.graceDays = days
+        }
+        return settings
     }
 
     /// A new random replica id: `<short-hostname>-<8 hex digits>`.
@@ -40,6 +82,7 @@ public struct Configuration: Sendable, Equatable {
         var replica: String?
         var server: String?
         var user: String?
+        var classification: [String: String] = [:]
         do {
             try JSONScanner.scan(bytes) { scanner throws(JSONScanner.Failure) in
                 try scanner.object { scanner, key throws(JSONScanner.Failure) in
@@ -47,6 +90,8 @@ public struct Configuration: Sendable, Equatable {
                     case "replica_id": replica = try scanner.consumeNull() ? nil : scanner.string()
                     case "server": server = try scanner.consumeNull() ? nil : scanner.string()
                     case "user": user = try scanner.consumeNull() ? nil : scanner.string()
+                    case "window_days", "target_margin", "grace_days":
+                        classification[key] = String(decoding: try scanner.rawValue(), as: UTF8.self)
                     default: try scanner.skipValue()
                     }
                 }
@@ -60,7 +105,7 @@ public struct Configuration: Sendable, Equatable {
             throw CXError(.failure, "the configuration file \(paths.configFile) has no valid replica_id",
                           hint: "Run `cx init` to create one.")
         }
-        return Configuration(replicaID: replica, server: server, user: user)
+        return Configuration(replicaID: replica, server: server, user: user, classificationKeys: classification)
     }
 
     /// Writes the configuration atomically.
@@ -73,6 +118,13 @@ public struct Configuration: Sendable, Equatable {
         w.optionalString(server)
         w.raw(",\n  \"user\": ")
         w.optionalString(user)
+        for key in Self.classificationKeyNames {
+            guard let raw = classificationKeys[key] else { continue }
+            w.raw(",\n  ")
+            w.string(key)
+            w.raw(": ")
+            w.rawJSON(Array(raw.utf8))
+        }
         w.raw("\n}\n")
         try POSIX.writeAtomically(w.bytes, to: paths.configFile, mode: 0o644)
     }

@@ -97,4 +97,9 @@ public enum Describe {
         }
         return lines
     }
+
+    /// `  status  advocate — 3 purchases in the last 365 days, …` (as of today).
+    public static func statusLine(_ assessment: CustomerClassifier.Assessment, terminal: Terminal) -> String {
+        "  Status today: " + terminal.out(assessment.status.rawValue, .bold) + " — " + assessment.reason
+    }
 }
