@@ -1,5 +1,11 @@
 import CXModel
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension CacheStore {
     /// Calls `body` with the decoded state of every cached record (customers, then activities,
     /// then records first or last written in the journal), each exactly once: snapshot lines
@@ -31,14 +37,20 @@ extension CacheStore {
 
 /// Reads the activities of chosen customers, for statuses computed at read time (`show`,
 /// `list`): the journal is indexed by customer once, then each customer costs one binary search
-/// of `activities.by-customer.idx` and one index search plus one line per activity.
+/// of `activities.by-customer.idx` and one index search plus one line per activity. With
+/// `bulk`, both index files are read into memory once (≈ 80 MB for 500,000 activities) and
+/// searched there, which is much cheaper than `pread`s when many customers are assessed.
 final class CustomerActivityReader {
     private let store: CacheStore
     private var journalByCustomer: [String: [String]] = [:]
     private var journalActivities: Set<String> = []
+    private let bulk: Bool
+    private var byCustomerBytes: [UInt8]?
+    private var activityIndexBytes: [UInt8]?
 
-    init(_ store: CacheStore) {
+    init(_ store: CacheStore, bulk: Bool = false) {
         self.store = store
+        self.bulk = bulk
         for (id, put) in store.journal.puts where put.kind == .activity {
             journalActivities.insert(id)
             if let customer = put.customerID { journalByCustomer[customer, default: []].append(id) }
@@ -48,7 +60,33 @@ final class CustomerActivityReader {
     /// The decoded states of `customerID`'s activities (deleted ones included).
     func activityStates(of customerID: String) throws -> [RecordState] {
         var states: [RecordState] = []
-        if let activities = store.activities, let index = store.byCustomer {
+        if bulk, let activities = store.activities, let index = store.byCustomer {
+            if byCustomerBytes == nil {
+                byCustomerBytes = try index.fileBytes()
+                activityIndexBytes = try activities.indexFileBytes()
+            }
+            try byCustomerBytes!.withUnsafeBufferPointer { pairs in
+                try activityIndexBytes!.withUnsafeBufferPointer { entries in
+                    let key = Array(customerID.utf8)
+                    guard key.count == 36 else { return }
+                    let pairWidth = ByCustomerIndex.lineWidth, entryWidth = SnapshotTable.lineWidth
+                    var position = Self.lowerBound(pairs, width: pairWidth, key: key)
+                    while position < pairs.count / pairWidth {
+                        let line = position * pairWidth
+                        guard memcmp(pairs.baseAddress! + line, key, 36) == 0 else { break }
+                        position += 1
+                        let activity = Array(UnsafeBufferPointer(rebasing: pairs[(line + 37)..<(line + 73)]))
+                        let id = String(decoding: activity, as: UTF8.self)
+                        if journalActivities.contains(id) { continue }
+                        let found = Self.lowerBound(entries, width: entryWidth, key: activity)
+                        let start = found * entryWidth
+                        guard start + entryWidth <= entries.count, memcmp(entries.baseAddress! + start, activity, 36) == 0 else { continue }
+                        let entry = try SnapshotTable.parse(Array(entries[start..<(start + entryWidth)])[...], path: activities.indexPath)
+                        states.append(try store.decode(activities.stateBytes(entry), id: id))
+                    }
+                }
+            }
+        } else if let activities = store.activities, let index = store.byCustomer {
             for id in try index.activityIDs(of: customerID) where !journalActivities.contains(id) {
                 if let entry = try activities.find(id) {
                     states.append(try store.decode(activities.stateBytes(entry), id: id))
@@ -59,6 +97,16 @@ final class CustomerActivityReader {
             if let put = store.journal.puts[id] { states.append(try store.decode(store.journal.stateBytes(put), id: id)) }
         }
         return states
+    }
+
+    /// The first fixed-width line whose first 36 bytes are not below `key`.
+    static func lowerBound(_ lines: UnsafeBufferPointer<UInt8>, width: Int, key: [UInt8]) -> Int {
+        var low = 0, high = lines.count / width
+        while low < high {
+            let mid = (low + high) / 2
+            if memcmp(lines.baseAddress! + mid * width, key, 36) < 0 { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 
     /// The classification of `customerID` as of `date`, from its cached activities.

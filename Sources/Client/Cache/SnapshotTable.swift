@@ -116,6 +116,13 @@ final class SnapshotTable {
         return result
     }
 
+    /// The raw bytes of the whole index file (for in-memory lookups of many records).
+    func indexFileBytes() throws(IOError) -> [UInt8] {
+        try index?.readAll() ?? []
+    }
+
+    var indexPath: String { index?.path ?? "" }
+
     func stateBytes(_ entry: SnapshotEntry) throws(IOError) -> [UInt8] {
         try states!.read(entry.stateLength, at: entry.stateOffset)
     }
@@ -169,6 +176,11 @@ final class ByCustomerIndex {
             low += 1
         }
         return result
+    }
+
+    /// The raw bytes of the whole file (for in-memory lookups of many customers).
+    func fileBytes() throws(IOError) -> [UInt8] {
+        try file?.readAll() ?? []
     }
 
     /// Every `(customer, activity)` pair (used by compaction).

@@ -91,11 +91,15 @@ enum Migration0001Initial {
 
         -- The central team's read-only role. NOLOGIN: grant it to real login roles
         -- (`GRANT cx_analyst TO alice;`).
+        -- Roles are cluster-wide: databases of one cluster migrating at once may race here, so
+        -- "already exists" is success.
         DO $$
         BEGIN
             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cx_analyst') THEN
                 CREATE ROLE cx_analyst NOLOGIN;
             END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;
         END
         $$;
         GRANT USAGE ON SCHEMA cx TO cx_analyst;

@@ -1,0 +1,150 @@
+import CXModel
+import Foundation
+import Testing
+
+/// `cx report` after a real sync, against the Model's definitions and the server's SQL.
+@Suite(.serialized) struct InsightEndToEndTests {
+    static let periods = [("2025-01-01", "2026-01-01"), ("2025-07-01", "2025-10-01"), ("2024-06-15", "2026-03-01")]
+
+    /// Pushes states with `POST /v1/sync` in batches (curl, so no FoundationNetworking).
+    func push(_ states: [RecordState], to server: ServerProcess) throws {
+        let dir = NSTemporaryDirectory() + "cx-e2e-push-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var start = 0
+        while start < states.count {
+            let batch = states[start..<min(start + 400, states.count)]
+            var body = Array(#"{"replica_id":"seeder-0000abcd","cursor":null,"limit":1,"changes":["#.utf8)
+            for (index, state) in batch.enumerated() {
+                if index > 0 { body.append(UInt8(ascii: ",")) }
+                body.append(contentsOf: state.jsonBytes())
+            }
+            body.append(contentsOf: Array("]}".utf8))
+            try Data(body).write(to: URL(fileURLWithPath: dir + "/body.json"))
+            let run = try runProcess("/usr/bin/curl", [
+                "-sS", "-o", dir + "/reply.json", "-w", "%{http_code}", "-X", "POST",
+                "-H", "Authorization: Bearer \(server.adminToken)", "-H", "Content-Type: application/json",
+                "--data-binary", "@" + dir + "/body.json", server.url + "/v1/sync",
+            ])
+            let reply = (try? String(contentsOfFile: dir + "/reply.json", encoding: .utf8)) ?? ""
+            guard run.trimmed == "200" else { throw HarnessError("push failed: \(run) \(reply.prefix(500))") }
+            let object = try JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any]
+            let rejected = object?["rejected"] as? [Any] ?? []
+            guard rejected.isEmpty else { throw HarnessError("push rejected: \(rejected.prefix(3))") }
+            start += batch.count
+        }
+    }
+
+    /// One row of `cx.customer_metrics(from, to)` through psql, column name → text.
+    func sqlMetrics(_ server: ServerProcess, _ from: String, _ to: String) throws -> [String: String]? {
+        let socket = server.dataDirectory + "/socket"
+        guard FileManager.default.fileExists(atPath: socket) else { return nil }
+        let run = try runProcess("/usr/bin/psql", [
+            "host=\(socket) dbname=cx user=cx", "-X", "-A", "-F", "|", "-P", "footer=off", "-v", "ON_ERROR_STOP=1",
+            "-c", "SELECT * FROM cx.customer_metrics('\(from)','\(to)')",
+        ])
+        guard run.status == 0 else { throw HarnessError("psql failed: \(run)") }
+        let lines = run.trimmed.split(separator: "\n").map(String.init)
+        guard lines.count == 2 else { throw HarnessError("psql returned \(run.stdout)") }
+        let names = lines[0].split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        let values = lines[1].split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        return Dictionary(uniqueKeysWithValues: zip(names, values))
+    }
+
+    @Test func reportMatchesTheModelAndTheServerAfterSync() async throws {
+        let states = SampleBook.generate(seed: 2025, customers: 300)
+        let book = CustomerBook(states: states)
+        try await withServer { server in
+            try push(states, to: server)
+            let home = try makeHome(server, user: "insight")
+            let sync = try home.cx("sync")
+            #expect(sync.status == 0 || sync.status == 3, "\(sync)")  // the sample book has conflicts
+            for (from, to) in Self.periods {
+                let start = CalendarDate(from)!, end = CalendarDate(to)!
+                let expected = CustomerBaseMetrics(book: book, start: start, end: end)
+                let arguments = from == "2025-01-01" && to == "2026-01-01" ? ["report", "--json", "--year", "2025"] : ["report", "--json", "--from", from, "--to", to]
+                let run = try home.cx(arguments)
+                #expect(run.status == 0, "\(run)")
+                let object = try #require(try run.json() as? [String: Any])
+                #expect(object["from"] as? String == from && object["to"] as? String == to)
+                let metrics = try #require(object["metrics"] as? [String: Any])
+                let model: [String: String] = [
+                    "gross_new": "\(expected.grossNew)", "active": "\(expected.active)", "existing": "\(expected.existing)",
+                    "base_start": "\(expected.baseStart)", "base_end": "\(expected.baseEnd)", "retained": "\(expected.retained)",
+                    "lost": "\(expected.lost)", "net_new": "\(expected.netNew)", "revenue_new": expected.revenueNew.description,
+                    "revenue_existing": expected.revenueExisting.description, "revenue_per_new": expected.revenuePerNew.description,
+                    "revenue_per_existing": expected.revenuePerExisting.description,
+                ]
+                #expect(metrics.count == model.count)
+                for (name, value) in model {
+                    let reported = metrics[name].map { "\($0)" }
+                    #expect(reported == value, "\(name) \(from)–\(to): cx \(reported ?? "nil"), model \(value)")
+                }
+                #expect(expected.active > 0)
+                let statuses = try #require(object["statuses"] as? [String: Int])
+                for status in CustomerStatus.allCases {
+                    #expect(statuses[status.rawValue] == expected.statusCounts[status], "\(status) \(from)–\(to)")
+                }
+                let nps = try #require((object["nps"] as? [String: Any])?["overall"] as? [String: Any])
+                let expectedNPS = NetPromoterScore.compute(book: book, start: start, end: end).overall
+                #expect(nps["responses"] as? Int == expectedNPS.responses)
+                #expect(nps["nps"] as? String == expectedNPS.scoreText)
+
+                // The server's SQL on the same data.
+                let sql = try #require(try sqlMetrics(server, from, to), "no database socket in \(server.dataDirectory)")
+                for (name, value) in model {
+                    let server = sql[name].flatMap { Decimal(string: $0) }
+                    #expect(server == Decimal(string: value), "\(name) \(from)–\(to): sql \(sql[name] ?? "nil"), cx \(value)")
+                }
+                for status in CustomerStatus.allCases {
+                    #expect(sql[status.rawValue].flatMap { Int($0) } == statuses[status.rawValue], "sql \(status) \(from)–\(to)")
+                }
+            }
+        }
+    }
+
+    @Test func listStatusShowStatusAndReportErrorsOnTheRealBinary() throws {
+        let home = Home()
+        _ = try home.ok("init")
+        let today = ["CX_TODAY": "2025-12-31"]
+        let regular = try home.ok("add", "--name", "Regular", "--territory", "north")
+        let single = try home.ok("add", "--name", "Single", "--territory", "north")
+        let lead = try home.ok("add", "--name", "Lead", "--territory", "south")
+        for (on, paid) in [("2025-03-01", "2025-03-10"), ("2025-09-01", "2025-09-05")] {
+            let purchase = try home.ok("purchase", regular, "--amount", "100.00", "--margin", "0.20", "--on", on)
+            _ = try home.ok("paid", purchase, "--on", paid)
+        }
+        _ = try home.ok("purchase", single, "--amount", "40.00", "--margin", "0.20", "--on", "2025-12-20")
+
+        let customers = try #require(try home.cx(["list", "--status", "customer", "--json"], environment: today).json() as? [[String: Any]])
+        #expect(customers.map { $0["id"] as? String } == [regular])
+        #expect(customers.first?["status"] as? String == "customer")
+        let northPassers = try #require(
+            try home.cx(["list", "--status", "passer_by", "--territory", "north", "--json"], environment: today).json() as? [[String: Any]])
+        #expect(northPassers.map { $0["id"] as? String } == [single])
+        let leads = try home.cx(["list", "--status", "lead"], environment: today)
+        #expect(leads.status == 0 && leads.stdout.contains("Lead") && !leads.stdout.contains("Regular") && leads.stdout.contains("STATUS"))
+        #expect(try home.cx(["list", "--status", "vip"], environment: today).status == 64)
+        #expect(try home.cx(["list", "--status", "advocate"], environment: today).stdout.isEmpty)
+
+        let shown = try home.cx(["show", regular], environment: today)
+        #expect(shown.stdout.contains("Status today: customer — 2 purchases in the last 365 days, margin 20%, paid on time"), "\(shown)")
+        let json = try #require(try home.cx(["show", lead, "--json"], environment: today).json() as? [String: Any])
+        #expect(json["status"] as? String == "lead" && json["status_reason"] as? String == "no purchase yet")
+
+        // Settings from the configuration file: a 30-day window makes Regular a passer-by.
+        let config = home.path + "/config.json"
+        var text = try String(contentsOfFile: config, encoding: .utf8)
+        text = text.replacingOccurrences(of: "\n}", with: ",\n  \"window_days\": 30\n}")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let narrow = try #require(try home.cx(["show", regular, "--json"], environment: today).json() as? [String: Any])
+        #expect(narrow["status"] as? String == "passer_by")
+        try text.replacingOccurrences(of: "\"window_days\": 30", with: "\"target_margin\": \"lots\"").write(toFile: config, atomically: true, encoding: .utf8)
+        let bad = try home.cx(["report"], environment: today)
+        #expect(bad.status == 65 && bad.stderr.contains("target_margin"), "\(bad)")
+
+        #expect(try home.cx("report", "--from", "2025-02-30", "--to", "2025-03-01").status == 64)
+        #expect(try home.cx("report", "--from", "2025-03-01", "--to", "2025-03-01").status == 64)
+        #expect(try home.cx("report", "--year", "2025", "--from", "2025-03-01").status == 64)
+    }
+}
