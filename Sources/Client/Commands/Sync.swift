@@ -51,9 +51,12 @@ extension CX {
                         engine.batchSize = size
                         engine.pageLimit = size
                     }
-                    if !quiet && !json && POSIX.isTerminal(2) {
-                        engine.progress = { message in POSIX.writeStderr(message + "\n") }
+                    // A one-line progress display, rewritten in place, only on a terminal.
+                    let showsProgress = !quiet && !json && POSIX.isTerminal(2)
+                    if showsProgress {
+                        engine.progress = { message in POSIX.writeStderr("\r\u{1B}[2K" + message) }
                     }
+                    defer { if showsProgress { POSIX.writeStderr("\r\u{1B}[2K") } }
                     report = try await engine.run(client: client)
                 } catch {
                     await client.shutdown()
