@@ -38,6 +38,11 @@ import Testing
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body) == "{\"user\":\"alice\",\"role\":\"rep\"}")
             }
+            let used = try await database.sql { connection in
+                try connection.query("SELECT last_used_at IS NOT NULL AS used FROM cx.tokens WHERE prefix = \(String(token.prefix(15)))")[0]
+                    .decode("used", as: Bool.self)
+            }
+            #expect(used, "a successful request records when the token was last used")
             let revoked = try await database.sql { try UserStore.revokeToken(String(token.prefix(15)), on: $0) }
             #expect(revoked == 1)
             let response = try await client.sync(token: token, body: Records.syncBody(changes: []))

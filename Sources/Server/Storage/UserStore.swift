@@ -17,6 +17,7 @@ struct UserStore: Sendable {
         let createdAt: String
         let expiresAt: String?
         let revokedAt: String?
+        let lastUsedAt: String?
     }
 
     /// Creates a user; fails with ``AdminError`` if the name is taken.
@@ -93,14 +94,15 @@ struct UserStore: Sendable {
     static func tokens(on connection: PostgresConnection) throws -> [TokenInfo] {
         try connection.query(
             """
-            SELECT t.prefix, u.name, t.created_at::text AS created_at, t.expires_at::text AS expires_at, t.revoked_at::text AS revoked_at
+            SELECT t.prefix, u.name, t.created_at::text AS created_at, t.expires_at::text AS expires_at, t.revoked_at::text AS revoked_at,
+                   t.last_used_at::text AS last_used_at
             FROM cx.tokens t JOIN cx.users u ON u.id = t.user_id ORDER BY t.created_at, t.id
             """
         ).map {
             TokenInfo(
                 prefix: try $0.decode("prefix", as: String.self), user: try $0.decode("name", as: String.self),
                 createdAt: try $0.decode("created_at", as: String.self), expiresAt: try $0.decode("expires_at", as: String?.self),
-                revokedAt: try $0.decode("revoked_at", as: String?.self))
+                revokedAt: try $0.decode("revoked_at", as: String?.self), lastUsedAt: try $0.decode("last_used_at", as: String?.self))
         }
     }
 
@@ -116,9 +118,16 @@ struct UserStore: Sendable {
         guard let row = rows.first else { return nil }
         let stored = try row.decode("hash", as: [UInt8].self)
         guard AccessToken.constantTimeEquals(stored, token.hash) else { return nil }
+        let tokenID = try row.decode("token_id", as: Int64.self)
+        // At most one write a minute per token, so busy clients don't turn reads into writes.
+        try connection.query(
+            """
+            UPDATE cx.tokens SET last_used_at = now()
+            WHERE id = \(tokenID) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+            """)
         return AuthenticatedUser(
             id: try row.decode("user_id", as: Int64.self), name: try row.decode("name", as: String.self),
             role: UserRole(rawValue: try row.decode("role", as: String.self)) ?? .rep,
-            tokenID: try row.decode("token_id", as: Int64.self))
+            tokenID: tokenID)
     }
 }
