@@ -106,16 +106,24 @@ extension PostgresTests {
 
         @Test func closedPoolRefusesWorkAndFailsWaiters() async throws {
             let pool = PostgresPool(connectionString: try TestCluster.connectionString, maxConnections: 1)
+            // The first caller holds the only connection until the test lets it go, so the
+            // second one is sure to queue however slow the machine is.
+            let release = DispatchSemaphore(value: 0)
             let busy = Task {
-                try await pool.withConnection { try $0.query("SELECT pg_sleep(0.5)") }
+                try await pool.withConnection { connection in
+                    release.wait()
+                    return try connection.query("SELECT 1")
+                }
             }
-            // Wait until the first caller holds the only connection, then queue a second one.
-            while pool.statistics.inUse == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            try await waitUntil { pool.statistics.inUse == 1 }
             let waiter = Task { try await pool.withConnection { _ in 1 } }
-            while pool.statistics.waiting == 0 { try await Task.sleep(for: .milliseconds(5)) }
-            await pool.close()
+            try await waitUntil { pool.statistics.waiting == 1 }
+            // close() fails the waiters at once, then waits for leased work to finish.
+            let closing = Task { await pool.close() }
             await #expect(throws: PostgresError.self) { try await waiter.value }
+            release.signal()
             _ = try await busy.value  // Work already running finishes.
+            await closing.value
             let error = await #expect(throws: PostgresError.self) {
                 try await pool.withConnection { _ in 1 }
             }
@@ -125,17 +133,36 @@ extension PostgresTests {
 
         @Test func cancelledWaiterLeavesTheQueue() async throws {
             try await withPool(maxConnections: 1) { pool in
-                let busy = Task { try await pool.withConnection { try $0.query("SELECT pg_sleep(0.3)") } }
-                while pool.statistics.inUse == 0 { try await Task.sleep(for: .milliseconds(5)) }
+                let release = DispatchSemaphore(value: 0)
+                let busy = Task {
+                    try await pool.withConnection { connection in
+                        release.wait()
+                        return try connection.query("SELECT 1")
+                    }
+                }
+                try await waitUntil { pool.statistics.inUse == 1 }
                 let waiter = Task { try await pool.withConnection { _ in 1 } }
-                while pool.statistics.waiting == 0 { try await Task.sleep(for: .milliseconds(5)) }
+                try await waitUntil { pool.statistics.waiting == 1 }
                 waiter.cancel()
                 await #expect(throws: CancellationError.self) { try await waiter.value }
                 #expect(pool.statistics.waiting == 0)
+                release.signal()
                 _ = try await busy.value
                 // The connection is still there for the next caller.
                 #expect(try await pool.withConnection { _ in 2 } == 2)
             }
         }
+    }
+}
+
+/// Polls `condition` every 5 ms; fails after `seconds` instead of hanging the whole test run.
+func waitUntil(seconds: Double = 30, _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            struct TimedOut: Error, CustomStringConvertible { var description: String { "condition not met in time" } }
+            throw TimedOut()
+        }
+        try await Task.sleep(for: .milliseconds(5))
     }
 }

@@ -28,16 +28,26 @@ import Testing
 
         // Writer 2 starts after writer 1 took its number and would commit first if it could.
         let writer2 = Task { try await store.push([second], logger: TestDatabase.logger) }
-        try await Task.sleep(for: .milliseconds(300))
+        // Writer 2 waits for writer 1's commit before taking a sequence number (polled, with a
+        // deadline, because the machine may be slow to get writer 2 there).
+        var waiting = 0
+        let deadline = ContinuousClock.now + .seconds(30)
+        while waiting == 0 && ContinuousClock.now < deadline {
+            waiting = try await database.sql { connection in
+                try connection.query(
+                    """
+                    SELECT count(*) AS n FROM pg_locks
+                    WHERE locktype = 'advisory' AND NOT granted
+                      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    """)[0].decode("n", as: Int.self)
+            }
+            if waiting == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(waiting == 1, "writer 2 queues behind writer 1's lock")
 
         // A client pulls in between: it must not see writer 2's change ahead of writer 1's.
         let between = try await store.pull(after: 0, limit: 100)
         #expect(between.states.isEmpty, "nothing is committed yet, so nothing may be visible")
-        let waiting = try await database.sql { connection in
-            try connection.query(
-                "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")[0].decode("n", as: Int.self)
-        }
-        #expect(waiting == 1, "writer 2 waits for writer 1's commit before taking a sequence number")
 
         releaseFirst.signal()
         _ = try await writer1.value
