@@ -33,8 +33,19 @@ extension CXServerCommand {
         @Option(help: "Most PostgreSQL connections.")
         var poolSize = 8
 
+        @Option(help: "Requests per second each token may make, sustained (0 turns the limit off).")
+        var rateLimit = 20.0
+
+        @Option(help: "Requests each token may make in a burst above the sustained rate.")
+        var rateBurst = 120
+
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var logging: LoggingOptions
+
+        func validate() throws {
+            guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be a number ≥ 0 (0 turns it off)") }
+            guard rateBurst >= 1 else { throw ValidationError("--rate-burst must be at least 1") }
+        }
 
         func run() async throws {
             let logger = logging.logger("cx.server")
@@ -52,6 +63,7 @@ extension CXServerCommand {
                 configuration.port = port
                 configuration.maxBodyBytes = maxBodyBytes
                 configuration.maxChangesPerRequest = maxChanges
+                configuration.rateLimit = rateLimit > 0 ? (rateLimit, rateBurst) : nil
                 if let adminToken = bootstrap {
                     FirstStart.printBanner(token: adminToken, url: "http://\(host):\(port)")
                 }

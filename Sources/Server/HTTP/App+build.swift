@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes = 32 * 1024 * 1024
     /// Per-request record and page limits.
     var syncLimits = SyncRequest.Limits()
+    /// Requests per token: sustained rate and burst; `nil` turns the limit off.
+    public var rateLimit: (requestsPerSecond: Double, burst: Int)? = (20, 120)
 
     public init() {}
 
@@ -37,7 +39,12 @@ func buildRouter(configuration: ServerConfiguration, pool: PostgresPool, metrics
     router.middlewares.add(MetricsMiddleware())
     router.middlewares.add(LogRequestsMiddleware(.debug))
     OperationsController(pool: pool, metrics: metrics).register(on: router)
-    let v1 = router.group("v1").add(middleware: BearerAuthMiddleware(pool: pool))
+    var v1 = router.group("v1").add(middleware: BearerAuthMiddleware(pool: pool))
+    if let rate = configuration.rateLimit {
+        v1 = v1.add(middleware: RateLimitMiddleware(
+            limiter: RateLimiter(limits: .init(requestsPerSecond: rate.requestsPerSecond, burst: rate.burst)), metrics: metrics))
+    }
+    HistoryController(pool: pool).register(on: v1)
     SyncController(
         store: RecordStore(pool: pool), limits: configuration.syncLimits, maxBodyBytes: configuration.maxBodyBytes,
         metrics: metrics

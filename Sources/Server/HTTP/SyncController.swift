@@ -4,7 +4,8 @@ import Hummingbird
 import Prometheus
 import Logging
 
-/// `POST /v1/sync`: merge the pushed states, then answer the changes after the cursor.
+/// `POST /v1/sync`: merge the pushed states within the user's scope, then answer the changes
+/// in that scope after the cursor.
 struct SyncController: Sendable {
     let store: RecordStore
     let limits: SyncRequest.Limits
@@ -22,19 +23,23 @@ struct SyncController: Sendable {
         var request = request
         let body = try await request.collectBody(upTo: maxBodyBytes)
         let sync = try SyncRequest.parse(Array(buffer: body), limits: limits)
+        guard let user = context.user else { throw APIError.unauthorized }
         metrics.recordsPushed.increment(by: Int64(sync.changes.count))
 
-        let outcome = try await store.push(sync.changes, logger: context.logger)
+        let scope = try await store.pool.withConnection { connection in try UserStore.scope(of: user, on: connection) }
+        let writer = RecordStore.Writer(userID: user.id, userName: user.name, replicaID: sync.replicaID, scope: scope)
+        let outcome = try await store.push(sync.changes, as: writer, logger: context.logger)
         metrics.recordsWritten.increment(by: Int64(outcome.written))
         metrics.recordsRejected.increment(by: Int64(outcome.rejected.count))
-        let page = try await store.pull(after: sync.cursor, limit: sync.limit)
+        let page = try await store.pull(after: sync.cursor, limit: sync.limit, scope: scope)
         metrics.recordsPulled.increment(by: Int64(page.states.count))
         metrics.syncRequests.increment()
         context.logger.info(
             "sync",
             metadata: [
                 "replica": "\(sync.replicaID)", "pushed": "\(sync.changes.count)", "written": "\(outcome.written)",
-                "rejected": "\(outcome.rejected.count)", "pulled": "\(page.states.count)", "has_more": "\(page.hasMore)",
+                "rejected": "\(outcome.rejected.count)", "pulled": "\(page.states.count)", "removed": "\(page.removed.count)",
+                "has_more": "\(page.hasMore)",
             ])
 
         var w = JSONWriter(capacity: 64 + page.states.reduce(0) { $0 + $1.utf8.count + 1 })
@@ -58,7 +63,21 @@ struct SyncController: Sendable {
             w.string(rejection.message)
             w.byte(UInt8(ascii: "}"))
         }
-        w.raw("]}")
+        w.raw("],\"removed\":[")
+        for (index, id) in page.removed.enumerated() {
+            if index > 0 { w.byte(UInt8(ascii: ",")) }
+            w.string(id)
+        }
+        w.raw("],\"scope\":{\"user\":")
+        w.string(user.name)
+        w.raw(",\"role\":")
+        w.string(user.role.rawValue)
+        w.raw(",\"territories\":[")
+        for (index, territory) in scope.sortedTerritories.enumerated() {
+            if index > 0 { w.byte(UInt8(ascii: ",")) }
+            w.string(territory)
+        }
+        w.raw("]}}")
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))

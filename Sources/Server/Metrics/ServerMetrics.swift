@@ -13,6 +13,7 @@ public final class ServerMetrics: Sendable {
     let recordsPulled: Counter
     let recordsRejected: Counter
     let syncRequests: Counter
+    let requestsRateLimited: Counter
     let poolOpen: Gauge
     let poolInUse: Gauge
     let poolWaiting: Gauge
@@ -25,6 +26,7 @@ public final class ServerMetrics: Sendable {
         recordsPulled = registry.makeCounter(name: "cx_sync_records_pulled_total", help: "Record states sent in sync pulls.")
         recordsRejected = registry.makeCounter(name: "cx_sync_records_rejected_total", help: "Pushed records refused per record.")
         syncRequests = registry.makeCounter(name: "cx_sync_requests_total", help: "Successful sync requests.")
+        requestsRateLimited = registry.makeCounter(name: "cx_requests_rate_limited_total", help: "Requests refused with 429 by the per-token rate limit.")
         poolOpen = registry.makeGauge(name: "cx_db_pool_connections_open", help: "Open PostgreSQL connections.")
         poolInUse = registry.makeGauge(name: "cx_db_pool_connections_in_use", help: "PostgreSQL connections in use.")
         poolWaiting = registry.makeGauge(name: "cx_db_pool_waiters", help: "Requests waiting for a PostgreSQL connection.")

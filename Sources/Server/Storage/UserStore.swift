@@ -49,7 +49,7 @@ struct UserStore: Sendable {
         let rows = try connection.query(
             """
             SELECT u.id, u.role, coalesce(array_to_string(array_agg(t.territory ORDER BY t.territory) FILTER (WHERE t.territory IS NOT NULL), E'\\n'), '') AS territories
-            FROM cx.users u LEFT JOIN cx.user_territories t ON t.user_id = u.id
+            FROM cx.users u LEFT JOIN cx.user_territories t ON t.user_id = u.id AND t.removed_at IS NULL
             WHERE u.name = \(name) GROUP BY u.id, u.role
             """)
         guard let row = rows.first else { return nil }
@@ -58,6 +58,94 @@ struct UserStore: Sendable {
             id: try row.decode("id", as: Int64.self), name: name,
             role: UserRole(rawValue: try row.decode("role", as: String.self)) ?? .rep,
             territories: territories.isEmpty ? [] : territories.split(separator: "\n").map(String.init))
+    }
+
+    /// Every user with their current territories, by name.
+    static func users(on connection: PostgresConnection) throws -> [User] {
+        try connection.query(
+            """
+            SELECT u.id, u.name, u.role,
+                   coalesce(array_to_string(array_agg(t.territory ORDER BY t.territory) FILTER (WHERE t.territory IS NOT NULL), E'\\n'), '') AS territories
+            FROM cx.users u LEFT JOIN cx.user_territories t ON t.user_id = u.id AND t.removed_at IS NULL
+            GROUP BY u.id, u.name, u.role ORDER BY u.name
+            """
+        ).map { row in
+            let territories = try row.decode("territories", as: String.self)
+            return User(
+                id: try row.decode("id", as: Int64.self), name: try row.decode("name", as: String.self),
+                role: UserRole(rawValue: try row.decode("role", as: String.self)) ?? .rep,
+                territories: territories.isEmpty ? [] : territories.split(separator: "\n").map(String.init))
+        }
+    }
+
+    /// Gives `userName` the `territories` (again, if they were removed); returns the user after.
+    static func addTerritories(_ territories: [String], to userName: String, on connection: PostgresConnection) throws -> User {
+        try connection.transaction { connection in
+            let user = try existingUser(userName, on: connection)
+            for territory in Set(territories) {
+                try connection.query(
+                    """
+                    INSERT INTO cx.user_territories (user_id, territory) VALUES (\(user.id), \(territory))
+                    ON CONFLICT (user_id, territory) DO UPDATE
+                    SET added_at = CASE WHEN cx.user_territories.removed_at IS NULL THEN cx.user_territories.added_at ELSE now() END,
+                        removed_at = NULL
+                    """)
+            }
+            return try existingUser(userName, on: connection)
+        }
+    }
+
+    /// Takes `territories` from `userName`. The rows stay, marked removed, so the user can still
+    /// push the edits they made offline during the hand-off window. Fails if the user does not
+    /// hold one of them.
+    static func removeTerritories(_ territories: [String], from userName: String, on connection: PostgresConnection) throws -> User {
+        try connection.transaction { connection in
+            let user = try existingUser(userName, on: connection)
+            let missing = Set(territories).subtracting(user.territories).sorted()
+            guard missing.isEmpty else {
+                throw AdminError(
+                    "'\(userName)' does not hold \(missing.joined(separator: ", ")) (holds: \(user.territories.isEmpty ? "none" : user.territories.joined(separator: ", ")))")
+            }
+            for territory in Set(territories) {
+                try connection.query(
+                    "UPDATE cx.user_territories SET removed_at = now() WHERE user_id = \(user.id) AND territory = \(territory) AND removed_at IS NULL")
+            }
+            return try existingUser(userName, on: connection)
+        }
+    }
+
+    /// Changes `userName`'s role; returns the user after.
+    static func setRole(_ role: UserRole, of userName: String, on connection: PostgresConnection) throws -> User {
+        let user = try existingUser(userName, on: connection)
+        try connection.query("UPDATE cx.users SET role = \(role.rawValue) WHERE id = \(user.id)")
+        return User(id: user.id, name: user.name, role: role, territories: user.territories)
+    }
+
+    private static func existingUser(_ name: String, on connection: PostgresConnection) throws -> User {
+        guard let user = try user(named: name, on: connection) else {
+            throw AdminError("no user named '\(name)'; list users with `cx-server user list`")
+        }
+        return user
+    }
+
+    /// The scope of `user` now: their role, current territories, and the territories removed
+    /// within the hand-off window (setting `handoff_days`).
+    static func scope(of user: AuthenticatedUser, on connection: PostgresConnection) throws -> AccessScope {
+        guard user.role != .admin else { return AccessScope(role: .admin, territories: [], handoffTerritories: []) }
+        var current: Set<String> = []
+        var handoff: Set<String> = []
+        let rows = try connection.query(
+            """
+            SELECT territory, removed_at IS NULL AS active FROM cx.user_territories
+            WHERE user_id = \(user.id)
+              AND (removed_at IS NULL
+                   OR removed_at > now() - make_interval(days => (SELECT coalesce(max(value::integer), 14) FROM cx.settings WHERE key = 'handoff_days')))
+            """)
+        for row in rows {
+            let territory = try row.decode("territory", as: String.self)
+            if try row.decode("active", as: Bool.self) { current.insert(territory) } else { handoff.insert(territory) }
+        }
+        return AccessScope(role: user.role, territories: current, handoffTerritories: handoff)
     }
 
     /// How many users exist.

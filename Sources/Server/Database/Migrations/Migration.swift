@@ -13,5 +13,6 @@ struct Migration: Sendable {
     static let all: [Migration] = [
         Migration0001Initial.migration,
         Migration0002CustomerInsight.migration,
+        Migration0003ScopeAndAudit.migration,
     ]
 }

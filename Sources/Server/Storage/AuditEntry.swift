@@ -1,0 +1,61 @@
+import CXModel
+
+/// The audit trail's view of one merged write: which displayed values changed.
+///
+/// Stored in `cx.changes.fields` as `[{"field", "from", "to"}]`: the fixed fields in schema
+/// order, then `extra.*` fields by name, then `tags` (comma-separated) and `deleted`
+/// (`"true"`/`"false"`). An insert lists every field that has a value.
+enum AuditEntry {
+    /// One changed field.
+    struct FieldChange: Equatable, Sendable {
+        let field: String
+        let from: String?
+        let to: String?
+    }
+
+    /// The displayed values that differ between `previous` (`nil`: none) and `merged`.
+    static func fieldChanges(previous: RecordState?, merged: RecordState) -> [FieldChange] {
+        let before = previous.map(displayed) ?? [:]
+        let after = displayed(merged)
+        let fixed = Schema.fields(of: merged.kind).map(\.name)
+        let extra = Set(before.keys).union(after.keys).filter { $0.hasPrefix(Schema.extraPrefix) }.sorted()
+        var changes: [FieldChange] = []
+        for field in fixed + extra + ["tags", RecordState.deletedPseudoField] where before[field] != after[field] {
+            changes.append(FieldChange(field: field, from: before[field], to: after[field]))
+        }
+        return changes
+    }
+
+    /// Writes the row object `{"id","operation","fields","has_conflicts"}` for `cx.changes`.
+    static func encodeRow(previous: RecordState?, merged: RecordState, into w: inout JSONWriter) {
+        w.raw("{\"id\":")
+        w.string(merged.id)
+        w.raw(",\"operation\":")
+        w.string(previous == nil ? "insert" : "update")
+        w.raw(",\"fields\":[")
+        for (index, change) in fieldChanges(previous: previous, merged: merged).enumerated() {
+            if index > 0 { w.byte(UInt8(ascii: ",")) }
+            w.raw("{\"field\":")
+            w.string(change.field)
+            w.raw(",\"from\":")
+            w.optionalString(change.from)
+            w.raw(",\"to\":")
+            w.optionalString(change.to)
+            w.byte(UInt8(ascii: "}"))
+        }
+        w.raw("],\"has_conflicts\":")
+        w.bool(merged.hasConflicts)
+        w.byte(UInt8(ascii: "}"))
+    }
+
+    /// Every displayed value of `state` by field, with `tags` and `deleted`; absent when unset
+    /// (no tags, not deleted).
+    private static func displayed(_ state: RecordState) -> [String: String] {
+        var values: [String: String] = [:]
+        for (name, value) in state.displayedFields { values[name] = value }
+        let tags = state.tagNames
+        if !tags.isEmpty { values["tags"] = tags.joined(separator: ", ") }
+        if state.isDeleted { values[RecordState.deletedPseudoField] = "true" }
+        return values
+    }
+}

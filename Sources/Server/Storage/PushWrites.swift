@@ -1,0 +1,95 @@
+import CXModel
+import CXPostgres
+
+/// The accepted writes of one push, and everything that follows from them: the row upserts,
+/// the audit rows, the territory exits of customers that moved, and new sequence numbers for
+/// the activities of customers that arrived or moved.
+struct PushWrites {
+    private var states: [RecordKind: [RecordState]] = [:]
+    private var audit: [RecordKind: [UInt8]] = [:]
+    /// Customers whose territory changed, with the territory they left.
+    private var exits: [(id: String, territory: String)] = []
+    /// Customers new to the server or in a new territory: their activities are re-sequenced.
+    private var arrived: [String] = []
+
+    /// How many records are written.
+    private(set) var count = 0
+
+    /// Adds `merged`, which replaces `previous` (`nil`: a new record).
+    mutating func add(_ merged: RecordState, replacing previous: RecordState?) {
+        states[merged.kind, default: []].append(merged)
+        count += 1
+        if merged.kind == .customer {
+            let before = previous?.displayedValue("territory")
+            let after = merged.displayedValue("territory")
+            if previous == nil {
+                arrived.append(merged.id)
+            } else if before != after {
+                arrived.append(merged.id)
+                if let before { exits.append((merged.id, before)) }
+            }
+        }
+        var w = JSONWriter()
+        if audit[merged.kind]?.isEmpty ?? true {
+            w.byte(UInt8(ascii: "["))
+        } else {
+            w.byte(UInt8(ascii: ","))
+        }
+        AuditEntry.encodeRow(previous: previous, merged: merged, into: &w)
+        audit[merged.kind, default: []].append(contentsOf: w.bytes)
+    }
+
+    /// Runs every statement, inside the caller's transaction (which holds the sequence lock).
+    func apply(by writer: RecordStore.Writer, on connection: PostgresConnection) throws {
+        for kind in RecordKind.allCases {
+            guard let states = states[kind], !states.isEmpty else { continue }
+            // One statement per thousand rows keeps each bound document modest.
+            var start = 0
+            while start < states.count {
+                let chunk = Array(states[start..<min(start + 1000, states.count)])
+                try connection.query(
+                    PostgresQuery(unsafeSQL: RecordRowEncoder.upsertSQL(for: kind), binds: [RecordRowEncoder.rows(chunk)]))
+                start += 1000
+            }
+        }
+        if !exits.isEmpty {
+            var w = JSONWriter()
+            w.byte(UInt8(ascii: "["))
+            for (index, exit) in exits.enumerated() {
+                if index > 0 { w.byte(UInt8(ascii: ",")) }
+                w.raw("{\"id\":")
+                w.string(exit.id)
+                w.raw(",\"territory\":")
+                w.string(exit.territory)
+                w.byte(UInt8(ascii: "}"))
+            }
+            w.byte(UInt8(ascii: "]"))
+            let document = String(decoding: w.bytes, as: UTF8.self)
+            try connection.query(
+                """
+                INSERT INTO cx.territory_exits (customer_id, territory, seq)
+                SELECT x.id, x.territory, nextval('cx.change_seq') FROM jsonb_to_recordset(\(document)::jsonb) AS x(id uuid, territory text)
+                ON CONFLICT (customer_id, territory) DO UPDATE SET seq = excluded.seq, exited_at = now()
+                """)
+        }
+        if !arrived.isEmpty {
+            let ids = "{" + arrived.joined(separator: ",") + "}"
+            try connection.query(
+                "UPDATE cx.activities SET seq = nextval('cx.change_seq') WHERE customer_id = ANY(\(ids)::uuid[])")
+        }
+        for kind in RecordKind.allCases {
+            guard var rows = audit[kind], !rows.isEmpty else { continue }
+            rows.append(UInt8(ascii: "]"))
+            let document = String(decoding: rows, as: UTF8.self)
+            try connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        INSERT INTO cx.changes (record_id, kind, operation, user_id, user_name, replica_id, fields, has_conflicts, seq)
+                        SELECT r.id, $2, r.operation, $3, $4, $5, r.fields, r.has_conflicts, t.seq
+                        FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, operation text, fields jsonb, has_conflicts boolean)
+                        JOIN \(RecordStore.table(of: kind)) t ON t.id = r.id
+                        """,
+                    binds: [document, kind.rawValue, writer.userID.map { String($0) }, writer.userName, writer.replicaID]))
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import CXModel
+import CXPostgres
+
+extension RecordStore {
+    /// The changes in `scope` with a sequence number greater than `cursor`, at most `limit`
+    /// items (states and removals together).
+    ///
+    /// A restricted scope sees customers whose territory it holds, the activities of those
+    /// customers, and the exits of customers that left one of its territories for one it does
+    /// not hold (delivered as `removed`). Activities follow their customer: when a customer
+    /// arrives in a territory, the push that moved it gave its activities new sequence numbers.
+    func pull(after cursor: Int64, limit: Int, scope: AccessScope = .unrestricted) async throws -> Page {
+        try await pool.withConnection { connection in
+            let rows: PostgresRows
+            if scope.isUnrestricted {
+                rows = try connection.query(
+                    """
+                    SELECT seq, state::text AS state, NULL::text AS removed FROM (
+                        (SELECT seq, state FROM cx.customers WHERE seq > \(cursor) ORDER BY seq LIMIT \(limit + 1))
+                        UNION ALL
+                        (SELECT seq, state FROM cx.activities WHERE seq > \(cursor) ORDER BY seq LIMIT \(limit + 1))
+                    ) AS changes
+                    ORDER BY seq LIMIT \(limit + 1)
+                    """)
+            } else {
+                let territories = PostgresArrayLiteral.text(scope.sortedTerritories)
+                rows = try connection.query(
+                    """
+                    SELECT seq, state::text AS state, removed FROM (
+                        (SELECT c.seq, c.state, NULL::text AS removed FROM cx.customers c
+                         WHERE c.territory = ANY(\(territories)::text[]) AND c.seq > \(cursor)
+                         ORDER BY c.seq LIMIT \(limit + 1))
+                        UNION ALL
+                        (SELECT a.seq, a.state, NULL::text FROM cx.activities a JOIN cx.customers c ON c.id = a.customer_id
+                         WHERE c.territory = ANY(\(territories)::text[]) AND a.seq > \(cursor)
+                         ORDER BY a.seq LIMIT \(limit + 1))
+                        UNION ALL
+                        (SELECT e.seq, NULL::jsonb, e.customer_id::text FROM cx.territory_exits e
+                         WHERE e.territory = ANY(\(territories)::text[]) AND e.seq > \(cursor)
+                           AND NOT EXISTS (
+                               SELECT 1 FROM cx.customers c
+                               WHERE c.id = e.customer_id AND c.territory = ANY(\(territories)::text[]))
+                         ORDER BY e.seq LIMIT \(limit + 1))
+                    ) AS changes
+                    ORDER BY seq LIMIT \(limit + 1)
+                    """)
+            }
+            var page = Page(states: [], lastSequence: cursor, hasMore: rows.count > limit)
+            page.states.reserveCapacity(min(rows.count, limit))
+            for row in rows.prefix(limit) {
+                if let removed = try row.decode("removed", as: String?.self) {
+                    page.removed.append(removed)
+                } else {
+                    page.states.append(try row.decode("state", as: String.self))
+                }
+                page.lastSequence = try row.decode("seq", as: Int64.self)
+            }
+            return page
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import CXModel
+import CXPostgres
+import Logging
+
+extension RecordStore {
+    /// Merges `states` into storage in one transaction, within `writer`'s scope.
+    ///
+    /// Every record is decided on its own: a refused record is reported in the outcome and
+    /// leaves no trace, the others are written together with their audit rows, the territory
+    /// exits of customers that moved, and new sequence numbers for the activities of customers
+    /// that arrived or moved (so the users of their new territory pull them). `beforeCommit`
+    /// is a test hook that runs inside the transaction after the writes.
+    func push(
+        _ states: [RecordState], as writer: Writer = .system(), logger: Logger,
+        beforeCommit: (@Sendable () throws -> Void)? = nil
+    ) async throws -> PushOutcome {
+        guard !states.isEmpty else { return PushOutcome() }
+        // Several states of one record in a request are joined first (the merge is a join).
+        var byID: [String: RecordState] = [:]
+        var order: [String] = []
+        var rejectedEarly: [Rejection] = []
+        for state in states {
+            if let existing = byID[state.id] {
+                guard existing.kind == state.kind else {
+                    rejectedEarly.append(
+                        Rejection(id: state.id, code: "kind_mismatch", message: "the request holds this id both as a customer and as an activity"))
+                    continue
+                }
+                byID[state.id] = existing.merging(state)
+            } else {
+                byID[state.id] = state
+                order.append(state.id)
+            }
+        }
+        let refusedIDs = Set(rejectedEarly.map(\.id))
+        let pushed = order.compactMap { byID[$0] }.filter { !refusedIDs.contains($0.id) }
+        // Customers first: an activity's scope is its customer's, as written by this push.
+        let customers = pushed.filter { $0.kind == .customer }
+        let activities = pushed.filter { $0.kind == .activity }
+        return try await pool.withConnection { [rejectedEarly] connection in
+            try connection.transaction { connection in
+                var result = PushOutcome(rejected: rejectedEarly)
+                try connection.query("SELECT pg_advisory_xact_lock(\(Self.sequenceLockKey))")
+                let stored = try Self.lockStates(ids: pushed.map(\.id), on: connection)
+                var facts = ScopeFactsCache(scope: writer.scope)
+                var writes = PushWrites()
+
+                for state in customers {
+                    let current = stored[state.id]
+                    if let current, current.kind != state.kind {
+                        result.rejected.append(Self.kindMismatch(state, current))
+                        continue
+                    }
+                    let merged = current?.merging(state) ?? state
+                    if let current, merged == current {
+                        result.unchanged += 1
+                        continue
+                    }
+                    let mergedTerritory = merged.displayedValue("territory")
+                    var currentFacts: CustomerScopeFacts?
+                    if let current {
+                        currentFacts = try facts.customer(current.id, storedTerritory: current.displayedValue("territory"), on: connection)
+                    }
+                    if let refusal = writer.scope.refusal(customer: state.id, stored: currentFacts, mergedTerritory: mergedTerritory) {
+                        result.rejected.append(refusal)
+                        continue
+                    }
+                    facts.accept(state.id, territory: mergedTerritory)
+                    writes.add(merged, replacing: current)
+                }
+
+                for state in activities {
+                    let current = stored[state.id]
+                    if let current, current.kind != state.kind {
+                        result.rejected.append(Self.kindMismatch(state, current))
+                        continue
+                    }
+                    let merged = current?.merging(state) ?? state
+                    if let current, merged == current {
+                        result.unchanged += 1
+                        continue
+                    }
+                    if !writer.scope.isUnrestricted {
+                        var customerIDs: [String] = []
+                        for id in [current?.displayedValue("customer_id"), merged.displayedValue("customer_id")] {
+                            if let id, !customerIDs.contains(id) { customerIDs.append(id) }
+                        }
+                        var named: [(id: String, facts: CustomerScopeFacts?)] = []
+                        for id in customerIDs { named.append((id, try facts.customer(id, on: connection))) }
+                        if let refusal = writer.scope.refusal(activity: state.id, customers: named) {
+                            result.rejected.append(refusal)
+                            continue
+                        }
+                    }
+                    writes.add(merged, replacing: current)
+                }
+
+                try writes.apply(by: writer, on: connection)
+                result.written = writes.count
+                try beforeCommit?()
+                return result
+            }
+        }
+    }
+
+    /// The stored states of `ids`, locked for update until the transaction ends.
+    static func lockStates(ids: [String], on connection: PostgresConnection) throws -> [String: RecordState] {
+        guard !ids.isEmpty else { return [:] }
+        let idArray = "{" + ids.joined(separator: ",") + "}"
+        var stored: [String: RecordState] = [:]
+        for kind in RecordKind.allCases {
+            let rows = try connection.query(
+                PostgresQuery(
+                    unsafeSQL: "SELECT state::text AS state FROM \(table(of: kind)) WHERE id = ANY($1::uuid[]) FOR UPDATE",
+                    binds: [idArray]))
+            for row in rows {
+                let state = try RecordState(jsonString: try row.decode("state", as: String.self))
+                stored[state.id] = state
+            }
+        }
+        return stored
+    }
+
+    private static func kindMismatch(_ state: RecordState, _ current: RecordState) -> Rejection {
+        Rejection(
+            id: state.id, code: "kind_mismatch",
+            message: "record \(state.id) is stored as a \(current.kind.rawValue), not a \(state.kind.rawValue)")
+    }
+}
+
+/// What a restricted writer's push needs to know about customers, read once per customer
+/// inside the push transaction, and updated by the customers this push writes.
+struct ScopeFactsCache {
+    let scope: AccessScope
+    private var known: [String: CustomerScopeFacts?] = [:]
+
+    init(scope: AccessScope) {
+        self.scope = scope
+    }
+
+    /// What the server knows of customer `id` (`nil`: no such customer). `storedTerritory`
+    /// skips reading the territory when the caller has the stored state.
+    mutating func customer(_ id: String, storedTerritory: String?? = nil, on connection: PostgresConnection) throws -> CustomerScopeFacts? {
+        if let cached = known[id] { return cached }
+        guard !scope.isUnrestricted, RecordID.canonical(id) == id else { return nil }
+        var territory: String?? = storedTerritory
+        if territory == nil {
+            let rows = try connection.query("SELECT territory FROM cx.customers WHERE id = \(id)::uuid")
+            guard let row = rows.first else {
+                known[id] = .some(nil)
+                return nil
+            }
+            territory = .some(try row.decode("territory", as: String?.self))
+        }
+        let left = try connection.query(
+            """
+            SELECT territory FROM cx.territory_exits
+            WHERE customer_id = \(id)::uuid
+              AND exited_at > now() - make_interval(days => (SELECT coalesce(max(value::integer), 14) FROM cx.settings WHERE key = 'handoff_days'))
+            """
+        ).map { try $0.decode("territory", as: String.self) }
+        let facts = CustomerScopeFacts(territory: territory ?? nil, recentlyLeft: Set(left))
+        known[id] = .some(facts)
+        return facts
+    }
+
+    /// Records that this push writes customer `id` with `territory`.
+    mutating func accept(_ id: String, territory: String?) {
+        let previous = known[id] ?? nil
+        known[id] = .some(CustomerScopeFacts(territory: territory, recentlyLeft: previous?.recentlyLeft ?? []))
+    }
+}
