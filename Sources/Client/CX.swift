@@ -24,14 +24,15 @@ public struct CX: AsyncParsableCommand {
             $XDG_CONFIG_HOME/cx and $XDG_DATA_HOME/cx. Server and token: flag > $CX_SERVER/$CX_TOKEN \
             > configuration.
             Exit codes: 0 ok, 1 failure, 3 conflicts remain after sync, 64 usage, 65 bad input data, \
-            69 server unreachable, 77 authentication or permission refused.
+            69 server unreachable, 77 authentication or permission refused (also: sync done but \
+            the server refused some changes).
             Shell completion: cx --generate-completion-script bash|zsh|fish
             """,
         version: CX.version,
         subcommands: [
             Init.self, Add.self, Edit.self, Show.self, List.self, Remove.self,
             Purchase.self, Paid.self, Referral.self, Touch.self, Activities.self,
-            Sync.self, Status.self, Conflicts.self, Resolve.self,
+            Sync.self, Status.self, History.self, Conflicts.self, Resolve.self,
             Report.self, Import.self, Export.self, BenchCache.self,
         ]
     )

@@ -9,15 +9,16 @@ import Darwin
 extension CacheStore {
     /// Calls `body` with the decoded state of every cached record (customers, then activities,
     /// then records first or last written in the journal), each exactly once: snapshot lines
-    /// superseded by a journal put are skipped without being decoded.
+    /// superseded by a journal put or dropped by the journal are skipped without being decoded.
     public func forEachState(_ body: (RecordState) throws -> Void) throws {
-        let puts = journal.puts
+        let puts = journal.puts, dropped = journal.dropped
         for table in [customers, activities] {
             guard let file = table?.stateFile else { continue }
             try LineReader(file: file).forEachLine { line in
                 guard line.count > 43 else { return true }
                 let id = String(decoding: UnsafeBufferPointer(rebasing: line[7..<43]), as: UTF8.self)
                 if !puts.isEmpty, puts[id] != nil { return true }
+                if !dropped.isEmpty, dropped[id] != nil { return true }
                 try body(decode(line, id: id))
                 return true
             }
@@ -55,6 +56,8 @@ final class CustomerActivityReader {
             journalActivities.insert(id)
             if let customer = put.customerID { journalByCustomer[customer, default: []].append(id) }
         }
+        // Dropped activities are skipped in the snapshot like superseded ones, and have no put.
+        for (id, kind) in store.journal.dropped where kind == .activity { journalActivities.insert(id) }
     }
 
     /// The decoded states of `customerID`'s activities (deleted ones included).

@@ -122,6 +122,7 @@ public final class CacheStore {
     /// The stored state bytes of `id` and its kind.
     public func stateBytes(_ id: String) throws -> (kind: RecordKind, bytes: [UInt8])? {
         if let put = journal.puts[id] { return (put.kind, Array(journal.stateBytes(put))) }
+        if journal.dropped[id] != nil { return nil }
         if let entry = try customers?.find(id) { return (.customer, try customers!.stateBytes(entry)) }
         if let entry = try activities?.find(id) { return (.activity, try activities!.stateBytes(entry)) }
         return nil
@@ -148,6 +149,7 @@ public final class CacheStore {
             if let view = journal.viewBytes(put) { return Array(view) }
             return RecordView.jsonBytes(try decode(journal.stateBytes(put), id: id))
         }
+        if journal.dropped[id] != nil { return nil }
         if let customers, let entry = try customers.find(id) {
             if let view = try customers.viewBytes(entry) { return view }
             return RecordView.jsonBytes(try decode(customers.stateBytes(entry), id: id))
@@ -161,6 +163,7 @@ public final class CacheStore {
     /// The kind of `id`, if cached.
     public func kind(of id: String) throws -> RecordKind? {
         if let put = journal.puts[id] { return put.kind }
+        if journal.dropped[id] != nil { return nil }
         if try customers?.find(id) != nil { return .customer }
         if try activities?.find(id) != nil { return .activity }
         return nil
@@ -171,7 +174,7 @@ public final class CacheStore {
         var found = Set(journal.puts.keys.filter { $0.hasPrefix(prefix) })
         for id in try customers?.ids(withPrefix: prefix, limit: limit) ?? [] { found.insert(id) }
         for id in try activities?.ids(withPrefix: prefix, limit: limit) ?? [] { found.insert(id) }
-        return found.sorted()
+        return found.filter { journal.dropped[$0] == nil }.sorted()
     }
 
     /// Whether `id` has local changes the server has not acknowledged.
@@ -195,11 +198,16 @@ public final class CacheStore {
         for (id, put) in journal.puts {
             if put.conflicted { ids.insert(id) } else { ids.remove(id) }
         }
+        for id in journal.dropped.keys { ids.remove(id) }
         return ids.sorted()
     }
 
-    /// The pull cursor of the last synced page.
-    public var cursor: String? { journal.cursor ?? meta.cursor }
+    /// The pull cursor of the last synced page (`nil`: pull from the beginning).
+    public var cursor: String? { journal.hasCursor ? journal.cursor : meta.cursor }
+    /// The user's scope as the last sync saw it (`nil` before the first scoped sync).
+    public var scope: SyncScope? { journal.scope ?? meta.scope }
+    /// Whether a rescope started and has not finished (the next sync restarts it).
+    public var isRescoping: Bool { journal.rescoping ?? meta.rescoping }
     /// When the last sync finished (canonical timestamp text).
     public var lastSync: String? { journal.lastSync ?? meta.lastSync }
 
@@ -212,6 +220,9 @@ public final class CacheStore {
             case .activity: if try activities?.find(id) == nil { activitiesCount += 1 }
             }
         }
+        for id in journal.dropped.keys {
+            if try customers?.find(id) != nil { customersCount -= 1 } else if try activities?.find(id) != nil { activitiesCount -= 1 }
+        }
         return (customersCount, activitiesCount)
     }
 
@@ -221,7 +232,26 @@ public final class CacheStore {
         for (id, put) in journal.puts where put.kind == .activity {
             if put.customerID == customerID { ids.insert(id) } else { ids.remove(id) }
         }
+        for id in journal.dropped.keys { ids.remove(id) }
         return ids.sorted()
+    }
+
+    /// The id and kind of every cached record (snapshot and journal, dropped ones excluded),
+    /// read from the index files without touching any state.
+    public func records() throws -> [(id: String, kind: RecordKind)] {
+        var result: [(id: String, kind: RecordKind)] = []
+        for (kind, table) in [(RecordKind.customer, customers), (.activity, activities)] {
+            guard let table else { continue }
+            let bytes = try table.indexFileBytes()
+            result.reserveCapacity(result.count + table.count)
+            for i in 0..<table.count {
+                let start = i * SnapshotTable.lineWidth
+                let id = String(decoding: bytes[start..<(start + 36)], as: UTF8.self)
+                if journal.puts[id] == nil, journal.dropped[id] == nil { result.append((id, kind)) }
+            }
+        }
+        for (id, put) in journal.puts { result.append((id, put.kind)) }
+        return result
     }
 
     /// Calls `body` with the view JSON of every customer in id order, journal versions over
@@ -231,6 +261,7 @@ public final class CacheStore {
             .sorted { $0.id.lexicographicallyPrecedes($1.id) }
         var next = 0
         let journalBytes = journal.bytes
+        let dropped = Set(journal.dropped.keys.map { Array($0.utf8) })
         func emitJournal(_ index: Int) throws {
             let put = updates[index].put
             if let range = put.view {
@@ -253,6 +284,7 @@ public final class CacheStore {
                     next += 1
                     return true
                 }
+                if !dropped.isEmpty, dropped.contains(Array(id)) { return true }
                 try body(line, ViewScan.isDeleted(line))
                 return true
             }
@@ -284,19 +316,38 @@ public final class CacheStore {
 
     // MARK: Writing
 
-    /// Appends `changes`, `acks`, a cursor and a sync mark to the journal as one batch and makes
-    /// it durable before returning. Applies together or not at all after a crash.
+    /// Appends `changes`, `acks`, `drops`, a cursor, the scope marks and a sync mark to the
+    /// journal as one batch and makes it durable before returning. Applies together or not at
+    /// all after a crash.
+    ///
+    /// - Parameters:
+    ///   - changes: full states to store (the last one of an id wins).
+    ///   - acks: ids whose pending state the server acknowledged.
+    ///   - drops: records to forget (they left the user's scope); applied after `changes`.
+    ///   - cursor: the new pull cursor; with `resetsCursor`, a null cursor is written instead
+    ///     (the next pull starts from the beginning).
+    ///   - scope: the user's scope to remember.
+    ///   - rescoping: starts (`true`) or ends (`false`) a rescope.
+    ///   - synced: marks a successful sync.
     public func commit(
-        _ changes: [Change], acks: [String] = [], cursor: String? = nil, synced: Timestamp? = nil
+        _ changes: [Change], acks: [String] = [], drops: [(id: String, kind: RecordKind)] = [], cursor: String? = nil,
+        resetsCursor: Bool = false, scope: SyncScope? = nil, rescoping: Bool? = nil, synced: Timestamp? = nil
     ) throws {
         guard isExclusive, let journalFile else {
             throw CXError(.failure, "internal error: the cache was opened read-only for a write")
         }
         var lines: [[UInt8]] = []
-        lines.reserveCapacity(changes.count + acks.count + 2)
+        lines.reserveCapacity(changes.count + acks.count + drops.count + 4)
         for id in acks { lines.append(Journal.ackLine(id: id)) }
         for change in changes { lines.append(Self.putLine(change)) }
-        if let cursor { lines.append(Journal.cursorLine(cursor)) }
+        for drop in drops { lines.append(Journal.dropLine(id: drop.id, kind: drop.kind)) }
+        if resetsCursor {
+            lines.append(Journal.cursorLine(nil))
+        } else if let cursor {
+            lines.append(Journal.cursorLine(cursor))
+        }
+        if let scope { lines.append(Journal.scopeLine(scope)) }
+        if let rescoping { lines.append(Journal.rescopeLine(active: rescoping)) }
         if let synced { lines.append(Journal.syncedLine(synced)) }
         if lines.isEmpty { return }
         var buffer: [UInt8] = []
@@ -354,11 +405,16 @@ public final class CacheStore {
         newMeta.generation = generation
         newMeta.cursor = cursor
         newMeta.lastSync = lastSync
+        newMeta.scope = scope
+        newMeta.rescoping = isRescoping
+        let dropped = Set(journal.dropped.keys.map { Array($0.utf8) })
         newMeta.customers = try rewrite(
-            "customers", table: customers, updates: customerUpdates, from: oldDirectory, to: newDirectory, views: true)
+            "customers", table: customers, updates: customerUpdates, dropped: dropped, from: oldDirectory, to: newDirectory,
+            views: true)
         newMeta.activities = try rewrite(
-            "activities", table: activities, updates: activityUpdates, from: oldDirectory, to: newDirectory, views: false)
-        try rewriteByCustomer(updates: activityUpdates, from: oldDirectory, to: newDirectory)
+            "activities", table: activities, updates: activityUpdates, dropped: dropped, from: oldDirectory, to: newDirectory,
+            views: false)
+        try rewriteByCustomer(updates: activityUpdates, dropped: dropped, from: oldDirectory, to: newDirectory)
 
         let pending = try pendingIDs()
         let conflicted = try conflictedIDs()
@@ -387,13 +443,15 @@ public final class CacheStore {
     }
 
     /// Writes `<name>.jsonl`, `.view.jsonl` and `.idx` of the new generation: the old lines,
-    /// replaced or joined by the journal's puts, in id order. Unchanged files are hard-linked.
+    /// replaced or joined by the journal's puts, minus `dropped` ids, in id order. Unchanged
+    /// files are hard-linked.
     private func rewrite(
-        _ name: String, table: SnapshotTable?, updates: [(id: [UInt8], put: Journal.Put)], from: String, to: String,
-        views: Bool
+        _ name: String, table: SnapshotTable?, updates: [(id: [UInt8], put: Journal.Put)], dropped: Set<[UInt8]>,
+        from: String, to: String, views: Bool
     ) throws -> Int {
         let files = ["\(name).jsonl", "\(name).view.jsonl", "\(name).idx"]
-        if updates.isEmpty {
+        let dropsHere = try dropped.contains { try table?.find(String(decoding: $0, as: UTF8.self)) != nil }
+        if updates.isEmpty && !dropsHere {
             for file in files where POSIX.exists(from + "/" + file) {
                 if link(from + "/" + file, to + "/" + file) != 0 {
                     throw IOError(path: to + "/" + file, operation: "link", errno: errno)
@@ -443,6 +501,7 @@ public final class CacheStore {
                 next += 1
                 continue
             }
+            if dropsHere, dropped.contains(id) { continue }
             let state = try oldStates!.read(entry.stateLength, at: entry.stateOffset)
             let view = entry.viewLength > 0 ? try oldViews?.read(entry.viewLength, at: entry.viewOffset) : nil
             try emit(id: entry.id, state: state, view: view)
@@ -457,15 +516,18 @@ public final class CacheStore {
         return count
     }
 
-    private func rewriteByCustomer(updates: [(id: [UInt8], put: Journal.Put)], from: String, to: String) throws {
+    private func rewriteByCustomer(
+        updates: [(id: [UInt8], put: Journal.Put)], dropped: Set<[UInt8]>, from: String, to: String
+    ) throws {
         let file = "activities.by-customer.idx"
-        if updates.isEmpty {
+        let droppedActivities = try dropped.filter { try activities?.find(String(decoding: $0, as: UTF8.self)) != nil }
+        if updates.isEmpty && droppedActivities.isEmpty {
             if POSIX.exists(from + "/" + file), link(from + "/" + file, to + "/" + file) != 0 {
                 throw IOError(path: to + "/" + file, operation: "link", errno: errno)
             }
             return
         }
-        let changed = Set(updates.map(\.id))
+        let changed = Set(updates.map(\.id)).union(droppedActivities)
         var pairs = try byCustomer?.allPairs().filter { !changed.contains($0.activity) } ?? []
         var added: [(customer: [UInt8], activity: [UInt8])] = updates.compactMap { update in
             update.put.customerID.map { (Array($0.utf8), update.id) }

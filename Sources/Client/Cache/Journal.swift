@@ -10,6 +10,9 @@ import CXModel
 /// {"op":"ack","id":ID}                      the server acknowledged the record's pending state
 /// {"op":"cursor","cursor":"c123"}           the pull cursor after a page
 /// {"op":"synced","at":"2026-11-20T10:02:03.120Z"}   a sync finished successfully
+/// {"op":"drop","id":ID,"kind":K}            the record left the user's scope: forget it
+/// {"op":"scope","scope":{"role":R,"territories":[…]}}   the user's scope as last seen
+/// {"op":"rescope","active":B}               a rescope started (true) or finished (false)
 /// {"op":"batch","lines":N}                  the next N lines apply together or not at all
 /// ```
 /// A `put` holds the record's full effective state (already merged with everything the cache
@@ -32,9 +35,17 @@ struct Journal {
     private(set) var validLength = 0
     /// The last put of every id.
     private(set) var puts: [String: Put] = [:]
-    /// Pending status decided by the journal (puts and acks), overriding the snapshot's list.
+    /// Pending status decided by the journal (puts, acks and drops), overriding the snapshot's list.
     private(set) var pending: [String: Bool] = [:]
+    /// Ids whose last journal entry is a `drop`, with their kind: gone, whatever the snapshot holds.
+    private(set) var dropped: [String: RecordKind] = [:]
+    /// Whether a `cursor` line was read (its value may be null: a rescope restarts from scratch).
+    private(set) var hasCursor = false
     private(set) var cursor: String?
+    /// The last `scope` line, if any.
+    private(set) var scope: SyncScope?
+    /// The last `rescope` line, if any.
+    private(set) var rescoping: Bool?
     private(set) var lastSync: String?
     private(set) var warnings: [String] = []
 
@@ -90,9 +101,10 @@ struct Journal {
             guard let (id, put) = Self.parsePut(line, base: base) else { return false }
             puts[id] = put
             pending[id] = put.pending
+            dropped[id] = nil
             return true
         }
-        var op = "", id = "", cursor: String?, at: String?
+        var op = "", id = "", cursor: String?, at: String?, kind: RecordKind?, scope: SyncScope?, active: Bool?
         do {
             try JSONScanner.scan(line) { scanner throws(JSONScanner.Failure) in
                 try scanner.object { scanner, key throws(JSONScanner.Failure) in
@@ -101,6 +113,9 @@ struct Journal {
                     case "id": id = try scanner.string()
                     case "cursor": cursor = try scanner.consumeNull() ? nil : scanner.string()
                     case "at": at = try scanner.string()
+                    case "kind": kind = RecordKind(rawValue: try scanner.string())
+                    case "scope": scope = try SyncScope.read(&scanner)
+                    case "active": active = try scanner.bool()
                     default: try scanner.skipValue()
                     }
                 }
@@ -115,8 +130,20 @@ struct Journal {
             pending[id] = false
         case "cursor":
             self.cursor = cursor
+            hasCursor = true
         case "synced":
             lastSync = at
+        case "drop":
+            guard !id.isEmpty, let kind else { return false }
+            puts[id] = nil
+            pending[id] = false
+            dropped[id] = kind
+        case "scope":
+            guard let scope else { return false }
+            self.scope = scope
+        case "rescope":
+            guard let active else { return false }
+            rescoping = active
         default:
             return false
         }
@@ -178,6 +205,32 @@ struct Journal {
         var w = JSONWriter(capacity: 64)
         w.raw("{\"op\":\"synced\",\"at\":")
         w.timestamp(at)
+        w.raw("}\n")
+        return w.bytes
+    }
+
+    static func dropLine(id: String, kind: RecordKind) -> [UInt8] {
+        var w = JSONWriter(capacity: 96)
+        w.raw("{\"op\":\"drop\",\"id\":")
+        w.string(id)
+        w.raw(",\"kind\":")
+        w.string(kind.rawValue)
+        w.raw("}\n")
+        return w.bytes
+    }
+
+    static func scopeLine(_ scope: SyncScope) -> [UInt8] {
+        var w = JSONWriter(capacity: 128)
+        w.raw("{\"op\":\"scope\",\"scope\":")
+        scope.write(to: &w)
+        w.raw("}\n")
+        return w.bytes
+    }
+
+    static func rescopeLine(active: Bool) -> [UInt8] {
+        var w = JSONWriter(capacity: 48)
+        w.raw("{\"op\":\"rescope\",\"active\":")
+        w.bool(active)
         w.raw("}\n")
         return w.bytes
     }

@@ -228,6 +228,10 @@ struct SnapshotMeta {
     var activities = 0
     var cursor: String?
     var lastSync: String?
+    /// The user's scope as last seen by a sync (absent in caches written before scopes).
+    var scope: SyncScope?
+    /// Whether a rescope is under way (see ``SyncEngine``).
+    var rescoping = false
 
     static func load(_ path: String) throws -> SnapshotMeta {
         guard let bytes = try POSIX.readFile(path) else { return SnapshotMeta() }
@@ -241,6 +245,8 @@ struct SnapshotMeta {
                     case "activities": meta.activities = Int(try scanner.integer())
                     case "cursor": meta.cursor = try scanner.consumeNull() ? nil : scanner.string()
                     case "last_sync": meta.lastSync = try scanner.consumeNull() ? nil : scanner.string()
+                    case "scope": meta.scope = try scanner.consumeNull() ? nil : SyncScope.read(&scanner)
+                    case "rescoping": meta.rescoping = try scanner.bool()
                     default: try scanner.skipValue()
                     }
                 }
@@ -264,6 +270,10 @@ struct SnapshotMeta {
         w.optionalString(cursor)
         w.raw(",\"last_sync\":")
         w.optionalString(lastSync)
+        w.raw(",\"scope\":")
+        if let scope { scope.write(to: &w) } else { w.raw("null") }
+        w.raw(",\"rescoping\":")
+        w.bool(rescoping)
         w.raw("}\n")
         return w.bytes
     }

@@ -6,14 +6,23 @@ extension CX {
         static let configuration = CommandConfiguration(
             abstract: "Exchange changes with the server.",
             discussion: """
-                Pushes local changes in batches, pulls everything changed on the server since the \
-                last sync (page by page), and merges it into the cache. Safe to interrupt and to \
-                run while other cx commands run (e.g. from cron). Retries briefly on network \
-                errors; if the server stays unreachable, exits 69 and keeps every local change.
+                Pushes local changes in batches (customers first), pulls everything changed on the \
+                server since the last sync (page by page), and merges it into the cache. Safe to \
+                interrupt and to run while other cx commands run (e.g. from cron). Retries briefly \
+                on network errors; if the server stays unreachable, exits 69 and keeps every local \
+                change.
 
-                JSON: {"pushed","pulled","conflicts","rejected":[{"id","code","message"}],"duration_ms"}
+                The server only sends the customers of your territories (and their activities). \
+                Records that leave your territories are removed from the cache; when your role or \
+                territories change, the whole book is pulled again and whatever is no longer yours \
+                is removed (an interrupted re-sync restarts on the next `cx sync`). A record with \
+                local changes the server has not taken is never removed: it is kept and reported.
+
+                JSON: {"pushed","pulled","conflicts","rejected":[{"id","code","message"}],"removed",
+                "kept":[{"id","reason"}],"duration_ms"}
                 Exit codes: 0 done; 3 done but conflicts remain (see `cx conflicts`); 69 server \
-                unreachable; 77 token or permission refused.
+                unreachable; 77 token refused, or done but the server refused some changes (they \
+                stay pending; each is reported).
 
                 Examples:
                   cx sync
@@ -68,15 +77,21 @@ extension CX {
                 for rejection in report.rejected {
                     terminal.warn("the server refused \(Describe.short(rejection.id)): \(rejection.message) (\(rejection.code)); it stays pending")
                 }
+                for kept in report.kept {
+                    terminal.warn("kept \(Describe.short(kept.id)): it \(kept.reason)")
+                }
+                if !json && !quiet, let note = Self.scopeNote(report) { terminal.note(note) }
                 if json {
                     CommandOutput.printJSON(report.jsonBytes(), terminal: terminal)
                 } else if !quiet {
-                    var text = "Synced with \(server): \(report.pushed) pushed, \(report.pulled) pulled"
-                    if !report.rejected.isEmpty { text += ", \(report.rejected.count) refused" }
-                    terminal.line(text + ".")
+                    for line in Self.summary(report, server: server) { terminal.line(line) }
                     if report.conflicts > 0 {
                         terminal.line(terminal.out("\(report.conflicts) record\(report.conflicts == 1 ? " has" : "s have") conflicts: see `cx conflicts`.", .yellow))
                     }
+                }
+                if !report.rejected.isEmpty {
+                    terminal.flush()
+                    throw ExitCode(CXError.Code.permission.rawValue)
                 }
                 if report.conflicts > 0 {
                     terminal.flush()
@@ -148,5 +163,30 @@ extension CX {
                 }
             }
         }
+    }
+}
+
+extension CX.Sync {
+    /// The stderr line about a scope change or a re-sync, if there was one.
+    static func scopeNote(_ report: SyncReport) -> String? {
+        guard report.rescoped else { return nil }
+        let now = report.scope.map { " (now: \($0.summary))" } ?? ""
+        if report.scopeChanged { return "Your scope changed\(now); your book was re-synced." }
+        return "Your book was re-synced with your scope\(now)."
+    }
+
+    /// The human summary lines of a sync.
+    static func summary(_ report: SyncReport, server: String) -> [String] {
+        var text = "Synced with \(server): \(report.pushed) pushed, \(report.pulled) pulled"
+        if !report.rejected.isEmpty { text += ", \(report.rejected.count) refused" }
+        var lines = [text + "."]
+        if report.removed > 0 {
+            lines.append("\(report.removed) record\(report.removed == 1 ? "" : "s") left your territories and \(report.removed == 1 ? "was" : "were") removed.")
+        }
+        if !report.kept.isEmpty {
+            let count = report.kept.count
+            lines.append("\(count) record\(count == 1 ? "" : "s") left your territories but \(count == 1 ? "is" : "are") kept: \(count == 1 ? "it has" : "they have") local changes not taken by the server.")
+        }
+        return lines
     }
 }

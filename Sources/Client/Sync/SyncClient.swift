@@ -3,7 +3,7 @@ import CXModel
 import NIOCore
 import NIOHTTP1
 
-/// The HTTP side of sync: `GET /v1/me` and `POST /v1/sync`, with bounded retries on
+/// The HTTP side of sync: `GET /v1/me`, `POST /v1/sync` and `GET /v1/records/{id}/history`, with bounded retries on
 /// transient failures and the exit codes of the CLI contract (69 unreachable, 77 refused).
 public final class SyncClient: Sendable {
     /// How many attempts a request gets, and the waits between them (seconds).
@@ -72,11 +72,28 @@ public final class SyncClient: Sendable {
         }
     }
 
-    private func send(method: HTTPMethod, path: String, body: [UInt8]?) async throws -> [UInt8] {
+    /// `GET /v1/records/{id}/history`: who changed the record, when, and how.
+    ///
+    /// - Throws: ``CXError`` failure (exit 1) when the server has no history for `id` (404), and
+    ///   the usual unreachable (69) and refused (77) errors.
+    public func history(of id: String) async throws -> RecordHistory {
+        let body = try await send(
+            method: .GET, path: "/v1/records/\(id)/history", body: nil,
+            notFound: CXError(.failure, "the server has no history for \(id) (it is not in your scope or was never synced)",
+                              hint: "`cx sync` pushes records created here; a record outside your territories has no history for you."))
+        do {
+            return try RecordHistory(parsing: body)
+        } catch {
+            throw CXError(.failure, "the server's history reply is not valid (\(error))",
+                          hint: "Check that \(server) is a cx server of a compatible version.")
+        }
+    }
+
+    private func send(method: HTTPMethod, path: String, body: [UInt8]?, notFound: CXError? = nil) async throws -> [UInt8] {
         var attempt = 0
         while true {
             do {
-                return try await sendOnce(method: method, path: path, body: body)
+                return try await sendOnce(method: method, path: path, body: body, notFound: notFound)
             } catch let failure as TransientFailure {
                 guard attempt < retryDelays.count else {
                     throw CXError(.unavailable, "cannot reach the server at \(server): \(failure.reason)",
@@ -92,7 +109,7 @@ public final class SyncClient: Sendable {
         let reason: String
     }
 
-    private func sendOnce(method: HTTPMethod, path: String, body: [UInt8]?) async throws -> [UInt8] {
+    private func sendOnce(method: HTTPMethod, path: String, body: [UInt8]?, notFound: CXError?) async throws -> [UInt8] {
         var request = HTTPClientRequest(url: server + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -122,6 +139,8 @@ public final class SyncClient: Sendable {
                           hint: "Get a new token (`cx-server token issue NAME`) and run `cx init --token TOKEN`.")
         case 403:
             throw CXError(.permission, "the server refused the operation: \(Self.errorMessage(bytes) ?? "forbidden")")
+        case 404 where notFound != nil:
+            throw notFound!
         case 408, 429, 500..<600:
             throw TransientFailure(reason: "HTTP \(status)" + (Self.errorMessage(bytes).map { ": \($0)" } ?? ""))
         default:
@@ -174,13 +193,23 @@ public struct SyncResponse: Sendable {
     public var cursor: String?
     public var hasMore = false
     public var rejected: [Rejection] = []
+    /// Ids of records that left the user's scope after the request's cursor (empty from
+    /// servers that predate scopes).
+    public var removed: [String] = []
+    /// The user's current scope (`nil` from servers that predate scopes).
+    public var scope: SyncScope?
 
     /// A reply built in code (tests).
-    public init(changes: [[UInt8]], cursor: String?, hasMore: Bool, rejected: [Rejection] = []) {
+    public init(
+        changes: [[UInt8]], cursor: String?, hasMore: Bool, rejected: [Rejection] = [], removed: [String] = [],
+        scope: SyncScope? = nil
+    ) {
         self.changes = changes
         self.cursor = cursor
         self.hasMore = hasMore
         self.rejected = rejected
+        self.removed = removed
+        self.scope = scope
     }
 
     public init(parsing body: [UInt8]) throws(JSONScanner.Failure) {
@@ -205,6 +234,12 @@ public struct SyncResponse: Sendable {
                         }
                         result.rejected.append(rejection)
                     }
+                case "removed":
+                    if try !scanner.consumeNull() {
+                        try scanner.array { scanner throws(JSONScanner.Failure) in result.removed.append(try scanner.string()) }
+                    }
+                case "scope":
+                    result.scope = try scanner.consumeNull() ? nil : SyncScope.read(&scanner)
                 default: try scanner.skipValue()
                 }
             }

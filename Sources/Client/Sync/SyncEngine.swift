@@ -7,56 +7,23 @@ public protocol SyncTransport: Sendable {
 
 extension SyncClient: SyncTransport {}
 
-/// What one `cx sync` did.
-public struct SyncReport: Sendable {
-    /// States the server accepted from this replica.
-    public var pushed = 0
-    /// Pulled states that changed the local cache.
-    public var pulled = 0
-    /// Records with unresolved conflicts after the sync.
-    public var conflicts = 0
-    /// States the server refused (they stay pending).
-    public var rejected: [SyncResponse.Rejection] = []
-    /// Pulled states that could not be read (skipped).
-    public var skipped: [String] = []
-    public var durationMS = 0
-
-    public init() {}
-
-    /// `{"pushed","pulled","conflicts","rejected":[{"id","code","message"}],"duration_ms"}`.
-    public func jsonBytes() -> [UInt8] {
-        var w = JSONWriter()
-        w.raw("{\"pushed\":")
-        w.number(UInt64(pushed))
-        w.raw(",\"pulled\":")
-        w.number(UInt64(pulled))
-        w.raw(",\"conflicts\":")
-        w.number(UInt64(conflicts))
-        w.raw(",\"rejected\":[")
-        for (index, rejection) in rejected.enumerated() {
-            if index > 0 { w.byte(UInt8(ascii: ",")) }
-            w.raw("{\"id\":")
-            w.string(rejection.id)
-            w.raw(",\"code\":")
-            w.string(rejection.code)
-            w.raw(",\"message\":")
-            w.string(rejection.message)
-            w.byte(UInt8(ascii: "}"))
-        }
-        w.raw("],\"duration_ms\":")
-        w.number(UInt64(durationMS))
-        w.byte(UInt8(ascii: "}"))
-        return w.bytes
-    }
-}
-
-/// Runs a sync: pushes pending states in batches, pulls pages until `has_more` is false, and
+/// Runs a sync: pushes pending states in batches (customers before activities, so an
+/// activity's customer reaches the server first), pulls pages until `has_more` is false, and
 /// merges every pulled state into the cache.
 ///
 /// The cache lock is held only between network round trips, so other `cx` commands can run
 /// during a long sync. Each reply is applied as one journal batch together with its cursor, so
 /// an interrupted sync resumes from the last applied page; a pending record is acknowledged
 /// only if it is still exactly the state that was pushed (an edit made meanwhile stays pending).
+///
+/// **Scope.** The server only sends what the user may see. Records listed in a reply's
+/// `removed` (they left the user's territories) are dropped with their activities, in the
+/// reply's batch. When the reply's scope differs from the one the cache stored (or an older
+/// cache with a cursor meets its first scoped reply), a *rescope* starts: the flag is stored,
+/// pulling restarts from a null cursor, and once the last page is in and every pending state
+/// pushed, every cached record the server did not deliver is dropped. An interrupted rescope
+/// restarts from the beginning on the next sync. Records with unpushed changes are never
+/// dropped: they are kept and reported (``SyncReport/kept``).
 public struct SyncEngine {
     public var cacheDirectory: String
     public var replicaID: String
@@ -73,11 +40,22 @@ public struct SyncEngine {
         let started = POSIX.monotonicNanoseconds()
         var report = SyncReport()
         var queue: [String]
+        /// Ids the server delivered since the rescope under way (if any) started.
+        var rescope: Set<String>?
+        /// The next request pulls from the beginning (an interrupted rescope restarts).
+        var restart = false
         do {
             let store = try CacheStore.open(directory: cacheDirectory, exclusive: true)
             defer { store.close() }
-            queue = try store.pendingIDs()
+            queue = try Self.pushOrder(store)
+            if store.isRescoping {
+                rescope = []
+                restart = true
+                report.rescoped = true
+            }
         }
+        /// Records that left the scope but had unpushed changes when they would have been dropped.
+        var leftScope: [String: RecordKind] = [:]
         var next = 0
         var hasMore = true
         var first = true
@@ -95,13 +73,14 @@ public struct SyncEngine {
                     guard try store.isPending(id), let (_, bytes) = try store.stateBytes(id) else { continue }
                     batch.append((id, bytes))
                 }
-                cursor = store.cursor
+                cursor = restart ? nil : store.cursor
+                restart = false
             }
             // 2. Exchange.
             let envelope = SyncResponse.envelope(replicaID: replicaID, cursor: cursor, states: batch.map(\.bytes), limit: pageLimit)
             let response = try await client.sync(envelope)
             hasMore = response.hasMore
-            // 3. Apply acks and the pulled page, with the new cursor, as one batch.
+            // 3. Apply acks, the pulled page, removals and scope marks, with the new cursor, as one batch.
             let rejected = Set(response.rejected.map(\.id))
             report.rejected += response.rejected
             do {
@@ -115,15 +94,18 @@ public struct SyncEngine {
                     }
                 }
                 let acked = Set(acks)
+                var delivered: Set<String> = []
                 var changes: [String: CacheStore.Change] = [:]
                 for raw in response.changes {
                     let pulled: RecordState
                     do {
                         pulled = try RecordState(jsonBytes: raw)
                     } catch {
+                        if let id = Self.recordID(in: raw) { delivered.insert(id) }
                         report.skipped.append(error.description)
                         continue
                     }
+                    delivered.insert(pulled.id)
                     let current = try changes[pulled.id]?.state ?? store.state(pulled.id)
                     if let current, !current.isSameRecord(as: pulled) {
                         report.skipped.append("record \(pulled.id) changed kind on the server; kept the local one")
@@ -134,8 +116,90 @@ public struct SyncEngine {
                     let pending = try store.isPending(pulled.id) && !acked.contains(pulled.id)
                     changes[pulled.id] = CacheStore.Change(state: merged, pending: pending)
                 }
+
+                // Back in scope (or never out of it): no longer a candidate for dropping at the end.
+                for id in delivered { leftScope[id] = nil }
+
+                // Whether `id` still holds changes the server has not taken, after this reply.
+                func isPending(_ id: String) throws -> Bool {
+                    if let change = changes[id] { return change.pending }
+                    return try store.isPending(id) && !acked.contains(id)
+                }
+                var drops: [(id: String, kind: RecordKind)] = []
+                var dropped: Set<String> = []
+                // Forgets `id` unless it is pending; `false` when the cache did not have it.
+                func drop(_ id: String, kind: RecordKind) throws {
+                    guard !dropped.contains(id) else { return }
+                    if try isPending(id) {
+                        leftScope[id] = kind
+                        return
+                    }
+                    let cached = try store.kind(of: id) != nil
+                    changes[id] = nil
+                    if cached {
+                        dropped.insert(id)
+                        drops.append((id, kind))
+                    }
+                }
+
+                // Records that left the scope, and a customer's activities with it.
+                for id in response.removed {
+                    delivered.remove(id)
+                    guard let kind = try changes[id]?.state.kind ?? store.kind(of: id) else { continue }
+                    try drop(id, kind: kind)
+                    guard kind == .customer else { continue }
+                    var activities = Set(try store.activityIDs(ofCustomer: id))
+                    for (activityID, change) in changes
+                    where change.state.kind == .activity && change.state.displayedValue("customer_id") == id {
+                        activities.insert(activityID)
+                    }
+                    for activityID in activities.sorted() {
+                        delivered.remove(activityID)
+                        try drop(activityID, kind: .activity)
+                    }
+                }
+
+                // The scope: remember it; a change (or an older cache's first scoped reply) starts a rescope.
+                var newScope: SyncScope?
+                var startsRescope = false
+                if let scope = response.scope {
+                    report.scope = scope
+                    let stored = store.scope
+                    if stored != scope {
+                        newScope = scope
+                        if stored != nil {
+                            startsRescope = true
+                            report.scopeChanged = true
+                        } else if store.cursor != nil {
+                            startsRescope = true
+                        }
+                    }
+                }
+                var finishesRescope = false
+                if startsRescope {
+                    // This page was already selected by the new scope: what it delivered counts.
+                    rescope = delivered
+                    report.rescoped = true
+                    hasMore = true
+                } else if var seen = rescope {
+                    seen.formUnion(delivered)
+                    rescope = seen
+                    // The last page is in and every pending state went out: what was not delivered left.
+                    if !hasMore, next >= queue.count {
+                        for (id, kind) in try store.records() where !seen.contains(id) && changes[id] == nil {
+                            try drop(id, kind: kind)
+                        }
+                        finishesRescope = true
+                    }
+                }
+
                 report.pulled += changes.count
-                try store.commit(Array(changes.values), acks: acks, cursor: response.cursor ?? cursor)
+                report.removed += drops.count
+                try store.commit(
+                    Array(changes.values), acks: acks, drops: drops, cursor: response.cursor ?? cursor,
+                    resetsCursor: startsRescope, scope: newScope,
+                    rescoping: startsRescope ? true : finishesRescope ? false : nil)
+                if finishesRescope { rescope = nil }
                 if try store.journalSize > midSyncThreshold(store) { try store.compact() }
             }
             if batch.count > 0 || !response.changes.isEmpty {
@@ -144,11 +208,44 @@ public struct SyncEngine {
         }
         let store = try CacheStore.open(directory: cacheDirectory, exclusive: true)
         defer { store.close() }
-        try store.commit([], synced: .now())
+        // Records kept for their pending changes: those the server has since taken go now.
+        let refusals = Dictionary(report.rejected.map { ($0.id, $0.message) }, uniquingKeysWith: { _, last in last })
+        var drops: [(id: String, kind: RecordKind)] = []
+        for (id, kind) in leftScope.sorted(by: { $0.key < $1.key }) where try store.kind(of: id) != nil {
+            if try store.isPending(id) {
+                let reason = refusals[id].map { "left your territories but has changes the server refused: \($0)" }
+                    ?? "left your territories but has local changes not yet synced"
+                report.kept.append(.init(id: id, reason: reason))
+            } else {
+                drops.append((id, kind))
+            }
+        }
+        report.removed += drops.count
+        try store.commit([], drops: drops, synced: .now())
         try store.compactIfNeeded()
         report.conflicts = try store.conflictedIDs().count
         report.durationMS = Int((POSIX.monotonicNanoseconds() - started) / 1_000_000)
         return report
+    }
+
+    /// Pending ids in push order: customers, then activities (each sorted).
+    static func pushOrder(_ store: CacheStore) throws -> [String] {
+        var customers: [String] = [], activities: [String] = []
+        for id in try store.pendingIDs() {
+            if try store.kind(of: id) == .activity { activities.append(id) } else { customers.append(id) }
+        }
+        return customers + activities
+    }
+
+    /// The top-level `"id"` of a state that could not be decoded, if it has one.
+    static func recordID(in raw: [UInt8]) -> String? {
+        var id: String?
+        try? JSONScanner.scan(raw) { scanner throws(JSONScanner.Failure) in
+            try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                if key == "id", id == nil { id = try scanner.string() } else { try scanner.skipValue() }
+            }
+        }
+        return id
     }
 
     /// During a large first sync, fold the journal only when it is large relative to the

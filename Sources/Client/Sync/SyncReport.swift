@@ -1,0 +1,82 @@
+import CXModel
+
+/// What one `cx sync` did.
+public struct SyncReport: Sendable {
+    /// A record that left the user's scope but stays in the cache because it holds local
+    /// changes the server has not taken (nothing a user typed is dropped silently).
+    public struct Kept: Sendable, Equatable {
+        public var id: String
+        /// Why it is kept, for people (names the server's refusal when there was one).
+        public var reason: String
+
+        public init(id: String, reason: String) {
+            self.id = id
+            self.reason = reason
+        }
+    }
+
+    /// States the server accepted from this replica.
+    public var pushed = 0
+    /// Pulled states that changed the local cache.
+    public var pulled = 0
+    /// Records with unresolved conflicts after the sync.
+    public var conflicts = 0
+    /// States the server refused (they stay pending).
+    public var rejected: [SyncResponse.Rejection] = []
+    /// Pulled states that could not be read (skipped).
+    public var skipped: [String] = []
+    /// Records dropped from the cache because they left the user's scope (customers and
+    /// activities together).
+    public var removed = 0
+    /// Records that left the scope but are kept because they have unpushed changes.
+    public var kept: [Kept] = []
+    /// The user's scope as the server last reported it (`nil` from servers without scopes).
+    public var scope: SyncScope?
+    /// Whether the scope differed from the one the cache knew, so the book was re-synced.
+    public var scopeChanged = false
+    /// Whether the whole book was pulled again and checked against the cache (after a scope
+    /// change, on the first scoped sync of an older cache, or resuming an interrupted one).
+    public var rescoped = false
+    public var durationMS = 0
+
+    public init() {}
+
+    /// `{"pushed","pulled","conflicts","rejected":[{"id","code","message"}],"removed",
+    /// "kept":[{"id","reason"}],"duration_ms"}`: the keys of older versions keep their order,
+    /// the newer ones come before `duration_ms`, which stays last.
+    public func jsonBytes() -> [UInt8] {
+        var w = JSONWriter()
+        w.raw("{\"pushed\":")
+        w.number(UInt64(pushed))
+        w.raw(",\"pulled\":")
+        w.number(UInt64(pulled))
+        w.raw(",\"conflicts\":")
+        w.number(UInt64(conflicts))
+        w.raw(",\"rejected\":[")
+        for (index, rejection) in rejected.enumerated() {
+            if index > 0 { w.byte(UInt8(ascii: ",")) }
+            w.raw("{\"id\":")
+            w.string(rejection.id)
+            w.raw(",\"code\":")
+            w.string(rejection.code)
+            w.raw(",\"message\":")
+            w.string(rejection.message)
+            w.byte(UInt8(ascii: "}"))
+        }
+        w.raw("],\"removed\":")
+        w.number(UInt64(removed))
+        w.raw(",\"kept\":[")
+        for (index, kept) in kept.enumerated() {
+            if index > 0 { w.byte(UInt8(ascii: ",")) }
+            w.raw("{\"id\":")
+            w.string(kept.id)
+            w.raw(",\"reason\":")
+            w.string(kept.reason)
+            w.byte(UInt8(ascii: "}"))
+        }
+        w.raw("],\"duration_ms\":")
+        w.number(UInt64(durationMS))
+        w.byte(UInt8(ascii: "}"))
+        return w.bytes
+    }
+}
