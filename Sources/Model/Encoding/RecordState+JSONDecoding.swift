@@ -165,8 +165,8 @@ extension RecordState {
     }
 
     private static func checkUser(_ user: String?, fail: (String) -> StateDecodingError) throws(StateDecodingError) {
-        if let user, user.isEmpty || user.utf8.count > 200 {
-            throw fail("user names must be 1–200 bytes")
+        if let user, user.isEmpty || user.utf8.count > 200 || user.utf8.contains(0) {
+            throw fail("user names must be 1–200 bytes without NUL characters")
         }
     }
 }

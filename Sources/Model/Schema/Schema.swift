@@ -86,15 +86,25 @@ public enum Schema {
         return trimmed
     }
 
+    /// Text may hold any character, control characters included, except U+0000: PostgreSQL
+    /// (and many tools downstream) cannot store it in text.
+    private static func rejectNUL(_ value: String, field: String) throws(ValidationError) {
+        if value.utf8.contains(0) {
+            throw ValidationError(field: field, "cannot contain the NUL character (U+0000)")
+        }
+    }
+
     private static func normalize(_ value: String, as type: FieldType, field: String) throws(ValidationError) -> String {
         switch type {
         case .text:
+            try rejectNUL(value, field: field)
             // UTF-8 length bounds the character count; only long values need counting.
             guard value.utf8.count <= maximumTextLength || value.count <= maximumTextLength else {
                 throw ValidationError(field: field, "is longer than \(maximumTextLength) characters")
             }
             return value
         case .requiredText:
+            try rejectNUL(value, field: field)
             guard !value.trimmingWhitespace.isEmpty else {
                 throw ValidationError(field: field, "is required and cannot be empty")
             }

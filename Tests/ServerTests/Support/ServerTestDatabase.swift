@@ -71,6 +71,14 @@ struct TestDatabase: Sendable {
         await pool.close()
     }
 
+    /// Creates a user with a token; returns the token.
+    func user(_ name: String, role: UserRole = .rep, territories: [String]) async throws -> String {
+        try await sql { connection in
+            try UserStore.addUser(name, role: role, territories: territories, on: connection)
+            return try UserStore.issueToken(for: name, on: connection)
+        }
+    }
+
     /// Runs `body` on a connection of the pool.
     func sql<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         try await pool.withConnection(body)
@@ -124,9 +132,18 @@ struct SyncResponse {
     var cursor: String
     var hasMore: Bool
     var rejected: [(id: String, code: String)]
+    var removed: [String] = []
+    var scopeRole = ""
+    var scopeTerritories: [String] = []
+
+    /// The ids of the pulled states.
+    var ids: Set<String> { Set(changes.map(\.id)) }
 
     init(_ text: String) throws {
         var changes: [RecordState] = []
+        var removed: [String] = []
+        var scopeRole = ""
+        var scopeTerritories: [String] = []
         var cursor = "", hasMore = false
         var rejected: [(id: String, code: String)] = []
         try JSONScanner.scan(Array(text.utf8)) { scanner throws(JSONScanner.Failure) in
@@ -150,6 +167,17 @@ struct SyncResponse {
                         }
                         rejected.append((id, code))
                     }
+                case "removed":
+                    try scanner.array { scanner throws(JSONScanner.Failure) in removed.append(try scanner.string()) }
+                case "scope":
+                    try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                        switch key {
+                        case "role": scopeRole = try scanner.string()
+                        case "territories":
+                            try scanner.array { scanner throws(JSONScanner.Failure) in scopeTerritories.append(try scanner.string()) }
+                        default: try scanner.skipValue()
+                        }
+                    }
                 default: try scanner.skipValue()
                 }
             }
@@ -158,5 +186,8 @@ struct SyncResponse {
         self.cursor = cursor
         self.hasMore = hasMore
         self.rejected = rejected
+        self.removed = removed
+        self.scopeRole = scopeRole
+        self.scopeTerritories = scopeTerritories
     }
 }
