@@ -194,16 +194,23 @@ final class ServerProcess: @unchecked Sendable {
         return ServerProcess(dataDirectory: dataDirectory, port: port, adminToken: token, process: process, stdout: stdout, stderr: stderr)
     }
 
-    /// Adds a user and returns a new token for it.
-    func addUser(_ name: String, role: String = "manager") throws -> String {
+    /// Adds a user and returns a new token for it. Admins see every territory, so tests of sync
+    /// mechanics need not care about scope.
+    func addUser(_ name: String, role: String = "admin", territories: [String] = []) throws -> String {
         let server = try Binaries.path("cx-server")
-        let added = try runProcess(server, ["user", "add", name, "--role", role, "--data-dir", dataDirectory])
+        let added = try runProcess(
+            server, ["user", "add", name, "--role", role, "--data-dir", dataDirectory] + territories.flatMap { ["--territory", $0] })
         guard added.status == 0 else { throw HarnessError("user add failed: \(added)") }
         let issued = try runProcess(server, ["token", "issue", name, "--data-dir", dataDirectory])
         guard issued.status == 0, let range = issued.stdout.range(of: "cx_[0-9a-f]{52}", options: .regularExpression) else {
             throw HarnessError("token issue failed: \(issued)")
         }
         return String(issued.stdout[range])
+    }
+
+    /// Runs an admin command (`cx-server ARGUMENTS --data-dir DIR`) against the running server's database.
+    func admin(_ arguments: String...) throws -> Run {
+        try runProcess(try Binaries.path("cx-server"), arguments + ["--data-dir", dataDirectory])
     }
 
     /// Stops the server with SIGTERM and removes its data.
@@ -250,9 +257,11 @@ func withServer(_ body: (ServerProcess) async throws -> Void) async throws {
     server.stop()
 }
 
-/// A home initialised against `server` with a token of its own user.
-func makeHome(_ server: ServerProcess, user: String) throws -> Home {
-    let token = try server.addUser(user + "-" + UUID().uuidString.prefix(6).lowercased())
+/// A home initialised against `server` with a token of its own user (by default an admin, who
+/// sees every territory).
+func makeHome(_ server: ServerProcess, user: String, role: String = "admin", territories: [String] = [], exactName: Bool = false) throws -> Home {
+    let name = exactName ? user : user + "-" + UUID().uuidString.prefix(6).lowercased()
+    let token = try server.addUser(name, role: role, territories: territories)
     let home = Home()
     let run = try home.cx("init", "--server", server.url, "--token", token)
     guard run.status == 0 else { throw HarnessError("init failed: \(run)") }

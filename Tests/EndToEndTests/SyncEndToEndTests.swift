@@ -17,7 +17,7 @@ import Glibc
             let sync = try desktop.cx("sync", "--json")
             #expect(sync.status == 0, "\(sync)")
             let report = try #require(try sync.json() as? [String: Any])
-            #expect(Set(report.keys) == ["pushed", "pulled", "conflicts", "rejected", "duration_ms"])
+            #expect(Set(report.keys) == ["pushed", "pulled", "conflicts", "rejected", "removed", "kept", "duration_ms"])
             #expect(report["pulled"] as? Int == 2)
             let shown = try desktop.showJSON(String(id.prefix(10)))
             #expect((shown["fields"] as? [String: String])?["name"] == "Acme")
