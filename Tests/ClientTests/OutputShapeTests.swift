@@ -1,4 +1,5 @@
 import CXModel
+import Foundation
 import Testing
 @testable import CXClient
 
@@ -29,7 +30,7 @@ import Testing
         #expect(Describe.resolveHint(id: view.id, view.conflicts[0]) .hasPrefix("cx resolve 11111111 phone --pick 1|2"))
     }
 
-    @Test func syncReportJSON() {
+    @Test func syncReportJSON() throws {
         var report = SyncReport()
         report.pushed = 2
         report.pulled = 5
@@ -37,8 +38,18 @@ import Testing
         report.rejected = [.init(id: "x", code: "forbidden", message: "outside your territory")]
         report.durationMS = 12
         #expect(String(decoding: report.jsonBytes(), as: UTF8.self) == """
-            {"pushed":2,"pulled":5,"conflicts":1,"rejected":[{"id":"x","code":"forbidden","message":"outside your territory"}],"duration_ms":12}
+            {"pushed":2,"pulled":5,"conflicts":1,"rejected":[{"id":"x","code":"forbidden","message":"outside your territory"}],"removed":0,"kept":[],"duration_ms":12}
             """)
+        report.removed = 3
+        report.kept = [.init(id: "y", reason: "left your territories but has changes the server refused: \"no\"")]
+        report.rejected = []
+        #expect(String(decoding: report.jsonBytes(), as: UTF8.self) == """
+            {"pushed":2,"pulled":5,"conflicts":1,"rejected":[],"removed":3,"kept":[{"id":"y","reason":"left your territories but has changes the server refused: \\"no\\""}],"duration_ms":12}
+            """)
+        // Every key is snake_case and the document is one valid JSON object.
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.jsonBytes())) as? [String: Any])
+        #expect(Set(object.keys) == ["pushed", "pulled", "conflicts", "rejected", "removed", "kept", "duration_ms"])
+        #expect((object["kept"] as? [[String: String]])?.first == ["id": "y", "reason": "left your territories but has changes the server refused: \"no\""])
     }
 
     @Test func syncEnvelopeAndResponseParsing() throws {
@@ -51,6 +62,17 @@ import Testing
         #expect(response.hasMore)
         #expect(try RecordState(jsonBytes: response.changes[0]) == state)
         #expect(response.rejected == [.init(id: "a", code: "b", message: "c")])
+        // An older server: no `removed`, no `scope`.
+        #expect(response.removed.isEmpty)
+        #expect(response.scope == nil)
+        let scoped = try SyncResponse(parsing: Array("""
+            {"changes":[],"cursor":"c42","has_more":false,"rejected":[],"removed":["\(state.id)"],
+             "scope":{"user":"alice","role":"rep","territories":["north","east"]}}
+            """.utf8))
+        #expect(scoped.removed == [state.id])
+        #expect(scoped.scope == SyncScope(role: "rep", territories: ["east", "north"]))
+        #expect(scoped.scope?.summary == "rep of east, north")
+        #expect(SyncScope(role: "admin", territories: []).summary == "admin (everything)")
     }
 
     @Test func tablesAlignColumns() {

@@ -33,3 +33,43 @@ enum Fixtures {
         try CacheStore.open(directory: dir.path + "/cache", exclusive: exclusive)
     }
 }
+
+/// Reading what the engine sent.
+enum Envelope {
+    /// The ids of the states pushed in `envelope`, in order.
+    static func pushedIDs(_ envelope: [UInt8]) throws -> [String] {
+        var raws: [[UInt8]] = []
+        try JSONScanner.scan(envelope) { scanner throws(JSONScanner.Failure) in
+            try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                if key == "changes" {
+                    try scanner.array { scanner throws(JSONScanner.Failure) in raws.append(try scanner.rawValue()) }
+                } else {
+                    try scanner.skipValue()
+                }
+            }
+        }
+        return try raws.map { try RecordState(jsonBytes: $0).id }
+    }
+
+    /// The pull cursor `envelope` asked from (`nil` for a null cursor).
+    static func cursor(_ envelope: [UInt8]) throws -> String? {
+        var cursor: String?
+        try JSONScanner.scan(envelope) { scanner throws(JSONScanner.Failure) in
+            try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                if key == "cursor" { cursor = try scanner.consumeNull() ? nil : scanner.string() } else { try scanner.skipValue() }
+            }
+        }
+        return cursor
+    }
+}
+
+extension Fixtures {
+    /// Someone else's writes (what the server sends).
+    static let server = Author(replica: "server-side", user: "zoe", at: Timestamp(millisecondsSinceEpoch: 1_790_000_000_000))
+
+    static func activity(of customer: String, id: String = RecordID.random(), by author: Author = server) -> RecordState {
+        try! RecordState.new(
+            kind: .activity, id: id, fields: ["customer_id": customer, "type": "touchpoint", "on": "2026-03-01", "channel": "visit"],
+            by: author)
+    }
+}
