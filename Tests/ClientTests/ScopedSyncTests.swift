@@ -135,7 +135,17 @@ import Testing
             { _ in SyncResponse(changes: [], cursor: "c2", hasMore: false, removed: [customer.id], scope: Self.northEast) },
             { _ in SyncResponse(changes: [], cursor: "c3", hasMore: false, scope: Self.northEast) },
         ])
+        // Dropped with the reply that removed it (same journal batch), not only at the end.
+        final class Box: @unchecked Sendable { var seen: [String?] = [] }  // used from one task
+        let box = Box()
+        transport.onExchange = { count in
+            guard count == 2 else { return }
+            let reader = try Fixtures.open(dir, exclusive: false)
+            defer { reader.close() }
+            box.seen = [try reader.kind(of: customer.id)?.rawValue, try reader.kind(of: visit.id)?.rawValue]
+        }
         let report = try await engine(dir, batchSize: 1).run(client: transport)
+        #expect(box.seen == [nil, "activity"])
 
         // The customer went out (and was acknowledged) in the exchange that removed it: gone.
         // Its visit was still unpushed then (kept), went out next, and was dropped at the end.
