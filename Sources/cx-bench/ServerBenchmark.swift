@@ -12,6 +12,8 @@ import Synchronization
 
 /// `cx-bench server`: push N customer states through `POST /v1/sync` in batches, pull them all
 /// back with a fresh cursor, and compare with what PostgreSQL alone takes for the same rows.
+/// Then the same for a rep holding one of the five sample territories: the scoped pull of their
+/// book, and a push of an edit to every customer in it (scope checks and audit included).
 struct ServerBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
@@ -42,16 +44,7 @@ struct ServerBenchmark: AsyncParsableCommand {
         var rng = SeededRandomGenerator(seed: 7)
         let at = Timestamp(millisecondsSinceEpoch: 1_790_000_000_000)
         let states = (0..<records).map { SampleCustomers.customer(index: $0, replica: "bench-laptop", at: at, using: &rng) }
-        let bodies: [ByteBuffer] = stride(from: 0, to: states.count, by: batch).map { start in
-            var w = JSONWriter(capacity: batch * 2200)
-            w.raw("{\"replica_id\":\"bench-laptop\",\"cursor\":null,\"limit\":1,\"changes\":[")
-            for (index, state) in states[start..<min(start + batch, states.count)].enumerated() {
-                if index > 0 { w.byte(UInt8(ascii: ",")) }
-                state.encode(into: &w)
-            }
-            w.raw("]}")
-            return ByteBuffer(bytes: w.bytes)
-        }
+        let bodies = Self.bodies(states, batch: batch, replica: "bench-laptop")
         let averageBytes = bodies.reduce(0) { $0 + $1.readableBytes } / states.count
         print("records: \(records), push batch: \(batch), pull page: \(pageSize), ~\(averageBytes) bytes per state")
 
@@ -74,18 +67,29 @@ struct ServerBenchmark: AsyncParsableCommand {
 
         // Pull everything with a fresh cursor.
         start = ContinuousClock.now
-        var cursor = "null"
-        var pulled = 0
-        while true {
-            let response = try await Self.post(
-                url, token: token,
-                body: ByteBuffer(string: "{\"replica_id\":\"bench-reader\",\"cursor\":\(cursor),\"limit\":\(pageSize),\"changes\":[]}"))
-            let page = try Self.countPage(response)
-            pulled += page.count
-            cursor = "\"\(page.cursor)\""
-            if !page.hasMore { break }
-        }
+        let pulled = try await Self.pullAll(url, token: token, pageSize: pageSize)
         let pullSeconds = (ContinuousClock.now - start).seconds
+
+        // A rep of one territory: pull their book, then push an edit to each of its customers.
+        let repToken = try await pool.withConnection { connection in
+            try createUserWithToken("bench-rep", role: .rep, territories: ["north"], on: connection)
+        }
+        let book = states.filter { $0.displayedValue("territory") == "north" }
+        start = ContinuousClock.now
+        let repPulled = try await Self.pullAll(url, token: repToken, pageSize: pageSize)
+        let repPullSeconds = (ContinuousClock.now - start).seconds
+        let edits = try book.map { state in
+            var edited = state
+            try edited.set("phone", to: "+1 555 0100", by: Author(replica: "rep-laptop", user: "bench-rep", at: at))
+            return edited
+        }
+        let repBodies = Self.bodies(edits, batch: batch, replica: "rep-laptop")
+        start = ContinuousClock.now
+        for body in repBodies {
+            let page = try Self.countPage(try await Self.post(url, token: repToken, body: body))
+            guard page.rejected == 0 else { throw ValidationError("the rep's push was refused for \(page.rejected) records") }
+        }
+        let repPushSeconds = (ContinuousClock.now - start).seconds
         serverTask.cancel()
         _ = try? await serverTask.value
 
@@ -97,6 +101,9 @@ struct ServerBenchmark: AsyncParsableCommand {
         guard pulled == records else {
             throw ValidationError("pulled \(pulled) states, expected \(records)")
         }
+        guard repPulled == book.count else {
+            throw ValidationError("the rep pulled \(repPulled) states, expected their \(book.count)")
+        }
 
         func rate(_ seconds: Double) -> String { "\(Int(Double(records) / seconds)) records/s" }
         print("push via /v1/sync:          \(rate(pushSeconds))  (\(String(format: "%.2f", pushSeconds)) s)")
@@ -105,6 +112,42 @@ struct ServerBenchmark: AsyncParsableCommand {
         print("pull via /v1/sync:          \(rate(pullSeconds))  (\(String(format: "%.2f", pullSeconds)) s)")
         print("PostgreSQL COPY TO STDOUT:  \(rate(baseline.copy))  (\(String(format: "%.2f", baseline.copy)) s)")
         print("pull ratio: \(String(format: "%.2f", pullSeconds / baseline.copy))× PostgreSQL (goal ≤ 3×)")
+        func rate(_ count: Int, _ seconds: Double) -> String {
+            "\(Int(Double(count) / seconds)) records/s  (\(String(format: "%.2f", seconds)) s for \(count))"
+        }
+        print("rep of 1 of 5 territories, scoped pull:  \(rate(repPulled, repPullSeconds))")
+        print("rep, scoped push (edit every customer):  \(rate(edits.count, repPushSeconds))")
+    }
+
+    /// Push request bodies of `batch` states each.
+    static func bodies(_ states: [RecordState], batch: Int, replica: String) -> [ByteBuffer] {
+        stride(from: 0, to: states.count, by: batch).map { start in
+            var w = JSONWriter(capacity: batch * 2200)
+            w.raw("{\"replica_id\":")
+            w.string(replica)
+            w.raw(",\"cursor\":null,\"limit\":1,\"changes\":[")
+            for (index, state) in states[start..<min(start + batch, states.count)].enumerated() {
+                if index > 0 { w.byte(UInt8(ascii: ",")) }
+                state.encode(into: &w)
+            }
+            w.raw("]}")
+            return ByteBuffer(bytes: w.bytes)
+        }
+    }
+
+    /// Pulls every change from a null cursor; returns how many states came.
+    static func pullAll(_ url: String, token: String, pageSize: Int) async throws -> Int {
+        var cursor = "null"
+        var pulled = 0
+        while true {
+            let response = try await post(
+                url, token: token,
+                body: ByteBuffer(string: "{\"replica_id\":\"bench-reader\",\"cursor\":\(cursor),\"limit\":\(pageSize),\"changes\":[]}"))
+            let page = try countPage(response)
+            pulled += page.count
+            cursor = "\"\(page.cursor)\""
+            if !page.hasMore { return pulled }
+        }
     }
 
     static func post(_ url: String, token: String, body: ByteBuffer) async throws -> ByteBuffer {
@@ -123,19 +166,20 @@ struct ServerBenchmark: AsyncParsableCommand {
 
     /// Counts the states of a pull page without decoding them (the client's cost is not the
     /// server's).
-    static func countPage(_ buffer: ByteBuffer) throws -> (count: Int, cursor: String, hasMore: Bool) {
-        var count = 0, cursor = "", hasMore = false
+    static func countPage(_ buffer: ByteBuffer) throws -> (count: Int, cursor: String, hasMore: Bool, rejected: Int) {
+        var count = 0, cursor = "", hasMore = false, rejected = 0
         try JSONScanner.scan(Array(buffer: buffer)) { scanner throws(JSONScanner.Failure) in
             try scanner.object { scanner, key throws(JSONScanner.Failure) in
                 switch key {
                 case "changes": try scanner.array { scanner throws(JSONScanner.Failure) in count += 1; try scanner.skipValue() }
                 case "cursor": cursor = try scanner.string()
                 case "has_more": hasMore = try scanner.bool()
+                case "rejected": try scanner.array { scanner throws(JSONScanner.Failure) in rejected += 1; try scanner.skipValue() }
                 default: try scanner.skipValue()
                 }
             }
         }
-        return (count, cursor, hasMore)
+        return (count, cursor, hasMore, rejected)
     }
 
     /// PostgreSQL's own time for the same rows: `COPY … TO STDOUT` of what a pull reads, and a

@@ -43,6 +43,14 @@ extension RecordStore {
                 try connection.query("SELECT pg_advisory_xact_lock(\(Self.sequenceLockKey))")
                 let stored = try Self.lockStates(ids: pushed.map(\.id), on: connection)
                 var facts = ScopeFactsCache(scope: writer.scope)
+                // Every customer the scope decisions may need, read in two statements.
+                var named = customers.map(\.id)
+                for state in activities {
+                    for source in [state, stored[state.id]] {
+                        if let id = source?.displayedValue("customer_id") { named.append(id) }
+                    }
+                }
+                try facts.prefetch(named, on: connection)
                 var writes = PushWrites()
 
                 for state in customers {
@@ -138,6 +146,30 @@ struct ScopeFactsCache {
         self.scope = scope
     }
 
+    /// Reads what the server knows of the customers `ids` (any not found are recorded as
+    /// unknown), in two statements whatever their number.
+    mutating func prefetch(_ ids: [String], on connection: PostgresConnection) throws {
+        guard !scope.isUnrestricted else { return }
+        let wanted = Set(ids.filter { RecordID.canonical($0) == $0 && known[$0] == nil })
+        guard !wanted.isEmpty else { return }
+        let array = "{" + wanted.joined(separator: ",") + "}"
+        var facts: [String: CustomerScopeFacts] = [:]
+        for row in try connection.query("SELECT id::text AS id, territory FROM cx.customers WHERE id = ANY(\(array)::uuid[])") {
+            facts[try row.decode("id", as: String.self)] = CustomerScopeFacts(territory: try row.decode("territory", as: String?.self))
+        }
+        let exits = try connection.query(
+            """
+            SELECT customer_id::text AS id, territory FROM cx.territory_exits
+            WHERE customer_id = ANY(\(array)::uuid[])
+              AND exited_at > cx.handoff_since()
+            """)
+        for row in exits {
+            let id = try row.decode("id", as: String.self)
+            facts[id]?.recentlyLeft.insert(try row.decode("territory", as: String.self))
+        }
+        for id in wanted { known[id] = .some(facts[id]) }
+    }
+
     /// What the server knows of customer `id` (`nil`: no such customer). `storedTerritory`
     /// skips reading the territory when the caller has the stored state.
     mutating func customer(_ id: String, storedTerritory: String?? = nil, on connection: PostgresConnection) throws -> CustomerScopeFacts? {
@@ -156,7 +188,7 @@ struct ScopeFactsCache {
             """
             SELECT territory FROM cx.territory_exits
             WHERE customer_id = \(id)::uuid
-              AND exited_at > now() - make_interval(days => (SELECT coalesce(max(value::integer), 14) FROM cx.settings WHERE key = 'handoff_days'))
+              AND exited_at > cx.handoff_since()
             """
         ).map { try $0.decode("territory", as: String.self) }
         let facts = CustomerScopeFacts(territory: territory ?? nil, recentlyLeft: Set(left))

@@ -139,7 +139,7 @@ struct UserStore: Sendable {
             SELECT territory, removed_at IS NULL AS active FROM cx.user_territories
             WHERE user_id = \(user.id)
               AND (removed_at IS NULL
-                   OR removed_at > now() - make_interval(days => (SELECT coalesce(max(value::integer), 14) FROM cx.settings WHERE key = 'handoff_days')))
+                   OR removed_at > cx.handoff_since())
             """)
         for row in rows {
             let territory = try row.decode("territory", as: String.self)

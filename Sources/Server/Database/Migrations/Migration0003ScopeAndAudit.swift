@@ -51,6 +51,12 @@ enum Migration0003ScopeAndAudit {
             CHECK (key IN ('window_days', 'target_margin', 'grace_days', 'handoff_days'));
         INSERT INTO cx.settings (key, value) VALUES ('handoff_days', '14');
 
+        -- The start of the hand-off window: territory changes after it still allow offline edits.
+        CREATE FUNCTION cx.handoff_since() RETURNS timestamptz
+        LANGUAGE sql STABLE AS $$
+            SELECT now() - make_interval(days => coalesce((SELECT value::integer FROM cx.settings WHERE key = 'handoff_days'), 14))
+        $$;
+
         GRANT SELECT ON cx.territory_exits, cx.changes, cx.field_changes TO cx_analyst;
         """#)
 }
