@@ -84,4 +84,38 @@ import Testing
             #expect(try names(ben) == ["Sud SA", "Nord AG", "Stray GmbH"])
         }
     }
+
+    @Test func anEditRefusedAfterTheHandOffWindowIsKeptUntilTheRepForgetsIt() async throws {
+        try await withServer { server in
+            let ann = try makeHome(server, user: "ann", role: "rep", territories: ["north"], exactName: true)
+            let mia = try makeHome(server, user: "mia", role: "manager", territories: ["north", "south"], exactName: true)
+            #expect(try server.admin("settings", "set", "handoff_days", "0").status == 0)
+            let nord = try ann.ok("add", "--name", "Nord AG", "--territory", "north")
+            let mine = try ann.ok("add", "--name", "Still Mine", "--territory", "north")
+            _ = try syncReport(ann)
+            _ = try syncReport(mia)
+
+            _ = try ann.ok("edit", nord, "--phone", "+49 30 999")
+            _ = try mia.ok("edit", nord, "--territory", "south")
+            _ = try syncReport(mia)
+            let refused = try syncReport(ann, expecting: 77)
+            #expect((refused["rejected"] as? [[String: Any]])?.map { $0["code"] as? String } == ["out_of_scope"])
+            let kept = try #require(refused["kept"] as? [[String: Any]])
+            #expect(kept.map { $0["id"] as? String } == [nord])
+            #expect((try ann.showJSON(nord)["fields"] as? [String: String])?["phone"] == "+49 30 999", "the edit is still on the laptop")
+            // Every sync reports it until the rep deals with it.
+            _ = try syncReport(ann, expecting: 77)
+
+            let withoutYes = try ann.cx("forget", nord)
+            #expect(withoutYes.status == 1 && withoutYes.stderr.contains("--yes"), "\(withoutYes)")
+            let inScope = try ann.cx("forget", mine, "--yes")
+            #expect(inScope.status == 1 && inScope.stderr.contains("in your territories"), "\(inScope)")
+            let forgot = try ann.cx("forget", nord, "--yes")
+            #expect(forgot.status == 0, "\(forgot)")
+            #expect(try names(ann) == ["Still Mine"])
+            let clean = try syncReport(ann)
+            #expect((clean["kept"] as? [Any])?.isEmpty == true)
+            #expect(try names(ann) == ["Still Mine"])
+        }
+    }
 }

@@ -83,6 +83,21 @@ final class CommandContext {
             serverFlag: options?.server, tokenFlag: options?.token, environment: environment,
             configuration: try configuration(), storedToken: try Configuration.loadToken(paths))
     }
+
+    /// A client for the configured server and token; a usage or permission error names what
+    /// is missing. Call `shutdown()` on it when done.
+    func syncClient(_ options: ServerOptions?) throws -> SyncClient {
+        let settings = try serverSettings(options)
+        guard let server = settings.server else {
+            throw CXError(.usage, "no server configured",
+                          hint: "Run `cx init --server URL --token TOKEN`, or set CX_SERVER.")
+        }
+        guard let token = settings.token else {
+            throw CXError(.permission, "no token configured",
+                          hint: "Run `cx init --token TOKEN`, or set CX_TOKEN.")
+        }
+        return try SyncClient(server: server, token: token)
+    }
 }
 
 /// The process environment, read once.

@@ -32,16 +32,7 @@ extension CX {
         func run() async throws {
             try await runCommand(global) { context in
                 let id = try resolveID(context)
-                let settings = try context.serverSettings(serverOptions)
-                guard let server = settings.server else {
-                    throw CXError(.usage, "no server configured",
-                                  hint: "Run `cx init --server URL --token TOKEN`, or set CX_SERVER.")
-                }
-                guard let token = settings.token else {
-                    throw CXError(.permission, "no token configured",
-                                  hint: "Run `cx init --token TOKEN`, or set CX_TOKEN.")
-                }
-                let client = try SyncClient(server: server, token: token)
+                let client = try context.syncClient(serverOptions)
                 let history: RecordHistory
                 do {
                     history = try await client.history(of: id)

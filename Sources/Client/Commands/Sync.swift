@@ -16,7 +16,8 @@ extension CX {
                 Records that leave your territories are removed from the cache; when your role or \
                 territories change, the whole book is pulled again and whatever is no longer yours \
                 is removed (an interrupted re-sync restarts on the next `cx sync`). A record with \
-                local changes the server has not taken is never removed: it is kept and reported.
+                local changes the server has not taken is never removed: it is kept and reported; \
+                once its changes are passed on, `cx forget ID` removes it from this laptop.
 
                 JSON: {"pushed","pulled","conflicts","rejected":[{"id","code","message"}],"removed",
                 "kept":[{"id","reason"}],"duration_ms"}
@@ -38,16 +39,7 @@ extension CX {
         func run() async throws {
             try await runCommand(global) { context in
                 var configuration = try context.requireConfiguration()
-                let settings = try context.serverSettings(serverOptions)
-                guard let server = settings.server else {
-                    throw CXError(.usage, "no server configured",
-                                  hint: "Run `cx init --server URL --token TOKEN`, or set CX_SERVER.")
-                }
-                guard let token = settings.token else {
-                    throw CXError(.permission, "no token configured",
-                                  hint: "Run `cx init --token TOKEN`, or set CX_TOKEN.")
-                }
-                let client = try SyncClient(server: server, token: token)
+                let client = try context.syncClient(serverOptions)
                 let report: SyncReport
                 do {
                     if configuration.user == nil {
@@ -78,13 +70,15 @@ extension CX {
                     terminal.warn("the server refused \(Describe.short(rejection.id)): \(rejection.message) (\(rejection.code)); it stays pending")
                 }
                 for kept in report.kept {
-                    terminal.warn("kept \(Describe.short(kept.id)): it \(kept.reason)")
+                    terminal.warn(
+                        "kept \(Describe.short(kept.id)): it \(kept.reason); pass the changes on (`cx show \(Describe.short(kept.id)) --json`), "
+                            + "then `cx forget \(Describe.short(kept.id)) --yes`")
                 }
                 if !json && !quiet, let note = Self.scopeNote(report) { terminal.note(note) }
                 if json {
                     CommandOutput.printJSON(report.jsonBytes(), terminal: terminal)
                 } else if !quiet {
-                    for line in Self.summary(report, server: server) { terminal.line(line) }
+                    for line in Self.summary(report, server: client.server) { terminal.line(line) }
                     if report.conflicts > 0 {
                         terminal.line(terminal.out("\(report.conflicts) record\(report.conflicts == 1 ? " has" : "s have") conflicts: see `cx conflicts`.", .yellow))
                     }

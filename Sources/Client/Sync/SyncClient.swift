@@ -89,27 +89,50 @@ public final class SyncClient: Sendable {
         }
     }
 
-    private func send(method: HTTPMethod, path: String, body: [UInt8]?, notFound: CXError? = nil) async throws -> [UInt8] {
+    /// Whether the server holds record `id` in the user's scope (its history is readable to
+    /// them); `false` when it is outside the scope or unknown to the server.
+    public func holdsInScope(_ id: String) async throws -> Bool {
+        struct NotInScope: Error {}
+        do {
+            _ = try await send(method: .GET, path: "/v1/records/\(id)/history", body: nil, notFound: NotInScope())
+            return true
+        } catch is NotInScope {
+            return false
+        }
+    }
+
+    private func send(method: HTTPMethod, path: String, body: [UInt8]?, notFound: (any Error)? = nil) async throws -> [UInt8] {
         var attempt = 0
         while true {
             do {
                 return try await sendOnce(method: method, path: path, body: body, notFound: notFound)
             } catch let failure as TransientFailure {
+                if let wait = failure.retryAfter, wait > Self.longestRetryAfter {
+                    throw CXError(.unavailable, "the server is limiting this token's requests: \(failure.reason)",
+                                  hint: "Local changes are kept; run `cx sync` again in \(wait) s.")
+                }
                 guard attempt < retryDelays.count else {
                     throw CXError(.unavailable, "cannot reach the server at \(server): \(failure.reason)",
                                   hint: "Local changes are kept; run `cx sync` again when the server is reachable.")
                 }
-                try? await Task.sleep(nanoseconds: UInt64(retryDelays[attempt] * 1_000_000_000))
+                // A rate-limited request waits as long as the server asks (`Retry-After`).
+                let delay = max(retryDelays[attempt], Double(failure.retryAfter ?? 0))
+                try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
                 attempt += 1
             }
         }
     }
 
+    /// The longest `Retry-After` a command waits out; a longer one ends the command (exit 69).
+    static let longestRetryAfter = 30
+
     private struct TransientFailure: Error {
         let reason: String
+        /// Seconds the server asked to wait (429 `Retry-After`).
+        var retryAfter: Int?
     }
 
-    private func sendOnce(method: HTTPMethod, path: String, body: [UInt8]?, notFound: CXError?) async throws -> [UInt8] {
+    private func sendOnce(method: HTTPMethod, path: String, body: [UInt8]?, notFound: (any Error)?) async throws -> [UInt8] {
         var request = HTTPClientRequest(url: server + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -121,9 +144,11 @@ public final class SyncClient: Sendable {
         }
         let status: UInt
         let bytes: [UInt8]
+        let retryAfter: Int?
         do {
             let response = try await http.execute(request, timeout: .seconds(300))
             status = response.status.code
+            retryAfter = response.headers.first(name: "Retry-After").flatMap { Int($0.filter { $0 != " " }) }
             let buffer = try await response.body.collect(upTo: 1 << 30)
             bytes = Array(buffer.readableBytesView)
         } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost || error == .emptyScheme {
@@ -141,7 +166,10 @@ public final class SyncClient: Sendable {
             throw CXError(.permission, "the server refused the operation: \(Self.errorMessage(bytes) ?? "forbidden")")
         case 404 where notFound != nil:
             throw notFound!
-        case 408, 429, 500..<600:
+        case 429:
+            throw TransientFailure(
+                reason: "HTTP 429" + (Self.errorMessage(bytes).map { ": \($0)" } ?? ""), retryAfter: retryAfter.map { max(0, $0) } ?? 1)
+        case 408, 500..<600:
             throw TransientFailure(reason: "HTTP \(status)" + (Self.errorMessage(bytes).map { ": \($0)" } ?? ""))
         default:
             throw CXError(.failure, "the server answered HTTP \(status): \(Self.errorMessage(bytes) ?? "no details")")

@@ -1,0 +1,85 @@
+import ArgumentParser
+import CXModel
+
+extension CX {
+    /// `cx forget ID [--yes]`: drop a record that left the user's territories from this laptop.
+    struct Forget: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a customer that left your territories from this laptop.",
+            discussion: """
+                `cx sync` removes customers that left your territories by itself, except those with \
+                changes the server refused (it keeps them and reports them on every sync, exit 77). \
+                Once you have passed those changes on (for example `cx show ID --json`), forget \
+                the customer: it and its activities are removed from this laptop only; nothing \
+                is sent to the server. Records still in your territories cannot be forgotten.
+
+                Needs the server, which confirms the record is no longer in your scope. Changes \
+                the server has not accepted are discarded only with --yes.
+
+                Examples:
+                  cx show 3f2a9c --json > nord-ag.json
+                  cx forget 3f2a9c --yes
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var serverOptions: ServerOptions
+        @Argument(help: "Customer or activity id, or a unique prefix (≥ 6 characters).") var id: String
+        @Flag(help: "Discard changes the server has not accepted.") var yes = false
+
+        func run() async throws {
+            try await runCommand(global) { context in
+                // Resolve with a shared lock: the server is asked without holding the cache.
+                let (id, kind, title, scopeRecord): (String, RecordKind, String, String)
+                do {
+                    let store = try context.openStore(exclusive: false)
+                    defer { store.close() }
+                    let resolved = try context.resolve(self.id, in: store)
+                    guard let state = try store.state(resolved.id) else { throw CXError(.failure, "no record \(resolved.id)") }
+                    (id, kind) = resolved
+                    title = "\(Describe.title(RecordView(state))) (\(Describe.short(id)))"
+                    scopeRecord = kind == .customer ? id : state.displayedValue("customer_id") ?? id
+                    if store.scope?.isEverything == true {
+                        throw CXError(.failure, "\(title) cannot be forgotten: you see every territory")
+                    }
+                }
+                // Only the server knows the record left the scope (the local copy may still show
+                // the old territory); forgetting a record in scope would leave this replica without it.
+                let client = try context.syncClient(serverOptions)
+                let inScope: Bool
+                do {
+                    inScope = try await client.holdsInScope(scopeRecord)
+                } catch {
+                    await client.shutdown()
+                    throw error
+                }
+                await client.shutdown()
+                if inScope {
+                    throw CXError(.failure, "\(title) cannot be forgotten: it is in your territories",
+                                  hint: "Delete it with `cx rm` if it should go for everyone.")
+                }
+
+                let store = try context.openStore(exclusive: true)
+                defer { store.close() }
+                var records: [(id: String, kind: RecordKind)] = [(id, kind)]
+                if kind == .customer {
+                    records += try store.activityIDs(ofCustomer: id).map { ($0, RecordKind.activity) }
+                }
+                let pending = try records.filter { try store.isPending($0.id) }
+                if !pending.isEmpty && !yes {
+                    throw CXError(
+                        .failure,
+                        "\(title) has changes the server has not accepted "
+                            + "(\(pending.count) record\(pending.count == 1 ? "" : "s")); forgetting discards them",
+                        hint: "Keep a copy first (`cx show \(Describe.short(id)) --json`), then run `cx forget \(Describe.short(id)) --yes`.")
+                }
+                try store.commit([], drops: records)
+                try store.compactIfNeeded()
+                let activities = records.count - 1
+                context.terminal.line(
+                    "Forgot \(title)"
+                        + (activities > 0 ? " and \(activities) activit\(activities == 1 ? "y" : "ies")" : "")
+                        + " on this laptop.")
+            }
+        }
+    }
+}
