@@ -34,7 +34,6 @@ extension RecordStore {
         }
         let refusedIDs = Set(rejectedEarly.map(\.id))
         let pushed = order.compactMap { byID[$0] }.filter { !refusedIDs.contains($0.id) }
-        // Customers first: an activity's scope is its customer's, as written by this push.
         let customers = pushed.filter { $0.kind == .customer }
         let activities = pushed.filter { $0.kind == .activity }
         return try await pool.withConnection { [rejectedEarly] connection in
@@ -53,7 +52,8 @@ extension RecordStore {
                 try facts.prefetch(named, on: connection)
                 var writes = PushWrites()
 
-                for state in customers {
+                // Customers first, so activities are judged by where their customer ends up.
+                for state in customers + activities {
                     let current = stored[state.id]
                     if let current, current.kind != state.kind {
                         result.rejected.append(Self.kindMismatch(state, current))
@@ -64,41 +64,9 @@ extension RecordStore {
                         result.unchanged += 1
                         continue
                     }
-                    let mergedTerritory = merged.displayedValue("territory")
-                    var currentFacts: CustomerScopeFacts?
-                    if let current {
-                        currentFacts = try facts.customer(current.id, storedTerritory: current.displayedValue("territory"), on: connection)
-                    }
-                    if let refusal = writer.scope.refusal(customer: state.id, stored: currentFacts, mergedTerritory: mergedTerritory) {
+                    if let refusal = try Self.scopeRefusal(merged, replacing: current, by: writer, facts: &facts, on: connection) {
                         result.rejected.append(refusal)
                         continue
-                    }
-                    facts.accept(state.id, territory: mergedTerritory)
-                    writes.add(merged, replacing: current)
-                }
-
-                for state in activities {
-                    let current = stored[state.id]
-                    if let current, current.kind != state.kind {
-                        result.rejected.append(Self.kindMismatch(state, current))
-                        continue
-                    }
-                    let merged = current?.merging(state) ?? state
-                    if let current, merged == current {
-                        result.unchanged += 1
-                        continue
-                    }
-                    if !writer.scope.isUnrestricted {
-                        var customerIDs: [String] = []
-                        for id in [current?.displayedValue("customer_id"), merged.displayedValue("customer_id")] {
-                            if let id, !customerIDs.contains(id) { customerIDs.append(id) }
-                        }
-                        var named: [(id: String, facts: CustomerScopeFacts?)] = []
-                        for id in customerIDs { named.append((id, try facts.customer(id, on: connection))) }
-                        if let refusal = writer.scope.refusal(activity: state.id, customers: named) {
-                            result.rejected.append(refusal)
-                            continue
-                        }
                     }
                     writes.add(merged, replacing: current)
                 }
@@ -108,6 +76,34 @@ extension RecordStore {
                 try beforeCommit?()
                 return result
             }
+        }
+    }
+
+    /// Why `writer` may not write `merged` over `current`, or `nil` when they may; an accepted
+    /// customer's new territory is recorded in `facts` for the activities that follow.
+    private static func scopeRefusal(
+        _ merged: RecordState, replacing current: RecordState?, by writer: Writer, facts: inout ScopeFactsCache,
+        on connection: PostgresConnection
+    ) throws -> Rejection? {
+        guard !writer.scope.isUnrestricted else { return nil }
+        switch merged.kind {
+        case .customer:
+            let territory = merged.displayedValue("territory")
+            let currentFacts = try current.flatMap {
+                try facts.customer($0.id, storedTerritory: $0.displayedValue("territory"), on: connection)
+            }
+            if let refusal = writer.scope.refusal(customer: merged.id, stored: currentFacts, mergedTerritory: territory) {
+                return refusal
+            }
+            facts.accept(merged.id, territory: territory)
+            return nil
+        case .activity:
+            var customerIDs: [String] = []
+            for id in [current?.displayedValue("customer_id"), merged.displayedValue("customer_id")] {
+                if let id, !customerIDs.contains(id) { customerIDs.append(id) }
+            }
+            let named = try customerIDs.map { (id: $0, facts: try facts.customer($0, on: connection)) }
+            return writer.scope.refusal(activity: merged.id, customers: named)
         }
     }
 
