@@ -29,6 +29,9 @@ import Testing
             for home in [ann, ben] { _ = try syncReport(home) }
             #expect(try names(ann) == ["Nord AG"])
             #expect(try names(ben) == ["Sud SA"])
+            let status = try #require(try ann.cx("status", "--json").json() as? [String: Any])
+            #expect(status["scope"] as? NSDictionary == ["role": "rep", "territories": ["north"]] as NSDictionary)
+            #expect(try ann.ok("status").split(separator: "\n").contains { $0.hasPrefix("Scope:") && $0.hasSuffix("rep of north") })
             #expect(try names(mia) == ["Nord AG", "Sud SA"])
 
             // A rep cannot put a customer in a territory she does not hold: refused, kept, exit 77.

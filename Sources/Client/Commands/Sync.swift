@@ -100,7 +100,8 @@ extension CX {
             abstract: "Show pending changes, last sync, conflicts and server.",
             discussion: """
                 Works offline (reads only the local cache).
-                JSON: {"replica_id","server","user","pending","last_sync","conflicts","customers","activities"}
+                JSON: {"replica_id","server","user","pending","last_sync","conflicts","customers","activities",
+                "scope": {"role","territories"} or null before the first sync}
 
                 Examples:
                   cx status
@@ -140,6 +141,8 @@ extension CX {
                     w.number(UInt64(counts.customers))
                     w.raw(",\"activities\":")
                     w.number(UInt64(counts.activities))
+                    w.raw(",\"scope\":")
+                    if let scope = store.scope { scope.write(to: &w) } else { w.raw("null") }
                     w.byte(UInt8(ascii: "}"))
                     CommandOutput.printJSON(w.bytes, terminal: terminal)
                     return
@@ -147,6 +150,7 @@ extension CX {
                 var rows: [(String, String)] = []
                 rows.append(("Server", settings.server ?? "none (offline only)"))
                 rows.append(("User", configuration?.user ?? "unknown"))
+                rows.append(("Scope", store.scope?.summary ?? "unknown until the first sync"))
                 rows.append(("Replica", configuration?.replicaID ?? "not initialised (run `cx init`)"))
                 rows.append(("Pending", pending == 0 ? "nothing to push" : "\(pending) record\(pending == 1 ? "" : "s") changed locally, not yet synced"))
                 rows.append(("Last sync", lastSync.map(Describe.time) ?? "never"))
