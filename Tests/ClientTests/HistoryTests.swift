@@ -62,6 +62,11 @@ import Testing
             "  phone: 555-0101 → (none)",
             "  nps: 7 → 9",
         ])
+        // A resolution that kept the displayed value shows as a resolved conflict.
+        var resolved = history
+        resolved.entries.append(.init(seq: 16, at: "2026-11-23T09:00:00.000Z", user: "bob", replica: "bob-pc", operation: "update", conflicts: false, fields: []))
+        let resolvedLines = Describe.history(resolved, terminal: terminal, time: { String($0.prefix(16)).replacingOccurrences(of: "T", with: " ") })
+        #expect(Array(resolvedLines.suffix(3)) == ["", "2026-11-23 09:00  bob on bob-pc  updated", "  conflict resolved"])
         let empty = RecordHistory(id: "3f2a9c1e-0000-4000-8000-000000000001", kind: "activity", entries: [])
         #expect(Describe.history(empty, terminal: terminal) == ["No changes recorded for 3f2a9c1e-0000-4000-8000-000000000001."])
         #expect(Describe.operationVerb("delete") == "deleted")

@@ -13,6 +13,7 @@ extension Describe {
     ) -> [String] {
         guard !history.entries.isEmpty else { return ["No changes recorded for \(history.id)."] }
         var lines: [String] = []
+        var wasConflicted = false
         for entry in history.entries {
             if !lines.isEmpty { lines.append("") }
             let who = (entry.user ?? "unknown user") + (entry.replica.map { " on \($0)" } ?? "")
@@ -22,6 +23,9 @@ extension Describe {
             for change in entry.fields {
                 lines.append("  \(change.field): \(historyValue(change.from)) → \(historyValue(change.to))")
             }
+            // A resolution that kept the displayed value changes no field, only the conflict.
+            if wasConflicted && !entry.conflicts { lines.append("  conflict resolved") }
+            wasConflicted = entry.conflicts
         }
         return lines
     }
