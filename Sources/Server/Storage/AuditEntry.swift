@@ -3,8 +3,8 @@ import CXModel
 /// The audit trail's view of one merged write: which displayed values changed.
 ///
 /// Stored in `cx.changes.fields` as `[{"field", "from", "to"}]`: the fixed fields in schema
-/// order, then `extra.*` fields by name, then `tags` (comma-separated) and `deleted`
-/// (`"true"`/`"false"`). An insert lists every field that has a value.
+/// order, then `extra.*` fields by name, then `tags` (comma-separated) and `deleted` (`"true"`
+/// when deleted, null when live). An insert lists every field that has a value.
 enum AuditEntry {
     /// One changed field.
     struct FieldChange: Equatable, Sendable {
