@@ -158,12 +158,14 @@ final class ServerProcess: @unchecked Sendable {
         self.stderr = stderr
     }
 
-    static func start() async throws -> ServerProcess {
+    /// Starts `cx-server serve` on a free port with a fresh embedded database; `extraArguments`
+    /// go after the defaults (e.g. `--rate-limit`).
+    static func start(extraArguments: [String] = []) async throws -> ServerProcess {
         let dataDirectory = "/tmp/cx-e2e-server-" + UUID().uuidString.lowercased().prefix(8)
         let port = try freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Binaries.path("cx-server"))
-        process.arguments = ["serve", "--data-dir", dataDirectory, "--port", String(port)]
+        process.arguments = ["serve", "--data-dir", dataDirectory, "--port", String(port)] + extraArguments
         process.environment = ["PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C.UTF-8"]
         let out = Pipe(), err = Pipe()
         let stdout = OutputBuffer(), stderr = OutputBuffer()
@@ -246,8 +248,8 @@ final class ServerProcess: @unchecked Sendable {
 }
 
 /// Runs `body` with a fresh server, stopped afterwards whatever happens.
-func withServer(_ body: (ServerProcess) async throws -> Void) async throws {
-    let server = try await ServerProcess.start()
+func withServer(extraArguments: [String] = [], _ body: (ServerProcess) async throws -> Void) async throws {
+    let server = try await ServerProcess.start(extraArguments: extraArguments)
     do {
         try await body(server)
     } catch {

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// Teams on the real binaries: two reps in different territories and a manager over both, each
 /// on their own `cx` home.
 @Suite(.serialized) struct ScopedSyncEndToEndTests {
@@ -119,6 +123,25 @@ import Testing
             let clean = try syncReport(ann)
             #expect((clean["kept"] as? [Any])?.isEmpty == true)
             #expect(try names(ann) == ["Still Mine"])
+        }
+    }
+
+    @Test func aRateLimitedSyncWaitsAsToldAndFinishes() async throws {
+        // Two requests at once, then one every 2 s: six one-record requests must wait for the limit.
+        try await withServer(extraArguments: ["--rate-limit", "0.5", "--rate-burst", "2"]) { server in
+            let home = try makeHome(server, user: "ann", role: "rep", territories: ["north"], exactName: true)
+            for index in 0..<4 {
+                _ = try home.ok("add", "--name", "Customer \(index)", "--territory", "north")
+            }
+            let run = try home.cx(["sync", "--json"], environment: ["CX_SYNC_BATCH": "1"])
+            #expect(run.status == 0, "\(run)")
+            let report = try #require(try run.json() as? [String: Any])
+            #expect(report["pushed"] as? Int == 4)
+            #expect((try home.cx("status", "--json").json() as? [String: Any])?["pending"] as? Int == 0)
+            let (body, _) = try await URLSession.shared.data(from: try #require(URL(string: server.url + "/metrics")))
+            let metrics = String(decoding: body, as: UTF8.self)
+            let limited = metrics.split(separator: "\n").first { $0.hasPrefix("cx_requests_rate_limited_total") }
+            #expect(limited.flatMap { Double($0.split(separator: " ").last ?? "") }.map { $0 >= 1 } == true, "the server did limit: \(metrics.suffix(2000))")
         }
     }
 }
