@@ -5,17 +5,7 @@ import CXModel
 /// "fields":[{"field","from","to"}]}]}`, entries oldest first, `from`/`to` displayed values or null.
 public struct RecordHistory: Sendable, Equatable {
     /// One field's displayed value before and after a change (`nil`: not set).
-    public struct FieldChange: Sendable, Equatable {
-        public var field: String
-        public var from: String?
-        public var to: String?
-
-        public init(field: String, from: String?, to: String?) {
-            self.field = field
-            self.from = from
-            self.to = to
-        }
-    }
+    public typealias FieldChange = CXModel.FieldChange
 
     /// One stored change: who wrote it, from which replica, when, and what it changed.
     public struct Entry: Sendable, Equatable {
@@ -80,34 +70,18 @@ public struct RecordHistory: Sendable, Equatable {
             switch key {
             case "seq": entry.seq = try scanner.integer()
             case "at": entry.at = try scanner.string()
-            case "user": entry.user = try optionalText(&scanner)
-            case "replica": entry.replica = try optionalText(&scanner)
+            case "user": entry.user = try scanner.optionalText()
+            case "replica": entry.replica = try scanner.optionalText()
             case "operation": entry.operation = try scanner.string()
             case "conflicts": entry.conflicts = try scanner.bool()
             case "fields":
                 try scanner.array { scanner throws(JSONScanner.Failure) in
-                    var change = FieldChange(field: "", from: nil, to: nil)
-                    try scanner.object { scanner, key throws(JSONScanner.Failure) in
-                        switch key {
-                        case "field": change.field = try scanner.string()
-                        case "from": change.from = try optionalText(&scanner)
-                        case "to": change.to = try optionalText(&scanner)
-                        default: try scanner.skipValue()
-                        }
-                    }
-                    entry.fields.append(change)
+                    entry.fields.append(try FieldChange(reading: &scanner))
                 }
             default: try scanner.skipValue()
             }
         }
         return entry
-    }
-
-    /// A string, `null`, or any other scalar as its JSON text.
-    private static func optionalText(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> String? {
-        if try scanner.consumeNull() { return nil }
-        if scanner.peek() == UInt8(ascii: "\"") { return try scanner.string() }
-        return String(decoding: try scanner.rawValue(), as: UTF8.self)
     }
 
     /// The canonical `cx history --json` document (same keys as the server's, in this order).
@@ -136,13 +110,7 @@ public struct RecordHistory: Sendable, Equatable {
             w.raw(",\"fields\":[")
             for (fieldIndex, change) in entry.fields.enumerated() {
                 if fieldIndex > 0 { w.byte(UInt8(ascii: ",")) }
-                w.raw("{\"field\":")
-                w.string(change.field)
-                w.raw(",\"from\":")
-                w.optionalString(change.from)
-                w.raw(",\"to\":")
-                w.optionalString(change.to)
-                w.byte(UInt8(ascii: "}"))
+                change.encode(into: &w)
             }
             w.raw("]}")
         }

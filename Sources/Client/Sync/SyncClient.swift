@@ -210,11 +210,8 @@ public final class SyncClient: Sendable {
 
 /// One `POST /v1/sync` reply.
 public struct SyncResponse: Sendable {
-    public struct Rejection: Sendable, Equatable {
-        public var id: String
-        public var code: String
-        public var message: String
-    }
+    /// A pushed record the server did not write.
+    public typealias Rejection = RecordRejection
 
     /// The pulled states, as raw JSON (decoded one by one, so one bad state cannot hide others).
     public var changes: [[UInt8]] = []
@@ -251,16 +248,7 @@ public struct SyncResponse: Sendable {
                 case "has_more": result.hasMore = try scanner.bool()
                 case "rejected":
                     try scanner.array { scanner throws(JSONScanner.Failure) in
-                        var rejection = Rejection(id: "", code: "", message: "")
-                        try scanner.object { scanner, key throws(JSONScanner.Failure) in
-                            switch key {
-                            case "id": rejection.id = try scanner.string()
-                            case "code": rejection.code = try scanner.string()
-                            case "message": rejection.message = try scanner.string()
-                            default: try scanner.skipValue()
-                            }
-                        }
-                        result.rejected.append(rejection)
+                        result.rejected.append(try RecordRejection(reading: &scanner))
                     }
                 case "removed":
                     if try !scanner.consumeNull() {

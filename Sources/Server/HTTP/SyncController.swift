@@ -55,13 +55,7 @@ struct SyncController: Sendable {
         w.raw(",\"rejected\":[")
         for (index, rejection) in outcome.rejected.enumerated() {
             if index > 0 { w.byte(UInt8(ascii: ",")) }
-            w.raw("{\"id\":")
-            w.string(rejection.id)
-            w.raw(",\"code\":")
-            w.string(rejection.code)
-            w.raw(",\"message\":")
-            w.string(rejection.message)
-            w.byte(UInt8(ascii: "}"))
+            rejection.encode(into: &w)
         }
         w.raw("],\"removed\":[")
         for (index, id) in page.removed.enumerated() {

@@ -6,13 +6,6 @@ import CXModel
 /// order, then `extra.*` fields by name, then `tags` (comma-separated) and `deleted` (`"true"`
 /// when deleted, null when live). An insert lists every field that has a value.
 enum AuditEntry {
-    /// One changed field.
-    struct FieldChange: Equatable, Sendable {
-        let field: String
-        let from: String?
-        let to: String?
-    }
-
     /// The displayed values that differ between `previous` (`nil`: none) and `merged`.
     static func fieldChanges(previous: RecordState?, merged: RecordState) -> [FieldChange] {
         let before = previous.map(displayed) ?? [:]
@@ -35,13 +28,7 @@ enum AuditEntry {
         w.raw(",\"fields\":[")
         for (index, change) in fieldChanges(previous: previous, merged: merged).enumerated() {
             if index > 0 { w.byte(UInt8(ascii: ",")) }
-            w.raw("{\"field\":")
-            w.string(change.field)
-            w.raw(",\"from\":")
-            w.optionalString(change.from)
-            w.raw(",\"to\":")
-            w.optionalString(change.to)
-            w.byte(UInt8(ascii: "}"))
+            change.encode(into: &w)
         }
         w.raw("],\"has_conflicts\":")
         w.bool(merged.hasConflicts)

@@ -43,11 +43,7 @@ struct RecordStore: Sendable {
     }
 
     /// A pushed record the server refused, reported in the sync response.
-    struct Rejection: Sendable, Equatable {
-        let id: String
-        let code: String
-        let message: String
-    }
+    typealias Rejection = RecordRejection
 
     /// A page of changes after a cursor.
     struct Page: Sendable {
