@@ -29,40 +29,27 @@ struct HistoryController: Sendable {
                 WHERE a.id = \(id)::uuid
                 """)
             guard let record = located.first, scope.holds(try record.decode("territory", as: String?.self)) else { return nil }
-            let kind = try record.decode("kind", as: String.self)
             let rows = try connection.query(
                 """
                 SELECT seq, to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at,
                        user_name, replica_id, operation, has_conflicts, fields::text AS fields
                 FROM cx.changes WHERE record_id = \(id)::uuid ORDER BY id
                 """)
-            var w = JSONWriter()
-            w.raw("{\"id\":")
-            w.string(id)
-            w.raw(",\"kind\":")
-            w.string(kind)
-            w.raw(",\"entries\":[")
-            for (index, row) in rows.enumerated() {
-                if index > 0 { w.byte(UInt8(ascii: ",")) }
-                w.raw("{\"seq\":")
-                w.number(UInt64(try row.decode("seq", as: Int64.self)))
-                w.raw(",\"at\":")
-                w.string(try row.decode("at", as: String.self))
-                w.raw(",\"user\":")
-                w.string(try row.decode("user_name", as: String.self))
-                w.raw(",\"replica\":")
-                w.string(try row.decode("replica_id", as: String.self))
-                w.raw(",\"operation\":")
-                w.string(try row.decode("operation", as: String.self))
-                w.raw(",\"conflicts\":")
-                w.bool(try row.decode("has_conflicts", as: Bool.self))
-                w.raw(",\"fields\":")
-                // PostgreSQL renders the stored jsonb as valid JSON.
-                w.rawJSON(try row.decode("fields", as: String.self).utf8)
-                w.byte(UInt8(ascii: "}"))
+            var entries: [RecordHistory.Entry] = []
+            for row in rows {
+                var fields: [FieldChange] = []
+                try JSONScanner.scan(Array(try row.decode("fields", as: String.self).utf8)) { scanner throws(JSONScanner.Failure) in
+                    try scanner.array { scanner throws(JSONScanner.Failure) in fields.append(try FieldChange(reading: &scanner)) }
+                }
+                entries.append(
+                    RecordHistory.Entry(
+                        seq: try row.decode("seq", as: Int64.self), at: try row.decode("at", as: String.self),
+                        user: try row.decode("user_name", as: String.self), replica: try row.decode("replica_id", as: String.self),
+                        operation: try row.decode("operation", as: String.self), conflicts: try row.decode("has_conflicts", as: Bool.self),
+                        fields: fields))
             }
-            w.raw("]}")
-            return String(decoding: w.bytes, as: UTF8.self)
+            let history = RecordHistory(id: id, kind: try record.decode("kind", as: String.self), entries: entries)
+            return String(decoding: history.jsonBytes(), as: UTF8.self)
         }
         guard let document else {
             throw APIError(.notFound, code: "not_found", message: "no record \(id) in your scope")

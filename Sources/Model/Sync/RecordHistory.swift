@@ -1,5 +1,3 @@
-import CXModel
-
 /// The change history of one record, as `GET /v1/records/{id}/history` returns it:
 /// `{"id","kind","entries":[{"seq","at","user","replica","operation","conflicts",
 /// "fields":[{"field","from","to"}]}]}`, entries oldest first, `from`/`to` displayed values or null.
@@ -84,7 +82,7 @@ public struct RecordHistory: Sendable, Equatable {
         return entry
     }
 
-    /// The canonical `cx history --json` document (same keys as the server's, in this order).
+    /// The canonical document: the server's response and `cx history --json` alike.
     public func jsonBytes() -> [UInt8] {
         var w = JSONWriter()
         w.raw("{\"id\":")
