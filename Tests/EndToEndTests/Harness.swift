@@ -59,8 +59,8 @@ func runProcess(_ executable: String, _ arguments: [String], environment: [Strin
     let dir = NSTemporaryDirectory() + "cx-e2e-run-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    FileManager.default.createFile(atPath: dir + "/out", contents: nil)
-    FileManager.default.createFile(atPath: dir + "/err", contents: nil)
+    _ = FileManager.default.createFile(atPath: dir + "/out", contents: nil)
+    _ = FileManager.default.createFile(atPath: dir + "/err", contents: nil)
     let out = FileHandle(forWritingAtPath: dir + "/out")!
     let err = FileHandle(forWritingAtPath: dir + "/err")!
     let process = Process()

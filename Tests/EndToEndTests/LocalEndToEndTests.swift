@@ -20,7 +20,7 @@ import Glibc
         for round in 0..<40 {
             let dir = home.path + "/run-\(round)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: dir + "/out", contents: nil)
+            _ = FileManager.default.createFile(atPath: dir + "/out", contents: nil)
             let out = FileHandle(forWritingAtPath: dir + "/out")!
             let process = Process()
             process.executableURL = URL(fileURLWithPath: cx)

@@ -65,7 +65,7 @@ extension CXServerCommand {
 
             func run() async throws {
                 let logger = logging.logger("cx.server.admin")
-                try database.withMigratedConnection(logger: logger) { connection in
+                _ = try database.withMigratedConnection(logger: logger) { connection in
                     try connection.query("UPDATE cx.settings SET value = \(value) WHERE key = \(key)")
                 }
                 print("\(key) = \(value). Clients use the same key in their cx config file.")

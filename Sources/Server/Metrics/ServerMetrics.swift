@@ -21,15 +21,20 @@ public final class ServerMetrics: Sendable {
     /// Creates the metrics in `registry`.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        recordsPushed = registry.makeCounter(name: "cx_sync_records_pushed_total", help: "Record states received in sync pushes.")
-        recordsWritten = registry.makeCounter(name: "cx_sync_records_written_total", help: "Pushed records that changed the stored state.")
-        recordsPulled = registry.makeCounter(name: "cx_sync_records_pulled_total", help: "Record states sent in sync pulls.")
-        recordsRejected = registry.makeCounter(name: "cx_sync_records_rejected_total", help: "Pushed records refused per record.")
-        syncRequests = registry.makeCounter(name: "cx_sync_requests_total", help: "Successful sync requests.")
-        requestsRateLimited = registry.makeCounter(name: "cx_requests_rate_limited_total", help: "Requests refused with 429 by the per-token rate limit.")
-        poolOpen = registry.makeGauge(name: "cx_db_pool_connections_open", help: "Open PostgreSQL connections.")
-        poolInUse = registry.makeGauge(name: "cx_db_pool_connections_in_use", help: "PostgreSQL connections in use.")
-        poolWaiting = registry.makeGauge(name: "cx_db_pool_waiters", help: "Requests waiting for a PostgreSQL connection.")
+        recordsPushed = registry.makeCounter(descriptor: Self.named("cx_sync_records_pushed_total", help: "Record states received in sync pushes."))
+        recordsWritten = registry.makeCounter(descriptor: Self.named("cx_sync_records_written_total", help: "Pushed records that changed the stored state."))
+        recordsPulled = registry.makeCounter(descriptor: Self.named("cx_sync_records_pulled_total", help: "Record states sent in sync pulls."))
+        recordsRejected = registry.makeCounter(descriptor: Self.named("cx_sync_records_rejected_total", help: "Pushed records refused per record."))
+        syncRequests = registry.makeCounter(descriptor: Self.named("cx_sync_requests_total", help: "Successful sync requests."))
+        requestsRateLimited = registry.makeCounter(descriptor: Self.named("cx_requests_rate_limited_total", help: "Requests refused with 429 by the per-token rate limit."))
+        poolOpen = registry.makeGauge(descriptor: Self.named("cx_db_pool_connections_open", help: "Open PostgreSQL connections."))
+        poolInUse = registry.makeGauge(descriptor: Self.named("cx_db_pool_connections_in_use", help: "PostgreSQL connections in use."))
+        poolWaiting = registry.makeGauge(descriptor: Self.named("cx_db_pool_waiters", help: "Requests waiting for a PostgreSQL connection."))
+    }
+
+    /// A metric named exactly `name` (the descriptor's other name parts stay empty).
+    private static func named(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     /// The Prometheus text exposition, with pool gauges read now.
