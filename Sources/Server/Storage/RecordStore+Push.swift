@@ -90,7 +90,7 @@ extension RecordStore {
         case .customer:
             let territory = merged.displayedValue("territory")
             let currentFacts = try current.flatMap {
-                try facts.customer($0.id, storedTerritory: $0.displayedValue("territory"), on: connection)
+                try facts.customer($0.id, on: connection)
             }
             if let refusal = writer.scope.refusal(customer: merged.id, stored: currentFacts, mergedTerritory: territory) {
                 return refusal
@@ -166,30 +166,11 @@ struct ScopeFactsCache {
         for id in wanted { known[id] = .some(facts[id]) }
     }
 
-    /// What the server knows of customer `id` (`nil`: no such customer). `storedTerritory`
-    /// skips reading the territory when the caller has the stored state.
-    mutating func customer(_ id: String, storedTerritory: String?? = nil, on connection: PostgresConnection) throws -> CustomerScopeFacts? {
-        if let cached = known[id] { return cached }
-        guard !scope.isUnrestricted, RecordID.canonical(id) == id else { return nil }
-        var territory: String?? = storedTerritory
-        if territory == nil {
-            let rows = try connection.query("SELECT territory FROM cx.customers WHERE id = \(id)::uuid")
-            guard let row = rows.first else {
-                known[id] = .some(nil)
-                return nil
-            }
-            territory = .some(try row.decode("territory", as: String?.self))
-        }
-        let left = try connection.query(
-            """
-            SELECT territory FROM cx.territory_exits
-            WHERE customer_id = \(id)::uuid
-              AND exited_at > cx.handoff_since()
-            """
-        ).map { try $0.decode("territory", as: String.self) }
-        let facts = CustomerScopeFacts(territory: territory ?? nil, recentlyLeft: Set(left))
-        known[id] = .some(facts)
-        return facts
+    /// What the server knows of customer `id` (`nil`: no such customer); read now if the
+    /// prefetch did not name it.
+    mutating func customer(_ id: String, on connection: PostgresConnection) throws -> CustomerScopeFacts? {
+        if known[id] == nil { try prefetch([id], on: connection) }
+        return known[id] ?? nil
     }
 
     /// Records that this push writes customer `id` with `territory`.
