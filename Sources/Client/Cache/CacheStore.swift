@@ -211,6 +211,9 @@ public final class CacheStore {
     /// When the last sync finished (canonical timestamp text).
     public var lastSync: String? { journal.lastSync ?? meta.lastSync }
 
+    /// The replica incarnation this cache writes as, if one was made (see ``incarnation(base:)``).
+    public var replica: ReplicaIncarnation? { journal.replica ?? meta.replica }
+
     /// Record counts (snapshot plus records first written in the journal).
     public func counts() throws -> (customers: Int, activities: Int) {
         var customersCount = meta.customers, activitiesCount = meta.activities
@@ -331,13 +334,22 @@ public final class CacheStore {
     ///   - synced: marks a successful sync.
     public func commit(
         _ changes: [Change], acks: [String] = [], drops: [(id: String, kind: RecordKind)] = [], cursor: String? = nil,
-        resetsCursor: Bool = false, scope: SyncScope? = nil, rescoping: Bool? = nil, synced: Timestamp? = nil
+        resetsCursor: Bool = false, scope: SyncScope? = nil, rescoping: Bool? = nil, synced: Timestamp? = nil,
+        replica: ReplicaIncarnation? = nil
     ) throws {
         guard isExclusive, let journalFile else {
             throw CXError(.failure, "internal error: the cache was opened read-only for a write")
         }
         var lines: [[UInt8]] = []
-        lines.reserveCapacity(changes.count + acks.count + drops.count + 4)
+        lines.reserveCapacity(changes.count + acks.count + drops.count + 5)
+        // The incarnation's counter follows every dot it minted, in the same batch.
+        if var incarnation = replica ?? self.replica {
+            let minted = changes.reduce(incarnation.counter) { Swift.max($0, $1.state.clock[incarnation.id]) }
+            if minted != incarnation.counter || replica != nil {
+                incarnation.counter = minted
+                lines.append(Journal.replicaLine(incarnation))
+            }
+        }
         for id in acks { lines.append(Journal.ackLine(id: id)) }
         for change in changes { lines.append(Self.putLine(change)) }
         for drop in drops { lines.append(Journal.dropLine(id: drop.id, kind: drop.kind)) }
@@ -407,6 +419,7 @@ public final class CacheStore {
         newMeta.lastSync = lastSync
         newMeta.scope = scope
         newMeta.rescoping = isRescoping
+        newMeta.replica = replica
         let dropped = Set(journal.dropped.keys.map { Array($0.utf8) })
         newMeta.customers = try rewrite(
             "customers", table: customers, updates: customerUpdates, dropped: dropped, from: oldDirectory, to: newDirectory,

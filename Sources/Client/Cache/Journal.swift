@@ -47,6 +47,8 @@ struct Journal {
     /// The last `rescope` line, if any.
     private(set) var rescoping: Bool?
     private(set) var lastSync: String?
+    /// The replica incarnation the cache writes as (last `replica` line).
+    private(set) var replica: ReplicaIncarnation?
     private(set) var warnings: [String] = []
 
     init() {}
@@ -105,6 +107,7 @@ struct Journal {
             return true
         }
         var op = "", id = "", cursor: String?, at: String?, kind: RecordKind?, scope: SyncScope?, active: Bool?
+        var replica: ReplicaIncarnation?
         do {
             try JSONScanner.scan(line) { scanner throws(JSONScanner.Failure) in
                 try scanner.object { scanner, key throws(JSONScanner.Failure) in
@@ -116,6 +119,7 @@ struct Journal {
                     case "kind": kind = RecordKind(rawValue: try scanner.string())
                     case "scope": scope = try SyncScope.read(&scanner)
                     case "active": active = try scanner.bool()
+                    case "replica": replica = try ReplicaIncarnation.read(&scanner)
                     default: try scanner.skipValue()
                     }
                 }
@@ -144,6 +148,9 @@ struct Journal {
         case "rescope":
             guard let active else { return false }
             rescoping = active
+        case "replica":
+            guard let replica else { return false }
+            self.replica = replica
         default:
             return false
         }
@@ -231,6 +238,14 @@ struct Journal {
         var w = JSONWriter(capacity: 48)
         w.raw("{\"op\":\"rescope\",\"active\":")
         w.bool(active)
+        w.raw("}\n")
+        return w.bytes
+    }
+
+    static func replicaLine(_ replica: ReplicaIncarnation) -> [UInt8] {
+        var w = JSONWriter(capacity: 256)
+        w.raw("{\"op\":\"replica\",\"replica\":")
+        replica.write(to: &w)
         w.raw("}\n")
         return w.bytes
     }

@@ -232,6 +232,8 @@ struct SnapshotMeta {
     var scope: SyncScope?
     /// Whether a rescope is under way (see ``SyncEngine``).
     var rescoping = false
+    /// The replica incarnation the cache writes as (absent in caches written before them).
+    var replica: ReplicaIncarnation?
 
     static func load(_ path: String) throws -> SnapshotMeta {
         guard let bytes = try POSIX.readFile(path) else { return SnapshotMeta() }
@@ -247,6 +249,7 @@ struct SnapshotMeta {
                     case "last_sync": meta.lastSync = try scanner.consumeNull() ? nil : scanner.string()
                     case "scope": meta.scope = try scanner.consumeNull() ? nil : SyncScope.read(&scanner)
                     case "rescoping": meta.rescoping = try scanner.bool()
+                    case "replica": meta.replica = try scanner.consumeNull() ? nil : ReplicaIncarnation.read(&scanner)
                     default: try scanner.skipValue()
                     }
                 }
@@ -274,6 +277,8 @@ struct SnapshotMeta {
         if let scope { scope.write(to: &w) } else { w.raw("null") }
         w.raw(",\"rescoping\":")
         w.bool(rescoping)
+        w.raw(",\"replica\":")
+        if let replica { replica.write(to: &w) } else { w.raw("null") }
         w.raw("}\n")
         return w.bytes
     }

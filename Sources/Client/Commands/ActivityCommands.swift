@@ -25,10 +25,10 @@ enum ActivityDates {
         _ context: CommandContext, customer: String, type: String, on: String?, fields extra: [String: String?],
         json: Bool, resolving: ((CacheStore) throws -> [String: String?])? = nil
     ) throws {
-        let author = try context.author()
         let date = try parse(on, option: "--on") ?? today()
         let store = try context.openStore(exclusive: true)
         defer { store.close() }
+        let author = try context.author(in: store)
         let (customerID, _) = try context.resolve(customer, in: store, kind: .customer)
         if let state = try store.state(customerID), state.isDeleted {
             throw CXError(.failure, "\(Describe.title(RecordView(state))) (\(Describe.short(customerID))) is deleted; activities cannot be added to it")
@@ -92,10 +92,10 @@ extension CX {
 
         func run() async throws {
             try await runCommand(global) { context in
-                let author = try context.author()
                 let date = try ActivityDates.parse(on, option: "--on") ?? ActivityDates.today()
                 let store = try context.openStore(exclusive: true)
                 defer { store.close() }
+                let author = try context.author(in: store)
                 let (id, _) = try context.resolve(self.id, in: store, kind: .activity)
                 let state = try RecordEditing.modify(id, in: store) { state in
                     guard state.displayedValue("type") == "purchase" else {

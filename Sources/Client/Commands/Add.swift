@@ -35,10 +35,9 @@ extension CX {
 
         func run() async throws {
             try await runCommand(global) { context in
-                let author = try context.author()
                 var fields: [String: String?] = [
                     "name": name, "company": company, "email": email, "phone": phone, "address": address,
-                    "city": city, "country": country, "territory": territory, "owner": owner ?? author.user,
+                    "city": city, "country": country, "territory": territory, "owner": try owner ?? context.requireConfiguration().user,
                     "segment": segment, "notes": notes,
                 ]
                 for pair in sets {
@@ -47,6 +46,7 @@ extension CX {
                 }
                 let store = try context.openStore(exclusive: true)
                 defer { store.close() }
+                let author = try context.author(in: store)
                 let state = try RecordEditing.create(kind: .customer, fields: fields, tags: tags, author: author, in: store)
                 try store.compactIfNeeded()
                 CommandOutput.printID(state.id, json: json, terminal: context.terminal)

@@ -97,9 +97,9 @@ extension CX {
 
         func run() async throws {
             try await runCommand(global) { context in
-                let author = try context.author()
                 let store = try context.openStore(exclusive: true)
                 defer { store.close() }
+                let author = try context.author(in: store)
                 let (id, _) = try context.resolve(self.id, in: store)
                 let state = try RecordEditing.modify(id, in: store, allowDeleted: true) { state in
                     guard let conflict = state.conflicts.first(where: { $0.field == field }) else {

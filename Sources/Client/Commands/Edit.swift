@@ -46,7 +46,6 @@ extension CX {
 
         func run() async throws {
             try await runCommand(global) { context in
-                let author = try context.author()
                 var changes: [(String, String?)] = []
                 let named: [(String, String?)] = [
                     ("name", name), ("company", company), ("email", email), ("phone", phone), ("address", address),
@@ -61,6 +60,7 @@ extension CX {
                 for key in unsets { changes.append((key, nil)) }
                 let store = try context.openStore(exclusive: true)
                 defer { store.close() }
+                let author = try context.author(in: store)
                 let (id, _) = try context.resolve(self.id, in: store)
                 let state = try RecordEditing.modify(id, in: store) { state in
                     for (field, value) in changes where state.displayedValue(field) != value || state.register(field)?.isConflicted == true {

@@ -50,10 +50,17 @@ final class CommandContext {
         return configuration
     }
 
-    /// Who makes a local write now.
-    func author() throws -> Author {
+    /// Who makes a local write now in `store`: the cache's replica incarnation (made on first
+    /// use, and anew when the cache was copied or restored), the user, and the counter floor
+    /// that keeps the incarnation's counters growing across records.
+    func author(in store: CacheStore) throws -> Author {
         let configuration = try requireConfiguration()
-        return Author(replica: configuration.replicaID, user: configuration.user, at: .now())
+        guard store.isExclusive else {
+            // A dry run writes nothing; the author only validates.
+            return Author(replica: store.replica?.id ?? configuration.replicaID, user: configuration.user, at: .now())
+        }
+        let incarnation = try store.incarnation(base: configuration.replicaID)
+        return Author(replica: incarnation.id, user: configuration.user, at: .now(), counterFloor: incarnation.counter)
     }
 
     /// Opens the cache (shared for reading, exclusive for writing) and reports load warnings.

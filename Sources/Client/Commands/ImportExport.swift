@@ -27,7 +27,6 @@ extension CX {
                 guard let bytes = try POSIX.readFile(file) else {
                     throw CXError(.failure, "cannot read \(file): no such file")
                 }
-                let author = try context.author()
                 let (rows, problems) = CustomerCSV.parse(bytes)
                 let terminal = context.terminal
                 if !problems.isEmpty {
@@ -38,6 +37,7 @@ extension CX {
                 }
                 let store = try context.openStore(exclusive: !dryRun)
                 defer { store.close() }
+                let author = try context.author(in: store)
                 var changes: [CacheStore.Change] = []
                 var created = 0, updated = 0, unchanged = 0
                 var updateProblems: [CustomerCSV.Problem] = []

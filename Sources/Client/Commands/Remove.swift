@@ -20,9 +20,9 @@ extension CX {
 
         func run() async throws {
             try await runCommand(global) { context in
-                let author = try context.author()
                 let store = try context.openStore(exclusive: true)
                 defer { store.close() }
+                let author = try context.author(in: store)
                 let (id, _) = try context.resolve(self.id, in: store)
                 guard let current = try store.state(id) else { throw CXError(.failure, "no record \(id)") }
                 if current.isDeleted {

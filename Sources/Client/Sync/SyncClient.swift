@@ -166,6 +166,8 @@ public final class SyncClient: Sendable {
             throw CXError(.permission, "the server refused the operation: \(Self.errorMessage(bytes) ?? "forbidden")")
         case 404 where notFound != nil:
             throw notFound!
+        case 409 where Self.errorCode(bytes) == ReplicaForked.code:
+            throw ReplicaForked(message: Self.errorMessage(bytes) ?? ReplicaForked.code)
         case 429:
             throw TransientFailure(
                 reason: "HTTP 429" + (Self.errorMessage(bytes).map { ": \($0)" } ?? ""), retryAfter: retryAfter.map { max(0, $0) } ?? 1)
@@ -182,6 +184,20 @@ public final class SyncClient: Sendable {
         if text.contains("refused") || text.contains("ECONNREFUSED") { return "connection refused" }
         if text.contains("deadlineExceeded") || text.contains("readTimeout") { return "the request timed out" }
         return text
+    }
+
+    /// The `error.code` of a JSON error body.
+    static func errorCode(_ body: [UInt8]) -> String? {
+        var code: String?
+        try? JSONScanner.scan(body) { scanner throws(JSONScanner.Failure) in
+            try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                guard key == "error" else { return try scanner.skipValue() }
+                try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                    if key == "code" { code = try scanner.string() } else { try scanner.skipValue() }
+                }
+            }
+        }
+        return code
     }
 
     /// The `error.message` (and code) of a JSON error body.
@@ -206,6 +222,14 @@ public final class SyncClient: Sendable {
         default: return nil
         }
     }
+}
+
+/// The server's answer that this replica synced from another copy of the cache (a restored
+/// backup, a copied home): `409 replica_forked`. The sync engine continues as a new
+/// incarnation (``CacheStore/reincarnate(base:)``) and retries.
+public struct ReplicaForked: Error, Sendable {
+    public static let code = "replica_forked"
+    public let message: String
 }
 
 /// One `POST /v1/sync` reply.
@@ -266,11 +290,20 @@ public struct SyncResponse: Sendable {
 
     private init() {}
 
-    /// The request envelope `{"replica_id","cursor","changes":[…],"limit"}`.
-    public static func envelope(replicaID: String, cursor: String?, states: [[UInt8]], limit: Int) -> [UInt8] {
-        var w = JSONWriter(capacity: states.reduce(128) { $0 + $1.count + 1 })
+    /// The request envelope `{"replica_id","sync_token","next_sync_token","cursor","changes":[…],"limit"}`
+    /// (the tokens only when given).
+    public static func envelope(
+        replicaID: String, syncToken: String? = nil, nextSyncToken: String? = nil, cursor: String?, states: [[UInt8]], limit: Int
+    ) -> [UInt8] {
+        var w = JSONWriter(capacity: states.reduce(256) { $0 + $1.count + 1 })
         w.raw("{\"replica_id\":")
         w.string(replicaID)
+        if let nextSyncToken {
+            w.raw(",\"sync_token\":")
+            w.optionalString(syncToken)
+            w.raw(",\"next_sync_token\":")
+            w.string(nextSyncToken)
+        }
         w.raw(",\"cursor\":")
         w.optionalString(cursor)
         w.raw(",\"changes\":[")

@@ -24,8 +24,15 @@ extension SyncClient: SyncTransport {}
 /// pushed, every cached record the server did not deliver is dropped. An interrupted rescope
 /// restarts from the beginning on the next sync. Records with unpushed changes are never
 /// dropped: they are kept and reported (``SyncReport/kept``).
+///
+/// **Replica incarnations.** Every request carries the incarnation's sync token and proposes
+/// the next one (stored before sending, reused if the reply is lost). When the server answers
+/// that another copy of this cache synced first (`409 replica_forked`, or a `dot_reused`
+/// rejection), the page is discarded, the cache continues as a new incarnation with its
+/// unconfirmed writes re-issued (``CacheStore/reincarnate(base:)``), and the sync starts over.
 public struct SyncEngine {
     public var cacheDirectory: String
+    /// The installation's replica id (from `cx init`); writes carry the cache's incarnation id.
     public var replicaID: String
     public var batchSize = 1000
     public var pageLimit = 1000
@@ -59,14 +66,17 @@ public struct SyncEngine {
         var next = 0
         var hasMore = true
         var first = true
+        var forks = 0
         while first || next < queue.count || hasMore {
             first = false
             // 1. Read the next batch of pending states and the cursor.
             var batch: [(id: String, bytes: [UInt8])] = []
             let cursor: String?
+            let sent: ReplicaIncarnation
             do {
                 let store = try CacheStore.open(directory: cacheDirectory, exclusive: true)
                 defer { store.close() }
+                sent = try Self.proposingIncarnation(store, base: replicaID)
                 while next < queue.count, batch.count < batchSize {
                     let id = queue[next]
                     next += 1
@@ -77,8 +87,38 @@ public struct SyncEngine {
                 restart = false
             }
             // 2. Exchange.
-            let envelope = SyncResponse.envelope(replicaID: replicaID, cursor: cursor, states: batch.map(\.bytes), limit: pageLimit)
-            let response = try await client.sync(envelope)
+            let envelope = SyncResponse.envelope(
+                replicaID: sent.id, syncToken: sent.token, nextSyncToken: sent.proposedToken, cursor: cursor,
+                states: batch.map(\.bytes), limit: pageLimit)
+            let response: SyncResponse
+            do {
+                response = try await client.sync(envelope)
+            } catch let forked as ReplicaForked {
+                forks += 1
+                try continueAsNewIncarnation(after: forked.message, forks: forks, report: &report)
+                queue = try Self.pendingQueue(cacheDirectory)
+                next = 0
+                first = true
+                hasMore = true
+                if rescope != nil {
+                    rescope = []
+                    restart = true
+                }
+                continue
+            }
+            if let reused = response.rejected.first(where: { $0.code == "dot_reused" }) {
+                forks += 1
+                try continueAsNewIncarnation(after: reused.message, forks: forks, report: &report)
+                queue = try Self.pendingQueue(cacheDirectory)
+                next = 0
+                first = true
+                hasMore = true
+                if rescope != nil {
+                    rescope = []
+                    restart = true
+                }
+                continue
+            }
             hasMore = response.hasMore
             // 3. Apply acks, the pulled page, removals and scope marks, with the new cursor, as one batch.
             let rejected = Set(response.rejected.map(\.id))
@@ -195,10 +235,17 @@ public struct SyncEngine {
 
                 report.pulled += changes.count
                 report.removed += drops.count
+                // The server admitted the request: its proposed token is now the incarnation's.
+                var confirmed: ReplicaIncarnation?
+                if let current = store.replica, current.id == sent.id, let proposal = sent.proposedToken,
+                    current.proposedToken == proposal
+                {
+                    confirmed = CacheStore.confirmed(current, proposal: proposal, counter: sent.counter)
+                }
                 try store.commit(
                     Array(changes.values), acks: acks, drops: drops, cursor: response.cursor ?? cursor,
                     resetsCursor: startsRescope, scope: newScope,
-                    rescoping: startsRescope ? true : finishesRescope ? false : nil)
+                    rescoping: startsRescope ? true : finishesRescope ? false : nil, replica: confirmed)
                 if finishesRescope { rescope = nil }
                 if try store.journalSize > midSyncThreshold(store) { try store.compact() }
             }
@@ -226,6 +273,38 @@ public struct SyncEngine {
         report.conflicts = try store.conflictedIDs().count
         report.durationMS = Int((POSIX.monotonicNanoseconds() - started) / 1_000_000)
         return report
+    }
+
+    /// The incarnation to send as, with a proposed next token stored before the request goes
+    /// out (an earlier proposal whose reply never arrived is reused).
+    static func proposingIncarnation(_ store: CacheStore, base: String) throws -> ReplicaIncarnation {
+        var incarnation = try store.incarnation(base: base)
+        if incarnation.proposedToken == nil {
+            incarnation.proposedToken = ReplicaIncarnation.newToken()
+            try store.commit([], replica: incarnation)
+        }
+        return store.replica ?? incarnation
+    }
+
+    /// Re-issues the unconfirmed writes under a new incarnation after the server said another
+    /// copy of this cache synced first; gives up (exit 1) if that keeps happening in one sync.
+    private func continueAsNewIncarnation(after message: String, forks: Int, report: inout SyncReport) throws {
+        guard forks <= 3 else {
+            throw CXError(.failure, "the server keeps refusing this cache's replica: \(message)",
+                          hint: "Local changes are kept. Check that no other copy of this cx home syncs at the same time, then run `cx sync` again.")
+        }
+        let store = try CacheStore.open(directory: cacheDirectory, exclusive: true)
+        defer { store.close() }
+        let fresh = try store.reincarnate(base: replicaID)
+        report.reincarnated = fresh.id
+        progress?("this cx home was restored or copied: continuing as replica \(fresh.id); local changes are re-sent")
+    }
+
+    /// Pending ids in push order, read from the cache.
+    static func pendingQueue(_ directory: String) throws -> [String] {
+        let store = try CacheStore.open(directory: directory, exclusive: true)
+        defer { store.close() }
+        return try pushOrder(store)
     }
 
     /// Pending ids in push order: customers, then activities (each sorted).

@@ -38,6 +38,9 @@ public struct SyncReport: Sendable {
     /// change, on the first scoped sync of an older cache, or resuming an interrupted one).
     public var rescoped = false
     public var durationMS = 0
+    /// The new replica id when this cache turned out to be a restored or copied one and
+    /// continued as a new incarnation during the sync.
+    public var reincarnated: String?
 
     public init() {}
 
@@ -68,7 +71,12 @@ public struct SyncReport: Sendable {
             w.string(kept.reason)
             w.byte(UInt8(ascii: "}"))
         }
-        w.raw("],\"duration_ms\":")
+        w.raw("]")
+        if let reincarnated {
+            w.raw(",\"new_replica\":")
+            w.string(reincarnated)
+        }
+        w.raw(",\"duration_ms\":")
         w.number(UInt64(durationMS))
         w.byte(UInt8(ascii: "}"))
         return w.bytes

@@ -20,8 +20,26 @@ public struct FieldRegister: Hashable, Sendable {
         return best
     }
 
-    /// Whether concurrent writes left more than one value.
-    public var isConflicted: Bool { entries.count > 1 }
+    /// Whether concurrent writes left more than one *different* value.
+    ///
+    /// Two concurrent writes of the same value (two reps typing the same phone number, or one
+    /// write re-minted under a new replica incarnation) are not a conflict: there is nothing to
+    /// decide. The register still holds both entries until the next write supersedes them.
+    public var isConflicted: Bool {
+        guard let first = entries.first else { return false }
+        return entries.dropFirst().contains { $0.value != first.value }
+    }
+
+    /// One entry per distinct value, the displayed one first and the rest in display order.
+    public var candidates: [FieldEntry] {
+        var seen: [String?] = []
+        var result: [FieldEntry] = []
+        for entry in entries.sorted(by: { $0.displaysBefore($1) }) where !seen.contains(entry.value) {
+            seen.append(entry.value)
+            result.append(entry)
+        }
+        return result
+    }
 }
 
 /// A tag of the record's add-wins tag set, present while it has at least one add dot.

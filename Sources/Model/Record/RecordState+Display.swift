@@ -43,7 +43,7 @@ extension RecordState {
             result.append(deletionConflict())
         }
         for register in fields where register.isConflicted {
-            let ordered = register.entries.sorted { !$0.displaysBefore($1) }
+            let ordered = register.candidates.reversed()
             result.append(
                 FieldConflict(
                     field: register.name,

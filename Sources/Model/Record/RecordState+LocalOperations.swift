@@ -33,7 +33,7 @@ extension RecordState {
     /// - Throws: ``ValidationError`` for an unknown field or an invalid value.
     public mutating func set(_ field: String, to value: String?, by author: Author) throws(ValidationError) {
         let canonical = try Schema.normalize(value, for: field, in: kind)
-        let dot = clock.increment(author.replica)
+        let dot = clock.mint(author)
         let entry = FieldEntry(value: canonical, dot: dot, at: author.at, user: author.user)
         let register = FieldRegister(name: field, entries: [entry])
         if let index = fieldIndex(field) {
@@ -65,7 +65,7 @@ extension RecordState {
     /// - Throws: ``ValidationError`` for an empty or overlong tag.
     public mutating func addTag(_ tag: String, by author: Author) throws(ValidationError) {
         let tag = try Schema.normalizeTag(tag)
-        let dot = clock.increment(author.replica)
+        let dot = clock.mint(author)
         if let index = tags.firstIndex(where: { $0.tag == tag }) {
             // The new add subsumes the adds seen so far; keeping one dot keeps states small.
             tags[index].dots = [dot]
@@ -79,7 +79,7 @@ extension RecordState {
     ///
     /// The clock still advances so the removal is a change that gets pushed.
     public mutating func removeTag(_ tag: String, by author: Author) {
-        clock.increment(author.replica)
+        clock.mint(author)
         tags.removeAll { $0.tag == tag }
     }
 
@@ -89,13 +89,13 @@ extension RecordState {
     /// keep-or-delete conflict instead of being lost.
     public mutating func delete(by author: Author) {
         let seen = clock
-        let dot = clock.increment(author.replica)
+        let dot = clock.mint(author)
         deletion = [RegisterEntry(value: DeletionMark(deleted: true, seen: seen), dot: dot, at: author.at, user: author.user)]
     }
 
     /// Restores a deleted (or delete-conflicted) record, superseding every tombstone seen.
     public mutating func restore(by author: Author) {
-        let dot = clock.increment(author.replica)
+        let dot = clock.mint(author)
         deletion = [
             RegisterEntry(value: DeletionMark(deleted: false, seen: VersionVector()), dot: dot, at: author.at, user: author.user)
         ]

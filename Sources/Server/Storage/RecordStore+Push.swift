@@ -10,11 +10,21 @@ extension RecordStore {
     /// exits of customers that moved, and new sequence numbers for the activities of customers
     /// that arrived or moved (so the users of their new territory pull them). `beforeCommit`
     /// is a test hook that runs inside the transaction after the writes.
+    ///
+    /// With a `claim`, the replica is admitted first (``ReplicaRegistry/admit(_:by:on:)``): a
+    /// restored or copied replica gets `409 replica_forked` and nothing is written.
     func push(
-        _ states: [RecordState], as writer: Writer = .system(), logger: Logger,
+        _ states: [RecordState], as writer: Writer = .system(), claim: ReplicaRegistry.Claim? = nil, logger: Logger,
         beforeCommit: (@Sendable () throws -> Void)? = nil
     ) async throws -> PushOutcome {
-        guard !states.isEmpty else { return PushOutcome() }
+        guard !states.isEmpty else {
+            if let claim {
+                try await pool.withConnection { connection in
+                    try connection.transaction { connection in try ReplicaRegistry.admit(claim, by: writer, on: connection) }
+                }
+            }
+            return PushOutcome()
+        }
         // Several states of one record in a request are joined first (the merge is a join).
         var byID: [String: RecordState] = [:]
         var order: [String] = []
@@ -39,8 +49,10 @@ extension RecordStore {
         return try await pool.withConnection { [rejectedEarly] connection in
             try connection.transaction { connection in
                 var result = PushOutcome(rejected: rejectedEarly)
+                if let claim { try ReplicaRegistry.admit(claim, by: writer, on: connection) }
                 try connection.query("SELECT pg_advisory_xact_lock(\(Self.sequenceLockKey))")
                 let stored = try Self.lockStates(ids: pushed.map(\.id), on: connection)
+                var clocks = try ClockAuthority(pushed: pushed, stored: stored, writer: writer, on: connection)
                 var facts = ScopeFactsCache(scope: writer.scope)
                 // Every customer the scope decisions may need, read in two statements.
                 var named = customers.map(\.id)
@@ -59,6 +71,10 @@ extension RecordStore {
                         result.rejected.append(Self.kindMismatch(state, current))
                         continue
                     }
+                    if let refusal = clocks.refusal(state, stored: current) {
+                        result.rejected.append(refusal)
+                        continue
+                    }
                     let merged = current?.merging(state) ?? state
                     if let current, merged == current {
                         result.unchanged += 1
@@ -69,7 +85,9 @@ extension RecordStore {
                         continue
                     }
                     writes.add(merged, replacing: current)
+                    clocks.accept(state, stored: current)
                 }
+                try clocks.registerNewReplicas(on: connection)
 
                 try writes.apply(by: writer, on: connection)
                 result.written = writes.count

@@ -8,6 +8,14 @@ struct SyncRequest: Sendable {
     var cursor: Int64
     var changes: [RecordState]
     var limit: Int
+    /// The replica's sync token and its proposed successor (see ``ReplicaRegistry``).
+    var syncToken: String? = nil
+    var nextSyncToken: String? = nil
+
+    /// The replica part, for ``ReplicaRegistry/admit(_:by:on:)``.
+    var claim: ReplicaRegistry.Claim {
+        ReplicaRegistry.Claim(replicaID: replicaID, token: syncToken, nextToken: nextSyncToken)
+    }
 
     /// The limits a request must respect.
     struct Limits: Sendable {
@@ -25,6 +33,8 @@ struct SyncRequest: Sendable {
         var cursorText: String?
         var states: [RecordState] = []
         var limit: Int64?
+        var syncToken: String?
+        var nextSyncToken: String?
         var invalid: StateDecodingError?
         var changeCount = 0
         do throws(JSONScanner.Failure) {
@@ -34,6 +44,8 @@ struct SyncRequest: Sendable {
                     case "replica_id": replicaID = try scanner.string()
                     case "cursor": cursorText = try scanner.consumeNull() ? nil : try scanner.string()
                     case "limit": limit = try scanner.integer()
+                    case "sync_token": syncToken = try scanner.consumeNull() ? nil : try scanner.string()
+                    case "next_sync_token": nextSyncToken = try scanner.consumeNull() ? nil : try scanner.string()
                     case "changes":
                         try scanner.array { scanner throws(JSONScanner.Failure) in
                             changeCount += 1
@@ -50,7 +62,7 @@ struct SyncRequest: Sendable {
                             }
                         }
                     default:
-                        throw scanner.failure("unknown field '\(key)'; expected replica_id, cursor, changes, limit")
+                        throw scanner.failure("unknown field '\(key)'; expected replica_id, cursor, changes, limit, sync_token, next_sync_token")
                     }
                 }
                 try scanner.expectEnd()
@@ -83,9 +95,14 @@ struct SyncRequest: Sendable {
         }
         let requestedLimit = limit ?? Int64(limits.defaultPullLimit)
         guard requestedLimit >= 1 else { throw .badRequest("invalid_limit", "limit must be at least 1") }
+        for token in [syncToken, nextSyncToken] {
+            if let token, token.isEmpty || token.utf8.count > 64 || !token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+                throw .badRequest("invalid_sync_token", "sync tokens are 1–64 printable ASCII characters")
+            }
+        }
         return SyncRequest(
             replicaID: replicaID, cursor: try SyncCursor.parse(cursorText), changes: states,
-            limit: Int(min(requestedLimit, Int64(limits.maxPullLimit))))
+            limit: Int(min(requestedLimit, Int64(limits.maxPullLimit))), syncToken: syncToken, nextSyncToken: nextSyncToken)
     }
 }
 

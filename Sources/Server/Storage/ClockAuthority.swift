@@ -1,0 +1,65 @@
+import CXModel
+import CXPostgres
+
+/// Decides, inside a push transaction, whether each pushed state's causal metadata may be
+/// believed (see ``CausalIntegrity``): bounded counters, honest tombstones, no dot reused with
+/// other content, and counters beyond the stored clock only for replicas the pusher speaks for.
+///
+/// A replica speaks for itself, for the other replicas of its user (earlier incarnations of
+/// the same laptop's cache), and for replicas the server has never seen (their writes can only
+/// come from the laptop that made them: a replica id is random and appears nowhere until its
+/// writes arrive). Those are registered to the pusher's user when the push writes them.
+struct ClockAuthority {
+    private let writer: RecordStore.Writer
+    private let owners: [String: Int64?]
+    private var newReplicas: Set<String> = []
+
+    /// Reads the owners of every replica the pushed states advance beyond the stored clocks.
+    init(pushed: [RecordState], stored: [String: RecordState], writer: RecordStore.Writer, on connection: PostgresConnection) throws {
+        self.writer = writer
+        var advanced: Set<String> = []
+        if writer.userID != nil {
+            for state in pushed {
+                advanced.formUnion(CausalIntegrity.advancedReplicas(in: state, beyond: stored[state.id]))
+            }
+        }
+        owners = try ReplicaRegistry.owners(of: advanced, on: connection)
+    }
+
+    /// Why `state` may not be merged over `stored`, or `nil` when it may.
+    func refusal(_ state: RecordState, stored: RecordState?) -> RecordRejection? {
+        if let problem = CausalIntegrity.check(state) {
+            return RecordRejection(id: state.id, code: problem.code, message: problem.message)
+        }
+        if let stored, let dot = CausalIntegrity.reusedDot(in: state, comparedWith: stored) {
+            return RecordRejection(
+                id: state.id, code: "dot_reused",
+                message: "record \(state.id): the write \(dot) is already stored with other content (this cx home was restored or copied); cx re-sends the change as a new replica")
+        }
+        guard let userID = writer.userID else { return nil }
+        for replica in CausalIntegrity.advancedReplicas(in: state, beyond: stored) where replica != writer.replicaID {
+            switch owners[replica] {
+            case .none: continue  // never seen: registered to this user if the write is accepted
+            case .some(.some(let owner)) where owner == userID: continue
+            default:
+                return RecordRejection(
+                    id: state.id, code: "foreign_clock",
+                    message: "record \(state.id) claims writes of replica '\(replica)' that the server never received from it; only a replica's own user can send them. Run `cx forget \(state.id.prefix(8)) --yes` and sync to take the server's copy")
+            }
+        }
+        return nil
+    }
+
+    /// Notes the never-seen replicas an accepted state carries.
+    mutating func accept(_ state: RecordState, stored: RecordState?) {
+        guard writer.userID != nil else { return }
+        for replica in CausalIntegrity.advancedReplicas(in: state, beyond: stored) where owners[replica] == nil {
+            newReplicas.insert(replica)
+        }
+    }
+
+    /// Registers the never-seen replicas of accepted states to the pusher's user.
+    func registerNewReplicas(on connection: PostgresConnection) throws {
+        try ReplicaRegistry.register(newReplicas.sorted(), to: writer, on: connection)
+    }
+}
