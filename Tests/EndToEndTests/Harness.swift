@@ -91,6 +91,27 @@ final class Home: Sendable {
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
+    /// A copy of `other`'s directory, as `cp -a` makes it (a restored backup, a second laptop).
+    init(copying other: Home) throws {
+        path = "/tmp/cx-e2e-home-" + UUID().uuidString.lowercased().prefix(8)
+        let run = try runProcess("/bin/cp", ["-a", other.path, path])
+        guard run.status == 0 else { throw HarnessError("cp -a failed: \(run)") }
+    }
+
+    /// Replaces this directory with a copy of `backup` (restoring a backup over a live home).
+    func restore(from backup: Home) throws {
+        try FileManager.default.removeItem(atPath: path)
+        let run = try runProcess("/bin/cp", ["-a", backup.path, path])
+        guard run.status == 0 else { throw HarnessError("cp -a failed: \(run)") }
+    }
+
+    /// Writes `backup`'s files over this directory's in place, keeping every existing file's
+    /// identity (inode), as a VM snapshot or a block-level restore does.
+    func restoreInPlace(from backup: Home) throws {
+        let run = try runProcess("/bin/cp", ["-R", backup.path + "/.", path])
+        guard run.status == 0 else { throw HarnessError("cp -R failed: \(run)") }
+    }
+
     deinit { try? FileManager.default.removeItem(atPath: path) }
 
     /// Runs `cx ARGS --home HOME`.

@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+
+/// A dot names one write forever: a cx home restored from a backup, copied to a second laptop,
+/// or whose cache was moved away and rebuilt from an export never re-uses a write id the server
+/// already holds, so no edit made afterwards is silently dropped (issue 10, class 1).
+@Suite(.serialized) struct ReplicaIncarnationEndToEndTests {
+    /// The displayed fields of `id` on `home` after a sync.
+    func fields(_ home: Home, _ id: String) throws -> [String: String] {
+        try #require(try home.showJSON(id)["fields"] as? [String: String])
+    }
+
+    /// Every candidate value of `field` on `home` (the displayed value when not in conflict).
+    func candidates(_ home: Home, _ id: String, _ field: String) throws -> Set<String> {
+        let shown = try home.showJSON(id)
+        let conflicts = shown["conflicts"] as? [[String: Any]] ?? []
+        if let conflict = conflicts.first(where: { $0["field"] as? String == field }) {
+            let values = (conflict["candidates"] as? [[String: Any]] ?? []).compactMap { $0["value"] as? String }
+            return Set(values)
+        }
+        return Set([(shown["fields"] as? [String: String])?[field]].compactMap { $0 })
+    }
+
+    @Test func editsMadeOnARestoredBackupReachTheServer() async throws {
+        try await withServer { server in
+            let laptop = try makeHome(server, user: "alice")
+            let office = try makeHome(server, user: "hq")
+            let id = try laptop.ok("add", "--name", "Acme", "--territory", "north")
+            _ = try laptop.ok("sync")
+            let backup = try Home(copying: laptop)
+
+            _ = try laptop.ok("edit", id, "--phone", "555-0101", "--segment", "retail")
+            _ = try laptop.ok("sync")
+            // The laptop dies; yesterday's backup is restored and work goes on.
+            try laptop.restore(from: backup)
+            _ = try laptop.ok("edit", id, "--city", "Berlin", "--email", "buy@acme.example")
+            let sync = try laptop.cx("sync", "--json")
+            #expect(sync.status == 0 || sync.status == 3, "\(sync)")
+            _ = try laptop.cx("sync")
+
+            _ = try office.cx("sync")
+            let seen = try fields(office, id)
+            #expect(seen["name"] == "Acme")
+            #expect(seen["city"] == "Berlin", "the edit made after the restore reached the server")
+            #expect(seen["email"] == "buy@acme.example")
+            #expect(seen["phone"] == "555-0101", "the edit lost with the laptop is still on the server")
+            #expect(seen["segment"] == "retail")
+            #expect(try fields(laptop, id) == seen, "the restored laptop converged")
+        }
+    }
+
+    /// A snapshot restored in place keeps the cache's files (and so looks like the same
+    /// cache); the server's sync token tells it apart.
+    @Test func editsMadeOnASnapshotRestoredInPlaceReachTheServer() async throws {
+        try await withServer { server in
+            let laptop = try makeHome(server, user: "alice")
+            let office = try makeHome(server, user: "hq")
+            let id = try laptop.ok("add", "--name", "Acme")
+            _ = try laptop.ok("sync")
+            let snapshot = try Home(copying: laptop)
+
+            _ = try laptop.ok("edit", id, "--phone", "555-0101")
+            _ = try laptop.ok("sync")
+            try laptop.restoreInPlace(from: snapshot)
+            _ = try laptop.ok("edit", id, "--city", "Berlin")
+            _ = try laptop.ok("edit", id, "--phone", "555-0199")
+            let sync = try laptop.cx("sync", "--json")
+            #expect(sync.status == 0 || sync.status == 3, "\(sync)")
+            let report = try #require(try sync.json() as? [String: Any])
+            #expect(report["new_replica"] is String, "the server's token check found the fork: \(report)")
+            _ = try laptop.cx("sync")
+
+            _ = try office.cx("sync")
+            let seen = try fields(office, id)
+            #expect(seen["city"] == "Berlin")
+            #expect(try candidates(office, id, "phone") == ["555-0101", "555-0199"])
+            #expect(try fields(laptop, id) == seen)
+        }
+    }
+
+    @Test func aHomeCopiedToASecondLaptopKeepsBothLaptopsEdits() async throws {
+        try await withServer { server in
+            let first = try makeHome(server, user: "alice")
+            let office = try makeHome(server, user: "hq")
+            let id = try first.ok("add", "--name", "Acme")
+            _ = try first.ok("sync")
+            let second = try Home(copying: first)
+
+            _ = try first.ok("edit", id, "--phone", "555-0101", "--city", "Lyon")
+            _ = try second.ok("edit", id, "--phone", "555-0199", "--segment", "retail")
+            let newID = try second.ok("add", "--name", "Globex")
+            for _ in 0..<2 {
+                for home in [first, second] {
+                    let run = try home.cx("sync")
+                    #expect(run.status == 0 || run.status == 3, "\(run)")
+                }
+            }
+            _ = try office.cx("sync")
+            let seen = try fields(office, id)
+            #expect(seen["city"] == "Lyon")
+            #expect(seen["segment"] == "retail")
+            #expect(try candidates(office, id, "phone") == ["555-0101", "555-0199"], "both phones stand as a conflict")
+            #expect(try fields(office, newID)["name"] == "Globex")
+            for home in [first, second] {
+                #expect(try fields(home, id) == seen)
+                #expect(try candidates(home, id, "phone") == ["555-0101", "555-0199"])
+            }
+        }
+    }
+
+    @Test func aRebuiltCacheFedAnOldExportNeverErasesFields() async throws {
+        try await withServer { server in
+            let laptop = try makeHome(server, user: "alice")
+            let office = try makeHome(server, user: "hq")
+            let id = try laptop.ok("add", "--name", "Acme", "--phone", "555-0100")
+            _ = try laptop.ok("sync")
+            let export = laptop.path + "/../" + UUID().uuidString + ".csv"
+            try laptop.ok("export", "--format", "csv").appending("\n").write(toFile: export, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: export) }
+            _ = try laptop.ok("edit", id, "--phone", "555-0101", "--city", "Lyon")
+            _ = try laptop.ok("sync")
+
+            // The cache is moved away (as the docs advise for a damaged one), the config kept.
+            try FileManager.default.moveItem(atPath: laptop.path + "/cache", toPath: laptop.path + "/cache.damaged")
+            _ = try laptop.ok("import", export)
+            _ = try laptop.ok("edit", id, "--segment", "retail")
+            for _ in 0..<2 { _ = try laptop.cx("sync") }
+
+            _ = try office.cx("sync")
+            let seen = try fields(office, id)
+            #expect(seen["name"] == "Acme", "the name never vanishes")
+            #expect(seen["segment"] == "retail", "the edit after the re-import reached the server")
+            #expect(seen["city"] == "Lyon")
+            #expect(try candidates(office, id, "phone").contains("555-0101"))
+            #expect(try fields(laptop, id) == seen)
+        }
+    }
+}
