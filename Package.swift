@@ -57,12 +57,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Embedded PostgreSQL — a private cluster run with the machine's initdb/pg_ctl.
+        .target(
+            name: "CXEmbeddedPostgres",
+            dependencies: [
+                "CXPostgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Sources/EmbeddedPostgres",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Server — the sync API over PostgreSQL.
         .target(
             name: "CXServer",
             dependencies: [
                 "CXModel",
                 "CXPostgres",
+                "CXEmbeddedPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -107,6 +120,7 @@ let package = Package(
             dependencies: [
                 "CXModel",
                 "CXPostgres",
+                "CXEmbeddedPostgres",
                 "CXServer",
                 "CXClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -131,6 +145,7 @@ let package = Package(
             name: "CXPostgresTests",
             dependencies: [
                 "CXPostgres",
+                "CXEmbeddedPostgres",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -144,6 +159,7 @@ let package = Package(
                 "CXServer",
                 "CXModel",
                 "CXPostgres",
+                "CXEmbeddedPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/ServerTests",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import CXModel
+import CXEmbeddedPostgres
 import CXPostgres
 import CXServer
 import Foundation

@@ -1,3 +1,4 @@
+import CXEmbeddedPostgres
 import CXPostgres
 import Foundation
 import Testing

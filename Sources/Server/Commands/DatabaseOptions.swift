@@ -1,4 +1,5 @@
 import ArgumentParser
+import CXEmbeddedPostgres
 import CXPostgres
 import Logging
 

@@ -1,4 +1,5 @@
 import CXModel
+import CXEmbeddedPostgres
 import CXPostgres
 import Foundation
 import Logging

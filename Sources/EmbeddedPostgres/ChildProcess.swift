@@ -1,3 +1,4 @@
+import CXPostgres
 import Foundation
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import CXPostgres
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
