@@ -14,7 +14,8 @@ extension CX {
                 is sent to the server. Records still in your territories cannot be forgotten.
 
                 Needs the server, which confirms the record is no longer in your scope. Changes \
-                the server has not accepted are discarded only with --yes.
+                the server has not accepted are discarded only with --yes. Waits (up to --wait \
+                seconds, then exit 75) while a `cx sync` of this home runs.
 
                 Examples:
                   cx show 3f2a9c --json > nord-ag.json
@@ -25,9 +26,19 @@ extension CX {
         @OptionGroup var serverOptions: ServerOptions
         @Argument(help: "Customer or activity id, or a unique prefix (≥ 6 characters).") var id: String
         @Flag(help: "Discard changes the server has not accepted.") var yes = false
+        @Option(help: ArgumentHelp("Wait at most this long for a running sync of this home to finish.", valueName: "seconds"))
+        var wait: Double = SyncLock.defaultWait
+
+        func validate() throws {
+            guard wait >= 0, wait.isFinite else { throw ValidationError("--wait takes a number of seconds ≥ 0.") }
+        }
 
         func run() async throws {
             try await runCommand(global) { context in
+                // A sync running meanwhile could pull the record back (or rely on it) between the
+                // server's answer and the drop: forget holds the sync lock throughout.
+                let syncLock = try await SyncLock.acquire(cacheDirectory: context.paths.cacheDirectory, wait: wait, command: "cx forget")
+                defer { syncLock.release() }
                 // Resolve with a shared lock: the server is asked without holding the cache.
                 let (id, kind, title, scopeRecord): (String, RecordKind, String, String)
                 do {

@@ -28,6 +28,10 @@ public struct SyncEngine {
     public var cacheDirectory: String
     public var replicaID: String
     public var batchSize = 1000
+    /// The most bytes of record states one request pushes (one state is always sent, however
+    /// large). Well below the server's default body limit (32 MiB, `--max-body-bytes`); a 413
+    /// from a stricter server halves the batch and retries.
+    public var batchBytes = 4 << 20
     public var pageLimit = 1000
     public var progress: (@Sendable (String) -> Void)?
 
@@ -57,28 +61,61 @@ public struct SyncEngine {
         /// Records that left the scope but had unpushed changes when they would have been dropped.
         var leftScope: [String: RecordKind] = [:]
         var next = 0
+        var countLimit = batchSize
+        var byteLimit = batchBytes
         var hasMore = true
         var first = true
         while first || next < queue.count || hasMore {
             first = false
-            // 1. Read the next batch of pending states and the cursor.
+            // 1. Read the next batch of pending states and the cursor: at most `countLimit`
+            // states and `byteLimit` bytes (but always one state, however large).
             var batch: [(id: String, bytes: [UInt8])] = []
+            var batchBytes = 0
+            let batchStart = next
+            let restarting = restart
             let cursor: String?
             do {
                 let store = try CacheStore.open(directory: cacheDirectory, exclusive: true)
                 defer { store.close() }
-                while next < queue.count, batch.count < batchSize {
+                while next < queue.count, batch.count < countLimit {
                     let id = queue[next]
+                    guard try store.isPending(id), let (_, bytes) = try store.stateBytes(id) else {
+                        next += 1
+                        continue
+                    }
+                    // The server refuses a whole request holding an incomplete state (422): such
+                    // a state (written by an older cx) stays pending and is reported, not pushed.
+                    if let state = try store.state(id), let refusal = Self.incompleteRefusal(state) {
+                        next += 1
+                        report.rejected.append(refusal)
+                        continue
+                    }
+                    if !batch.isEmpty, batchBytes + bytes.count + 1 > byteLimit { break }
                     next += 1
-                    guard try store.isPending(id), let (_, bytes) = try store.stateBytes(id) else { continue }
                     batch.append((id, bytes))
+                    batchBytes += bytes.count + 1
                 }
                 cursor = restart ? nil : store.cursor
                 restart = false
             }
-            // 2. Exchange.
+            // 2. Exchange. A 413 (the batch exceeds the server's body limit) halves the batch and
+            // retries; a single state the server cannot take is reported and skipped, so every
+            // other record still gets through.
             let envelope = SyncResponse.envelope(replicaID: replicaID, cursor: cursor, states: batch.map(\.bytes), limit: pageLimit)
-            let response = try await client.sync(envelope)
+            let response: SyncResponse
+            do {
+                response = try await client.sync(envelope)
+            } catch where PayloadTooLarge.matches(error) && !batch.isEmpty {
+                restart = restarting
+                if batch.count > 1 {
+                    next = batchStart
+                    countLimit = Swift.max(1, batch.count / 2)
+                    byteLimit = Swift.max(1, batchBytes / 2)
+                } else {
+                    report.rejected.append(PayloadTooLarge.rejection(id: batch[0].id, bytes: batchBytes - 1))
+                }
+                continue
+            }
             hasMore = response.hasMore
             // 3. Apply acks, the pulled page, removals and scope marks, with the new cursor, as one batch.
             let rejected = Set(response.rejected.map(\.id))
@@ -226,6 +263,17 @@ public struct SyncEngine {
         report.conflicts = try store.conflictedIDs().count
         report.durationMS = Int((POSIX.monotonicNanoseconds() - started) / 1_000_000)
         return report
+    }
+
+    /// The refusal the server would answer for `state` if it is incomplete (`nil` when complete).
+    static func incompleteRefusal(_ state: RecordState) -> SyncResponse.Rejection? {
+        do throws(ValidationError) {
+            try state.validateComplete()
+            return nil
+        } catch {
+            return SyncResponse.Rejection(
+                id: state.id, code: "incomplete_record", message: "record \(state.id) is incomplete: \(error.description); not pushed")
+        }
     }
 
     /// Pending ids in push order: customers, then activities (each sorted).
