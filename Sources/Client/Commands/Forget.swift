@@ -41,6 +41,9 @@ extension CX {
                 defer { syncLock.release() }
                 // Resolve with a shared lock: the server is asked without holding the cache.
                 let (id, kind, title, scopeRecord): (String, RecordKind, String, String)
+                let localCustomer: String?
+                let pendingLocalOnly: Bool
+                let configuration = try context.configuration()
                 do {
                     let store = try context.openStore(exclusive: false)
                     defer { store.close() }
@@ -48,7 +51,11 @@ extension CX {
                     guard let state = try store.state(resolved.id) else { throw CXError(.failure, "no record \(resolved.id)") }
                     (id, kind) = resolved
                     title = "\(Describe.title(RecordView(state))) (\(Describe.short(id)))"
-                    scopeRecord = kind == .customer ? id : state.displayedValue("customer_id") ?? id
+                    // An activity is asked about itself: it may have moved to a customer of
+                    // another territory while its cached copy still names the old one.
+                    scopeRecord = id
+                    localCustomer = kind == .activity ? state.displayedValue("customer_id") : nil
+                    pendingLocalOnly = try store.isPending(id) && state.clock.entries.allSatisfy { $0.replica == configuration?.replicaID }
                     if store.scope?.isEverything == true {
                         throw CXError(.failure, "\(title) cannot be forgotten: you see every territory")
                     }
@@ -59,6 +66,13 @@ extension CX {
                 let inScope: Bool
                 do {
                     inScope = try await client.holdsInScope(scopeRecord)
+                    // An activity only this laptop has written, of a customer still in scope, is
+                    // unknown to the server (not yet pushed) rather than out of scope.
+                    if !inScope, pendingLocalOnly, let localCustomer, try await client.holdsInScope(localCustomer) {
+                        await client.shutdown()
+                        throw CXError(.failure, "\(title) cannot be forgotten: the server does not have it yet and its customer is in your territories",
+                                      hint: "Push it with `cx sync`, or delete it with `cx rm \(Describe.short(id))`.")
+                    }
                 } catch {
                     await client.shutdown()
                     throw error
