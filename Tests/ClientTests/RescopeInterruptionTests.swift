@@ -94,4 +94,35 @@ import Testing
                 setup, "interrupted at request \(first) (\(losesReply ? "reply lost" : "request lost")), then at \(second.map(String.init) ?? "none")")
         }
     }
+
+    @Test func aRecordKeptForItsChangesIsDroppedWithItsAckSoAnInterruptionCannotStrandIt() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        // Offline: a customer and its visit; the customer leaves the scope in the first reply,
+        // while the visit is still unpushed (kept); the second reply acknowledges the visit;
+        // the third request fails.
+        let customer = Fixtures.customer("Handed off", territory: "east", by: Fixtures.author)
+        let visit = Fixtures.activity(of: customer.id, by: Fixtures.author)
+        try CacheStore.bulkLoad(directory: dir.path + "/cache", states: [], cursor: "c1")
+        let store = try Fixtures.open(dir)
+        try store.commit([], scope: Self.northEast)
+        try store.commit([.init(state: customer, pending: true), .init(state: visit, pending: true)])
+        store.close()
+        let transport = FakeTransport([
+            { _ in SyncResponse(changes: [], cursor: "c2", hasMore: true, removed: [customer.id], scope: Self.northEast) },
+            { _ in SyncResponse(changes: [], cursor: "c3", hasMore: true, scope: Self.northEast) },
+            { _ in throw CXError(.unavailable, "cannot reach the server") },
+        ])
+        var engine = engine(dir)
+        engine.batchSize = 1
+        await #expect(throws: CXError.self) { try await engine.run(client: transport) }
+        #expect(try transport.envelopes.map(Envelope.pushedIDs) == [[customer.id], [visit.id], []])
+        let reader = try Fixtures.open(dir, exclusive: false)
+        defer { reader.close() }
+        // The server will not report the customer removed again (the cursor is past it).
+        #expect(reader.cursor == "c3")
+        #expect(try reader.state(visit.id) == nil, "the acknowledged visit left with the reply that acknowledged it")
+        #expect(try reader.state(customer.id) == nil)
+        #expect(try reader.pendingIDs().isEmpty)
+    }
 }

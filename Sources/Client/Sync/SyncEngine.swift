@@ -230,6 +230,14 @@ public struct SyncEngine {
                     }
                 }
 
+                // Records that left the scope earlier in this sync, kept for their pending changes,
+                // go in the batch of the reply that acknowledged them: a sync interrupted before
+                // its end must not strand them (the server will not report them removed again).
+                for (id, kind) in leftScope.sorted(by: { $0.key < $1.key }) where acked.contains(id) {
+                    leftScope[id] = nil
+                    try drop(id, kind: kind)
+                }
+
                 report.pulled += changes.count
                 report.removed += drops.count
                 try store.commit(
