@@ -69,7 +69,6 @@ extension CX {
                     // An activity only this laptop has written, of a customer still in scope, is
                     // unknown to the server (not yet pushed) rather than out of scope.
                     if !inScope, pendingLocalOnly, let localCustomer, try await client.holdsInScope(localCustomer) {
-                        await client.shutdown()
                         throw CXError(.failure, "\(title) cannot be forgotten: the server does not have it yet and its customer is in your territories",
                                       hint: "Push it with `cx sync`, or delete it with `cx rm \(Describe.short(id))`.")
                     }

@@ -72,6 +72,7 @@ public struct SyncEngine {
             var batch: [(id: String, bytes: [UInt8])] = []
             var batchBytes = 0
             let batchStart = next
+            let refusalsBefore = report.rejected.count
             let restarting = restart
             let cursor: String?
             do {
@@ -105,9 +106,11 @@ public struct SyncEngine {
             let response: SyncResponse
             do {
                 response = try await client.sync(envelope)
-            } catch where PayloadTooLarge.matches(error) && !batch.isEmpty {
+            } catch let error where PayloadTooLarge.matches(error) && !batch.isEmpty {
                 restart = restarting
                 if batch.count > 1 {
+                    // Read again from the same place: what this read reported is reported again.
+                    report.rejected.removeSubrange(refusalsBefore...)
                     next = batchStart
                     countLimit = Swift.max(1, batch.count / 2)
                     byteLimit = Swift.max(1, batchBytes / 2)
