@@ -9,6 +9,12 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "cx",
+    // `cx` (Sources/Client, Sources/cx) and CXModel build on Linux and macOS 14+: field
+    // laptops are Macs. Their platform calls are guarded (`#if canImport(Glibc) … #elseif
+    // canImport(Darwin)`), which `scripts/check-portability` enforces before every test run.
+    // cx-server (CXServer, CXPostgres) is Linux-first: it is deployed and tested on Debian with
+    // the system's PostgreSQL (initdb/pg_ctl, libpq via pkg-config); on macOS it may build with
+    // Homebrew's libpq but is not tested there.
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "cx", targets: ["cx"]),

@@ -93,7 +93,9 @@ public final class CacheStore {
         snapshotConflicted = nil
         let journalPath = dir + "/journal.jsonl"
         if isExclusive {
-            let file = try FileHandle.open(journalPath, flags: O_RDWR | O_APPEND | O_CREAT, mode: 0o600)
+            // A new journal's directory entry is made durable with it: a line fsync'd into a
+            // file whose name a power loss takes back would be lost.
+            let file = try FileHandle.openCreatingDurably(journalPath, flags: O_RDWR | O_APPEND, mode: 0o600)
             let bytes = try file.readAll()
             journal = Journal(bytes: bytes)
             if journal.validLength < bytes.count {

@@ -14,7 +14,8 @@ extension CX {
                 is sent to the server. Records still in your territories cannot be forgotten.
 
                 Needs the server, which confirms the record is no longer in your scope. Changes \
-                the server has not accepted are discarded only with --yes.
+                the server has not accepted are discarded only with --yes. Waits (up to --wait \
+                seconds, then exit 75) while a `cx sync` of this home runs.
 
                 Examples:
                   cx show 3f2a9c --json > nord-ag.json
@@ -25,11 +26,24 @@ extension CX {
         @OptionGroup var serverOptions: ServerOptions
         @Argument(help: "Customer or activity id, or a unique prefix (≥ 6 characters).") var id: String
         @Flag(help: "Discard changes the server has not accepted.") var yes = false
+        @Option(help: ArgumentHelp("Wait at most this long for a running sync of this home to finish.", valueName: "seconds"))
+        var wait: Double = SyncLock.defaultWait
+
+        func validate() throws {
+            guard wait >= 0, wait.isFinite else { throw ValidationError("--wait takes a number of seconds ≥ 0.") }
+        }
 
         func run() async throws {
             try await runCommand(global) { context in
+                // A sync running meanwhile could pull the record back (or rely on it) between the
+                // server's answer and the drop: forget holds the sync lock throughout.
+                let syncLock = try await SyncLock.acquire(cacheDirectory: context.paths.cacheDirectory, wait: wait, command: "cx forget")
+                defer { syncLock.release() }
                 // Resolve with a shared lock: the server is asked without holding the cache.
                 let (id, kind, title, scopeRecord): (String, RecordKind, String, String)
+                let localCustomer: String?
+                let pendingLocalOnly: Bool
+                let configuration = try context.configuration()
                 do {
                     let store = try context.openStore(exclusive: false)
                     defer { store.close() }
@@ -37,7 +51,11 @@ extension CX {
                     guard let state = try store.state(resolved.id) else { throw CXError(.failure, "no record \(resolved.id)") }
                     (id, kind) = resolved
                     title = "\(Describe.title(RecordView(state))) (\(Describe.short(id)))"
-                    scopeRecord = kind == .customer ? id : state.displayedValue("customer_id") ?? id
+                    // An activity is asked about itself: it may have moved to a customer of
+                    // another territory while its cached copy still names the old one.
+                    scopeRecord = id
+                    localCustomer = kind == .activity ? state.displayedValue("customer_id") : nil
+                    pendingLocalOnly = try store.isPending(id) && state.clock.entries.allSatisfy { $0.replica == configuration?.replicaID }
                     if store.scope?.isEverything == true {
                         throw CXError(.failure, "\(title) cannot be forgotten: you see every territory")
                     }
@@ -48,6 +66,12 @@ extension CX {
                 let inScope: Bool
                 do {
                     inScope = try await client.holdsInScope(scopeRecord)
+                    // An activity only this laptop has written, of a customer still in scope, is
+                    // unknown to the server (not yet pushed) rather than out of scope.
+                    if !inScope, pendingLocalOnly, let localCustomer, try await client.holdsInScope(localCustomer) {
+                        throw CXError(.failure, "\(title) cannot be forgotten: the server does not have it yet and its customer is in your territories",
+                                      hint: "Push it with `cx sync`, or delete it with `cx rm \(Describe.short(id))`.")
+                    }
                 } catch {
                     await client.shutdown()
                     throw error

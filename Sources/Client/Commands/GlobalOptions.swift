@@ -111,7 +111,7 @@ final class CommandContext {
 enum ProcessEnvironment {
     static var current: [String: String] {
         var result: [String: String] = [:]
-        var pointer = environ
+        var pointer = POSIX.environment
         while let entry = pointer.pointee {
             let text = String(cString: entry)
             if let equals = text.firstIndex(of: "=") {

@@ -4,7 +4,13 @@ import CXModel
 enum RecordEditing {
     /// Applies `body` to the current state of `id` and journals the result as pending.
     ///
-    /// - Throws: exit 1 when the record is deleted (unless `allowDeleted`).
+    /// The result must be a state the server accepts: a complete record (a purchase keeps its
+    /// amount, a touchpoint its channel…), checked with the same `validateComplete()` the server
+    /// runs. Otherwise nothing is written; a pending incomplete state would make every later
+    /// `cx sync` fail on it.
+    ///
+    /// - Throws: exit 1 when the record is deleted (unless `allowDeleted`); exit 65 when the
+    ///   edited record would be incomplete.
     @discardableResult
     static func modify(
         _ id: String, in store: CacheStore, allowDeleted: Bool = false, _ body: (inout RecordState) throws -> Void
@@ -19,6 +25,7 @@ enum RecordEditing {
         let before = state
         try body(&state)
         if state != before {
+            try requireComplete(state)
             try store.commit([CacheStore.Change(state: state, pending: true)])
         }
         return state
@@ -31,6 +38,20 @@ enum RecordEditing {
         let state = try RecordState.new(kind: kind, fields: fields, tags: tags, by: author)
         try store.commit([CacheStore.Change(state: state, pending: true)])
         return state
+    }
+
+    /// Throws exit 65, naming the record, the missing field and the way to fix it, unless
+    /// `state` is complete (what the server's sync checks for every pushed state).
+    static func requireComplete(_ state: RecordState) throws {
+        do throws(ValidationError) {
+            try state.validateComplete()
+        } catch {
+            let title = "\(Describe.title(RecordView(state))) (\(Describe.short(state.id)))"
+            let field = error.field ?? "the field"
+            throw CXError(
+                .dataError, "\(title) would be incomplete: \(error.message); nothing was changed",
+                hint: "The server refuses incomplete records. Give \(field) a value instead (`cx edit \(Describe.short(state.id)) --set \(field)=VALUE`).")
+        }
     }
 
     /// Parses `KEY=VALUE`.

@@ -21,9 +21,14 @@ extension CX {
 
                 JSON: {"pushed","pulled","conflicts","rejected":[{"id","code","message"}],"removed",
                 "kept":[{"id","reason"}],"duration_ms"}
+                One sync per home at a time: a second `cx sync` (or `cx forget`) waits up to \
+                --wait seconds for the first to finish, then gives up with exit 75 and changes \
+                nothing. Edits, `cx show` and `cx list` are not blocked by a running sync.
+
                 Exit codes: 0 done; 3 done but conflicts remain (see `cx conflicts`); 69 server \
-                unreachable; 77 token refused, or done but the server refused some changes (they \
-                stay pending; each is reported).
+                unreachable; 75 another sync of this home is still running after --wait; 77 \
+                token refused, or done but the server refused some changes (they stay pending; \
+                each is reported with the command that resolves it).
 
                 Examples:
                   cx sync
@@ -35,10 +40,19 @@ extension CX {
         @OptionGroup var serverOptions: ServerOptions
         @Flag(help: "Print the summary as JSON.") var json = false
         @Flag(help: "Print nothing but errors.") var quiet = false
+        @Option(help: ArgumentHelp("Wait at most this long for another sync of this home to finish.", valueName: "seconds"))
+        var wait: Double = SyncLock.defaultWait
+
+        func validate() throws {
+            guard wait >= 0, wait.isFinite else { throw ValidationError("--wait takes a number of seconds ≥ 0.") }
+        }
 
         func run() async throws {
             try await runCommand(global) { context in
                 var configuration = try context.requireConfiguration()
+                // One sync per home: held until this command returns (released on deinit).
+                let syncLock = try await SyncLock.acquire(cacheDirectory: context.paths.cacheDirectory, wait: wait, command: "cx sync")
+                defer { syncLock.release() }
                 let client = try context.syncClient(serverOptions)
                 let report: SyncReport
                 do {
@@ -66,8 +80,20 @@ extension CX {
                 await client.shutdown()
                 let terminal = context.terminal
                 for skipped in report.skipped { terminal.warn("skipped a pulled record: \(skipped)") }
-                for rejection in report.rejected {
-                    terminal.warn("the server refused \(Describe.short(rejection.id)): \(rejection.message) (\(rejection.code)); it stays pending")
+                if !report.rejected.isEmpty {
+                    // Which records need attention and the command that resolves each.
+                    let store = try? context.openStore(exclusive: false)
+                    defer { store?.close() }
+                    for rejection in report.rejected {
+                        let state = try? store?.state(rejection.id)
+                        let remedy = SyncReport.remedy(
+                            for: rejection, kind: state?.kind,
+                            customerID: state?.kind == .activity ? state?.displayedValue("customer_id") : nil)
+                        let title = state.map { "\(Describe.title(RecordView($0))) (\(Describe.short(rejection.id)))" }
+                            ?? Describe.short(rejection.id)
+                        terminal.warn(
+                            "the server refused \(title): \(rejection.message) (\(rejection.code)); it stays pending. To resolve: \(remedy)")
+                    }
                 }
                 for kept in report.kept {
                     terminal.warn(

@@ -44,7 +44,7 @@ public final class Terminal {
         buffer.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
-                let n = Glibc.write(1, bytes.baseAddress! + offset, bytes.count - offset)
+                let n = POSIX.writeSome(1, bytes.baseAddress! + offset, bytes.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
                     return  // stdout closed (e.g. `| head`): nothing more to say.

@@ -17,6 +17,9 @@ public struct CXError: Error, CustomStringConvertible, Sendable {
         case dataError = 65
         /// The server could not be reached; local changes are kept.
         case unavailable = 69
+        /// Another `cx sync` (or `cx forget`) holds this home's sync lock; try again later
+        /// (`EX_TEMPFAIL`). Nothing was changed.
+        case busy = 75
         /// The server refused the credentials or the operation (401/403).
         case permission = 77
     }

@@ -27,9 +27,12 @@ enum POSIX {
         if exists(path) { return }
         let parent = parentDirectory(path)
         if parent != path, !parent.isEmpty { try makeDirectories(parent, mode: mode) }
-        if mkdir(path, mode) != 0, errno != EEXIST {
+        if mkdir(path, mode) != 0 {
+            if errno == EEXIST { return }
             throw IOError(path: path, operation: "create directory", errno: errno)
         }
+        // The new entry must survive a power loss like the files later written inside it.
+        try syncDirectory(parent.isEmpty ? "." : parent)
     }
 
     static func parentDirectory(_ path: String) -> String {
@@ -43,7 +46,22 @@ enum POSIX {
         let fd = open(path, O_RDONLY | O_DIRECTORY)
         guard fd >= 0 else { throw IOError(path: path, operation: "open directory", errno: errno) }
         defer { close(fd) }
-        if fsync(fd) != 0 { throw IOError(path: path, operation: "fsync directory", errno: errno) }
+        if fullSync(fd) != 0 { throw IOError(path: path, operation: "fsync directory", errno: errno) }
+    }
+
+    /// Flushes `fd` to stable storage; returns 0 or -1 with `errno` set, like `fsync`.
+    ///
+    /// On Darwin `fsync` only hands the data to the drive, which may keep it in its volatile
+    /// cache: `fcntl(F_FULLFSYNC)` asks the drive to flush. Some file systems (and directory
+    /// descriptors on some of them) refuse it; then plain `fsync` is the best available.
+    static func fullSync(_ fd: Int32) -> Int32 {
+        #if canImport(Darwin)
+        if fcntl(fd, F_FULLFSYNC) == 0 { return 0 }
+        #endif
+        while true {
+            let result = fsync(fd)
+            if result == 0 || errno != EINTR { return result }
+        }
     }
 
     /// Replaces `path` atomically with `bytes`: temp file, fsync, rename, fsync of the
@@ -112,6 +130,20 @@ enum POSIX {
     /// Whether file descriptor `fd` is a terminal.
     static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
+    /// `write(2)` for callers inside types whose own `write` shadows the C function.
+    static func writeSome(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+        write(fd, bytes, count)
+    }
+
+    /// The process environment block (`environ`; Darwin reaches it through `_NSGetEnviron`).
+    static var environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+        #if canImport(Darwin)
+        return _NSGetEnviron().pointee!
+        #elseif canImport(Glibc) || canImport(Musl)
+        return environ
+        #endif
+    }
+
     /// Writes `text` to stderr unbuffered.
     static func writeStderr(_ text: String) {
         var text = text
@@ -155,250 +187,5 @@ enum POSIX {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
-    }
-}
-
-/// An open file descriptor, closed on deinit.
-///
-/// Not `Sendable`: each command uses its handles from one task.
-final class FileHandle {
-    let fd: Int32
-    let path: String
-    private var isOpen = true
-
-    private init(fd: Int32, path: String) {
-        self.fd = fd
-        self.path = path
-    }
-
-    deinit { close() }
-
-    static func open(_ path: String, flags: Int32, mode: mode_t = 0o644) throws(IOError) -> FileHandle {
-        while true {
-            let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
-            if fd >= 0 { return FileHandle(fd: fd, path: path) }
-            if errno == EINTR { continue }
-            throw IOError(path: path, operation: flags & O_CREAT != 0 ? "create" : "open", errno: errno)
-        }
-    }
-
-    static func openIfExists(_ path: String, flags: Int32) throws(IOError) -> FileHandle? {
-        while true {
-            let fd = Glibc.open(path, flags | O_CLOEXEC)
-            if fd >= 0 { return FileHandle(fd: fd, path: path) }
-            if errno == EINTR { continue }
-            if errno == ENOENT { return nil }
-            throw IOError(path: path, operation: "open", errno: errno)
-        }
-    }
-
-    func close() {
-        if isOpen {
-            Glibc.close(fd)
-            isOpen = false
-        }
-    }
-
-    func size() throws(IOError) -> Int {
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw IOError(path: path, operation: "stat", errno: errno) }
-        return Int(info.st_size)
-    }
-
-    /// Reads exactly `count` bytes at `offset` (fewer only at the end of the file).
-    func read(_ count: Int, at offset: Int) throws(IOError) -> [UInt8] {
-        if count == 0 { return [] }
-        var result = [UInt8](repeating: 0, count: count)
-        var done = 0
-        var failure: Int32 = 0
-        result.withUnsafeMutableBytes { buffer in
-            while done < count {
-                let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset + done))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                if n == 0 { return }
-                done += n
-            }
-        }
-        if failure != 0 { throw IOError(path: path, operation: "read", errno: failure) }
-        if done < count { result.removeLast(count - done) }
-        return result
-    }
-
-    /// Reads into `buffer` at `offset`; returns the number of bytes read (0 at the end).
-    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(IOError) -> Int {
-        while true {
-            let n = pread(fd, buffer.baseAddress!, buffer.count, off_t(offset))
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
-            throw IOError(path: path, operation: "read", errno: errno)
-        }
-    }
-
-    func readAll() throws(IOError) -> [UInt8] {
-        try read(try size(), at: 0)
-    }
-
-    /// Writes all of `bytes` at the current position (the end, for O_APPEND).
-    func writeAll(_ bytes: some ContiguousCollection) throws(IOError) {
-        var failure: Int32 = 0
-        bytes.withBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                done += n
-            }
-        }
-        if failure != 0 { throw IOError(path: path, operation: "write", errno: failure) }
-    }
-
-    func sync() throws(IOError) {
-        if fsync(fd) != 0 { throw IOError(path: path, operation: "fsync", errno: errno) }
-    }
-
-    func truncate(to length: Int) throws(IOError) {
-        if ftruncate(fd, off_t(length)) != 0 { throw IOError(path: path, operation: "truncate", errno: errno) }
-    }
-}
-
-/// Byte buffers `FileHandle.writeAll` accepts.
-protocol ContiguousCollection {
-    func withBytes(_ body: (UnsafeRawBufferPointer) -> Void)
-}
-
-extension Array: ContiguousCollection where Element == UInt8 {
-    func withBytes(_ body: (UnsafeRawBufferPointer) -> Void) { withUnsafeBytes(body) }
-}
-
-extension ArraySlice: ContiguousCollection where Element == UInt8 {
-    func withBytes(_ body: (UnsafeRawBufferPointer) -> Void) { withUnsafeBytes(body) }
-}
-
-/// An advisory lock on a lock file (`flock`), held until ``release()`` or deinit.
-///
-/// Readers take it shared, writers exclusive, so two `cx` processes on one home serialise.
-final class FileLock {
-    private let file: FileHandle
-
-    init(path: String, exclusive: Bool) throws(IOError) {
-        file = try FileHandle.open(path, flags: O_RDWR | O_CREAT, mode: 0o600)
-        while flock(file.fd, exclusive ? LOCK_EX : LOCK_SH) != 0 {
-            if errno == EINTR { continue }
-            throw IOError(path: path, operation: "lock", errno: errno)
-        }
-    }
-
-    func release() {
-        flock(file.fd, LOCK_UN)
-        file.close()
-    }
-
-    deinit { release() }
-}
-
-/// Appends to a file through a large buffer (used when writing snapshot files).
-final class BufferedWriter {
-    let file: FileHandle
-    private var buffer: [UInt8] = []
-    private let capacity: Int
-    /// Bytes written so far (flushed or buffered).
-    private(set) var offset = 0
-
-    init(path: String, capacity: Int = 1 << 20) throws(IOError) {
-        file = try FileHandle.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
-        self.capacity = capacity
-        buffer.reserveCapacity(capacity)
-    }
-
-    func write(_ bytes: some Collection<UInt8>) throws(IOError) {
-        buffer.append(contentsOf: bytes)
-        offset += bytes.count
-        if buffer.count >= capacity { try flush() }
-    }
-
-    func write(byte: UInt8) throws(IOError) {
-        buffer.append(byte)
-        offset += 1
-        if buffer.count >= capacity { try flush() }
-    }
-
-    func flush() throws(IOError) {
-        if buffer.isEmpty { return }
-        try file.writeAll(buffer)
-        buffer.removeAll(keepingCapacity: true)
-    }
-
-    /// Flushes, fsyncs and closes.
-    func finish() throws(IOError) {
-        try flush()
-        try file.sync()
-        file.close()
-    }
-}
-
-/// Reads a file line by line through a large buffer, without copying lines that fit the
-/// buffer more than once.
-final class LineReader {
-    private let file: FileHandle
-    private var buffer: [UInt8] = []
-    private var start = 0
-    private var fileOffset = 0
-    private var atEnd = false
-    private let chunk: Int
-
-    init(file: FileHandle, chunk: Int = 4 << 20) {
-        self.file = file
-        self.chunk = chunk
-    }
-
-    /// Calls `body` with each complete line (without its newline). A trailing line without a
-    /// newline is ignored. Return `false` from `body` to stop.
-    func forEachLine(_ body: (UnsafeBufferPointer<UInt8>) throws -> Bool) throws {
-        while true {
-            // Find lines in the buffered bytes.
-            var stop = false
-            try buffer.withUnsafeBufferPointer { all in
-                var position = start
-                while position < all.count {
-                    guard let newline = Self.findNewline(all, from: position) else { break }
-                    let line = UnsafeBufferPointer(rebasing: all[position..<newline])
-                    position = newline + 1
-                    if try !body(line) {
-                        stop = true
-                        break
-                    }
-                }
-                start = position
-            }
-            if stop || atEnd { return }
-            // Refill: keep the partial line, read the next chunk.
-            if start > 0 {
-                buffer.removeFirst(start)
-                start = 0
-            }
-            let previous = buffer.count
-            let want = Swift.max(chunk, previous)
-            buffer.append(contentsOf: repeatElement(0, count: want))
-            let n = try buffer.withUnsafeMutableBytes { bytes throws(IOError) in
-                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[previous...]), at: fileOffset)
-            }
-            buffer.removeLast(want - n)
-            fileOffset += n
-            if n == 0 { atEnd = true }
-        }
-    }
-
-    static func findNewline(_ bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
-        guard from < bytes.count else { return nil }
-        guard let found = memchr(bytes.baseAddress! + from, 0x0A, bytes.count - from) else { return nil }
-        return bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
     }
 }

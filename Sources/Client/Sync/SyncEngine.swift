@@ -35,6 +35,10 @@ public struct SyncEngine {
     /// The installation's replica id (from `cx init`); writes carry the cache's incarnation id.
     public var replicaID: String
     public var batchSize = 1000
+    /// The most bytes of record states one request pushes (one state is always sent, however
+    /// large). Well below the server's default body limit (32 MiB, `--max-body-bytes`); a 413
+    /// from a stricter server halves the batch and retries.
+    public var batchBytes = 4 << 20
     public var pageLimit = 1000
     public var progress: (@Sendable (String) -> Void)?
 
@@ -64,51 +68,80 @@ public struct SyncEngine {
         /// Records that left the scope but had unpushed changes when they would have been dropped.
         var leftScope: [String: RecordKind] = [:]
         var next = 0
+        var countLimit = batchSize
+        var byteLimit = batchBytes
         var hasMore = true
         var first = true
         var forks = 0
         while first || next < queue.count || hasMore {
             first = false
-            // 1. Read the next batch of pending states and the cursor.
+            // 1. Read the next batch of pending states and the cursor: at most `countLimit`
+            // states and `byteLimit` bytes (but always one state, however large).
             var batch: [(id: String, bytes: [UInt8])] = []
+            var batchBytes = 0
+            let batchStart = next
+            let refusalsBefore = report.rejected.count
+            let restarting = restart
             let cursor: String?
             let sent: ReplicaIncarnation
             do {
                 let store = try CacheStore.open(directory: cacheDirectory, exclusive: true)
                 defer { store.close() }
                 sent = try Self.proposingIncarnation(store, base: replicaID)
-                while next < queue.count, batch.count < batchSize {
+                while next < queue.count, batch.count < countLimit {
                     let id = queue[next]
+                    guard try store.isPending(id), let (_, bytes) = try store.stateBytes(id) else {
+                        next += 1
+                        continue
+                    }
+                    // The server refuses a whole request holding an incomplete state (422): such
+                    // a state (written by an older cx) stays pending and is reported, not pushed.
+                    if let state = try store.state(id), let refusal = Self.incompleteRefusal(state) {
+                        next += 1
+                        report.rejected.append(refusal)
+                        continue
+                    }
+                    if !batch.isEmpty, batchBytes + bytes.count + 1 > byteLimit { break }
                     next += 1
-                    guard try store.isPending(id), let (_, bytes) = try store.stateBytes(id) else { continue }
                     batch.append((id, bytes))
+                    batchBytes += bytes.count + 1
                 }
                 cursor = restart ? nil : store.cursor
                 restart = false
             }
-            // 2. Exchange.
+            // 2. Exchange. A 413 (the batch exceeds the server's body limit) halves the batch and
+            // retries; a single state the server cannot take is reported and skipped, so every
+            // other record still gets through. A forked replica continues as a new incarnation.
             let envelope = SyncResponse.envelope(
                 replicaID: sent.id, syncToken: sent.token, nextSyncToken: sent.proposedToken, cursor: cursor,
                 states: batch.map(\.bytes), limit: pageLimit)
+            var forkedBy: String?
             let response: SyncResponse
             do {
                 response = try await client.sync(envelope)
+                forkedBy = response.rejected.first(where: { $0.code == "dot_reused" })?.message
             } catch let forked as ReplicaForked {
-                forks += 1
-                try continueAsNewIncarnation(after: forked.message, forks: forks, report: &report)
-                queue = try Self.pendingQueue(cacheDirectory)
-                next = 0
-                first = true
-                hasMore = true
-                if rescope != nil {
-                    rescope = []
-                    restart = true
+                forkedBy = forked.message
+                response = SyncResponse(changes: [], cursor: nil, hasMore: true)
+            } catch let error where PayloadTooLarge.matches(error) && !batch.isEmpty {
+                restart = restarting
+                if batch.count > 1 {
+                    // Read again from the same place: what this read reported is reported again.
+                    report.rejected.removeSubrange(refusalsBefore...)
+                    next = batchStart
+                    countLimit = Swift.max(1, batch.count / 2)
+                    byteLimit = Swift.max(1, batchBytes / 2)
+                } else {
+                    report.rejected.append(PayloadTooLarge.rejection(id: batch[0].id, bytes: batchBytes - 1))
                 }
                 continue
             }
-            if let reused = response.rejected.first(where: { $0.code == "dot_reused" }) {
+            if let forkedBy {
+                // Nothing of this reply is applied: the pulled states may carry the other copy's
+                // writes under the same replica id. Re-issue, then start over.
                 forks += 1
-                try continueAsNewIncarnation(after: reused.message, forks: forks, report: &report)
+                report.rejected.removeSubrange(refusalsBefore...)
+                try continueAsNewIncarnation(after: forkedBy, forks: forks, report: &report)
                 queue = try Self.pendingQueue(cacheDirectory)
                 next = 0
                 first = true
@@ -233,6 +266,14 @@ public struct SyncEngine {
                     }
                 }
 
+                // Records that left the scope earlier in this sync, kept for their pending changes,
+                // go in the batch of the reply that acknowledged them: a sync interrupted before
+                // its end must not strand them (the server will not report them removed again).
+                for (id, kind) in leftScope.sorted(by: { $0.key < $1.key }) where acked.contains(id) {
+                    leftScope[id] = nil
+                    try drop(id, kind: kind)
+                }
+
                 report.pulled += changes.count
                 report.removed += drops.count
                 // The server admitted the request: its proposed token is now the incarnation's.
@@ -305,6 +346,17 @@ public struct SyncEngine {
         let store = try CacheStore.open(directory: directory, exclusive: true)
         defer { store.close() }
         return try pushOrder(store)
+    }
+
+    /// The refusal the server would answer for `state` if it is incomplete (`nil` when complete).
+    static func incompleteRefusal(_ state: RecordState) -> SyncResponse.Rejection? {
+        do throws(ValidationError) {
+            try state.validateComplete()
+            return nil
+        } catch {
+            return SyncResponse.Rejection(
+                id: state.id, code: "incomplete_record", message: "record \(state.id) is incomplete: \(error.description); not pushed")
+        }
     }
 
     /// Pending ids in push order: customers, then activities (each sorted).

@@ -2,8 +2,9 @@ import CXModel
 import CXPostgres
 
 /// The accepted writes of one push, and everything that follows from them: the row upserts,
-/// the audit rows, the territory exits of customers that moved, and new sequence numbers for
-/// the activities of customers that arrived or moved.
+/// the audit rows, the territory exits of customers that moved and of activities moved to
+/// another customer, and new sequence numbers for the activities of customers that arrived or
+/// moved.
 struct PushWrites {
     private var states: [RecordKind: [RecordState]] = [:]
     private var audit: [RecordKind: [UInt8]] = [:]
@@ -11,6 +12,8 @@ struct PushWrites {
     private var exits: [(id: String, territory: String)] = []
     /// Customers new to the server or in a new territory: their activities are re-sequenced.
     private var arrived: [String] = []
+    /// Activities whose customer changed, with the customer they left.
+    private var activityExits: [(id: String, customer: String)] = []
 
     /// How many records are written.
     private(set) var count = 0
@@ -28,6 +31,9 @@ struct PushWrites {
                 arrived.append(merged.id)
                 if let before { exits.append((merged.id, before)) }
             }
+        } else if let previous, let before = previous.displayedValue("customer_id"),
+                  before != merged.displayedValue("customer_id") {
+            activityExits.append((merged.id, before))
         }
         var w = JSONWriter()
         if audit[merged.kind]?.isEmpty ?? true {
@@ -70,6 +76,31 @@ struct PushWrites {
                 INSERT INTO cx.territory_exits (customer_id, territory, seq)
                 SELECT x.id, x.territory, nextval('cx.change_seq') FROM jsonb_to_recordset(\(document)::jsonb) AS x(id uuid, territory text)
                 ON CONFLICT (customer_id, territory) DO UPDATE SET seq = excluded.seq, exited_at = now()
+                """)
+        }
+        if !activityExits.isEmpty {
+            // The territory the activity left is its old customer's (as it stands after this
+            // push's customer writes); the pull leaves out users who still see it.
+            var w = JSONWriter()
+            w.byte(UInt8(ascii: "["))
+            for (index, exit) in activityExits.enumerated() {
+                if index > 0 { w.byte(UInt8(ascii: ",")) }
+                w.raw("{\"id\":")
+                w.string(exit.id)
+                w.raw(",\"customer\":")
+                w.string(exit.customer)
+                w.byte(UInt8(ascii: "}"))
+            }
+            w.byte(UInt8(ascii: "]"))
+            let document = String(decoding: w.bytes, as: UTF8.self)
+            try connection.query(
+                """
+                INSERT INTO cx.activity_exits (activity_id, territory, seq)
+                SELECT x.id, c.territory, nextval('cx.change_seq')
+                FROM jsonb_to_recordset(\(document)::jsonb) AS x(id uuid, customer uuid)
+                JOIN cx.customers c ON c.id = x.customer
+                WHERE c.territory IS NOT NULL
+                ON CONFLICT (activity_id, territory) DO UPDATE SET seq = excluded.seq, exited_at = now()
                 """)
         }
         if !arrived.isEmpty {

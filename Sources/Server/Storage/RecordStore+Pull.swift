@@ -7,7 +7,8 @@ extension RecordStore {
     ///
     /// A restricted scope sees customers whose territory it holds, the activities of those
     /// customers, and the exits of customers that left one of its territories for one it does
-    /// not hold (delivered as `removed`). Activities follow their customer: when a customer
+    /// not hold (delivered as `removed`), and likewise the exits of activities moved to a customer
+    /// of a territory it does not hold. Activities follow their customer: when a customer
     /// arrives in a territory, the push that moved it gave its activities new sequence numbers.
     func pull(after cursor: Int64, limit: Int, scope: AccessScope = .unrestricted) async throws -> Page {
         try await pool.withConnection { connection in
@@ -41,6 +42,13 @@ extension RecordStore {
                                SELECT 1 FROM cx.customers c
                                WHERE c.id = e.customer_id AND c.territory = ANY(\(territories)::text[]))
                          ORDER BY e.seq LIMIT \(limit + 1))
+                        UNION ALL
+                        (SELECT x.seq, NULL::jsonb, x.activity_id::text FROM cx.activity_exits x
+                         WHERE x.territory = ANY(\(territories)::text[]) AND x.seq > \(cursor)
+                           AND NOT EXISTS (
+                               SELECT 1 FROM cx.activities a JOIN cx.customers c ON c.id = a.customer_id
+                               WHERE a.id = x.activity_id AND c.territory = ANY(\(territories)::text[]))
+                         ORDER BY x.seq LIMIT \(limit + 1))
                     ) AS changes
                     ORDER BY seq LIMIT \(limit + 1)
                     """)

@@ -15,5 +15,6 @@ struct Migration: Sendable {
         Migration0002CustomerInsight.migration,
         Migration0003ScopeAndAudit.migration,
         Migration0004ReplicaRegistry.migration,
+        Migration0006ActivityExits.migration,
     ]
 }
