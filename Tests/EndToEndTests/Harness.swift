@@ -182,8 +182,17 @@ final class ServerProcess: @unchecked Sendable {
     /// Starts `cx-server serve` on a free port with a fresh embedded database; `extraArguments`
     /// go after the defaults (e.g. `--rate-limit`).
     static func start(extraArguments: [String] = []) async throws -> ServerProcess {
-        let dataDirectory = "/tmp/cx-e2e-server-" + UUID().uuidString.lowercased().prefix(8)
-        let port = try freePort()
+        try await start(dataDirectory: "/tmp/cx-e2e-server-" + UUID().uuidString.lowercased().prefix(8), port: try freePort(),
+                        adminToken: nil, extraArguments: extraArguments)
+    }
+
+    /// Starts `cx-server serve` again on the data directory and port of a stopped server (whose
+    /// data was kept), e.g. after restoring a backup of that directory.
+    static func restart(_ stopped: ServerProcess) async throws -> ServerProcess {
+        try await start(dataDirectory: stopped.dataDirectory, port: stopped.port, adminToken: stopped.adminToken, extraArguments: [])
+    }
+
+    private static func start(dataDirectory: String, port: Int, adminToken: String?, extraArguments: [String]) async throws -> ServerProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Binaries.path("cx-server"))
         process.arguments = ["serve", "--data-dir", dataDirectory, "--port", String(port)] + extraArguments
@@ -197,7 +206,7 @@ final class ServerProcess: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(180)
-        var token: String?
+        var token = adminToken
         while Date() < deadline {
             if token == nil, let range = stdout.value.range(of: "cx_[0-9a-f]{52}", options: .regularExpression) {
                 token = String(stdout.value[range])
@@ -236,8 +245,8 @@ final class ServerProcess: @unchecked Sendable {
         try runProcess(try Binaries.path("cx-server"), arguments + ["--data-dir", dataDirectory])
     }
 
-    /// Stops the server with SIGTERM and removes its data.
-    func stop() {
+    /// Stops the server with SIGTERM and removes its data (unless `keepingData`).
+    func stop(keepingData: Bool = false) {
         if process.isRunning {
             kill(process.processIdentifier, SIGTERM)
             let deadline = Date().addingTimeInterval(60)
@@ -245,7 +254,7 @@ final class ServerProcess: @unchecked Sendable {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: dataDirectory)
+        if !keepingData { try? FileManager.default.removeItem(atPath: dataDirectory) }
     }
 
     static func freePort() throws -> Int {

@@ -247,6 +247,9 @@ public struct SyncResponse: Sendable {
     public var removed: [String] = []
     /// The user's current scope (`nil` from servers that predate scopes).
     public var scope: SyncScope?
+    /// The request's cursor came from before a restore or failover of the server's database:
+    /// the page starts from the beginning and the client should re-send its own writes.
+    public var reset = false
 
     /// A reply built in code (tests).
     public init(
@@ -270,6 +273,7 @@ public struct SyncResponse: Sendable {
                     try scanner.array { scanner throws(JSONScanner.Failure) in result.changes.append(try scanner.rawValue()) }
                 case "cursor": result.cursor = try scanner.consumeNull() ? nil : scanner.string()
                 case "has_more": result.hasMore = try scanner.bool()
+                case "reset": result.reset = try scanner.bool()
                 case "rejected":
                     try scanner.array { scanner throws(JSONScanner.Failure) in
                         result.rejected.append(try RecordRejection(reading: &scanner))

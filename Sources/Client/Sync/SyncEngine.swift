@@ -73,6 +73,8 @@ public struct SyncEngine {
         var hasMore = true
         var first = true
         var forks = 0
+        /// Records re-based after a `foreign_clock` refusal (once each per sync).
+        var rebased: Set<String> = []
         while first || next < queue.count || hasMore {
             first = false
             // 1. Read the next batch of pending states and the cursor: at most `countLimit`
@@ -248,6 +250,22 @@ public struct SyncEngine {
                         }
                     }
                 }
+                // A restored or failed-over server (the cursor's epoch is gone): pull everything
+                // again, as a rescope does, and re-send every record holding this cache's own
+                // writes, which the server may have lost (merging is idempotent: what it has
+                // changes nothing). Other users' writes only their own laptops may re-send.
+                var resent: [String] = []
+                if response.reset {
+                    report.recovered = true
+                    startsRescope = true
+                    for (id, _) in try store.records() {
+                        guard let state = try changes[id]?.state ?? store.state(id),
+                            state.clock.entries.contains(where: { isOwn($0.replica, store) })
+                        else { continue }
+                        changes[id] = CacheStore.Change(state: state, pending: true)
+                        resent.append(id)
+                    }
+                }
                 var finishesRescope = false
                 if startsRescope {
                     // This page was already selected by the new scope: what it delivered counts.
@@ -288,6 +306,19 @@ public struct SyncEngine {
                     resetsCursor: startsRescope, scope: newScope,
                     rescoping: startsRescope ? true : finishesRescope ? false : nil, replica: confirmed)
                 if finishesRescope { rescope = nil }
+                queue += resent.filter { !queue[next...].contains($0) }
+                // A state refused for claiming other users' writes the server lacks keeps this
+                // cache's own writes and re-bases the rest on what the server holds; sent again.
+                for rejection in response.rejected where rejection.code == "foreign_clock" {
+                    guard let limit = rejection.storedClock, rebased.insert(rejection.id).inserted,
+                        let state = try store.state(rejection.id)
+                    else { continue }
+                    let cut = state.rebased(knowingOfOthersAtMost: limit, own: { isOwn($0, store) })
+                    guard cut != state else { continue }
+                    try store.commit([CacheStore.Change(state: cut, pending: true)])
+                    report.rejected.removeAll { $0.id == rejection.id && $0.code == "foreign_clock" }
+                    if !queue[next...].contains(rejection.id) { queue.append(rejection.id) }
+                }
                 if try store.journalSize > midSyncThreshold(store) { try store.compact() }
             }
             if batch.count > 0 || !response.changes.isEmpty {
@@ -314,6 +345,12 @@ public struct SyncEngine {
         report.conflicts = try store.conflictedIDs().count
         report.durationMS = Int((POSIX.monotonicNanoseconds() - started) / 1_000_000)
         return report
+    }
+
+    /// Whether `replica` is one of this cache's own: the installation id (caches from before
+    /// incarnations) and every incarnation made from it.
+    private func isOwn(_ replica: String, _ store: CacheStore) -> Bool {
+        replica == replicaID || replica.hasPrefix(replicaID + ".") || replica == store.replica?.id
     }
 
     /// The incarnation to send as, with a proposed next token stored before the request goes

@@ -41,6 +41,9 @@ public struct SyncReport: Sendable {
     /// The new replica id when this cache turned out to be a restored or copied one and
     /// continued as a new incarnation during the sync.
     public var reincarnated: String?
+    /// Whether the server's history changed under the cursor (a restore or a failover), so the
+    /// whole book was pulled again and this cache's own writes re-sent.
+    public var recovered = false
 
     public init() {}
 
@@ -72,6 +75,7 @@ public struct SyncReport: Sendable {
             w.byte(UInt8(ascii: "}"))
         }
         w.raw("]")
+        if recovered { w.raw(",\"server_restored\":true") }
         if let reincarnated {
             w.raw(",\"new_replica\":")
             w.string(reincarnated)

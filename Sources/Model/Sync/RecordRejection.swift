@@ -6,11 +6,16 @@ public struct RecordRejection: Sendable, Hashable {
     public var code: String
     /// What happened and what to do, for people.
     public var message: String
+    /// For `foreign_clock`: the clock the server holds for the record (empty when it holds
+    /// none), so the client can re-base its state on it
+    /// (``RecordState/rebased(knowingOfOthersAtMost:own:)``). Sent as `"stored_clock"`.
+    public var storedClock: VersionVector?
 
-    public init(id: String, code: String, message: String) {
+    public init(id: String, code: String, message: String, storedClock: VersionVector? = nil) {
         self.id = id
         self.code = code
         self.message = message
+        self.storedClock = storedClock
     }
 
     /// Writes `{"id":…,"code":…,"message":…}`.
@@ -21,6 +26,16 @@ public struct RecordRejection: Sendable, Hashable {
         w.string(code)
         w.raw(",\"message\":")
         w.string(message)
+        if let storedClock {
+            w.raw(",\"stored_clock\":{")
+            for (index, entry) in storedClock.entries.enumerated() {
+                if index > 0 { w.byte(UInt8(ascii: ",")) }
+                w.string(entry.replica)
+                w.byte(UInt8(ascii: ":"))
+                w.number(entry.counter)
+            }
+            w.byte(UInt8(ascii: "}"))
+        }
         w.byte(UInt8(ascii: "}"))
     }
 
@@ -32,6 +47,14 @@ public struct RecordRejection: Sendable, Hashable {
             case "id": rejection.id = try scanner.string()
             case "code": rejection.code = try scanner.string()
             case "message": rejection.message = try scanner.string()
+            case "stored_clock":
+                var counters: [String: UInt64] = [:]
+                try scanner.object { scanner, replica throws(JSONScanner.Failure) in
+                    let counter = try scanner.integer()
+                    guard counter >= 0 else { throw scanner.failure("counter \(counter) is negative") }
+                    counters[replica] = UInt64(counter)
+                }
+                rejection.storedClock = VersionVector(counters)
             default: try scanner.skipValue()
             }
         }

@@ -26,12 +26,17 @@ struct SyncController: Sendable {
         guard let user = context.user else { throw APIError.unauthorized }
         metrics.recordsPushed.increment(by: Int64(sync.changes.count))
 
-        let scope = try await store.pool.withConnection { connection in try UserStore.scope(of: user, on: connection) }
+        let (scope, epoch) = try await store.pool.withConnection { connection in
+            (try UserStore.scope(of: user, on: connection), try ServerEpoch.current(on: connection))
+        }
         let writer = RecordStore.Writer(userID: user.id, userName: user.name, replicaID: sync.replicaID, scope: scope)
         let outcome = try await store.push(sync.changes, as: writer, claim: sync.claim, logger: context.logger)
         metrics.recordsWritten.increment(by: Int64(outcome.written))
         metrics.recordsRejected.increment(by: Int64(outcome.rejected.count))
-        let page = try await store.pull(after: sync.cursor, limit: sync.limit, scope: scope)
+        // A cursor from before a restore or a failover could skip changes: start over, and say so
+        // (the client then re-sends what the restored database lacks).
+        let reset = epoch.invalidates(sync.cursor)
+        let page = try await store.pull(after: reset ? 0 : sync.cursor.sequence, limit: sync.limit, scope: scope)
         metrics.recordsPulled.increment(by: Int64(page.states.count))
         metrics.syncRequests.increment()
         context.logger.info(
@@ -39,7 +44,7 @@ struct SyncController: Sendable {
             metadata: [
                 "replica": "\(sync.replicaID)", "pushed": "\(sync.changes.count)", "written": "\(outcome.written)",
                 "rejected": "\(outcome.rejected.count)", "pulled": "\(page.states.count)", "removed": "\(page.removed.count)",
-                "has_more": "\(page.hasMore)",
+                "has_more": "\(page.hasMore)", "reset": "\(reset)",
             ])
 
         var w = JSONWriter(capacity: 64 + page.states.reduce(0) { $0 + $1.utf8.count + 1 })
@@ -49,9 +54,10 @@ struct SyncController: Sendable {
             w.rawJSON(state.utf8)
         }
         w.raw("],\"cursor\":")
-        w.string(SyncCursor.format(page.lastSequence))
+        w.string(SyncCursor.format(page.lastSequence, epoch: epoch.id))
         w.raw(",\"has_more\":")
         w.bool(page.hasMore)
+        if reset { w.raw(",\"reset\":true") }
         w.raw(",\"rejected\":[")
         for (index, rejection) in outcome.rejected.enumerated() {
             if index > 0 { w.byte(UInt8(ascii: ",")) }

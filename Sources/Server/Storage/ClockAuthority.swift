@@ -44,7 +44,8 @@ struct ClockAuthority {
             default:
                 return RecordRejection(
                     id: state.id, code: "foreign_clock",
-                    message: "record \(state.id) claims writes of replica '\(replica)' that the server never received from it; only a replica's own user can send them. Run `cx forget \(state.id.prefix(8)) --yes` and sync to take the server's copy")
+                    message: "record \(state.id) claims writes of replica '\(replica)' that the server never received from it; only a replica's own user can send them",
+                    storedClock: stored?.clock ?? VersionVector())
             }
         }
         return nil

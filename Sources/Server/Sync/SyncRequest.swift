@@ -5,7 +5,7 @@ import HTTPTypes
 /// `{"replica_id": "…", "cursor": "…" | null, "changes": [state…], "limit": 1000}`.
 struct SyncRequest: Sendable {
     var replicaID: String
-    var cursor: Int64
+    var cursor: SyncCursor.Position
     var changes: [RecordState]
     var limit: Int
     /// The replica's sync token and its proposed successor (see ``ReplicaRegistry``).
@@ -106,17 +106,39 @@ struct SyncRequest: Sendable {
     }
 }
 
-/// The opaque pull cursor: `c` followed by the last change sequence number the client has.
+/// The opaque pull cursor: `c<sequence>.<epoch>`, the last change sequence number the client
+/// has and the epoch of the database that numbered it (``ServerEpoch``). Cursors from servers
+/// before epochs (`c<sequence>`) are still accepted.
 enum SyncCursor {
-    static func parse(_ text: String?) throws(APIError) -> Int64 {
-        guard let text else { return 0 }
-        guard text.hasPrefix("c"), let value = Int64(text.dropFirst()), value >= 0 else {
-            throw .badRequest("invalid_cursor", "cursor '\(text)' was not issued by this server; send null to pull from the start")
-        }
-        return value
+    /// A parsed cursor.
+    struct Position: Sendable, Equatable {
+        var sequence: Int64
+        var epoch: String?
     }
 
-    static func format(_ sequence: Int64) -> String {
-        "c\(sequence)"
+    /// Parses `c<digits>` optionally followed by `.<12 hex digits>`: no sign, no leading zeros.
+    static func parse(_ text: String?) throws(APIError) -> Position {
+        guard let text else { return Position(sequence: 0, epoch: nil) }
+        let invalid = APIError.badRequest(
+            "invalid_cursor", "cursor '\(text)' was not issued by this server; send null to pull from the start")
+        let parts = text.utf8.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
+        guard let number = parts.first, number.first == UInt8(ascii: "c") else { throw invalid }
+        let digits = number.dropFirst()
+        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+            digits.first != UInt8(ascii: "0") || digits.count == 1,
+            let sequence = Int64(String(decoding: digits, as: UTF8.self))
+        else { throw invalid }
+        var epoch: String?
+        if parts.count == 2 {
+            let hex = parts[1]
+            guard hex.count == 12, hex.allSatisfy({ ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) })
+            else { throw invalid }
+            epoch = String(decoding: hex, as: UTF8.self)
+        }
+        return Position(sequence: sequence, epoch: epoch)
+    }
+
+    static func format(_ sequence: Int64, epoch: String) -> String {
+        "c\(sequence).\(epoch)"
     }
 }

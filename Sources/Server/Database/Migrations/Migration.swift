@@ -16,5 +16,6 @@ struct Migration: Sendable {
         Migration0003ScopeAndAudit.migration,
         Migration0004ReplicaRegistry.migration,
         Migration0006ActivityExits.migration,
+        Migration0007ServerEpoch.migration,
     ]
 }

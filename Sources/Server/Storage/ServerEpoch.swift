@@ -1,0 +1,33 @@
+import CXPostgres
+
+/// Where the database's history stands: its epoch (see ``Migration0007ServerEpoch``) and the
+/// last change sequence number handed out. A cursor from another epoch, or ahead of the last
+/// sequence number, was issued by a database that has since been restored or failed over.
+struct ServerEpoch: Sendable, Equatable {
+    /// 12 hex digits.
+    var id: String
+    /// The change sequence's last value (0 before the first change).
+    var lastSequence: Int64
+
+    /// Reads both in one statement.
+    static func current(on connection: PostgresConnection) throws -> ServerEpoch {
+        let row = try connection.query(
+            """
+            SELECT cx.server_epoch() AS epoch,
+                   (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM cx.change_seq) AS last_seq
+            """)[0]
+        return ServerEpoch(id: try row.decode("epoch", as: String.self), lastSequence: try row.decode("last_seq", as: Int64.self))
+    }
+
+    /// Whether a cursor must be ignored and the client told to recover: it names another
+    /// epoch, or a sequence number this database never handed out.
+    func invalidates(_ cursor: SyncCursor.Position) -> Bool {
+        if let epoch = cursor.epoch, epoch != id { return true }
+        return cursor.sequence > lastSequence
+    }
+
+    /// Starts a new epoch (after restoring the database from a file-level snapshot).
+    static func renew(on connection: PostgresConnection) throws {
+        try connection.query("UPDATE cx.epoch SET generation = md5(random()::text || clock_timestamp()::text), renewed_at = now()")
+    }
+}
