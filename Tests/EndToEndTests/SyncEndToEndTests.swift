@@ -178,7 +178,10 @@ import Glibc
 }
 
 @Suite(.serialized) struct PagedSyncEndToEndTests {
-    @Test func pagedSyncSurvivesAKilledSyncAndResumes() async throws {
+    /// B's first sync dies at a named point (`CX_CRASH_AT`, as `kill -9` would): whatever it
+    /// saved must load, and the next sync must finish the job with nothing missing or pending.
+    @Test(arguments: ["sync-replied@1", "sync-replied@4", "sync-page-applied@2", "journal-written@3", "compaction-switch@1"])
+    func pagedSyncSurvivesACrashAtEveryStepAndResumes(crashAt point: String) async throws {
         try await withServer { server in
             let a = try makeHome(server, user: "paula"), b = try makeHome(server, user: "quinn")
             var csv = "name,territory,tags\n"
@@ -189,27 +192,22 @@ import Glibc
             let pushed = try a.cx("sync", "--json", environment: small)
             #expect(pushed.status == 0, "\(pushed)")
             #expect((try pushed.json() as? [String: Any])?["pushed"] as? Int == 450)
+            // B edits one record offline first, so its sync pushes as well as pulls.
+            _ = try b.ok("add", "--name", "Quinn's own")
 
-            // Kill B's first sync part-way; whatever it saved must be consistent and the next
-            // sync must finish the job.
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try Binaries.path("cx"))
-            process.arguments = ["sync", "--home", b.path]
-            process.environment = ["PATH": "/usr/bin:/bin", "NO_COLOR": "1", "CX_SYNC_BATCH": "50", "CX_COMPACTION_THRESHOLD": "20000"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            try await Task.sleep(nanoseconds: 300_000_000)
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            let crashed = try b.cx(
+                "sync", environment: ["CX_SYNC_BATCH": "50", "CX_COMPACTION_THRESHOLD": "20000", "CX_CRASH_AT": point])
+            #expect(crashed.status == 137, "the sync reached \(point) and died there: \(crashed)")
             #expect(try b.cx("list", "--json").status == 0)
             let resumed = try b.cx("sync", environment: small)
             #expect(resumed.status == 0, "\(resumed)")
             let list = try #require(try b.cx("list", "--json").json() as? [[String: Any]])
-            #expect(list.count == 450)
+            #expect(list.count == 451)
             let north = try #require(try b.cx("list", "--territory", "t1", "--json").json() as? [[String: Any]])
             #expect(north.count == 150)
             #expect((try b.cx("status", "--json").json() as? [String: Any])?["pending"] as? Int == 0)
+            _ = try a.ok("sync")
+            #expect(try #require(try a.cx("list", "--json").json() as? [[String: Any]]).count == 451)
         }
     }
 }

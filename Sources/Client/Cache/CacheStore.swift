@@ -369,6 +369,7 @@ public final class CacheStore {
         if lines.count > 1 { buffer.append(contentsOf: Journal.batchLine(count: lines.count)) }
         for line in lines { buffer.append(contentsOf: line) }
         try journalFile.writeAll(buffer)
+        CrashPoint.reach("journal-written")
         try journalFile.sync()
         journal.appendWritten(buffer)
     }
@@ -440,6 +441,7 @@ public final class CacheStore {
         try metaFile.finish()
         try POSIX.syncDirectory(newDirectory)
 
+        CrashPoint.reach("compaction-switch")
         // The switch: CURRENT names the new generation, durably; then the old one goes.
         try POSIX.writeAtomically(Array((name + "\n").utf8), to: directory + "/CURRENT")
         journalFile?.close()

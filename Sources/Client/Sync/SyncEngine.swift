@@ -121,6 +121,7 @@ public struct SyncEngine {
             let response: SyncResponse
             do {
                 response = try await client.sync(envelope)
+                CrashPoint.reach("sync-replied")
                 forkedBy = response.rejected.first(where: { $0.code == "dot_reused" })?.message
             } catch let forked as ReplicaForked {
                 forkedBy = forked.message
@@ -321,6 +322,7 @@ public struct SyncEngine {
                 }
                 if try store.journalSize > midSyncThreshold(store) { try store.compact() }
             }
+            CrashPoint.reach("sync-page-applied")
             if batch.count > 0 || !response.changes.isEmpty {
                 progress?("synced: \(report.pushed) pushed, \(report.pulled) pulled so far")
             }
