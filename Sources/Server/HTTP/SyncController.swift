@@ -28,7 +28,8 @@ struct SyncController: Sendable {
 
         let scope = try await store.pool.withConnection { connection in try UserStore.scope(of: user, on: connection) }
         let writer = RecordStore.Writer(userID: user.id, userName: user.name, replicaID: sync.replicaID, scope: scope)
-        let outcome = try await store.push(sync.changes, as: writer, logger: context.logger)
+        var outcome = try await store.push(sync.changes, as: writer, logger: context.logger)
+        outcome.rejected.insert(contentsOf: sync.rejected, at: 0)  // refused while reading the request
         metrics.recordsWritten.increment(by: Int64(outcome.written))
         metrics.recordsRejected.increment(by: Int64(outcome.rejected.count))
         let page = try await store.pull(after: sync.cursor, limit: sync.limit, scope: scope)
