@@ -14,5 +14,6 @@ struct Migration: Sendable {
         Migration0001Initial.migration,
         Migration0002CustomerInsight.migration,
         Migration0003ScopeAndAudit.migration,
+        Migration0005NormalizeNames.migration,
     ]
 }
