@@ -56,6 +56,25 @@ import Testing
     }
 
     @Test(arguments: [
+        ("42", 42), ("42.0", 42), ("4.2e1", 42), ("420e-1", 42), ("0.0", 0), ("-0", 0), ("-7.00", -7), ("1E+3", 1000),
+        ("0e999999", 0), ("9223372036854775807", Int64.max), ("922337203685477580.7e1", Int64.max),
+    ] as [(String, Int64)])
+    func integersMayBeWrittenAsWholeNumbers(text: String, value: Int64) throws {
+        // JSON Schema's `integer` is any number without a fractional part.
+        #expect(try JSONScanner.scan(Array(text.utf8)) { scanner throws(JSONScanner.Failure) in try scanner.integer() } == value)
+    }
+
+    @Test(arguments: ["4.5", "1e-1", "0.1e1x", "1e20", "9223372036854775808", "1.", "1e", "01.0", "1e999999999999"])
+    func fractionalHugeOrMalformedIntegersAreRefused(text: String) {
+        #expect(throws: JSONScanner.Failure.self, "\(text)") {
+            try JSONScanner.scan(Array(text.utf8)) { scanner throws(JSONScanner.Failure) in
+                _ = try scanner.integer()
+                try scanner.expectEnd()
+            }
+        }
+    }
+
+    @Test(arguments: [
         "{\"a\":1,\"a\":2}",
         "{\"a\":{\"b\":1,\"b\":1}}",
         "[{\"x\":[],\"x\":[]}]",

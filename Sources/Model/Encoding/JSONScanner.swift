@@ -100,7 +100,10 @@ public struct JSONScanner {
         }
     }
 
-    /// Reads an integer (no fraction or exponent) that fits in 64 bits.
+    /// Reads an integer that fits in 64 bits.
+    ///
+    /// JSON has one number type, and JSON Schema's `integer` is any number with no fractional
+    /// part, so `42`, `42.0`, `4.2e1` and `420e-1` all read as 42; `4.5` is refused.
     public mutating func integer() throws(Failure) -> Int64 {
         guard let first = peek() else { throw failure("unexpected end of JSON, expected an integer") }
         var negative = false
@@ -122,9 +125,59 @@ public struct JSONScanner {
         }
         guard offset > start else { throw failure("expected an integer") }
         if offset < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[offset]) {
-            throw failure("expected an integer, found a fractional number")
+            offset = start
+            value = try integralNumber()
         }
         return negative ? -value : value
+    }
+
+    /// Reads the digits, fraction and exponent of a non-negative number at `offset` and returns
+    /// it if it is a whole number that fits in 64 bits.
+    private mutating func integralNumber() throws(Failure) -> Int64 {
+        let numberStart = offset
+        func isDigit(_ index: Int) -> Bool { index < bytes.count && bytes[index] >= 0x30 && bytes[index] <= 0x39 }
+        var digits: [UInt8] = []
+        while isDigit(offset) { digits.append(bytes[offset] - 0x30); offset += 1 }
+        var exponent = 0
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: ".") {
+            offset += 1
+            guard isDigit(offset) else { throw failure("expected a digit in number") }
+            while isDigit(offset) { digits.append(bytes[offset] - 0x30); exponent -= 1; offset += 1 }
+        }
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E") {
+            offset += 1
+            var exponentNegative = false
+            if offset < bytes.count, bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-") {
+                exponentNegative = bytes[offset] == UInt8(ascii: "-")
+                offset += 1
+            }
+            guard isDigit(offset) else { throw failure("expected a digit in number") }
+            var written = 0
+            while isDigit(offset) {
+                // Beyond 10^6 the number is 0, huge or fractional whatever the digits; saturate.
+                written = Swift.min(written * 10 + Int(bytes[offset] - 0x30), 1_000_000)
+                offset += 1
+            }
+            exponent += exponentNegative ? -written : written
+        }
+        guard let firstNonZero = digits.firstIndex(where: { $0 != 0 }) else { return 0 }
+        digits = Array(digits[firstNonZero...])
+        while exponent < 0, digits.last == 0 {
+            digits.removeLast()
+            exponent += 1
+        }
+        guard exponent >= 0 else {
+            throw Failure(offset: numberStart, message: "expected an integer, found a fractional number")
+        }
+        guard digits.count + exponent <= 19 else { throw Failure(offset: numberStart, message: "integer out of range") }
+        var value: Int64 = 0
+        for digit in digits + [UInt8](repeating: 0, count: exponent) {
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(Int64(digit))
+            guard !overflow1, !overflow2 else { throw Failure(offset: numberStart, message: "integer out of range") }
+            value = sum
+        }
+        return value
     }
 
     /// Reads a string, decoding escapes (including surrogate pairs).
