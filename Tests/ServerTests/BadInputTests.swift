@@ -25,9 +25,6 @@ import Testing
         ("bad cursor", "{\"replica_id\":\"r\",\"cursor\":\"abc\",\"changes\":[]}", 400, "invalid_cursor"),
         ("zero limit", "{\"replica_id\":\"r\",\"changes\":[],\"limit\":0}", 400, "invalid_limit"),
         ("float limit", "{\"replica_id\":\"r\",\"changes\":[],\"limit\":1.5}", 400, "malformed_json"),
-        ("invalid state", "{\"replica_id\":\"r\",\"changes\":[{\"id\":\"0d9c6c1e-8a55-4d2e-9f5e-0b7a1c2d3e4f\",\"kind\":\"customer\",\"clock\":{\"r\":-1},\"fields\":{}}]}", 422, "invalid_record"),
-        ("unknown kind", "{\"replica_id\":\"r\",\"changes\":[{\"id\":\"0d9c6c1e-8a55-4d2e-9f5e-0b7a1c2d3e4f\",\"kind\":\"invoice\",\"clock\":{},\"fields\":{}}]}", 422, "invalid_record"),
-        ("incomplete record", "{\"replica_id\":\"r\",\"changes\":[{\"id\":\"0d9c6c1e-8a55-4d2e-9f5e-0b7a1c2d3e4f\",\"kind\":\"customer\",\"clock\":{},\"fields\":{}}]}", 422, "invalid_record"),
     ])
     func refusesBadRequests(name: String, body: String, status: Int, code: String) async throws {
         try await withTestApp { client, database in
@@ -37,15 +34,16 @@ import Testing
         }
     }
 
-    @Test func aBadStateAmongGoodOnesWritesNothing() async throws {
+    @Test func aBadStateAmongGoodOnesIsRejectedAloneAndTheGoodOnesAreWritten() async throws {
         try await withTestApp { client, database in
             let good = try Records.customer("Good")
             let bad = "{\"id\":\"0d9c6c1e-8a55-4d2e-9f5e-0b7a1c2d3e4f\",\"kind\":\"customer\",\"clock\":{\"x\":0},\"fields\":{}}"
             let body = "{\"replica_id\":\"r\",\"changes\":[\(good.jsonString()),\(bad)]}"
             let response = try await client.sync(token: database.adminToken, body: body)
-            #expect(response.status == .unprocessableContent)
+            #expect(response.status == .ok)
+            #expect(try SyncResponse(response.text).rejected.map(\.code) == ["invalid_record"])
             let count = try await database.sql { try $0.query("SELECT count(*) AS n FROM cx.customers")[0].decode("n", as: Int.self) }
-            #expect(count == 0)
+            #expect(count == 1)
         }
     }
 

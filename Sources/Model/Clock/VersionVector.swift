@@ -2,7 +2,8 @@
 ///
 /// Stored as a list sorted by replica id with no zero counters, so equal vectors are equal
 /// values and encode to the same bytes. Replicas per record are few (2–4 in practice), which
-/// makes a sorted array faster than a dictionary for every operation here.
+/// makes a sorted array faster than a dictionary for every operation here; look-ups are binary
+/// searches, so even a vector at ``StateLimits/maximumReplicasPerClock`` costs a few comparisons.
 public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
     /// One `(replica, counter)` pair per replica, sorted by replica, every counter ≥ 1.
     public private(set) var entries: [Dot]
@@ -29,32 +30,36 @@ public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
 
     /// The counter of `replica`, 0 when none of its writes has been seen.
     public subscript(replica: String) -> UInt64 {
-        for entry in entries where entry.replica == replica {
-            return entry.counter
-        }
-        return 0
+        let index = lowerBound(replica)
+        return index < entries.count && entries[index].replica == replica ? entries[index].counter : 0
     }
 
     /// Whether the write identified by `dot` has been seen.
-    @inlinable
     public func contains(_ dot: Dot) -> Bool {
-        for entry in entries where entry.replica == dot.replica {
-            return entry.counter >= dot.counter
+        self[dot.replica] >= dot.counter
+    }
+
+    /// The index of the first entry whose replica is not below `replica` (binary search).
+    private func lowerBound(_ replica: String) -> Int {
+        var low = 0, high = entries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if entries[mid].replica < replica { low = mid + 1 } else { high = mid }
         }
-        return false
+        return low
     }
 
     /// Records a new write by `replica` and returns its dot.
     @discardableResult
     public mutating func increment(_ replica: String) -> Dot {
-        if let index = entries.firstIndex(where: { $0.replica == replica }) {
+        let index = lowerBound(replica)
+        if index < entries.count, entries[index].replica == replica {
             let dot = Dot(replica: replica, counter: entries[index].counter + 1)
             entries[index] = dot
             return dot
         }
         let dot = Dot(replica: replica, counter: 1)
-        let insertion = entries.firstIndex(where: { $0.replica > replica }) ?? entries.endIndex
-        entries.insert(dot, at: insertion)
+        entries.insert(dot, at: index)
         return dot
     }
 

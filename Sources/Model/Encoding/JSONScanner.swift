@@ -2,7 +2,10 @@
 /// sync envelopes without building an intermediate tree.
 ///
 /// It reads exactly what it is asked for (`string()`, `integer()`, `object { key in … }`) and
-/// reports the byte offset of anything unexpected. Foundation's `JSONDecoder` reads the same
+/// reports the byte offset of anything unexpected. It is strict where RFC 8259 is: strings must
+/// be valid UTF-8 (nothing is silently replaced), numbers follow the JSON grammar (no leading
+/// zeros, no bare `-`, no `1.`), and no object may hold the same key twice — a duplicate is
+/// refused rather than resolved, so two `changes` arrays can never both be applied. Foundation's `JSONDecoder` reads the same
 /// states about 20× slower, which would dominate sync time.
 public struct JSONScanner {
     /// A syntax or type error at a byte offset.
@@ -97,7 +100,10 @@ public struct JSONScanner {
         }
     }
 
-    /// Reads an integer (no fraction or exponent) that fits in 64 bits.
+    /// Reads an integer that fits in 64 bits.
+    ///
+    /// JSON has one number type, and JSON Schema's `integer` is any number with no fractional
+    /// part, so `42`, `42.0`, `4.2e1` and `420e-1` all read as 42; `4.5` is refused.
     public mutating func integer() throws(Failure) -> Int64 {
         guard let first = peek() else { throw failure("unexpected end of JSON, expected an integer") }
         var negative = false
@@ -106,6 +112,9 @@ public struct JSONScanner {
             offset += 1
         }
         let start = offset
+        if offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "0"), bytes[offset + 1] >= 0x30, bytes[offset + 1] <= 0x39 {
+            throw failure("numbers cannot have leading zeros")
+        }
         var value: Int64 = 0
         while offset < bytes.count, bytes[offset] >= 0x30, bytes[offset] <= 0x39 {
             let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
@@ -116,25 +125,81 @@ public struct JSONScanner {
         }
         guard offset > start else { throw failure("expected an integer") }
         if offset < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[offset]) {
-            throw failure("expected an integer, found a fractional number")
+            offset = start
+            value = try integralNumber()
         }
         return negative ? -value : value
+    }
+
+    /// Reads the digits, fraction and exponent of a non-negative number at `offset` and returns
+    /// it if it is a whole number that fits in 64 bits.
+    private mutating func integralNumber() throws(Failure) -> Int64 {
+        let numberStart = offset
+        func isDigit(_ index: Int) -> Bool { index < bytes.count && bytes[index] >= 0x30 && bytes[index] <= 0x39 }
+        var digits: [UInt8] = []
+        while isDigit(offset) { digits.append(bytes[offset] - 0x30); offset += 1 }
+        var exponent = 0
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: ".") {
+            offset += 1
+            guard isDigit(offset) else { throw failure("expected a digit in number") }
+            while isDigit(offset) { digits.append(bytes[offset] - 0x30); exponent -= 1; offset += 1 }
+        }
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E") {
+            offset += 1
+            var exponentNegative = false
+            if offset < bytes.count, bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-") {
+                exponentNegative = bytes[offset] == UInt8(ascii: "-")
+                offset += 1
+            }
+            guard isDigit(offset) else { throw failure("expected a digit in number") }
+            var written = 0
+            while isDigit(offset) {
+                // Beyond 10^6 the number is 0, huge or fractional whatever the digits; saturate.
+                written = Swift.min(written * 10 + Int(bytes[offset] - 0x30), 1_000_000)
+                offset += 1
+            }
+            exponent += exponentNegative ? -written : written
+        }
+        guard let firstNonZero = digits.firstIndex(where: { $0 != 0 }) else { return 0 }
+        digits = Array(digits[firstNonZero...])
+        while exponent < 0, digits.last == 0 {
+            digits.removeLast()
+            exponent += 1
+        }
+        guard exponent >= 0 else {
+            throw Failure(offset: numberStart, message: "expected an integer, found a fractional number")
+        }
+        guard digits.count + exponent <= 19 else { throw Failure(offset: numberStart, message: "integer out of range") }
+        var value: Int64 = 0
+        for digit in digits + [UInt8](repeating: 0, count: exponent) {
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(Int64(digit))
+            guard !overflow1, !overflow2 else { throw Failure(offset: numberStart, message: "integer out of range") }
+            value = sum
+        }
+        return value
     }
 
     /// Reads a string, decoding escapes (including surrogate pairs).
     public mutating func string() throws(Failure) -> String {
         try expect(UInt8(ascii: "\""), "a string")
         let start = offset
+        var ascii = true
         // Fast path: no escapes.
         while offset < bytes.count {
             let byte = bytes[offset]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
+                let raw = UnsafeBufferPointer(rebasing: bytes[start..<offset])
+                guard ascii || UTF8Validation.isValid(raw) else {
+                    throw Failure(offset: start, message: "string is not valid UTF-8")
+                }
+                let text = String(decoding: raw, as: UTF8.self)
                 offset += 1
                 return text
             }
             if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { throw failure("control character in string") }
+            if byte >= 0x80 { ascii = false }
             offset += 1
         }
         var scalars = Array(UnsafeBufferPointer(rebasing: bytes[start..<offset]))
@@ -143,6 +208,9 @@ public struct JSONScanner {
             offset += 1
             switch byte {
             case UInt8(ascii: "\""):
+                guard scalars.withUnsafeBufferPointer({ UTF8Validation.isValid($0) }) else {
+                    throw Failure(offset: start, message: "string is not valid UTF-8")
+                }
                 return String(decoding: scalars, as: UTF8.self)
             case UInt8(ascii: "\\"):
                 guard offset < bytes.count else { break }
@@ -168,7 +236,7 @@ public struct JSONScanner {
                         throw failure("unpaired surrogate in string")
                     }
                     guard let scalar = Unicode.Scalar(code) else { throw failure("invalid unicode escape") }
-                    scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
+                    scalars.append(contentsOf: UTF8.encode(scalar)!)
                 default:
                     throw failure("invalid escape in string")
                 }
@@ -199,6 +267,8 @@ public struct JSONScanner {
     }
 
     /// Reads an object, calling `body` with each key; `body` must read the key's value.
+    ///
+    /// A key that appears twice in the object (byte for byte) is refused.
     public mutating func object(_ body: (inout JSONScanner, String) throws(Failure) -> Void) throws(Failure) {
         try expect(UInt8(ascii: "{"), "an object")
         depth += 1
@@ -208,8 +278,13 @@ public struct JSONScanner {
             depth -= 1
             return
         }
+        var keys = KeySet()
         while true {
+            let keyOffset = peekOffset()
             let key = try string()
+            guard keys.insert(key) else {
+                throw Failure(offset: keyOffset, message: "duplicate key '\(key.prefix(100))' in object")
+            }
             try expect(UInt8(ascii: ":"), "':'")
             try body(&self, key)
             switch peek() {
@@ -255,12 +330,70 @@ public struct JSONScanner {
         case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try bool()
         case UInt8(ascii: "n"): try literal("null")
         case .some(let byte) where byte == UInt8(ascii: "-") || (byte >= 0x30 && byte <= 0x39):
-            offset += 1
-            while offset < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-")].contains(bytes[offset]) || (bytes[offset] >= 0x30 && bytes[offset] <= 0x39) {
-                offset += 1
-            }
+            try skipNumber()
         default: throw failure(offset < bytes.count ? "unexpected character" : "unexpected end of JSON")
         }
+    }
+
+    /// Skips a number, checking the JSON grammar:
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    private mutating func skipNumber() throws(Failure) {
+        func isDigit(_ index: Int) -> Bool { index < bytes.count && bytes[index] >= 0x30 && bytes[index] <= 0x39 }
+        func digits() throws(Failure) {
+            guard isDigit(offset) else { throw failure("expected a digit in number") }
+            while isDigit(offset) { offset += 1 }
+        }
+        if bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "0") {
+            offset += 1
+            if isDigit(offset) { throw failure("numbers cannot have leading zeros") }
+        } else {
+            try digits()
+        }
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: ".") {
+            offset += 1
+            try digits()
+        }
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E") {
+            offset += 1
+            if offset < bytes.count, bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+            try digits()
+        }
+    }
+
+    /// The offset of the next significant byte.
+    private mutating func peekOffset() -> Int {
+        skipWhitespace()
+        return offset
+    }
+
+    /// Checks the syntax of the next value, skips it, and returns a scanner over exactly that
+    /// value, so a reader can judge it on its own (and fail) without losing its place here.
+    /// The returned scanner reads the same memory and must not outlive this one.
+    public mutating func valueScanner() throws(Failure) -> JSONScanner {
+        skipWhitespace()
+        let start = offset
+        try skipValue()
+        return JSONScanner(UnsafeBufferPointer(rebasing: bytes[start..<offset]))
+    }
+
+    /// The string value of `key` in the object this scanner starts with, or `nil` if it is not an
+    /// object, has no such key, or the value is not a string. Used to name a value that failed
+    /// to read.
+    public mutating func topLevelString(_ key: String) -> String? {
+        var found: String?
+        do throws(Failure) {
+            try object { scanner, name throws(Failure) in
+                if name == key, scanner.peek() == UInt8(ascii: "\""), found == nil {
+                    found = try scanner.string()
+                } else {
+                    try scanner.skipValue()
+                }
+            }
+        } catch {
+            return found
+        }
+        return found
     }
 
     /// Reads one value and returns its raw bytes (for passing a nested document on untouched).
@@ -269,6 +402,25 @@ public struct JSONScanner {
         let start = offset
         try skipValue()
         return Array(UnsafeBufferPointer(rebasing: bytes[start..<offset]))
+    }
+}
+
+/// The keys seen in one object: a short list compared byte for byte (objects here have a handful
+/// of keys), switching to a hash set for large objects so a document with many keys stays linear.
+private struct KeySet {
+    private var small: [String] = []
+    private var large: Set<[UInt8]>?
+
+    /// Adds `key`; false when the object already had it.
+    mutating func insert(_ key: String) -> Bool {
+        if large != nil { return large!.insert(Array(key.utf8)).inserted }
+        for existing in small where existing.utf8.elementsEqual(key.utf8) { return false }
+        small.append(key)
+        if small.count > 16 {
+            large = Set(small.map { Array($0.utf8) })
+            small = []
+        }
+        return true
     }
 }
 

@@ -40,12 +40,36 @@ extension RecordState {
     init(wire: WireState) throws(StateDecodingError) {
         let rawID = wire.id
         guard let id = RecordID.canonical(rawID) else {
-            throw StateDecodingError(recordID: nil, "id '\(rawID)' is not a UUID")
+            let shown = String(rawID.unicodeScalars.prefix(100))
+            throw StateDecodingError(recordID: shown.isEmpty ? nil : shown, "id '\(shown)' is not a UUID")
         }
         func fail(_ message: String) -> StateDecodingError { StateDecodingError(recordID: id, message) }
 
         guard let kind = RecordKind(rawValue: wire.kind) else {
-            throw fail("unknown kind '\(wire.kind)'; expected customer or activity")
+            throw fail("unknown kind '\(wire.kind.prefix(100))'; expected customer or activity")
+        }
+        // Bounds first, before any work proportional to their product.
+        func tooMany(_ message: String) -> StateDecodingError {
+            StateDecodingError(recordID: id, message, code: .tooManyEntries)
+        }
+        if wire.clock.count > StateLimits.maximumReplicasPerClock {
+            throw tooMany("its clock has \(wire.clock.count) replicas; at most \(StateLimits.maximumReplicasPerClock) are accepted")
+        }
+        for (name, entries) in wire.fields where entries.count > StateLimits.maximumEntriesPerField {
+            throw tooMany(
+                "field \(name.prefix(100)) has \(entries.count) concurrent values; at most \(StateLimits.maximumEntriesPerField) are accepted — resolve the conflict")
+        }
+        if wire.tags.count > StateLimits.maximumTags {
+            throw tooMany("it has \(wire.tags.count) tags; at most \(StateLimits.maximumTags) are accepted")
+        }
+        for (tag, dots) in wire.tags where dots.count > StateLimits.maximumDotsPerTag {
+            throw tooMany("tag '\(tag.prefix(100))' has \(dots.count) concurrent adds; at most \(StateLimits.maximumDotsPerTag) are accepted")
+        }
+        if wire.deletion.count > StateLimits.maximumDeletionEntries {
+            throw tooMany("its deletion register has \(wire.deletion.count) entries; at most \(StateLimits.maximumDeletionEntries) are accepted")
+        }
+        for entry in wire.deletion where entry.seen.count > StateLimits.maximumReplicasPerClock {
+            throw tooMany("a deletion's 'seen' clock has \(entry.seen.count) replicas; at most \(StateLimits.maximumReplicasPerClock) are accepted")
         }
         let clock = try Self.clock(wire.clock, what: "clock", fail: fail)
         var allDots: [Dot] = []
@@ -104,7 +128,8 @@ extension RecordState {
             guard !wireDots.isEmpty else { throw fail("tag '\(tag)' has no dots") }
             var dots: [Dot] = []
             for wireDot in wireDots { dots.append(try check(wireDot, "tag \(tag)")) }
-            tags.append(TagRegister(tag: tag, dots: dots.sorted()))
+            // `normalized` is `tag` in NFC: an NFD tag from an older replica is stored in NFC.
+            tags.append(TagRegister(tag: normalized, dots: dots.sorted()))
         }
         tags.sort { $0.tag < $1.tag }
         for index in tags.indices.dropFirst() where tags[index].tag == tags[index - 1].tag {
@@ -160,7 +185,12 @@ extension RecordState {
 
     private static func checkReplica(_ replica: String, place: String, fail: (String) -> StateDecodingError) throws(StateDecodingError) {
         guard ReplicaID.isValid(replica) else {
-            throw fail("\(place): replica id '\(replica)' must be 1–\(ReplicaID.maximumLength) bytes without control characters")
+            throw fail("\(place): replica id '\(replica.prefix(100))' must be 1–\(ReplicaID.maximumLength) bytes without control characters")
+        }
+        // Replica ids are identities compared byte for byte in PostgreSQL (jsonb keys) but by
+        // canonical equivalence in Swift: only one spelling, NFC, is accepted.
+        guard UnicodeNormalization.isNFC(replica) else {
+            throw fail("\(place): replica id '\(replica)' is not in Unicode Normalization Form C; replica ids are made by cx init")
         }
     }
 

@@ -2,8 +2,21 @@
 /// that breaks the model's invariants (negative counters, dots the clock has not seen, unknown
 /// kinds or fields, invalid values).
 public struct StateDecodingError: Error, Sendable, CustomStringConvertible {
-    /// The record id, when it could be read.
+    /// The kind of problem, stable for machines (the sync response's rejection `code`).
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code as sent on the wire, e.g. `invalid_record`.
+        public let rawValue: String
+        /// The state is malformed or breaks an invariant of the model.
+        public static let invalidRecord = Code(rawValue: "invalid_record")
+        /// The state exceeds ``StateLimits`` (too many concurrent values, replicas or tags).
+        public static let tooManyEntries = Code(rawValue: "too_many_entries")
+        public var description: String { rawValue }
+    }
+
+    /// The record id, when it could be read (a malformed id is given as sent, shortened).
     public let recordID: String?
+    /// The kind of problem.
+    public let code: Code
     /// What is wrong, in words meant for the person who has to fix the sender.
     public let message: String
 
@@ -12,8 +25,9 @@ public struct StateDecodingError: Error, Sendable, CustomStringConvertible {
     public let syntaxError: JSONScanner.Failure?
 
     /// Creates a decoding error.
-    public init(recordID: String?, _ message: String, syntaxError: JSONScanner.Failure? = nil) {
+    public init(recordID: String?, _ message: String, code: Code = .invalidRecord, syntaxError: JSONScanner.Failure? = nil) {
         self.recordID = recordID
+        self.code = code
         self.message = message
         self.syntaxError = syntaxError
     }

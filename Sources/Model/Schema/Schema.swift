@@ -2,11 +2,30 @@
 ///
 /// Besides the fixed fields, both kinds accept free-form `extra.<key>` text fields, where the
 /// key is 1–64 letters, digits, `_`, `-` or `.`.
+///
+/// Text is stored in Unicode Normalization Form C (see ``UnicodeNormalization``), and lengths
+/// are counted in Unicode code points (what docs/openapi.yaml calls characters), never in
+/// grapheme clusters: "e" followed by 19,999 combining marks is one grapheme but 20,000 code
+/// points, and is refused.
 public enum Schema {
-    /// The longest text value accepted, in characters.
+    /// The longest free text value accepted (name, company, address, notes, …), in code points.
     public static let maximumTextLength = 10_000
-    /// The longest tag accepted, in characters.
+    /// The longest value of a field that names or identifies something (territory, owner,
+    /// segment, email, phone, city, country, reference), in code points. These fields are
+    /// indexed or compared in PostgreSQL; 200 code points (at most 800 bytes) keeps every index
+    /// entry far below PostgreSQL's btree limit of about 2,700 bytes.
+    public static let maximumNameLength = 200
+    /// The longest tag accepted, in code points.
     public static let maximumTagLength = 100
+    /// The fields limited to ``maximumNameLength``.
+    public static let nameLikeFields: Set<String> = [
+        "territory", "owner", "segment", "email", "phone", "city", "country", "reference",
+    ]
+
+    /// The longest value accepted for `field`, in Unicode code points.
+    public static func maximumLength(of field: String) -> Int {
+        nameLikeFields.contains(field) ? maximumNameLength : maximumTextLength
+    }
     /// The prefix of free-form fields.
     public static let extraPrefix = "extra."
 
@@ -73,12 +92,14 @@ public enum Schema {
         return try normalize(value, as: type, field: field)
     }
 
-    /// Checks a tag: non-empty after trimming, at most `maximumTagLength` characters, one line.
+    /// Checks a tag: non-empty after trimming, at most `maximumTagLength` code points, one
+    /// line; returns it trimmed and in Normalization Form C.
     public static func normalizeTag(_ tag: String) throws(ValidationError) -> String {
-        let trimmed = tag.trimmingWhitespace
+        let trimmed = UnicodeNormalization.nfc(tag.trimmingWhitespace)
         guard !trimmed.isEmpty else { throw ValidationError(field: "tags", "a tag cannot be empty") }
-        guard trimmed.count <= maximumTagLength else {
-            throw ValidationError(field: "tags", "a tag can be at most \(maximumTagLength) characters")
+        guard trimmed.unicodeScalars.count <= maximumTagLength else {
+            throw ValidationError(
+                field: "tags", "a tag can be at most \(maximumTagLength) characters (Unicode code points); shorten it")
         }
         guard !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
             throw ValidationError(field: "tags", "a tag cannot contain control characters")
@@ -94,26 +115,34 @@ public enum Schema {
         }
     }
 
+    /// Refuses text longer than `field` allows, counted in Unicode code points.
+    private static func checkLength(_ value: String, field: String) throws(ValidationError) {
+        let limit = maximumLength(of: field)
+        // UTF-8 length bounds the code point count; only long values need counting.
+        guard value.utf8.count <= limit || value.unicodeScalars.count <= limit else {
+            throw ValidationError(
+                field: field, "is longer than \(limit) characters (Unicode code points); shorten it or put long text in notes")
+        }
+    }
+
     private static func normalize(_ value: String, as type: FieldType, field: String) throws(ValidationError) -> String {
         switch type {
         case .text:
             try rejectNUL(value, field: field)
-            // UTF-8 length bounds the character count; only long values need counting.
-            guard value.utf8.count <= maximumTextLength || value.count <= maximumTextLength else {
-                throw ValidationError(field: field, "is longer than \(maximumTextLength) characters")
-            }
+            let value = UnicodeNormalization.nfc(value)
+            try checkLength(value, field: field)
             return value
         case .requiredText:
             try rejectNUL(value, field: field)
+            let value = UnicodeNormalization.nfc(value)
             guard !value.trimmingWhitespace.isEmpty else {
                 throw ValidationError(field: field, "is required and cannot be empty")
             }
-            guard value.utf8.count <= maximumTextLength || value.count <= maximumTextLength else {
-                throw ValidationError(field: field, "is longer than \(maximumTextLength) characters")
-            }
+            try checkLength(value, field: field)
             return value
         case .email:
-            let email = value.trimmingWhitespace
+            let email = UnicodeNormalization.nfc(value.trimmingWhitespace)
+            try checkLength(email, field: field)
             guard email.isPlausibleEmail else {
                 throw ValidationError(field: field, "'\(value)' is not an email address (expected name@example.com)")
             }

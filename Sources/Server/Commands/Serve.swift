@@ -27,6 +27,12 @@ extension CXServerCommand {
         @Option(help: "Largest request body accepted, in bytes.")
         var maxBodyBytes = 32 * 1024 * 1024
 
+        @Option(help: "Seconds a connection may stay open between requests before it is closed.")
+        var idleTimeout = 60
+
+        @Option(help: "Seconds a client may pause while sending a request body before it is disconnected.")
+        var readTimeout = 30
+
         @Option(help: "Most records one sync request may push.")
         var maxChanges = 5_000
 
@@ -44,6 +50,8 @@ extension CXServerCommand {
 
         func validate() throws {
             guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be a number ≥ 0 (0 turns it off)") }
+            guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
+            guard readTimeout >= 1 else { throw ValidationError("--read-timeout must be at least 1 second") }
             guard rateBurst >= 1 else { throw ValidationError("--rate-burst must be at least 1") }
         }
 
@@ -63,6 +71,8 @@ extension CXServerCommand {
                 configuration.port = port
                 configuration.maxBodyBytes = maxBodyBytes
                 configuration.maxChangesPerRequest = maxChanges
+                configuration.idleTimeout = .seconds(Int64(idleTimeout))
+                configuration.readTimeout = .seconds(Int64(readTimeout))
                 configuration.rateLimit = rateLimit > 0 ? (rateLimit, rateBurst) : nil
                 if let adminToken = bootstrap {
                     FirstStart.printBanner(token: adminToken, url: "http://\(host):\(port)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 extension CXServerCommand {
     /// `cx-server user …`: manage users, their roles and territories.
@@ -33,8 +34,10 @@ extension CXServerCommand {
             @OptionGroup var logging: LoggingOptions
 
             func validate() throws {
-                guard !name.isEmpty, name.count <= 100, !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-                    throw ValidationError("a user name is 1–100 characters without control characters")
+                guard !name.isEmpty, name.unicodeScalars.count <= 100,
+                    !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+                else {
+                    throw ValidationError("a user name is 1–100 characters (Unicode code points) without control characters")
                 }
                 try TerritoryName.validate(territories)
             }
@@ -42,7 +45,8 @@ extension CXServerCommand {
             func run() async throws {
                 let logger = logging.logger("cx.server.admin")
                 let user = try database.withMigratedConnection(logger: logger) { connection in
-                    try UserStore.addUser(name, role: role, territories: territories, on: connection)
+                    TerritoryName.warnAboutCaseVariants(try UserStore.caseVariants(of: territories, on: connection))
+                    return try UserStore.addUser(name, role: role, territories: territories, on: connection)
                 }
                 print("Created \(user.summary). Issue a token with `cx-server token issue \(user.name)`.")
             }
@@ -95,7 +99,8 @@ extension CXServerCommand {
             func run() async throws {
                 let logger = logging.logger("cx.server.admin")
                 let user = try database.withMigratedConnection(logger: logger) { connection in
-                    try UserStore.addTerritories(territories, to: name, on: connection)
+                    TerritoryName.warnAboutCaseVariants(try UserStore.caseVariants(of: territories, on: connection))
+                    return try UserStore.addTerritories(territories, to: name, on: connection)
                 }
                 print("Updated: \(user.summary).")
             }
@@ -161,15 +166,33 @@ extension CXServerCommand {
     }
 }
 
-/// Rules for territory names given to admin commands.
+/// Rules for territory names given to admin commands: the same length limit as a customer's
+/// `territory` field (200 code points), no control characters; stored in NFC by ``UserStore``.
+/// Names are case-sensitive; a name that differs from an existing one only in case is accepted
+/// with a warning (docs/security.md, "Territory names").
 enum TerritoryName {
+    static let maximumLength = 200
+
     static func validate(_ territories: [String]) throws {
         for territory in territories {
-            guard !territory.isEmpty, territory.count <= 100,
+            guard !territory.isEmpty, UserStore.canonical(territory).unicodeScalars.count <= maximumLength,
                 !territory.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
             else {
-                throw ValidationError("territory '\(territory)' must be 1–100 characters without control characters")
+                throw ValidationError(
+                    "territory '\(territory.prefix(100))' must be 1–\(maximumLength) characters (Unicode code points) without control characters")
             }
+        }
+    }
+
+    /// Prints a warning on standard error for each territory that differs from existing ones
+    /// only in letter case.
+    static func warnAboutCaseVariants(_ variants: [String: [String]]) {
+        for (territory, existing) in variants.sorted(by: { $0.key < $1.key }) {
+            let list = existing.map { "'\($0)'" }.joined(separator: ", ")
+            let line =
+                "warning: territory '\(territory)' differs only in letter case from \(list); "
+                + "territory names are case-sensitive, so these are different territories\n"
+            FileHandle.standardError.write(Data(line.utf8))
         }
     }
 }

@@ -14,6 +14,11 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes = 32 * 1024 * 1024
     /// Per-request record and page limits.
     var syncLimits = SyncRequest.Limits()
+    /// How long a connection may stay open with no request in progress before it is closed.
+    public var idleTimeout: TimeAmount = .seconds(60)
+    /// The longest pause allowed while a request body is being received; a client
+    /// that stops sending mid-request is disconnected instead of holding its connection forever.
+    public var readTimeout: TimeAmount = .seconds(30)
     /// Requests per token: sustained rate and burst; `nil` turns the limit off.
     public var rateLimit: (requestsPerSecond: Double, burst: Int)? = (20, 120)
 
@@ -36,6 +41,7 @@ public struct ServerConfiguration: Sendable {
 func buildRouter(configuration: ServerConfiguration, pool: PostgresPool, metrics: ServerMetrics) -> Router<CXRequestContext> {
     let router = Router(context: CXRequestContext.self)
     router.middlewares.add(JSONErrorMiddleware())
+    router.middlewares.add(MethodNotAllowedMiddleware())
     router.middlewares.add(MetricsMiddleware())
     router.middlewares.add(LogRequestsMiddleware(.debug))
     OperationsController(pool: pool, metrics: metrics).register(on: router)
@@ -70,8 +76,13 @@ public func buildApplication(
     configuration: ServerConfiguration, pool: PostgresPool, metrics: ServerMetrics, logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    Application(
+    let readTimeout = configuration.readTimeout
+    return Application(
         router: buildRouter(configuration: configuration, pool: pool, metrics: metrics),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: readTimeout)],
+                idleTimeout: configuration.idleTimeout)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "cx-server"),
         onServerRunning: onServerRunning,
         logger: logger)

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Answers every error as the JSON error body, so clients never see an HTML or empty error.
 ///
@@ -17,6 +18,13 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as HTTPError {
             throw APIError(error.status, code: Self.code(for: error.status), message: error.body ?? error.status.reasonPhrase)
+        } catch let error as HTTPParserError {
+            // The client closed or was disconnected (read timeout) mid-request: its fault, not a
+            // server failure, and the answer will most likely never arrive.
+            context.logger.info("request ended early", metadata: ["error": "\(error)"])
+            throw APIError(
+                .badRequest, code: "incomplete_request",
+                message: "the request ended before it was complete (\(error)); send the whole request again")
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, code: "body_too_large", message: "request body exceeds the server's limit; push fewer records per request")
         } catch let error as any HTTPResponseError {

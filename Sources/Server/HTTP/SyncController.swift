@@ -30,7 +30,8 @@ struct SyncController: Sendable {
             (try UserStore.scope(of: user, on: connection), try ServerEpoch.current(on: connection))
         }
         let writer = RecordStore.Writer(userID: user.id, userName: user.name, replicaID: sync.replicaID, scope: scope)
-        let outcome = try await store.push(sync.changes, as: writer, claim: sync.claim, logger: context.logger)
+        var outcome = try await store.push(sync.changes, as: writer, claim: sync.claim, logger: context.logger)
+        outcome.rejected.insert(contentsOf: sync.rejected, at: 0)  // refused while reading the request
         metrics.recordsWritten.increment(by: Int64(outcome.written))
         metrics.recordsRejected.increment(by: Int64(outcome.rejected.count))
         // A cursor from before a restore or a failover could skip changes: start over, and say so

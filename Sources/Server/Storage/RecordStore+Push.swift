@@ -80,6 +80,7 @@ extension RecordStore {
                         result.unchanged += 1
                         continue
                     }
+                    if let refusal = Self.mergedRefusal(merged) { result.rejected.append(refusal); continue }
                     if let refusal = try Self.scopeRefusal(merged, replacing: current, by: writer, facts: &facts, on: connection) {
                         result.rejected.append(refusal)
                         continue

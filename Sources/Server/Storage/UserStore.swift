@@ -1,7 +1,38 @@
+import CXModel
 import CXPostgres
 
 /// Users, their territories and their access tokens.
+///
+/// User and territory names are identities compared byte for byte in SQL: every function here
+/// takes names as typed and stores and looks them up in Unicode Normalization Form C (see
+/// ``canonical(_:)``), the same spelling the Model's `Schema` gives a customer's `territory`.
+/// Names are case-sensitive ("North" and "north" are two territories); ``caseVariants(of:on:)``
+/// finds near-duplicates so the admin commands can warn about them.
 struct UserStore: Sendable {
+    /// The one stored spelling of a user or territory name: NFC.
+    static func canonical(_ name: String) -> String {
+        UnicodeNormalization.nfc(name)
+    }
+
+    /// For each of `territories` (in any normalisation), the existing territory names — held by
+    /// a user or set on a customer — that differ from it only in letter case.
+    static func caseVariants(of territories: [String], on connection: PostgresConnection) throws -> [String: [String]] {
+        guard !territories.isEmpty else { return [:] }
+        let existing = try connection.query(
+            """
+            SELECT territory FROM cx.user_territories WHERE removed_at IS NULL
+            UNION SELECT DISTINCT territory FROM cx.customers WHERE territory IS NOT NULL AND NOT deleted
+            """
+        ).map { try $0.decode("territory", as: String.self) }
+        var variants: [String: [String]] = [:]
+        for territory in Set(territories.map(canonical)) {
+            let folded = territory.lowercased()
+            let similar = existing.filter { $0.lowercased() == folded && !$0.utf8.elementsEqual(territory.utf8) }
+            if !similar.isEmpty { variants[territory] = Array(Set(similar)).sorted() }
+        }
+        return variants
+    }
+
     /// A user as the admin commands list it.
     struct User: Sendable {
         let id: Int64
@@ -31,6 +62,7 @@ struct UserStore: Sendable {
     /// Inserts a user inside the caller's transaction.
     @discardableResult
     static func insertUser(_ name: String, role: UserRole, territories: [String], on connection: PostgresConnection) throws -> User {
+        let name = canonical(name), territories = territories.map(canonical)
         let existing = try connection.query("SELECT 1 FROM cx.users WHERE name = \(name)")
         guard existing.isEmpty else {
             throw AdminError("a user named '\(name)' already exists")
@@ -46,6 +78,7 @@ struct UserStore: Sendable {
 
     /// The user named `name`, if any.
     static func user(named name: String, on connection: PostgresConnection) throws -> User? {
+        let name = canonical(name)
         let rows = try connection.query(
             """
             SELECT u.id, u.role, coalesce(array_to_string(array_agg(t.territory ORDER BY t.territory) FILTER (WHERE t.territory IS NOT NULL), E'\\n'), '') AS territories
@@ -80,7 +113,8 @@ struct UserStore: Sendable {
 
     /// Gives `userName` the `territories` (again, if they were removed); returns the user after.
     static func addTerritories(_ territories: [String], to userName: String, on connection: PostgresConnection) throws -> User {
-        try connection.transaction { connection in
+        let territories = territories.map(canonical)
+        return try connection.transaction { connection in
             let user = try existingUser(userName, on: connection)
             for territory in Set(territories) {
                 try connection.query(
@@ -99,7 +133,8 @@ struct UserStore: Sendable {
     /// push the edits they made offline during the hand-off window. Fails if the user does not
     /// hold one of them.
     static func removeTerritories(_ territories: [String], from userName: String, on connection: PostgresConnection) throws -> User {
-        try connection.transaction { connection in
+        let territories = territories.map(canonical)
+        return try connection.transaction { connection in
             let user = try existingUser(userName, on: connection)
             let missing = Set(territories).subtracting(user.territories).sorted()
             guard missing.isEmpty else {

@@ -3,11 +3,18 @@ import HTTPTypes
 
 /// A decoded `POST /v1/sync` body:
 /// `{"replica_id": "…", "cursor": "…" | null, "changes": [state…], "limit": 1000}`.
+///
+/// The envelope is all or nothing (a syntax error anywhere is a 400), but each pushed state is
+/// judged on its own: one that does not decode, breaks an invariant, exceeds ``StateLimits`` or
+/// is incomplete goes to ``rejected`` and the others are still written.
 struct SyncRequest: Sendable {
     var replicaID: String
     var cursor: SyncCursor.Position
+    /// The states that decoded and are complete, to be merged.
     var changes: [RecordState]
     var limit: Int
+    /// The pushed states refused while reading the request, in request order.
+    var rejected: [RecordRejection] = []
     /// The replica's sync token and its proposed successor (see ``ReplicaRegistry``).
     var syncToken: String? = nil
     var nextSyncToken: String? = nil
@@ -27,15 +34,16 @@ struct SyncRequest: Sendable {
         var defaultPullLimit = 1_000
     }
 
-    /// Parses and validates a request body; every problem is an ``APIError`` (400, 413 or 422).
+    /// Parses and validates a request body; every problem with the envelope is an
+    /// ``APIError`` (400 or 413); problems with one pushed state are in ``rejected``.
     static func parse(_ body: [UInt8], limits: Limits) throws(APIError) -> SyncRequest {
         var replicaID: String?
         var cursorText: String?
         var states: [RecordState] = []
+        var rejected: [RecordRejection] = []
         var limit: Int64?
         var syncToken: String?
         var nextSyncToken: String?
-        var invalid: StateDecodingError?
         var changeCount = 0
         do throws(JSONScanner.Failure) {
             try JSONScanner.scan(body) { scanner throws(JSONScanner.Failure) in
@@ -52,17 +60,16 @@ struct SyncRequest: Sendable {
                             guard changeCount <= limits.maxChanges else {
                                 throw scanner.failure("too many changes")
                             }
-                            do throws(StateDecodingError) {
-                                states.append(try RecordState(reading: &scanner))
-                            } catch {
-                                if let syntaxError = error.syntaxError { throw syntaxError }
-                                // Keep reading so the response can name the first bad record
-                                // while nothing at all is written.
-                                if invalid == nil { invalid = error }
+                            // The element must be valid JSON (else the whole body is malformed);
+                            // what it says is then judged per record.
+                            var element = try scanner.valueScanner()
+                            switch readState(&element) {
+                            case .state(let state): states.append(state)
+                            case .rejected(let rejection): rejected.append(rejection)
                             }
                         }
                     default:
-                        throw scanner.failure("unknown field '\(key)'; expected replica_id, cursor, changes, limit, sync_token, next_sync_token")
+                        throw scanner.failure("unknown field '\(key.prefix(100))'; expected replica_id, cursor, changes, limit, sync_token, next_sync_token")
                     }
                 }
                 try scanner.expectEnd()
@@ -78,20 +85,13 @@ struct SyncRequest: Sendable {
             }
             throw .badRequest("malformed_json", "request body is not a valid sync request: \(error.description)")
         }
-        if let invalid {
-            throw APIError(.unprocessableContent, code: "invalid_record", message: invalid.description)
-        }
         guard let replicaID else { throw .badRequest("missing_field", "replica_id is required") }
         guard ReplicaID.isValid(replicaID) else {
             throw .badRequest("invalid_replica_id", "replica_id must be 1–\(ReplicaID.maximumLength) bytes without control characters")
         }
-        for state in states {
-            do throws(ValidationError) {
-                try state.validateComplete()
-            } catch {
-                throw APIError(
-                    .unprocessableContent, code: "invalid_record", message: "record \(state.id) is incomplete: \(error.description)")
-            }
+        guard UnicodeNormalization.isNFC(replicaID) else {
+            throw .badRequest(
+                "invalid_replica_id", "replica_id must be in Unicode Normalization Form C; use the id cx init made")
         }
         let requestedLimit = limit ?? Int64(limits.defaultPullLimit)
         guard requestedLimit >= 1 else { throw .badRequest("invalid_limit", "limit must be at least 1") }
@@ -102,7 +102,43 @@ struct SyncRequest: Sendable {
         }
         return SyncRequest(
             replicaID: replicaID, cursor: try SyncCursor.parse(cursorText), changes: states,
-            limit: Int(min(requestedLimit, Int64(limits.maxPullLimit))), syncToken: syncToken, nextSyncToken: nextSyncToken)
+            limit: Int(min(requestedLimit, Int64(limits.maxPullLimit))), rejected: rejected, syncToken: syncToken,
+            nextSyncToken: nextSyncToken)
+    }
+
+    /// One pushed state as read: the state, or why it is refused.
+    private enum ReadState {
+        case state(RecordState)
+        case rejected(RecordRejection)
+    }
+
+    /// Reads one pushed state from a scanner over exactly its JSON value.
+    private static func readState(_ element: inout JSONScanner) -> ReadState {
+        let start = element
+        let state: RecordState
+        do throws(StateDecodingError) {
+            state = try RecordState(reading: &element)
+        } catch {
+            var id = error.recordID ?? ""
+            if error.recordID == nil {
+                var idScanner = start
+                if let sent = idScanner.topLevelString("id") { id = String(sent.unicodeScalars.prefix(100)) }
+            }
+            let advice =
+                error.code == .tooManyEntries
+                ? "; resolve the record's conflicts on a replica that holds it, then sync again"
+                : "; the record was not written — fix or re-create it on the replica that sent it"
+            return .rejected(RecordRejection(id: id, code: error.code.rawValue, message: error.message + advice))
+        }
+        do throws(ValidationError) {
+            try state.validateComplete()
+        } catch {
+            return .rejected(
+                RecordRejection(
+                    id: state.id, code: "incomplete_record",
+                    message: "record \(state.id) is incomplete: \(error.description); set the missing field with cx edit and sync again"))
+        }
+        return .state(state)
     }
 }
 

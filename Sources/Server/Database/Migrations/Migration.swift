@@ -15,6 +15,7 @@ struct Migration: Sendable {
         Migration0002CustomerInsight.migration,
         Migration0003ScopeAndAudit.migration,
         Migration0004ReplicaRegistry.migration,
+        Migration0005NormalizeNames.migration,
         Migration0006ActivityExits.migration,
         Migration0007ServerEpoch.migration,
     ]
