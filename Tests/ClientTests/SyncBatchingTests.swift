@@ -44,9 +44,18 @@ import Testing
         }
     }
 
+    /// A customer with about `notes` bytes of notes (split over `notes` and `extra.*` fields,
+    /// which hold at most 10,000 characters each).
     func customer(_ index: Int, notes: Int) -> RecordState {
-        try! RecordState.new(
-            kind: .customer, fields: ["name": "Customer \(index)", "notes": String(repeating: "n", count: notes)], by: Fixtures.author)
+        var fields: [String: String?] = ["name": "Customer \(index)"]
+        var left = notes
+        var part = 0
+        while left > 0 {
+            fields[part == 0 ? "notes" : "extra.report\(part)"] = String(repeating: "n", count: Swift.min(left, 9000))
+            left -= 9000
+            part += 1
+        }
+        return try! RecordState.new(kind: .customer, fields: fields, by: Fixtures.author)
     }
 
     func pending(_ dir: TemporaryDirectory, _ states: [RecordState]) throws {
@@ -137,13 +146,16 @@ import Testing
             #expect(error.message.contains("a purchase needs an amount"))
         }
         #expect(try store.state(purchase.id) == purchase)
+        // Turning the purchase into a touchpoint without a channel is refused the same way.
         do {
-            try RecordEditing.modify(owner.id, in: store) { try $0.set("name", to: nil, by: Fixtures.author) }
+            try RecordEditing.modify(purchase.id, in: store) { try $0.set("type", to: "touchpoint", by: Fixtures.author) }
             Issue.record("the edit was accepted")
         } catch let error as CXError {
             #expect(error.code == .dataError)
+            #expect(error.message.contains("channel"))
         }
-        #expect(try store.state(owner.id) == owner)
+        #expect(try store.state(purchase.id) == purchase)
+        #expect(Set(try store.pendingIDs()) == [owner.id, purchase.id])
     }
 
     @Test func everyRefusalNamesTheCommandThatResolvesIt() {
