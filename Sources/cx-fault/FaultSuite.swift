@@ -28,7 +28,7 @@ struct FaultSuite: ParsableCommand {
     var seed: UInt64?
 
     @Option(help: "Number of runs (each with seed SEED+i).")
-    var runs = 4
+    var runs = 5
 
     @Flag(help: "A long run: 200 runs, 8 replicas-worth of users, 120 operations each.")
     var long = false
@@ -37,7 +37,7 @@ struct FaultSuite: ParsableCommand {
     var replicas = 4
 
     @Option(help: "Random operations (writes, syncs, faults) per run.")
-    var ops = 40
+    var ops = 60
 
     @Option(
         help: "Faults to inject, comma-separated: \(Fault.allCases.map(\.rawValue).joined(separator: ",")), all or none.")
@@ -87,9 +87,9 @@ struct FaultSuite: ParsableCommand {
         let work = workDir ?? "/tmp/cx-fault-\(getpid())"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let faultSet = try parseFaults()
-        print("cx-fault: seed=\(firstSeed) runs=\(runCount) replicas=\(replicas) ops=\(opCount) faults=\(faultSet.isEmpty ? "none" : faultSet.sorted().map(\.rawValue).joined(separator: ","))")
+        say("cx-fault: seed=\(firstSeed) runs=\(runCount) replicas=\(replicas) ops=\(opCount) faults=\(faultSet.isEmpty ? "none" : faultSet.sorted().map(\.rawValue).joined(separator: ","))")
         if faultSet.contains(.clock) && Shell.which("faketime") == nil {
-            print("note: faketime is not installed; the clock fault will be skipped (apt-get install -y faketime)")
+            say("note: faketime is not installed; the clock fault will be skipped (apt-get install -y faketime)")
         }
 
         var totals = RunResult(seed: firstSeed)
@@ -118,13 +118,13 @@ struct FaultSuite: ParsableCommand {
             if result.violations > 0 { failing.append(config.reproduction) }
         }
         if !keep { try? FileManager.default.removeItem(atPath: work) }
-        print(
+        say(
             "runs=\(runCount) writes=\(totals.writes) acknowledged=\(totals.acknowledged) lost=\(totals.lost.count) "
                 + "refused=\(totals.refused.count) diverged=\(totals.diverged.count) bad5xx=\(totals.badStatuses.count) "
                 + "broken_caches=\(totals.brokenCaches.count) other=\(totals.other.count) failing_runs=\(failing.count)")
         if !failing.isEmpty {
-            print("reproduce the failing runs with:")
-            for line in failing { print("  \(line)") }
+            say("reproduce the failing runs with:")
+            for line in failing { say("  \(line)") }
             throw ExitCode(1)
         }
     }
