@@ -34,7 +34,7 @@ extension FaultRun {
     /// `kill -9` of the server while `cx sync` runs, then a restart on the same data directory.
     private func killServerMidSync(_ replica: ReplicaDriver) throws {
         if !server.isRunning { try server.start() }
-        guard let pid = server.process?.processIdentifier else { return }
+        guard let pid = server.process?.pid else { return }
         let delay = Double(random.int(5...250)) / 1000
         log("fault: kill -9 cx-server after \(delay)s of \(replica.name)'s sync")
         after(delay) { kill(pid, SIGKILL) }

@@ -17,7 +17,7 @@ final class ServerHarness {
     let dataDirectory: String
     let port: UInt16
     let shell: Shell
-    private(set) var process: Process?
+    private(set) var process: ChildProcess?
     /// The admin token printed at first start.
     private(set) var adminToken = ""
     /// How many times the suite killed or restarted things, for the report.
@@ -62,9 +62,9 @@ final class ServerHarness {
 
     /// `kill -9` of the server process (the embedded PostgreSQL keeps running, as after a crash).
     func kill9() {
-        guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        guard let process else { return }
+        process.signal(SIGKILL)
+        process.wait()
         self.process = nil
         kills += 1
     }
@@ -72,11 +72,11 @@ final class ServerHarness {
     /// Graceful stop (SIGTERM), then the cluster is stopped if it still runs.
     func stop() {
         if let process, process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            let deadline = Date().addingTimeInterval(30)
-            while process.isRunning && Date() < deadline { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            process.signal(SIGTERM)
+            if process.wait(timeout: 30) == nil {
+                process.signal(SIGKILL)
+                process.wait()
+            }
         }
         process = nil
         _ = pgCtl(["-D", clusterDirectory, "-m", "immediate", "-w", "-t", "30", "stop"])

@@ -26,83 +26,118 @@ struct CommandResult: Sendable {
     }
 }
 
+/// A child process started with `posix_spawn`, reaped with `waitpid` (no Foundation `Process`:
+/// its exit monitoring proved unreliable with `runuser` and killed children in this suite).
+final class ChildProcess: Sendable {
+    let pid: pid_t
+    private let status = Mutex<Int32?>(nil)
+
+    init(pid: pid_t) {
+        self.pid = pid
+    }
+
+    /// The raw wait status once the child has exited (reaps it), nil while it runs.
+    func poll() -> Int32? {
+        status.withLock { status in
+            if status != nil { return status }
+            var raw: Int32 = 0
+            let reaped = waitpid(pid, &raw, WNOHANG)
+            if reaped == pid {
+                status = raw
+            } else if reaped < 0 && errno == ECHILD {
+                status = -1
+            }
+            return status
+        }
+    }
+
+    var isRunning: Bool { poll() == nil }
+
+    /// Waits until the child exits; its raw wait status.
+    @discardableResult
+    func wait(timeout: Double = .infinity) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let status = poll() { return status }
+            usleep(2_000)
+        }
+        return poll()
+    }
+
+    func signal(_ signal: Int32) {
+        if isRunning { kill(pid, signal) }
+    }
+
+    /// The exit code of a normal exit; nil for death by a signal.
+    static func exitCode(_ raw: Int32) -> Int32? {
+        raw & 0x7f == 0 ? (raw >> 8) & 0xff : nil
+    }
+}
+
 /// Runs child processes with their output captured in files (no pipe can fill up and block a
 /// child, and a killed child leaves whatever it had written).
 struct Shell: Sendable {
     /// Where captured output goes; one pair of files per command, removed after reading.
     let scratch: String
 
-    /// Runs `executable arguments` to completion (or until `killAfter` seconds, then SIGKILL).
-    /// `environment` entries are added to the suite's own environment.
+    /// Runs `executable arguments` to completion (or until `killAfter` seconds, then SIGKILL;
+    /// `timeout` seconds at most in any case).
     func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-        killAfter: Double? = nil, timeout: Double = 120
+        killAfter: Double? = nil, timeout: Double = 180
     ) -> CommandResult {
-        let process = launch(executable, arguments, environment: environment)
-        guard let (process, out, err) = process else {
+        let commandLine = Shell.quote([executable] + arguments)
+        let n = Shell.counter.next()
+        let out = "\(scratch)/out-\(n)", err = "\(scratch)/err-\(n)"
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        for (key, value) in environment { env[key] = value }
+        guard let child = Shell.spawn(executable, arguments, environment: env, stdout: out, stderr: err) else {
             return CommandResult(
-                commandLine: Shell.quote([executable] + arguments), exitCode: 127, stdout: "",
-                stderr: "cannot start \(executable)", killed: false)
+                commandLine: commandLine, exitCode: 127, stdout: "", stderr: "cannot start \(executable)", killed: false)
         }
         var killed = false
-        let deadline = Date().addingTimeInterval(killAfter ?? timeout)
-        while process.isRunning && Date() < deadline {
-            usleep(2_000)
-        }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+        var raw = child.wait(timeout: killAfter ?? timeout)
+        if raw == nil {
+            kill(child.pid, SIGKILL)
             killed = true
+            raw = child.wait()
         }
-        process.waitUntilExit()
-        let code: Int32? = process.terminationReason == .exit ? process.terminationStatus : nil
         return CommandResult(
-            commandLine: Shell.quote([executable] + arguments), exitCode: killed ? nil : code,
+            commandLine: commandLine, exitCode: killed ? nil : raw.flatMap(ChildProcess.exitCode),
             stdout: Shell.readAndRemove(out), stderr: Shell.readAndRemove(err), killed: killed)
     }
 
     /// Starts a long-running process (the server) with stdout and stderr appended to `logFile`.
-    func spawn(_ executable: String, _ arguments: [String], logFile: String) -> Process? {
-        FileManager.default.createFile(atPath: logFile, contents: nil)
-        guard let log = FileHandle(forWritingAtPath: logFile) else { return nil }
-        log.seekToEndOfFile()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        return process
+    func spawn(_ executable: String, _ arguments: [String], logFile: String) -> ChildProcess? {
+        Shell.spawn(executable, arguments, environment: ProcessInfo.processInfo.environment, stdout: logFile, stderr: logFile)
     }
 
     private static let counter = Counter()
 
-    private func launch(
-        _ executable: String, _ arguments: [String], environment: [String: String]
-    ) -> (Process, String, String)? {
-        let n = Shell.counter.next()
-        let out = "\(scratch)/out-\(n)", err = "\(scratch)/err-\(n)"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
-        guard let outHandle = FileHandle(forWritingAtPath: out),
-            let errHandle = FileHandle(forWritingAtPath: err)
-        else { return nil }
-        defer {
-            try? outHandle.close()
-            try? errHandle.close()
+    /// `posix_spawn` with stdin from /dev/null and stdout/stderr appended to files.
+    static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String: String], stdout: String, stderr: String
+    ) -> ChildProcess? {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        if stderr == stdout {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["NO_COLOR"] = "1"
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        return (process, out, err)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        return spawned == 0 ? ChildProcess(pid: pid) : nil
     }
 
     private static func readAndRemove(_ path: String) -> String {
