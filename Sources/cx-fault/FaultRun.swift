@@ -23,6 +23,7 @@ final class FaultRun {
     var tokens: [String: String] = [:]
     var step = 0
     var copies = 0
+    let started = Date()
 
     static let territories = ["north", "south", "east"]
 
@@ -44,7 +45,6 @@ final class FaultRun {
 
     /// Runs everything and returns what was found. Always stops the server and the cluster.
     func execute() -> RunResult {
-        let started = Date()
         defer {
             proxy?.stop()
             server.stop()
@@ -67,7 +67,9 @@ final class FaultRun {
     }
 
     func log(_ message: @autoclosure () -> String) {
-        if config.verbose { FileHandle.standardError.write(Data("  [\(config.seed) #\(step)] \(message())\n".utf8)) }
+        guard config.verbose else { return }
+        let elapsed = String(format: "%6.1f", Date().timeIntervalSince(started))
+        FileHandle.standardError.write(Data("  [\(config.seed) #\(step) \(elapsed)s] \(message())\n".utf8))
     }
 
     func count(_ fault: String) {

@@ -113,6 +113,7 @@ struct FaultSuite: ParsableCommand {
             totals.refused += result.refused
             totals.diverged += result.diverged
             totals.badStatuses += result.badStatuses
+            totals.badAnswers += result.badAnswers
             totals.brokenCaches += result.brokenCaches
             totals.other += result.other
             if result.violations > 0 { failing.append(config.reproduction) }
@@ -120,7 +121,7 @@ struct FaultSuite: ParsableCommand {
         if !keep { try? FileManager.default.removeItem(atPath: work) }
         say(
             "runs=\(runCount) writes=\(totals.writes) acknowledged=\(totals.acknowledged) lost=\(totals.lost.count) "
-                + "refused=\(totals.refused.count) diverged=\(totals.diverged.count) bad5xx=\(totals.badStatuses.count) "
+                + "refused=\(totals.refused.count) diverged=\(totals.diverged.count) bad5xx=\(totals.badAnswers) "
                 + "broken_caches=\(totals.brokenCaches.count) other=\(totals.other.count) failing_runs=\(failing.count)")
         if !failing.isEmpty {
             say("reproduce the failing runs with:")

@@ -31,9 +31,12 @@ extension FaultRun {
         checkServerColumns(against: reference)
         checkReplicas(against: reference)
         checkWrites(against: reference)
-        for bad in proxy.snapshot().bad {
-            result.badStatuses.append("\(bad) (seed \(config.seed))")
+        // One line per kind of bad answer, with its count (a dead database gives many alike).
+        let bad = proxy.snapshot().bad
+        for (kind, count) in Dictionary(grouping: bad, by: \.description).mapValues(\.count).sorted(by: { $0.key < $1.key }) {
+            result.badStatuses.append("\(count)× \(kind) (seed \(config.seed))")
         }
+        result.badAnswers = bad.count
     }
 
     /// Every replica syncs, round after round, until a round changes nothing anywhere.

@@ -15,7 +15,7 @@ enum Report {
         say(
             "run seed=\(result.seed) writes=\(result.writes) acknowledged=\(result.acknowledged) "
                 + "lost=\(result.lost.count) refused=\(result.refused.count) diverged=\(result.diverged.count) "
-                + "bad5xx=\(result.badStatuses.count) broken_caches=\(result.brokenCaches.count) "
+                + "bad5xx=\(result.badAnswers) broken_caches=\(result.brokenCaches.count) "
                 + "other=\(result.other.count) faults={\(faults)} "
                 + "time=\(Int(result.seconds))s \(result.violations == 0 ? "OK" : "FAIL")")
         for note in result.notes { say("  note: \(note)") }

@@ -53,8 +53,10 @@ struct RunResult: Sendable {
     /// Records that differ between a replica and the server (within the replica's scope), or
     /// between the server's typed columns and its state.
     var diverged: [String] = []
-    /// Answers with a 5xx status other than 503 while the database was down.
+    /// Kinds of answers with a 5xx status other than 503 while the database was down.
     var badStatuses: [String] = []
+    /// How many such answers in all.
+    var badAnswers = 0
     /// Homes whose cache did not load (`cx status --json` failed).
     var brokenCaches: [String] = []
     /// Anything else that went wrong (no quiescence, setup trouble) — counts as a violation.
