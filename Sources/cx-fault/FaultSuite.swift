@@ -114,6 +114,7 @@ struct FaultSuite: ParsableCommand {
             totals.diverged += result.diverged
             totals.badStatuses += result.badStatuses
             totals.badAnswers += result.badAnswers
+            totals.slowAnswers += result.slowAnswers
             totals.brokenCaches += result.brokenCaches
             totals.other += result.other
             if result.violations > 0 { failing.append(config.reproduction) }
@@ -122,7 +123,8 @@ struct FaultSuite: ParsableCommand {
         say(
             "runs=\(runCount) writes=\(totals.writes) acknowledged=\(totals.acknowledged) lost=\(totals.lost.count) "
                 + "refused=\(totals.refused.count) diverged=\(totals.diverged.count) bad5xx=\(totals.badAnswers) "
-                + "broken_caches=\(totals.brokenCaches.count) other=\(totals.other.count) failing_runs=\(failing.count)")
+                + "broken_caches=\(totals.brokenCaches.count) other=\(totals.other.count) slow=\(totals.slowAnswers.count) "
+                + "failing_runs=\(failing.count)")
         if !failing.isEmpty {
             say("reproduce the failing runs with:")
             for line in failing { say("  \(line)") }

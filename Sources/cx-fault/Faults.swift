@@ -67,8 +67,11 @@ extension FaultRun {
         proxy.setDatabaseDown(true)
         let stopped = server.stopDatabase()
         if !stopped.succeeded { result.notes.append("pg_ctl stop failed at step \(step): \(stopped.summary)") }
+        log("PostgreSQL stopped")
         // One sync (it should get 503s and exit 69 with its changes kept) and a local write.
-        if let replica = random.pick(replicas) { sync(replica) }
+        // A sync may hang on a server waiting for its database; it is killed after 10 s (the
+        // proxy reports the slow answer) so that the run stays bounded.
+        if let replica = random.pick(replicas) { sync(replica, killAfter: 10) }
         if let replica = random.pick(replicas) { performWrite(on: replica, circumstances: ["database down"]) }
         let started = server.startDatabase()
         if !started.succeeded {
@@ -80,6 +83,7 @@ extension FaultRun {
             try server.start()
         }
         proxy.setDatabaseDown(false)
+        log("PostgreSQL started, server ready")
     }
 
     /// The proxy duplicates requests and drops answers for the next few steps.

@@ -37,6 +37,7 @@ extension FaultRun {
             result.badStatuses.append("\(count)× \(kind) (seed \(config.seed))")
         }
         result.badAnswers = bad.count
+        result.slowAnswers = proxy.snapshot().slow.map { "\($0) (seed \(config.seed))" }
     }
 
     /// Every replica syncs, round after round, until a round changes nothing anywhere.

@@ -38,6 +38,7 @@ final class FaultProxy: Sendable {
         var dropped = 0
         var statusCounts: [Int: Int] = [:]
         var badStatuses: [BadStatus] = []
+        var slowAnswers: [String] = []
         var stopped = false
     }
 
@@ -68,9 +69,12 @@ final class FaultProxy: Sendable {
     }
 
     /// Counters for the report: requests, duplicated, dropped, answers by status, bad statuses.
-    func snapshot() -> (requests: Int, duplicated: Int, dropped: Int, statuses: [Int: Int], bad: [BadStatus]) {
-        state.withLock { ($0.requests, $0.duplicated, $0.dropped, $0.statusCounts, $0.badStatuses) }
+    func snapshot() -> (requests: Int, duplicated: Int, dropped: Int, statuses: [Int: Int], bad: [BadStatus], slow: [String]) {
+        state.withLock { ($0.requests, $0.duplicated, $0.dropped, $0.statusCounts, $0.badStatuses, $0.slowAnswers) }
     }
+
+    /// Answers slower than this are reported (a sync should fail fast when the database is down).
+    static let slowSeconds = 5.0
 
     /// Stops accepting connections.
     func stop() {
@@ -125,10 +129,17 @@ final class FaultProxy: Sendable {
     private func forward(_ bytes: [UInt8], requestLine: String) -> HTTPMessage? {
         guard let upstream = FaultProxy.connect(port: upstreamPort) else { return nil }
         defer { close(upstream) }
+        let sent = Date()
         guard FaultProxy.writeAll(upstream, bytes) else { return nil }
         guard let answer = SocketReader(fd: upstream).readHTTPMessage(isRequest: false) else { return nil }
         let status = answer.status
+        let seconds = Date().timeIntervalSince(sent)
         state.withLock { state in
+            if seconds > FaultProxy.slowSeconds {
+                state.slowAnswers.append(
+                    String(format: "%d after %.1f s for %@%@", status, seconds, requestLine,
+                           state.databaseDown ? " (database down)" : ""))
+            }
             state.statusCounts[status, default: 0] += 1
             if status >= 500 && !(status == 503 && state.databaseDown) {
                 state.badStatuses.append(
@@ -188,13 +199,13 @@ final class FaultProxy: Sendable {
             close(fd)
             return nil
         }
-        setTimeouts(fd)
+        setTimeouts(fd, seconds: 120)  // long enough to measure a server that hangs
         return fd
     }
 
-    /// 30-second send and receive timeouts, so a stuck peer cannot hold a thread forever.
-    private static func setTimeouts(_ fd: Int32) {
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+    /// Send and receive timeouts, so a stuck peer cannot hold a thread forever.
+    private static func setTimeouts(_ fd: Int32, seconds: Int = 30) {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }

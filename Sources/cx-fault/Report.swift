@@ -24,6 +24,10 @@ enum Report {
         section("5xx", result.badStatuses)
         section("BROKEN CACHE", result.brokenCaches)
         section("OTHER", result.other)
+        if !result.slowAnswers.isEmpty {
+            say("  slow answers (not a violation; the server should fail fast): \(result.slowAnswers.count)")
+            for item in result.slowAnswers.prefix(detailLimit) { say("    - \(item)") }
+        }
         if !result.refused.isEmpty {
             say("  refused by the server (documented, pending on the laptop, not lost): \(result.refused.count)")
             if config.verbose { for item in result.refused.prefix(detailLimit) { say("    - \(item)") } }
