@@ -20,6 +20,8 @@ final class FaultRun {
     var proxyFaultUntil = -1
     /// The last `cx sync --json` summary of each replica: ids refused or kept.
     var refusedIds: [String: Set<String>] = [:]
+    /// Why: replica name → record id → "code: message" (or the `kept` reason).
+    var refusalReasons: [String: [String: String]] = [:]
     var tokens: [String: String] = [:]
     var step = 0
     var copies = 0
@@ -140,10 +142,16 @@ final class FaultRun {
         let outcome = replica.cx("sync", ["--json"], killAfter: killAfter, clockOffset: clockOffset)
         if let summary = JSON.object(outcome.stdout) {
             var refused = Set<String>()
+            var reasons: [String: String] = [:]
             for entry in (summary["rejected"] as? [[String: Any]] ?? []) + (summary["kept"] as? [[String: Any]] ?? []) {
-                if let id = entry["id"] as? String { refused.insert(id) }
+                guard let id = entry["id"] as? String else { continue }
+                refused.insert(id)
+                let code = entry["code"] as? String ?? "kept"
+                reasons[id] = "\(code): \(entry["message"] as? String ?? entry["reason"] as? String ?? "")"
             }
             refusedIds[replica.name] = refused
+            refusalReasons[replica.name] = reasons
+            if !reasons.isEmpty { log("\(replica.name): refused \(reasons)") }
         }
         log("\(replica.name): sync → \(outcome.killed ? "killed" : "exit \(outcome.exitCode.map(String.init) ?? "?")")")
         ledger.synced(replica.name)

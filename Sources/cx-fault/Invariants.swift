@@ -155,7 +155,8 @@ extension FaultRun {
     /// (b) every acknowledged write is shown, or a conflict candidate, or replaced by a write that
     /// may have seen it; records refused by the documented rules are reported, not counted lost.
     private func checkWrites(against reference: [String: [String: Any]]) {
-        let allRefused = refusedIds.values.reduce(into: Set<String>()) { $0.formUnion($1) }
+        let (expectedRefusals, unexpectedRefusals) = classifyRefusals()
+        let allRefused = Set(expectedRefusals.keys)
         let byRecord = Dictionary(grouping: ledger.writes, by: \.record)
         for write in ledger.writes where write.acknowledged {
             let later = byRecord[write.record, default: []].filter { $0.possiblySaw.contains(write.id) }
@@ -163,9 +164,16 @@ extension FaultRun {
                 let extra = write.circumstances.isEmpty ? "" : " [\(write.circumstances.joined(separator: ", "))]"
                 return "write #\(write.id) at step \(write.step) by \(write.replica): \(write.field)=\(write.value) on \(write.record)\(extra): \(problem)\n      command: \(write.command)\n      reproduce: \(config.reproduction)"
             }
+            if let why = unexpectedRefusals[write.record] {
+                // Refused although the writer's scope allows it: the write never reaches anyone.
+                if !isShown(write, in: reference[write.record]) {
+                    result.lost.append(describe("refused by the server although the user's scope allows it (\(why))"))
+                }
+                continue
+            }
             guard let record = reference[write.record] else {
                 if allRefused.contains(write.record) {
-                    result.refused.append(describe("refused by the server, pending on the laptop"))
+                    result.refused.append(describe("refused by the server, pending on the laptop (\(expectedRefusals[write.record] ?? ""))"))
                 } else {
                     result.lost.append(describe("the record is not on the server"))
                 }
@@ -204,10 +212,40 @@ extension FaultRun {
             }
             if kept { continue }
             if allRefused.contains(write.record) {
-                result.refused.append(describe("refused by the server, pending on the laptop (\(shown) on the server)"))
+                result.refused.append(describe("refused by the server, pending on the laptop (\(shown) on the server; \(expectedRefusals[write.record] ?? ""))"))
             } else {
                 result.lost.append(describe("\(shown) on the server, no candidate, no later write saw it"))
             }
         }
+    }
+
+    /// Whether the write's value is what the record shows (for refusals: nothing else can excuse it).
+    private func isShown(_ write: Write, in record: [String: Any]?) -> Bool {
+        guard let record else { return false }
+        let fields = record["fields"] as? [String: Any] ?? [:]
+        return JSON.text(fields[write.field]) == write.value
+    }
+
+    /// Splits the records replicas still hold refused into those the documented rules refuse
+    /// (a customer — or an activity of one — whose territory, as the laptop shows it, the user
+    /// does not hold) and the others (a bug: the server refused a write the user may make).
+    private func classifyRefusals() -> (expected: [String: String], unexpected: [String: String]) {
+        var expected: [String: String] = [:], unexpected: [String: String] = [:]
+        for replica in replicas {
+            for (id, why) in refusalReasons[replica.name] ?? [:] {
+                let shown = JSON.object(replica.cx("show", [id, "--json"]).stdout)
+                var fields = shown?["fields"] as? [String: Any] ?? [:]
+                if shown?["kind"] as? String == "activity", let customer = JSON.text(fields["customer_id"]) {
+                    fields = JSON.object(replica.cx("show", [customer, "--json"]).stdout)?["fields"] as? [String: Any] ?? [:]
+                }
+                let territory = JSON.text(fields["territory"])
+                if replica.scope.sees(territory: territory) && !why.hasPrefix("kept") {
+                    unexpected[id] = "\(replica.name), territory \(territory ?? "(none)"): \(why)"
+                } else {
+                    expected[id] = "\(replica.name): \(why)"
+                }
+            }
+        }
+        return (expected, unexpected)
     }
 }
