@@ -14,8 +14,9 @@ final class FaultRun {
     var result: RunResult
     /// Purchases made (activity id, customer id), for `cx paid`.
     var purchases: [(id: String, customer: String)] = []
-    /// Saved copies of homes (`restore` fault): replica name → snapshot directory.
-    var snapshots: [String: String] = [:]
+    /// Saved copies of homes (`restore` fault): replica name → snapshot directory and the
+    /// ledger mark when it was taken.
+    var snapshots: [String: (path: String, mark: Int)] = [:]
     /// Step until which the proxy misbehaves.
     var proxyFaultUntil = -1
     /// The last `cx sync --json` summary of each replica: ids refused or kept.
@@ -153,6 +154,7 @@ final class FaultRun {
             refusalReasons[replica.name] = reasons
             if !reasons.isEmpty { log("\(replica.name): refused \(reasons)") }
         }
+        if [0, 3].contains(outcome.exitCode ?? -1) { ledger.completedSync(replica.name) }
         log("\(replica.name): sync → \(outcome.killed ? "killed" : "exit \(outcome.exitCode.map(String.init) ?? "?")")")
         ledger.synced(replica.name)
         return outcome

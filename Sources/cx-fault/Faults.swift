@@ -111,15 +111,17 @@ extension FaultRun {
     /// First time: `cp -a` of a home. Later: that copy restored over the live home (a backup
     /// restore), after which the laptop keeps editing.
     private func restoreOrSnapshot(_ replica: ReplicaDriver) throws {
-        if let (name, snapshot) = snapshots.first, random.chance(0.7),
+        // Sorted: dictionary order differs between processes, and the seed must decide.
+        if let name = snapshots.keys.sorted().first, let snapshot = snapshots[name], random.chance(0.7),
             let index = replicas.firstIndex(where: { $0.name == name })
         {
             let live = replicas[index]
             log("fault: restore \(name) from its earlier copy")
             try? FileManager.default.removeItem(atPath: live.home)
-            let copied = shell.run("/bin/cp", ["-a", snapshot, live.home])
+            let copied = shell.run("/bin/cp", ["-a", snapshot.path, live.home])
             if !copied.succeeded { throw HarnessError("restore failed: \(copied.summary)") }
             snapshots[name] = nil
+            ledger.restored(name, snapshotMark: snapshot.mark)
             for _ in 0..<random.int(1...3) {
                 performWrite(on: live, circumstances: ["after restore of an earlier copy"])
             }
@@ -128,7 +130,7 @@ extension FaultRun {
             log("fault: snapshot of \(replica.name)")
             let copied = shell.run("/bin/cp", ["-a", replica.home, snapshot])
             if !copied.succeeded { throw HarnessError("snapshot failed: \(copied.summary)") }
-            snapshots[replica.name] = snapshot
+            snapshots[replica.name] = (snapshot, ledger.mark)
         }
     }
 

@@ -158,7 +158,8 @@ extension FaultRun {
         let (expectedRefusals, unexpectedRefusals) = classifyRefusals()
         let allRefused = Set(expectedRefusals.keys)
         let byRecord = Dictionary(grouping: ledger.writes, by: \.record)
-        for write in ledger.writes where write.acknowledged {
+        result.rolledBack = ledger.rolledBack.count
+        for write in ledger.writes where write.acknowledged && !ledger.rolledBack.contains(write.id) {
             let later = byRecord[write.record, default: []].filter { $0.possiblySaw.contains(write.id) }
             func describe(_ problem: String) -> String {
                 let extra = write.circumstances.isEmpty ? "" : " [\(write.circumstances.joined(separator: ", "))]"

@@ -63,6 +63,29 @@ struct Ledger: Sendable {
         replicaSeen[copy] = replicaSeen[source, default: []]
     }
 
+    /// Writes a backup restore took back before any complete sync had pushed them: gone with
+    /// the laptop's state by the user's own doing, not lost by cx. Excluded from the checks.
+    private(set) var rolledBack: Set<Int> = []
+    /// Per replica, the write count at each complete sync (`cx sync` exit 0 or 3).
+    private(set) var completeSyncs: [String: [Int]] = [:]
+
+    /// A sync of `replica` finished completely: every write so far was pushed.
+    mutating func completedSync(_ replica: String) {
+        completeSyncs[replica, default: []].append(writes.count)
+    }
+
+    /// The write count now (a mark for snapshots and restores).
+    var mark: Int { writes.count }
+
+    /// `replica`'s home was restored from a copy taken at `snapshotMark`: its writes made after
+    /// that copy and not followed by a complete sync are gone from the laptop.
+    mutating func restored(_ replica: String, snapshotMark: Int) {
+        let syncs = completeSyncs[replica, default: []]
+        for write in writes where write.replica == replica && write.id > snapshotMark {
+            if !syncs.contains(where: { $0 >= write.id }) { rolledBack.insert(write.id) }
+        }
+    }
+
     /// Writes of one record, in order.
     func writes(of record: String) -> [Write] {
         writes.filter { $0.record == record }

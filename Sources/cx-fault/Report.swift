@@ -19,6 +19,9 @@ enum Report {
                 + "other=\(result.other.count) faults={\(faults)} "
                 + "time=\(Int(result.seconds))s \(result.violations == 0 ? "OK" : "FAIL")")
         for note in result.notes { say("  note: \(note)") }
+        if result.rolledBack > 0 {
+            say("  note: \(result.rolledBack) writes were taken back by a backup restore before any complete sync (not checked)")
+        }
         section("LOST (acknowledged write missing)", result.lost)
         section("DIVERGED", result.diverged)
         section("5xx", result.badStatuses)

@@ -57,6 +57,8 @@ struct RunResult: Sendable {
     var badStatuses: [String] = []
     /// How many such answers in all.
     var badAnswers = 0
+    /// Acknowledged writes a backup restore took back before any complete sync (not checked).
+    var rolledBack = 0
     /// Answers that took longer than `FaultProxy.slowSeconds` (reported, not a violation).
     var slowAnswers: [String] = []
     /// Homes whose cache did not load (`cx status --json` failed).
