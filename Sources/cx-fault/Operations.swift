@@ -21,7 +21,8 @@ extension FaultRun {
     func performWrite(
         on replica: ReplicaDriver, killAfter: Double? = nil, clockOffset: String? = nil, circumstances: [String] = []
     ) {
-        guard let plan = plan(for: replica) else { return }
+        // An operation may have nothing to work on (no conflicts, no purchases): try another.
+        guard let plan = plan(for: replica) ?? plan(for: replica) ?? plan(for: replica) else { return }
         let outcome = replica.cx(plan.subcommand, plan.arguments, killAfter: killAfter, clockOffset: clockOffset)
         log("\(replica.name): \(plan.subcommand) \(plan.arguments.joined(separator: " ")) → \(outcome.killed ? "killed" : "exit \(outcome.exitCode.map(String.init) ?? "?")")")
         guard outcome.succeeded || outcome.killed else { return }
