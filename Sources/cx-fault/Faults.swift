@@ -122,9 +122,18 @@ extension FaultRun {
             if !copied.succeeded { throw HarnessError("restore failed: \(copied.summary)") }
             snapshots[name] = nil
             ledger.restored(name, snapshotMark: snapshot.mark)
-            for _ in 0..<random.int(1...3) {
+            // Write again to the records this laptop wrote after the copy was taken (their
+            // write ids are the ones a restored counter would mint again), then random writes.
+            let since = ledger.writes.filter { $0.replica == name && $0.id > snapshot.mark }.map(\.record)
+            var targets: [String] = []
+            for record in since where !targets.contains(record) { targets.append(record) }
+            for record in targets.prefix(3) {
+                performEdit(of: record, on: live, circumstances: ["after restore of an earlier copy"])
+            }
+            for _ in 0..<random.int(1...2) {
                 performWrite(on: live, circumstances: ["after restore of an earlier copy"])
             }
+            if random.chance(0.5) { sync(live) }
         } else if snapshots[replica.name] == nil {
             let snapshot = "\(runDirectory)/snapshot-\(replica.name)-\(step)"
             log("fault: snapshot of \(replica.name)")
@@ -146,7 +155,15 @@ extension FaultRun {
         if !copied.succeeded { throw HarnessError("copy failed: \(copied.summary)") }
         ledger.copied(from: replica.name, to: copy.name)
         replicas.append(copy)
-        performWrite(on: copy, circumstances: ["on a copied home"])
+        // Both laptops edit the same customer (same replica id, same next counter), then sync.
+        if let customer = random.pick(replica.customers() ?? []), let id = customer["id"] as? String {
+            performEdit(of: id, on: replica, circumstances: ["original of a copied home"])
+            performEdit(of: id, on: copy, circumstances: ["on a copied home"])
+            sync(copy)
+            sync(replica)
+        } else {
+            performWrite(on: copy, circumstances: ["on a copied home"])
+        }
     }
 
     /// Two `cx sync` at once on one home, and an edit while they run.

@@ -23,7 +23,21 @@ extension FaultRun {
     ) {
         // An operation may have nothing to work on (no conflicts, no purchases): try another.
         guard let plan = plan(for: replica) ?? plan(for: replica) ?? plan(for: replica) else { return }
-        let outcome = replica.cx(plan.subcommand, plan.arguments, killAfter: killAfter, clockOffset: clockOffset)
+        execute(plan, on: replica, killAfter: killAfter, clockOffset: clockOffset, circumstances: circumstances)
+    }
+
+    /// Edits a random field of one given customer (the restore and copy faults aim at records
+    /// the same replica id wrote before, where a reused write id would hide the new write).
+    func performEdit(of record: String, on replica: ReplicaDriver, circumstances: [String]) {
+        let field = random.pick(FaultRun.editableFields) ?? "city"
+        let newValue = value(replica, field)
+        let plan = Plan(subcommand: "edit", arguments: [record, "--\(field)", newValue], record: record, writes: [(field, newValue)])
+        execute(plan, on: replica, killAfter: nil, clockOffset: nil, circumstances: circumstances)
+    }
+
+    private func execute(
+        _ plan: Plan, on replica: ReplicaDriver, killAfter: Double?, clockOffset: String?, circumstances: [String]
+    ) {        let outcome = replica.cx(plan.subcommand, plan.arguments, killAfter: killAfter, clockOffset: clockOffset)
         log("\(replica.name): \(plan.subcommand) \(plan.arguments.joined(separator: " ")) → \(outcome.killed ? "killed" : "exit \(outcome.exitCode.map(String.init) ?? "?")")")
         guard outcome.succeeded || outcome.killed else { return }
         var record = plan.record
