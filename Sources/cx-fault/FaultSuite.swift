@@ -77,6 +77,7 @@ struct FaultSuite: ParsableCommand {
     }
 
     func run() throws {
+        Cleanup.install()
         let firstSeed = seed ?? UInt64(Date().timeIntervalSince1970 * 1000) % 1_000_000
         let runCount = long ? max(runs, 200) : runs
         let opCount = long ? max(ops, 120) : ops

@@ -47,6 +47,7 @@ final class ServerHarness {
                 logFile: log)
         else { throw HarnessError("cannot start \(binary)") }
         self.process = process
+        Cleanup.started(dataDirectory: dataDirectory, pid: process.pid)
         guard waitReady(seconds: 90) else {
             let tail = (try? String(contentsOfFile: log, encoding: .utf8))?.suffix(2000) ?? ""
             throw HarnessError("cx-server did not become ready on port \(port); log \(log):\n\(tail)")
@@ -80,6 +81,7 @@ final class ServerHarness {
         }
         process = nil
         _ = pgCtl(["-D", clusterDirectory, "-m", "immediate", "-w", "-t", "30", "stop"])
+        Cleanup.stopped(dataDirectory: dataDirectory)
     }
 
     var isRunning: Bool { process?.isRunning == true }
