@@ -49,8 +49,6 @@ final class FaultRun {
     /// Runs everything and returns what was found. Always stops the server and the cluster.
     func execute() -> RunResult {
         defer {
-            proxy?.stop()
-            server.stop()
             if !config.keep { try? FileManager.default.removeItem(atPath: runDirectory) }
         }
         do {
@@ -62,6 +60,14 @@ final class FaultRun {
             try finish()
         } catch {
             result.other.append("harness: \(error) (seed \(config.seed))")
+        }
+        // Graceful stop (SIGTERM): in-flight work finishes, the cluster stops; should be quick.
+        proxy?.stop()
+        let stopping = Date()
+        server.stop()
+        let stopSeconds = Date().timeIntervalSince(stopping)
+        if stopSeconds > 10 {
+            result.notes.append(String(format: "cx-server took %.0f s to stop on SIGTERM (seed %llu)", stopSeconds, config.seed))
         }
         result.writes = ledger.writes.count
         result.acknowledged = ledger.writes.filter(\.acknowledged).count

@@ -184,7 +184,7 @@ extension FaultRun {
         performWrite(on: replica, circumstances: ["during two concurrent syncs"])
         done.wait()
         ledger.synced(replica.name)
-        for outcome in outcomes.withLock({ $0 }) where ![0, 3, 69, 77].contains(outcome.exitCode ?? -1) {
+        for outcome in outcomes.withLock({ $0 }) where ![0, 3, 69, 75, 77].contains(outcome.exitCode ?? -1) {
             result.other.append(
                 "concurrent sync on \(replica.name) at step \(step): \(outcome.summary) (seed \(config.seed))")
         }
