@@ -161,9 +161,21 @@ final class FaultRun {
             if !reasons.isEmpty { log("\(replica.name): refused \(reasons)") }
         }
         if [0, 3].contains(outcome.exitCode ?? -1) { ledger.completedSync(replica.name) }
+        noteHang(outcome, underFaketime: clockOffset != nil)
         log("\(replica.name): sync → \(outcome.killed ? "killed" : "exit \(outcome.exitCode.map(String.init) ?? "?")")")
         ledger.synced(replica.name)
         return outcome
+    }
+
+    /// Records a command that hung until the suite's timeout killed it.
+    func noteHang(_ outcome: CommandResult, underFaketime: Bool) {
+        guard outcome.timedOut else { return }
+        let message = "\(outcome.commandLine) hung and was killed at step \(step) (seed \(config.seed))"
+        if underFaketime {
+            result.notes.append(message + " — under faketime, which may be the cause")
+        } else {
+            result.other.append(message)
+        }
     }
 
     /// Checks right away that a home's cache still loads (after a kill), recording a violation if not.

@@ -38,6 +38,7 @@ extension FaultRun {
     private func execute(
         _ plan: Plan, on replica: ReplicaDriver, killAfter: Double?, clockOffset: String?, circumstances: [String]
     ) {        let outcome = replica.cx(plan.subcommand, plan.arguments, killAfter: killAfter, clockOffset: clockOffset)
+        noteHang(outcome, underFaketime: clockOffset != nil)
         log("\(replica.name): \(plan.subcommand) \(plan.arguments.joined(separator: " ")) → \(outcome.killed ? "killed" : "exit \(outcome.exitCode.map(String.init) ?? "?")")")
         guard outcome.succeeded || outcome.killed else { return }
         var record = plan.record

@@ -34,7 +34,12 @@ struct ReplicaDriver: Sendable {
     {
         let words = [subcommand, "--home", home] + arguments
         if let clockOffset, let faketime = Shell.which("faketime") {
-            return shell.run(faketime, ["-f", clockOffset, cxBinary] + words, killAfter: killAfter)
+            // Only the wall clock is off (a laptop's clock), not the monotonic clock: faking
+            // that too can hang a multi-threaded program inside libfaketime.
+            return shell.run(
+                faketime, ["-f", clockOffset, cxBinary] + words,
+                environment: ["FAKETIME_DONT_FAKE_MONOTONIC": "1", "DONT_FAKE_MONOTONIC": "1"],
+                killAfter: killAfter, timeout: 60)
         }
         return shell.run(cxBinary, words, killAfter: killAfter)
     }

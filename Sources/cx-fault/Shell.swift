@@ -15,6 +15,8 @@ struct CommandResult: Sendable {
     var stderr: String
     /// True when the suite sent SIGKILL before the process finished on its own.
     var killed: Bool
+    /// Killed because it ran past the command timeout (a hang), not by a planned fault.
+    var timedOut = false
 
     var succeeded: Bool { exitCode == 0 }
 
@@ -99,13 +101,16 @@ struct Shell: Sendable {
         var killed = false
         var raw = child.wait(timeout: killAfter ?? timeout)
         if raw == nil {
+            // The whole process group: a wrapper (`faketime`) and the `cx` it started.
+            kill(-child.pid, SIGKILL)
             kill(child.pid, SIGKILL)
             killed = true
             raw = child.wait()
         }
         return CommandResult(
             commandLine: commandLine, exitCode: killed ? nil : raw.flatMap(ChildProcess.exitCode),
-            stdout: Shell.readAndRemove(out), stderr: Shell.readAndRemove(err), killed: killed)
+            stdout: Shell.readAndRemove(out), stderr: Shell.readAndRemove(err), killed: killed,
+            timedOut: killed && killAfter == nil)
     }
 
     /// Starts a long-running process (the server) with stdout and stderr appended to `logFile`.
@@ -135,8 +140,14 @@ struct Shell: Sendable {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
+        // Each child leads its own process group, so a kill reaches whatever it started.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         return spawned == 0 ? ChildProcess(pid: pid) : nil
     }
 
