@@ -165,15 +165,10 @@ extension FaultRun {
                 let extra = write.circumstances.isEmpty ? "" : " [\(write.circumstances.joined(separator: ", "))]"
                 return "write #\(write.id) at step \(write.step) by \(write.replica): \(write.field)=\(write.value) on \(write.record)\(extra): \(problem)\n      command: \(write.command)\n      reproduce: \(config.reproduction)"
             }
-            if let why = unexpectedRefusals[write.record] {
-                // Refused although the writer's scope allows it: the write never reaches anyone.
-                if !isShown(write, in: reference[write.record]) {
-                    result.lost.append(describe("refused by the server although the user's scope allows it (\(why))"))
-                }
-                continue
-            }
             guard let record = reference[write.record] else {
-                if allRefused.contains(write.record) {
+                if let why = unexpectedRefusals[write.record] {
+                    result.lost.append(describe("refused by the server although the user's scope allows it (\(why))"))
+                } else if allRefused.contains(write.record) {
                     result.refused.append(describe("refused by the server, pending on the laptop (\(expectedRefusals[write.record] ?? ""))"))
                 } else {
                     result.lost.append(describe("the record is not on the server"))
@@ -212,19 +207,15 @@ extension FaultRun {
                 shown = "shown '\(value ?? "(none)")'"
             }
             if kept { continue }
-            if allRefused.contains(write.record) {
+            if let why = unexpectedRefusals[write.record] {
+                // Refused although the writer's scope allows it: the write reaches no one.
+                result.lost.append(describe("\(shown) on the server; refused although the user's scope allows it (\(why))"))
+            } else if allRefused.contains(write.record) {
                 result.refused.append(describe("refused by the server, pending on the laptop (\(shown) on the server; \(expectedRefusals[write.record] ?? ""))"))
             } else {
                 result.lost.append(describe("\(shown) on the server, no candidate, no later write saw it"))
             }
         }
-    }
-
-    /// Whether the write's value is what the record shows (for refusals: nothing else can excuse it).
-    private func isShown(_ write: Write, in record: [String: Any]?) -> Bool {
-        guard let record else { return false }
-        let fields = record["fields"] as? [String: Any] ?? [:]
-        return JSON.text(fields[write.field]) == write.value
     }
 
     /// Splits the records replicas still hold refused into those the documented rules refuse
