@@ -137,6 +137,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Fault injection — `swift run cx-fault --help`; drives the real `cx` and `cx-server`.
+        .executableTarget(
+            name: "cx-fault",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/cx-fault",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
         .testTarget(
             name: "CXModelTests",

@@ -1,0 +1,243 @@
+import Foundation
+
+/// After the faults: quiescence, then the invariants.
+///
+/// (a) every replica shows exactly the server's records within its scope, and the server's typed
+///     columns match its state; (b) no acknowledged write is lost; (c) every cache loads;
+/// (d) no 5xx other than 503 while the database is down.
+extension FaultRun {
+    func finish() throws {
+        proxy.set(.init())
+        proxy.setDatabaseDown(false)
+        if !server.isRunning { try server.start() }
+        if !server.waitReady(seconds: 5) {
+            server.startDatabase()
+            if !server.waitReady(seconds: 60) { throw HarnessError("server not ready before the final syncs") }
+        }
+        try quiesce()
+
+        // The reference: a fresh admin home that has never seen a fault.
+        let auditor = ReplicaDriver(
+            name: "auditor", user: "admin", scope: Scope(role: "admin", territories: []),
+            home: "\(runDirectory)/home-auditor", cxBinary: config.binDirectory + "/cx", shell: shell)
+        let initResult = auditor.cx("init", ["--server", server.url, "--token", server.adminToken, "--json"])
+        let auditorSync = auditor.cx("sync", ["--json"])
+        guard initResult.succeeded, [0, 3].contains(auditorSync.exitCode ?? -1), let reference = auditor.allRecords()
+        else {
+            throw HarnessError("the auditor home could not read the server: \(initResult.summary); \(auditorSync.summary)")
+        }
+
+        checkCaches()
+        checkServerColumns(against: reference)
+        checkReplicas(against: reference)
+        checkWrites(against: reference)
+        // One line per kind of bad answer, with its count (a dead database gives many alike).
+        let bad = proxy.snapshot().bad
+        for (kind, count) in Dictionary(grouping: bad, by: \.description).mapValues(\.count).sorted(by: { $0.key < $1.key }) {
+            result.badStatuses.append("\(count)× \(kind) (seed \(config.seed))")
+        }
+        result.badAnswers = bad.count
+        result.slowAnswers = proxy.snapshot().slow.map { "\($0) (seed \(config.seed))" }
+    }
+
+    /// Every replica syncs, round after round, until a round changes nothing anywhere.
+    private func quiesce() throws {
+        for round in 1...8 {
+            var quiet = true
+            for replica in replicas {
+                let outcome = sync(replica)
+                guard let summary = JSON.object(outcome.stdout) else {
+                    quiet = false
+                    if round >= 6 {
+                        result.other.append(
+                            "final sync of \(replica.name) keeps failing: \(outcome.summary) (seed \(config.seed))")
+                    }
+                    continue
+                }
+                let pushed = summary["pushed"] as? Int ?? 0
+                let pulled = summary["pulled"] as? Int ?? 0
+                let removed = summary["removed"] as? Int ?? 0
+                let refused = (summary["rejected"] as? [Any])?.count ?? 0
+                if pushed > refused || pulled > 0 || removed > 0 { quiet = false }
+            }
+            if quiet { return }
+        }
+        result.other.append("no quiescence after 8 rounds of syncs of every replica (seed \(config.seed))")
+    }
+
+    /// (c) `cx status --json` succeeds on every home.
+    private func checkCaches() {
+        for replica in replicas { checkCache(replica, after: "the final syncs") }
+    }
+
+    /// (a) the server's typed columns hold the displayed values of its state (as the auditor shows them).
+    private func checkServerColumns(against reference: [String: [String: Any]]) {
+        let customerColumns = ["name", "company", "email", "phone", "city", "notes", "segment", "territory"]
+        let activityColumns = ["amount", "paid_on", "note"]
+        let null = "<null>"
+        func select(_ table: String, _ columns: [String]) -> [[String]]? {
+            let list = columns.map { "coalesce(\"\($0)\"::text, '\(null)')" }.joined(separator: ", ")
+            do {
+                return try server.query("SELECT id, deleted, has_conflicts, \(list) FROM cx.\(table) ORDER BY id")
+            } catch {
+                result.other.append("cannot read cx.\(table): \(error) (seed \(config.seed))")
+                return nil
+            }
+        }
+        var seen = Set<String>()
+        for (table, columns) in [("customers", customerColumns), ("activities", activityColumns)] {
+            guard let rows = select(table, columns) else { return }
+            for row in rows where row.count == columns.count + 3 {
+                let id = row[0]
+                seen.insert(id)
+                guard let record = reference[id] else {
+                    result.diverged.append("server row cx.\(table) \(id) is not in an admin's view (seed \(config.seed))")
+                    continue
+                }
+                let fields = record["fields"] as? [String: Any] ?? [:]
+                var differences: [String] = []
+                for (index, column) in columns.enumerated() {
+                    let shown = JSON.text(fields[column]) ?? null
+                    if row[index + 3] != shown { differences.append("\(column): column '\(row[index + 3])' vs shown '\(shown)'") }
+                }
+                let conflicted = !((record["conflicts"] as? [Any]) ?? []).isEmpty
+                if (row[2] == "t") != conflicted { differences.append("has_conflicts \(row[2]) vs \(conflicted)") }
+                if differences.isEmpty { continue }
+                result.diverged.append(
+                    "server \(table) \(id): typed columns differ from the state: \(differences.joined(separator: "; ")) (seed \(config.seed))")
+            }
+        }
+        for id in reference.keys where !seen.contains(id) {
+            result.diverged.append("record \(id) is shown to an admin but has no server row (seed \(config.seed))")
+        }
+    }
+
+    /// (a) every replica shows exactly the auditor's records that its scope covers.
+    private func checkReplicas(against reference: [String: [String: Any]]) {
+        for replica in replicas {
+            guard let records = replica.allRecords() else {
+                result.brokenCaches.append("\(replica.name): cannot list its records (seed \(config.seed))")
+                continue
+            }
+            let refused = refusedIds[replica.name] ?? []
+            var visibleCustomers = Set<String>()
+            var expected: [String: [String: Any]] = [:]
+            for (id, record) in reference where record["kind"] as? String == "customer" {
+                let territory = JSON.text((record["fields"] as? [String: Any])?["territory"])
+                if replica.scope.sees(territory: territory) {
+                    visibleCustomers.insert(id)
+                    expected[id] = record
+                }
+            }
+            for (id, record) in reference where record["kind"] as? String == "activity" {
+                let customer = JSON.text((record["fields"] as? [String: Any])?["customer_id"]) ?? ""
+                if visibleCustomers.contains(customer) { expected[id] = record }
+            }
+            for id in Set(expected.keys).union(records.keys).sorted() where !refused.contains(id) {
+                let mine = records[id], theirs = expected[id]
+                if let mine, let theirs {
+                    let a = JSON.canonical(mine), b = JSON.canonical(theirs)
+                    if a != b {
+                        result.diverged.append(
+                            "\(replica.name) (\(replica.scope)) differs from the server on \(id):\n      replica: \(a)\n      server:  \(b)\n      (seed \(config.seed))")
+                    }
+                } else if mine == nil {
+                    result.diverged.append(
+                        "\(replica.name) (\(replica.scope)) lacks \(id), which the server has in its scope: \(JSON.canonical(theirs!)) (seed \(config.seed))")
+                } else {
+                    result.diverged.append(
+                        "\(replica.name) (\(replica.scope)) shows \(id), which the server does not give its scope: \(JSON.canonical(mine!)) (seed \(config.seed))")
+                }
+            }
+        }
+    }
+
+    /// (b) every acknowledged write is shown, or a conflict candidate, or replaced by a write that
+    /// may have seen it; records refused by the documented rules are reported, not counted lost.
+    private func checkWrites(against reference: [String: [String: Any]]) {
+        let (expectedRefusals, unexpectedRefusals) = classifyRefusals()
+        let allRefused = Set(expectedRefusals.keys)
+        let byRecord = Dictionary(grouping: ledger.writes, by: \.record)
+        result.rolledBack = ledger.rolledBack.count
+        for write in ledger.writes where write.acknowledged && !ledger.rolledBack.contains(write.id) {
+            let later = byRecord[write.record, default: []].filter { $0.possiblySaw.contains(write.id) }
+            func describe(_ problem: String) -> String {
+                let extra = write.circumstances.isEmpty ? "" : " [\(write.circumstances.joined(separator: ", "))]"
+                return "write #\(write.id) at step \(write.step) by \(write.replica): \(write.field)=\(write.value) on \(write.record)\(extra): \(problem)\n      command: \(write.command)\n      reproduce: \(config.reproduction)"
+            }
+            guard let record = reference[write.record] else {
+                if let why = unexpectedRefusals[write.record] {
+                    result.lost.append(describe("refused by the server although the user's scope allows it (\(why))"))
+                } else if allRefused.contains(write.record) {
+                    result.refused.append(describe("refused by the server, pending on the laptop (\(expectedRefusals[write.record] ?? ""))"))
+                } else {
+                    result.lost.append(describe("the record is not on the server"))
+                }
+                continue
+            }
+            let fields = record["fields"] as? [String: Any] ?? [:]
+            let conflicts = record["conflicts"] as? [[String: Any]] ?? []
+            let deleted = record["deleted"] as? Bool ?? false
+            func candidates(_ field: String) -> [String] {
+                conflicts.filter { $0["field"] as? String == field }
+                    .flatMap { ($0["candidates"] as? [[String: Any]]) ?? [] }
+                    .compactMap { JSON.text($0["value"]) }
+            }
+            let deletedLater = deleted && later.contains { $0.field == "deleted" && $0.value == "delete" }
+            let replacedLater = later.contains { $0.field == write.field }
+            var kept: Bool
+            var shown: String
+            switch write.field {
+            case "deleted":
+                if write.value == "keep" {
+                    kept = !deleted || replacedLater
+                } else {
+                    kept = deleted || !candidates("deleted").isEmpty || replacedLater
+                }
+                shown = deleted ? "deleted" : "not deleted"
+            case let field where field.hasPrefix("tag:"):
+                guard write.value == "+" else { continue }  // removals lose to concurrent adds by design
+                let tag = String(field.dropFirst(4))
+                let tags = (record["tags"] as? [String]) ?? []
+                kept = tags.contains(tag) || replacedLater || deletedLater
+                shown = "tags \(tags)"
+            default:
+                let value = JSON.text(fields[write.field])
+                kept = value == write.value || candidates(write.field).contains(write.value) || replacedLater || deletedLater
+                shown = "shown '\(value ?? "(none)")'"
+            }
+            if kept { continue }
+            if let why = unexpectedRefusals[write.record] {
+                // Refused although the writer's scope allows it: the write reaches no one.
+                result.lost.append(describe("\(shown) on the server; refused although the user's scope allows it (\(why))"))
+            } else if allRefused.contains(write.record) {
+                result.refused.append(describe("refused by the server, pending on the laptop (\(shown) on the server; \(expectedRefusals[write.record] ?? ""))"))
+            } else {
+                result.lost.append(describe("\(shown) on the server, no candidate, no later write saw it"))
+            }
+        }
+    }
+
+    /// Splits the records replicas still hold refused into those the documented rules refuse
+    /// (a customer — or an activity of one — whose territory, as the laptop shows it, the user
+    /// does not hold) and the others (a bug: the server refused a write the user may make).
+    private func classifyRefusals() -> (expected: [String: String], unexpected: [String: String]) {
+        var expected: [String: String] = [:], unexpected: [String: String] = [:]
+        for replica in replicas {
+            for (id, why) in refusalReasons[replica.name] ?? [:] {
+                let shown = JSON.object(replica.cx("show", [id, "--json"]).stdout)
+                var fields = shown?["fields"] as? [String: Any] ?? [:]
+                if shown?["kind"] as? String == "activity", let customer = JSON.text(fields["customer_id"]) {
+                    fields = JSON.object(replica.cx("show", [customer, "--json"]).stdout)?["fields"] as? [String: Any] ?? [:]
+                }
+                let territory = JSON.text(fields["territory"])
+                if replica.scope.sees(territory: territory) && !why.hasPrefix("kept") {
+                    unexpected[id] = "\(replica.name), territory \(territory ?? "(none)"): \(why)"
+                } else {
+                    expected[id] = "\(replica.name): \(why)"
+                }
+            }
+        }
+        return (expected, unexpected)
+    }
+}
