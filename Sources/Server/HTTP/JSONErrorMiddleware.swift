@@ -1,3 +1,4 @@
+import CXPostgres
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -27,12 +28,29 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 message: "the request ended before it was complete (\(error)); send the whole request again")
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, code: "body_too_large", message: "request body exceeds the server's limit; push fewer records per request")
+        } catch let error as PostgresError where Self.databaseUnavailable(error) {
+            // The database is down or restarting: a temporary condition clients retry, not a
+            // server failure (as `/readyz` says too).
+            context.logger.warning("database unavailable", metadata: ["error": "\(error)"])
+            var unavailable = APIError(
+                .serviceUnavailable, code: "database_unavailable",
+                message: "the server's database is unavailable; retry in a few seconds (local changes are kept)")
+            unavailable.headers[.retryAfter] = "2"
+            throw unavailable
         } catch let error as any HTTPResponseError {
             throw APIError(error.status, code: Self.code(for: error.status), message: error.status.reasonPhrase)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
             throw APIError(.internalServerError, code: "internal_error", message: "the server failed to handle the request; see the server log")
         }
+    }
+
+    /// Whether `error` means the database cannot be reached right now: no connection, a
+    /// connection lost, or the server shutting down or starting (SQLSTATE classes 08 and 57P).
+    static func databaseUnavailable(_ error: PostgresError) -> Bool {
+        if error.code == .connectionFailed || error.code == .connectionLost || error.code == .poolClosed { return true }
+        guard let state = error.sqlState else { return false }
+        return state.hasPrefix("08") || state.hasPrefix("57P")
     }
 
     static func code(for status: HTTPResponse.Status) -> String {

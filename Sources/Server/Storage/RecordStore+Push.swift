@@ -18,7 +18,9 @@ extension RecordStore {
         beforeCommit: (@Sendable () throws -> Void)? = nil
     ) async throws -> PushOutcome {
         guard !states.isEmpty else {
-            if let claim {
+            // A request that writes nothing and carries no tokens (an older client pulling)
+            // cannot harm anyone: it needs no admission.
+            if let claim, claim.nextToken != nil {
                 try await pool.withConnection { connection in
                     try connection.transaction { connection in try ReplicaRegistry.admit(claim, by: writer, on: connection) }
                 }

@@ -163,7 +163,7 @@ struct SyncResponse {
                             switch key {
                             case "id": id = try scanner.string()
                             case "code": code = try scanner.string()
-                            default: _ = try scanner.string()
+                            default: try scanner.skipValue()
                             }
                         }
                         rejected.append((id, code))
