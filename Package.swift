@@ -43,6 +43,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Sample data — seeded books for benchmarks, tests and demos (not part of the Model's API).
+        .target(
+            name: "CXSampleData",
+            dependencies: ["CXModel"],
+            path: "Sources/SampleData",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: PostgreSQL — libpq and the Swift layer over it.
         .systemLibrary(
             name: "CLibPQ",
@@ -125,6 +133,7 @@ let package = Package(
             name: "cx-bench",
             dependencies: [
                 "CXModel",
+                "CXSampleData",
                 "CXPostgres",
                 "CXEmbeddedPostgres",
                 "CXServer",
@@ -150,6 +159,7 @@ let package = Package(
             name: "CXModelTests",
             dependencies: [
                 "CXModel",
+                "CXSampleData",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/ModelTests",
@@ -172,6 +182,7 @@ let package = Package(
             dependencies: [
                 "CXServer",
                 "CXModel",
+                "CXSampleData",
                 "CXPostgres",
                 "CXEmbeddedPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -181,14 +192,14 @@ let package = Package(
         ),
         .testTarget(
             name: "CXClientTests",
-            dependencies: ["CXClient", "CXModel"],
+            dependencies: ["CXClient", "CXModel", "CXSampleData"],
             path: "Tests/ClientTests",
             swiftSettings: swiftSettings
         ),
         // Drives the real `cx` and `cx-server` binaries (built by `swift build`) end to end.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["CXModel"],
+            dependencies: ["CXModel", "CXSampleData"],
             path: "Tests/EndToEndTests",
             swiftSettings: swiftSettings
         ),

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import CXModel
 import Foundation
 import NIOCore
+import CXSampleData
 
 /// `cx-bench book`: pushes the deterministic sample book (customers, purchases, referrals,
 /// touchpoints, deletions, conflicts) to a running server, for demos, SQL exploration and

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CXSampleData
 import CXModel
 
 #if canImport(FoundationEssentials)

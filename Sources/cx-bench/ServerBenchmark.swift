@@ -10,6 +10,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
+import CXSampleData
 
 /// `cx-bench server`: push N customer states through `POST /v1/sync` in batches, pull them all
 /// back with a fresh cursor, and compare with what PostgreSQL alone takes for the same rows.

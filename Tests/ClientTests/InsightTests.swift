@@ -2,6 +2,7 @@ import CXModel
 import Foundation
 import Testing
 @testable import CXClient
+import CXSampleData
 
 @Suite struct InsightTests {
     static let author = Fixtures.author

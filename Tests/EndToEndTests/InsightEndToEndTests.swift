@@ -1,6 +1,7 @@
 import CXModel
 import Foundation
 import Testing
+import CXSampleData
 
 /// `cx report` after a real sync, against the Model's definitions and the server's SQL.
 @Suite(.serialized) struct InsightEndToEndTests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import CXModel
+import CXSampleData
 
 /// Hand-computed examples of every status and every metric, with their boundaries.
 @Suite struct InsightTests {

@@ -2,6 +2,7 @@ import PropertyBased
 import Testing
 
 @testable import CXModel
+import CXSampleData
 
 /// The CRDT laws, checked on states drawn from random multi-replica histories (so every state
 /// is one a real replica could hold), 1,000 random cases each.

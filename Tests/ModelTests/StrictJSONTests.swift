@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import CXModel
+import CXSampleData
 
 /// The scanner refuses what RFC 8259 refuses (and duplicate keys), and accepts exactly what
 /// Foundation's `JSONSerialization` accepts on generated documents.

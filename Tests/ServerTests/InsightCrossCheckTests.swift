@@ -4,6 +4,7 @@ import Foundation
 import Testing
 
 @testable import CXServer
+import CXSampleData
 
 /// The generated book, loaded through the sync API and pulled back as a client would: the
 /// Model's classification, metrics and NPS must equal the SQL functions' exactly.

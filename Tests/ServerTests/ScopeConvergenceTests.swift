@@ -3,6 +3,7 @@ import CXPostgres
 import Testing
 
 @testable import CXServer
+import CXSampleData
 
 /// Random histories of creations, edits, moves and late-arriving customers, pulled
 /// incrementally by users of different scopes in small pages: after every round each user's

@@ -1,4 +1,5 @@
 @testable import CXModel
+import CXSampleData
 
 /// Several replicas of one customer record doing random local writes and exchanging states in
 /// random order, with duplicates and re-deliveries, as laptops syncing through a server would.

@@ -1,3 +1,5 @@
+import CXModel
+
 /// Realistic customer states for benchmarks: about 15 fields written by an origin replica,
 /// then edited on 1–3 other replicas, some of them concurrently on the same field.
 public enum SampleCustomers {

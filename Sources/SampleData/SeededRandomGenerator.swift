@@ -1,3 +1,5 @@
+import CXModel
+
 /// A small, fast, seeded random number generator (SplitMix64).
 ///
 /// Test scenarios, benchmark data and the sample-data generator draw from it so that every

@@ -1,3 +1,5 @@
+import CXModel
+
 /// A deterministic, realistic book of customers and activities for tests, benchmarks and demos:
 /// by default 2,000 customers and about 20,000 activities over 2024–2026, with the edge cases
 /// classification and metrics must get right — leads, customers with exactly two purchases,
