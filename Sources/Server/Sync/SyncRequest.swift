@@ -124,12 +124,14 @@ struct SyncRequest: Sendable {
 
 /// The opaque pull cursor: `c` followed by the last change sequence number the client has.
 enum SyncCursor {
-    /// Reads a cursor: `c` followed by decimal digits, without sign or leading zeros (`c0` is
-    /// the only cursor starting with `c0`); `nil` means "from the start".
+    /// Reads a cursor: `c` followed by 1–18 decimal digits, without sign or leading zeros (`c0`
+    /// is the only cursor starting with `c0`); `nil` means "from the start". Sequence numbers
+    /// never reach 10^18, so the bound refuses nothing the server issued and keeps every
+    /// accepted cursor within 64 bits.
     static func parse(_ text: String?) throws(APIError) -> Int64 {
         guard let text else { return 0 }
         let digits = text.utf8.dropFirst()
-        guard text.utf8.first == UInt8(ascii: "c"), !digits.isEmpty, digits.count <= 19,
+        guard text.utf8.first == UInt8(ascii: "c"), !digits.isEmpty, digits.count <= 18,
             digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
             digits.first != UInt8(ascii: "0") || digits.count == 1,
             let value = Int64(String(decoding: digits, as: UTF8.self))
