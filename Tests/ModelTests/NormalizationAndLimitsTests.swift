@@ -38,12 +38,17 @@ import Testing
         #expect(state.jsonString().contains(Self.nfc))
     }
 
-    @Test func replicaIDsMustBeNFC() {
+    @Test func replicaIDsAreReadInNFC() throws {
         let text = """
             {"id":"\(Self.id)","kind":"customer","clock":{"\(Self.nfd)":1},"fields":{\
             "name":[{"value":"Acme","dot":["\(Self.nfd)",1],"at":"2026-01-01T00:00:00.000Z"}]}}
             """
-        #expect(throws: StateDecodingError.self) { try RecordState(jsonString: text) }
+        let state = try RecordState(jsonString: text)
+        #expect(state.clock.entries.map { Array($0.replica.utf8) } == [Array(Self.nfc.utf8)])
+        #expect(state.fields[0].entries[0].dot.replica.utf8.elementsEqual(Self.nfc.utf8))
+        // Two spellings of one replica in one clock are one replica twice: refused.
+        let twice = text.replacingOccurrences(of: "\"clock\":{", with: "\"clock\":{\"\(Self.nfc)\":1,")
+        #expect(throws: StateDecodingError.self) { try RecordState(jsonString: twice) }
     }
 
     // MARK: Bounds

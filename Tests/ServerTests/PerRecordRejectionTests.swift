@@ -115,7 +115,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["c+5", "c007", "c-1", "c", "C5", "c 5", "c5 ", "c99999999999999999999"])
+    @Test(arguments: ["c+5", "c007", "c-1", "c", "C5", "c 5", "c5 ", "c99999999999999999999", "c9446628629673014160", "c1000000000000000000"])
     func cursorsAreStrict(cursor: String) async throws {
         try await withTestApp { client, database in
             let response = try await client.sync(

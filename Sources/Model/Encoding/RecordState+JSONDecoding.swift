@@ -161,8 +161,8 @@ extension RecordState {
     ) throws(StateDecodingError) -> VersionVector {
         var entries: [Dot] = []
         entries.reserveCapacity(counters.count)
-        for (replica, counter) in counters {
-            try checkReplica(replica, place: what, fail: fail)
+        for (sent, counter) in counters {
+            let replica = try checkReplica(sent, place: what, fail: fail)
             guard counter >= 1 else {
                 throw fail("\(what): counter of replica '\(replica)' is \(counter); counters are at least 1")
             }
@@ -176,22 +176,25 @@ extension RecordState {
     }
 
     private static func dot(_ wire: WireDot, place: String, fail: (String) -> StateDecodingError) throws(StateDecodingError) -> Dot {
-        try checkReplica(wire.replica, place: place, fail: fail)
+        let replica = try checkReplica(wire.replica, place: place, fail: fail)
         guard wire.counter >= 1 else {
             throw fail("\(place): dot counter \(wire.counter) of replica '\(wire.replica)' must be at least 1")
         }
-        return Dot(replica: wire.replica, counter: UInt64(wire.counter))
+        return Dot(replica: replica, counter: UInt64(wire.counter))
     }
 
-    private static func checkReplica(_ replica: String, place: String, fail: (String) -> StateDecodingError) throws(StateDecodingError) {
+    /// Checks a replica id and returns it in NFC.
+    private static func checkReplica(_ replica: String, place: String, fail: (String) -> StateDecodingError) throws(StateDecodingError) -> String {
         guard ReplicaID.isValid(replica) else {
             throw fail("\(place): replica id '\(replica.prefix(100))' must be 1–\(ReplicaID.maximumLength) bytes without control characters")
         }
         // Replica ids are identities compared byte for byte in PostgreSQL (jsonb keys) but by
-        // canonical equivalence in Swift: only one spelling, NFC, is accepted.
-        guard UnicodeNormalization.isNFC(replica) else {
-            throw fail("\(place): replica id '\(replica)' is not in Unicode Normalization Form C; replica ids are made by cx init")
+        // canonical equivalence in Swift: they are kept in one spelling, NFC.
+        let normalized = UnicodeNormalization.nfc(replica)
+        guard normalized.utf8.count <= ReplicaID.maximumLength else {
+            throw fail("\(place): replica id '\(replica.prefix(100))' must be 1–\(ReplicaID.maximumLength) bytes in Unicode Normalization Form C")
         }
+        return normalized
     }
 
     private static func checkUser(_ user: String?, fail: (String) -> StateDecodingError) throws(StateDecodingError) {

@@ -37,7 +37,7 @@ struct SyncRequest: Sendable {
     /// Parses and validates a request body; every problem with the envelope is an
     /// ``APIError`` (400 or 413); problems with one pushed state are in ``rejected``.
     static func parse(_ body: [UInt8], limits: Limits) throws(APIError) -> SyncRequest {
-        var replicaID: String?
+        var sentReplicaID: String?
         var cursorText: String?
         var states: [RecordState] = []
         var rejected: [RecordRejection] = []
@@ -49,7 +49,7 @@ struct SyncRequest: Sendable {
             try JSONScanner.scan(body) { scanner throws(JSONScanner.Failure) in
                 try scanner.object { scanner, key throws(JSONScanner.Failure) in
                     switch key {
-                    case "replica_id": replicaID = try scanner.string()
+                    case "replica_id": sentReplicaID = try scanner.string()
                     case "cursor": cursorText = try scanner.consumeNull() ? nil : try scanner.string()
                     case "limit": limit = try scanner.integer()
                     case "sync_token": syncToken = try scanner.consumeNull() ? nil : try scanner.string()
@@ -85,13 +85,11 @@ struct SyncRequest: Sendable {
             }
             throw .badRequest("malformed_json", "request body is not a valid sync request: \(error.description)")
         }
-        guard let replicaID else { throw .badRequest("missing_field", "replica_id is required") }
-        guard ReplicaID.isValid(replicaID) else {
+        guard let sentReplicaID else { throw .badRequest("missing_field", "replica_id is required") }
+        // One spelling per identity: the replica id is used in NFC, as in the pushed states.
+        let replicaID = UnicodeNormalization.nfc(sentReplicaID)
+        guard ReplicaID.isValid(sentReplicaID), ReplicaID.isValid(replicaID) else {
             throw .badRequest("invalid_replica_id", "replica_id must be 1–\(ReplicaID.maximumLength) bytes without control characters")
-        }
-        guard UnicodeNormalization.isNFC(replicaID) else {
-            throw .badRequest(
-                "invalid_replica_id", "replica_id must be in Unicode Normalization Form C; use the id cx init made")
         }
         let requestedLimit = limit ?? Int64(limits.defaultPullLimit)
         guard requestedLimit >= 1 else { throw .badRequest("invalid_limit", "limit must be at least 1") }
