@@ -32,8 +32,26 @@ enum Binaries {
         guard !directory.isEmpty else {
             throw HarnessError("cannot find the `cx` and `cx-server` binaries next to the test runner (\(CommandLine.arguments[0])); build them first with `swift build --scratch-path …` or set CX_BIN_DIR")
         }
+        if let stale = staleSource {
+            throw HarnessError("the binaries in \(directory) are older than \(stale): tests would run yesterday's code; run `swift build --build-tests` first")
+        }
         return directory + "/" + name
     }
+
+    /// A source file newer than the `cx` or `cx-server` binary, if any (checked once): the
+    /// end-to-end tests must run the code under test, not an earlier build of it.
+    static let staleSource: String? = {
+        let files = FileManager.default
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        func modified(_ path: String) -> Date? { (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date }
+        guard let built = [directory + "/cx", directory + "/cx-server"].compactMap(modified).min() else { return nil }
+        let sources = package.appendingPathComponent("Sources").path
+        guard let walker = files.enumerator(atPath: sources) else { return nil }
+        for case let relative as String in walker where relative.hasSuffix(".swift") {
+            if let changed = modified(sources + "/" + relative), changed > built { return "Sources/" + relative }
+        }
+        return nil
+    }()
 }
 
 struct HarnessError: Error, CustomStringConvertible {

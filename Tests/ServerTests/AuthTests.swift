@@ -63,21 +63,21 @@ import Testing
     }
 
     @Test func tokensAreStoredOnlyAsHashes() async throws {
-        let database = try await TestDatabase.make()
-        let stored = try await database.sql { connection in
-            try connection.query("SELECT prefix, encode(hash, 'hex') AS hash FROM cx.tokens")[0].values
+        try await withTestDatabase { database in
+            let stored = try await database.sql { connection in
+                try connection.query("SELECT prefix, encode(hash, 'hex') AS hash FROM cx.tokens")[0].values
+            }
+            #expect(database.adminToken.hasPrefix(try #require(stored[0])))
+            #expect(!(stored[1] ?? "").contains(database.adminToken.dropFirst(15)))
+            #expect(stored[1]?.count == 64)
         }
-        #expect(database.adminToken.hasPrefix(try #require(stored[0])))
-        #expect(!(stored[1] ?? "").contains(database.adminToken.dropFirst(15)))
-        #expect(stored[1]?.count == 64)
-        await database.close()
     }
 
     @Test func firstStartCreatesAdminOnce() async throws {
-        let database = try await TestDatabase.make()
-        #expect(database.adminToken.hasPrefix("cx_"))
-        let second = try await database.sql { try FirstStart.createAdminIfEmpty(on: $0) }
-        #expect(second == nil)
-        await database.close()
+        try await withTestDatabase { database in
+            #expect(database.adminToken.hasPrefix("cx_"))
+            let second = try await database.sql { try FirstStart.createAdminIfEmpty(on: $0) }
+            #expect(second == nil)
+        }
     }
 }

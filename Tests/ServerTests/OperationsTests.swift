@@ -28,20 +28,20 @@ import Testing
     }
 
     @Test func migrationsApplyOnceAndAnalystCanRead() async throws {
-        let database = try await TestDatabase.make()
-        let (again, versions, analystCanRead, analystCannotWrite) = try await database.sql { connection in
-            let again = try Migrator(logger: TestDatabase.logger).migrate(connection)
-            let versions = try Migrator(logger: TestDatabase.logger).appliedVersions(connection)
-            let canRead = try connection.query(
-                "SELECT has_table_privilege('cx_analyst', 'cx.customers', 'SELECT') AS ok")[0].decode("ok", as: Bool.self)
-            let canWrite = try connection.query(
-                "SELECT has_table_privilege('cx_analyst', 'cx.customers', 'INSERT') AS ok")[0].decode("ok", as: Bool.self)
-            return (again, versions, canRead, !canWrite)
+        try await withTestDatabase { database in
+            let (again, versions, analystCanRead, analystCannotWrite) = try await database.sql { connection in
+                let again = try Migrator(logger: TestDatabase.logger).migrate(connection)
+                let versions = try Migrator(logger: TestDatabase.logger).appliedVersions(connection)
+                let canRead = try connection.query(
+                    "SELECT has_table_privilege('cx_analyst', 'cx.customers', 'SELECT') AS ok")[0].decode("ok", as: Bool.self)
+                let canWrite = try connection.query(
+                    "SELECT has_table_privilege('cx_analyst', 'cx.customers', 'INSERT') AS ok")[0].decode("ok", as: Bool.self)
+                return (again, versions, canRead, !canWrite)
+            }
+            #expect(again.isEmpty)
+            #expect(versions == Migration.all.map(\.version))
+            #expect(analystCanRead)
+            #expect(analystCannotWrite)
         }
-        #expect(again.isEmpty)
-        #expect(versions == Migration.all.map(\.version))
-        #expect(analystCanRead)
-        #expect(analystCannotWrite)
-        await database.close()
     }
 }

@@ -16,23 +16,23 @@ import Glibc
 /// of holding it forever.
 @Suite(.serverDatabase) struct ReadTimeoutTests {
     @Test func aStalledBodyIsDisconnectedAfterTheReadTimeout() async throws {
-        let database = try await TestDatabase.make()
-        var configuration = ServerConfiguration()
-        configuration.port = 0
-        configuration.readTimeout = .seconds(1)
-        let app = buildApplication(configuration: configuration, pool: database.pool, metrics: ServerMetrics(), logger: TestDatabase.logger)
-        do {
-            try await app.test(.live) { client in
-                let port = try #require(client.port)
-                let token = database.adminToken
-                let elapsed = try await blocking { try Self.stall(port: port, token: token) }
-                #expect(elapsed < 10, "the connection stayed open \(elapsed) s")
+        try await withTestDatabase { database in
+            var configuration = ServerConfiguration()
+            configuration.port = 0
+            configuration.readTimeout = .seconds(1)
+            let app = buildApplication(configuration: configuration, pool: database.pool, metrics: ServerMetrics(), logger: TestDatabase.logger)
+            do {
+                try await app.test(.live) { client in
+                    let port = try #require(client.port)
+                    let token = database.adminToken
+                    let elapsed = try await blocking { try Self.stall(port: port, token: token) }
+                    #expect(elapsed < 10, "the connection stayed open \(elapsed) s")
+                }
+            } catch {
+                await database.close()
+                throw error
             }
-        } catch {
-            await database.close()
-            throw error
         }
-        await database.close()
     }
 
     /// Declares a 1 GB body, sends 10 bytes, and returns how many seconds pass until the server

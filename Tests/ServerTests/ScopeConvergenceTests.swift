@@ -39,14 +39,9 @@ import CXSampleData
 
     @Test(arguments: [11, 29, 47])
     func everyUserEndsWithExactlyTheirBook(seed: UInt64) async throws {
-        let database = try await TestDatabase.make()
-        do {
+        try await withTestDatabase { database in
             try await run(seed: seed, database: database)
-        } catch {
-            await database.close()
-            throw error
         }
-        await database.close()
     }
 
     func run(seed: UInt64, database: TestDatabase) async throws {

@@ -86,6 +86,20 @@ struct TestDatabase: Sendable {
     }
 }
 
+/// Runs `body` with a fresh test database (see ``TestDatabase/make(poolSize:)``) and closes it
+/// afterwards, whether `body` returns or throws.
+func withTestDatabase<T>(poolSize: Int = 4, _ body: (TestDatabase) async throws -> T) async throws -> T {
+    let database = try await TestDatabase.make(poolSize: poolSize)
+    do {
+        let result = try await body(database)
+        await database.close()
+        return result
+    } catch {
+        await database.close()
+        throw error
+    }
+}
+
 /// Builders for record states used across the server tests.
 enum Records {
     static func author(_ replica: String, minute: Int64 = 0) -> Author {

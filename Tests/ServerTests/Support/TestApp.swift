@@ -12,18 +12,13 @@ func withTestApp(
     configure: (inout ServerConfiguration) -> Void = { _ in },
     _ body: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> Void
 ) async throws {
-    let database = try await TestDatabase.make()
-    var configuration = ServerConfiguration()
-    configuration.port = 0
-    configure(&configuration)
-    let app = buildApplication(configuration: configuration, pool: database.pool, metrics: ServerMetrics(), logger: TestDatabase.logger)
-    do {
+    try await withTestDatabase { database in
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configure(&configuration)
+        let app = buildApplication(configuration: configuration, pool: database.pool, metrics: ServerMetrics(), logger: TestDatabase.logger)
         try await app.test(.router) { client in try await body(client, database) }
-    } catch {
-        await database.close()
-        throw error
     }
-    await database.close()
 }
 
 extension TestClientProtocol {
