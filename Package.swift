@@ -149,7 +149,7 @@ let package = Package(
         // MARK: Fault injection — `swift run cx-fault --help`; drives the real `cx` and `cx-server`.
         .executableTarget(
             name: "cx-fault",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CXSampleData", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/cx-fault",
             swiftSettings: swiftSettings
         ),

@@ -1,21 +1,11 @@
+import CXSampleData
+
 /// SplitMix64: a small, fast, seedable generator. Every random choice of the suite comes from one
 /// of these, derived from the `--seed`, so a failing run reproduces with the same seed (up to
 /// the timing of the processes it kills).
-struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+typealias SeededGenerator = SeededRandomGenerator
 
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SeededRandomGenerator {
     /// A generator for a sub-stream (a run, the proxy), made from the suite's seed and a label,
     /// so each stream is reproducible on its own whatever the others draw.
     static func derive(_ seed: UInt64, _ label: UInt64) -> SeededGenerator {

@@ -1,3 +1,4 @@
+import CXSampleData
 import Foundation
 import Testing
 
@@ -19,7 +20,7 @@ import Glibc
         // Seeded and printed: a failure names the seed that reproduces its kill times.
         let seed = UInt64(ProcessInfo.processInfo.environment["CX_TEST_SEED"] ?? "") ?? UInt64.random(in: 1...UInt64(UInt32.max))
         print("killDashNineDuringWrites: seed \(seed) (CX_TEST_SEED=\(seed) reproduces it)")
-        var generator = SplitMix64(seed: seed)
+        var generator = SeededRandomGenerator(seed: seed)
         for round in 0..<40 {
             let dir = home.path + "/run-\(round)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -165,19 +166,5 @@ import Glibc
         #expect(status["server"] as? String == "http://127.0.0.1:\(deadPort)")
         #expect(try home.cx("status", "--json", environment: ["CX_SERVER": "http://env:1"]).stdout.contains("http://env:1"))
         #expect(try home.cx("init", "--server", "not a url").status == 64)
-    }
-}
-
-
-/// A small seeded generator (SplitMix64), so random kill times reproduce from a printed seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -61,14 +61,7 @@ extension RecordState {
     }
 
     private static func encode(_ clock: VersionVector, into w: inout JSONWriter) {
-        w.byte(UInt8(ascii: "{"))
-        for (index, entry) in clock.entries.enumerated() {
-            if index > 0 { w.byte(UInt8(ascii: ",")) }
-            w.string(entry.replica)
-            w.byte(UInt8(ascii: ":"))
-            w.number(entry.counter)
-        }
-        w.byte(UInt8(ascii: "}"))
+        clock.encode(into: &w)
     }
 
     private static func encode(_ dot: Dot, into w: inout JSONWriter) {

@@ -27,14 +27,8 @@ public struct RecordRejection: Sendable, Hashable {
         w.raw(",\"message\":")
         w.string(message)
         if let storedClock {
-            w.raw(",\"stored_clock\":{")
-            for (index, entry) in storedClock.entries.enumerated() {
-                if index > 0 { w.byte(UInt8(ascii: ",")) }
-                w.string(entry.replica)
-                w.byte(UInt8(ascii: ":"))
-                w.number(entry.counter)
-            }
-            w.byte(UInt8(ascii: "}"))
+            w.raw(",\"stored_clock\":")
+            storedClock.encode(into: &w)
         }
         w.byte(UInt8(ascii: "}"))
     }

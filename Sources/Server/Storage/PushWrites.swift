@@ -45,6 +45,26 @@ struct PushWrites {
         audit[merged.kind, default: []].append(contentsOf: w.bytes)
     }
 
+    /// `[{"<first key>": …, "<second key>": …}, …]`: rows bound as one `jsonb` parameter.
+    private static func pairs(_ rows: [(String, String)], keys: (String, String)) -> String {
+        var w = JSONWriter()
+        w.byte(UInt8(ascii: "["))
+        for (index, row) in rows.enumerated() {
+            if index > 0 { w.byte(UInt8(ascii: ",")) }
+            w.byte(UInt8(ascii: "{"))
+            w.string(keys.0)
+            w.byte(UInt8(ascii: ":"))
+            w.string(row.0)
+            w.byte(UInt8(ascii: ","))
+            w.string(keys.1)
+            w.byte(UInt8(ascii: ":"))
+            w.string(row.1)
+            w.byte(UInt8(ascii: "}"))
+        }
+        w.byte(UInt8(ascii: "]"))
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
     /// Runs every statement, inside the caller's transaction (which holds the sequence lock).
     func apply(by writer: RecordStore.Writer, on connection: PostgresConnection) throws {
         for kind in RecordKind.allCases {
@@ -59,18 +79,7 @@ struct PushWrites {
             }
         }
         if !exits.isEmpty {
-            var w = JSONWriter()
-            w.byte(UInt8(ascii: "["))
-            for (index, exit) in exits.enumerated() {
-                if index > 0 { w.byte(UInt8(ascii: ",")) }
-                w.raw("{\"id\":")
-                w.string(exit.id)
-                w.raw(",\"territory\":")
-                w.string(exit.territory)
-                w.byte(UInt8(ascii: "}"))
-            }
-            w.byte(UInt8(ascii: "]"))
-            let document = String(decoding: w.bytes, as: UTF8.self)
+            let document = Self.pairs(exits.map { ($0.id, $0.territory) }, keys: ("id", "territory"))
             try connection.query(
                 """
                 INSERT INTO cx.territory_exits (customer_id, territory, seq)
@@ -81,18 +90,7 @@ struct PushWrites {
         if !activityExits.isEmpty {
             // The territory the activity left is its old customer's (as it stands after this
             // push's customer writes); the pull leaves out users who still see it.
-            var w = JSONWriter()
-            w.byte(UInt8(ascii: "["))
-            for (index, exit) in activityExits.enumerated() {
-                if index > 0 { w.byte(UInt8(ascii: ",")) }
-                w.raw("{\"id\":")
-                w.string(exit.id)
-                w.raw(",\"customer\":")
-                w.string(exit.customer)
-                w.byte(UInt8(ascii: "}"))
-            }
-            w.byte(UInt8(ascii: "]"))
-            let document = String(decoding: w.bytes, as: UTF8.self)
+            let document = Self.pairs(activityExits.map { ($0.id, $0.customer) }, keys: ("id", "customer"))
             try connection.query(
                 """
                 INSERT INTO cx.activity_exits (activity_id, territory, seq)
