@@ -154,6 +154,39 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Fuzzing — `scripts/fuzz` builds these with libFuzzer (-sanitize=fuzzer,address
+        // -D CX_LIBFUZZER) into .build-fuzz; a normal build makes them replay the files given as
+        // arguments instead (e.g. `.build/debug/FuzzCSV Fuzz/corpus/FuzzCSV`).
+        .target(
+            name: "CXFuzzSupport",
+            path: "Sources/Fuzz/Support",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FuzzStateDecoder",
+            dependencies: ["CXFuzzSupport", "CXModel"],
+            path: "Sources/Fuzz/FuzzStateDecoder",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FuzzSyncEnvelope",
+            dependencies: ["CXFuzzSupport", "CXModel", "CXServer", "CXClient"],
+            path: "Sources/Fuzz/FuzzSyncEnvelope",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FuzzJournal",
+            dependencies: ["CXFuzzSupport", "CXClient"],
+            path: "Sources/Fuzz/FuzzJournal",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FuzzCSV",
+            dependencies: ["CXFuzzSupport", "CXClient"],
+            path: "Sources/Fuzz/FuzzCSV",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
         .testTarget(
             name: "CXModelTests",

@@ -89,6 +89,20 @@ struct Journal {
                         probe = next + 1
                     }
                     if !complete { break }
+                    // Apply the batch's lines as its members: a batch line among them (only in a
+                    // corrupt file) is an unreadable member, not a batch of its own that could
+                    // be torn. Otherwise truncating a torn tail could tear the enclosing batch
+                    // on the next load and take back lines already applied.
+                    var member = end + 1
+                    for _ in 0..<count {
+                        let memberEnd = LineReader.findNewline(all, from: member)!
+                        if !apply(UnsafeBufferPointer(rebasing: all[member..<memberEnd]), base: member) {
+                            warnings.append("ignored an unreadable cache journal line at byte \(member)")
+                        }
+                        member = memberEnd + 1
+                    }
+                    position = member
+                    continue
                 } else if !apply(line, base: position) {
                     warnings.append("ignored an unreadable cache journal line at byte \(position)")
                 }
