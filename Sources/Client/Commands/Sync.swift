@@ -152,7 +152,8 @@ extension CX {
                 if json {
                     var w = JSONWriter()
                     w.raw("{\"replica_id\":")
-                    w.optionalString(configuration?.replicaID)
+                    // The replica this cache writes as (its incarnation), else the installation's.
+                    w.optionalString(configuration.map { store.replica?.id ?? $0.replicaID })
                     w.raw(",\"server\":")
                     w.optionalString(settings.server)
                     w.raw(",\"user\":")
@@ -177,7 +178,7 @@ extension CX {
                 rows.append(("Server", settings.server ?? "none (offline only)"))
                 rows.append(("User", configuration?.user ?? "unknown"))
                 rows.append(("Scope", store.scope?.summary ?? "unknown until the first sync"))
-                rows.append(("Replica", configuration?.replicaID ?? "not initialised (run `cx init`)"))
+                rows.append(("Replica", configuration.map { store.replica?.id ?? $0.replicaID } ?? "not initialised (run `cx init`)"))
                 rows.append(("Pending", pending == 0 ? "nothing to push" : "\(pending) record\(pending == 1 ? "" : "s") changed locally, not yet synced"))
                 rows.append(("Last sync", lastSync.map(Describe.time) ?? "never"))
                 rows.append(("Conflicts", conflicts == 0 ? "none" : "\(conflicts) record\(conflicts == 1 ? "" : "s") (see `cx conflicts`)"))
