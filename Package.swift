@@ -183,7 +183,12 @@ let package = Package(
         ),
         .testTarget(
             name: "CXClientTests",
-            dependencies: ["CXClient", "CXModel"],
+            dependencies: [
+                "CXClient",
+                "CXModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Tests/ClientTests",
             swiftSettings: swiftSettings
         ),
