@@ -117,6 +117,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Sources/Client",
             swiftSettings: swiftSettings
@@ -225,7 +227,13 @@ let package = Package(
         ),
         .testTarget(
             name: "CXClientTests",
-            dependencies: ["CXClient", "CXModel", "CXSampleData"],
+            dependencies: [
+                "CXClient",
+                "CXModel",
+                "CXSampleData",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Tests/ClientTests",
             swiftSettings: swiftSettings
         ),

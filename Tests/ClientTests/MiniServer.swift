@@ -48,7 +48,7 @@ final class MiniServer: SyncTransport, @unchecked Sendable {
     /// The ids the user sees now.
     var book: Set<String> { Set(latest.values.filter { inScope($0.state) }.map(\.state.id)) }
 
-    var scope: SyncScope { SyncScope(role: "rep", territories: territories.sorted()) }
+    var scope: SyncScope { SyncScope(role: .rep, territories: territories.sorted()) }
 
     func sync(_ envelope: [UInt8]) async throws -> SyncResponse {
         requests += 1
@@ -70,7 +70,7 @@ final class MiniServer: SyncTransport, @unchecked Sendable {
             let state = try RecordState(jsonBytes: raw)
             pushed.append(state.id)
             guard inScope(state) else {
-                rejected.append(.init(id: state.id, code: "out_of_scope", message: "not in your territories"))
+                rejected.append(.init(id: state.id, code: .outOfScope, message: "not in your territories"))
                 continue
             }
             append(latest[state.id].map { $0.state.merging(state) } ?? state)

@@ -35,7 +35,7 @@ import Testing
         report.pushed = 2
         report.pulled = 5
         report.conflicts = 1
-        report.rejected = [.init(id: "x", code: "forbidden", message: "outside your territory")]
+        report.rejected = [.init(id: "x", code: RecordRejection.Code(rawValue: "forbidden"), message: "outside your territory")]
         report.durationMS = 12
         #expect(String(decoding: report.jsonBytes(), as: UTF8.self) == """
             {"pushed":2,"pulled":5,"conflicts":1,"rejected":[{"id":"x","code":"forbidden","message":"outside your territory"}],"removed":0,"kept":[],"duration_ms":12}
@@ -54,14 +54,14 @@ import Testing
 
     @Test func syncEnvelopeAndResponseParsing() throws {
         let state = Fixtures.customer("Acme")
-        let envelope = SyncResponse.envelope(replicaID: "r1", cursor: nil, states: [state.jsonBytes()], limit: 1000)
+        let envelope = SyncEnvelope(replicaID: "r1", cursor: nil, changes: [state.jsonBytes()], limit: 1000).jsonBytes()
         #expect(String(decoding: envelope, as: UTF8.self).hasPrefix("{\"replica_id\":\"r1\",\"cursor\":null,\"changes\":[{\"id\":"))
         let reply = Array("{\"changes\": [\(state.jsonString())], \"cursor\": \"c9\", \"has_more\": true, \"rejected\": [{\"id\": \"a\", \"code\": \"b\", \"message\": \"c\"}]}".utf8)
         let response = try SyncResponse(parsing: reply)
         #expect(response.cursor == "c9")
         #expect(response.hasMore)
         #expect(try RecordState(jsonBytes: response.changes[0]) == state)
-        #expect(response.rejected == [.init(id: "a", code: "b", message: "c")])
+        #expect(response.rejected == [.init(id: "a", code: RecordRejection.Code(rawValue: "b"), message: "c")])
         // An older server: no `removed`, no `scope`.
         #expect(response.removed.isEmpty)
         #expect(response.scope == nil)
@@ -70,9 +70,9 @@ import Testing
              "scope":{"user":"alice","role":"rep","territories":["north","east"]}}
             """.utf8))
         #expect(scoped.removed == [state.id])
-        #expect(scoped.scope == SyncScope(role: "rep", territories: ["east", "north"]))
+        #expect(scoped.scope == SyncScope(role: .rep, territories: ["east", "north"]))
         #expect(scoped.scope?.summary == "rep of east, north")
-        #expect(SyncScope(role: "admin", territories: []).summary == "admin (everything)")
+        #expect(SyncScope(role: .admin, territories: []).summary == "admin (everything)")
     }
 
     @Test func tablesAlignColumns() {

@@ -6,7 +6,7 @@ import Testing
 /// any request, then interrupted again while resuming, must end with exactly the new book:
 /// every in-scope record present (pending local work included), everything else dropped.
 @Suite struct RescopeInterruptionTests {
-    static let northEast = SyncScope(role: "rep", territories: ["east", "north"])
+    static let northEast = SyncScope(role: .rep, territories: ["east", "north"])
 
     struct Setup {
         let dir: TemporaryDirectory

@@ -5,8 +5,8 @@ import Testing
 
 /// Territory-scoped sync on the client: push order, removals, rescopes and what is kept.
 @Suite struct ScopedSyncTests {
-    static let northEast = SyncScope(role: "rep", territories: ["north", "east"])
-    static let north = SyncScope(role: "rep", territories: ["north"])
+    static let northEast = SyncScope(role: .rep, territories: ["north", "east"])
+    static let north = SyncScope(role: .rep, territories: ["north"])
 
     func engine(_ dir: TemporaryDirectory, batchSize: Int = 1000) -> SyncEngine {
         var engine = SyncEngine(cacheDirectory: dir.path + "/cache", replicaID: "test-laptop")
@@ -75,7 +75,7 @@ import Testing
             #expect(try Envelope.pushedIDs(envelope) == [note.id])
             return SyncResponse(
                 changes: [], cursor: "c2", hasMore: false,
-                rejected: [.init(id: note.id, code: "out_of_scope", message: refusal)],
+                rejected: [.init(id: note.id, code: .outOfScope, message: refusal)],
                 removed: [leaving.id, RecordID.random()], scope: Self.northEast)
         }])
         let report = try await engine(dir).run(client: transport)
@@ -83,7 +83,7 @@ import Testing
         #expect(transport.envelopes.count == 1)
         #expect(report.removed == 2)
         #expect(report.kept == [.init(id: note.id, reason: "left your territories but has changes the server refused: \(refusal)")])
-        #expect(report.rejected.map(\.code) == ["out_of_scope"])
+        #expect(report.rejected.map(\.code) == [.outOfScope])
         // The same answers from the journal, then from the compacted snapshot.
         for round in 0..<2 {
             store = try Fixtures.open(dir, exclusive: round == 1)
@@ -178,7 +178,7 @@ import Testing
             // The pending edit goes out with the first request; the server now says "north only".
             { _ in
                 SyncResponse(changes: [], cursor: "c6", hasMore: false,
-                             rejected: [.init(id: eastTwo.id, code: "territory_not_held", message: "you no longer hold east")],
+                             rejected: [.init(id: eastTwo.id, code: .territoryNotHeld, message: "you no longer hold east")],
                              scope: Self.north)
             },
             { _ in SyncResponse(changes: [northOne.jsonBytes(), northVisit.jsonBytes()], cursor: "r1", hasMore: true, scope: Self.north) },

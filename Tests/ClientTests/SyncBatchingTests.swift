@@ -20,7 +20,7 @@ import Testing
         func sync(_ envelope: [UInt8]) async throws -> SyncResponse {
             bodies.append(envelope.count)
             if envelope.count > maxBody {
-                throw CXError(.failure, "the server answered HTTP 413: request body exceeds \(maxBody) bytes (body_too_large)")
+                throw PayloadTooLarge(detail: "request body exceeds \(maxBody) bytes (body_too_large)")
             }
             let ids = try Envelope.pushedIDs(envelope)
             var raws: [[UInt8]] = []
@@ -126,7 +126,7 @@ import Testing
         let server = LimitedServer(maxBody: 1 << 30)
         let report = try await engine(dir).run(client: server)
         #expect(Set(server.accepted) == [owner.id, fine.id])
-        #expect(report.rejected.map(\.code) == ["incomplete_record"])
+        #expect(report.rejected.map(\.code) == [.incompleteRecord])
         #expect(SyncReport.remedy(for: report.rejected[0], kind: .activity).contains("cx edit \(Describe.short(broken.id)) --set FIELD=VALUE"))
     }
 
@@ -161,7 +161,7 @@ import Testing
     @Test func everyRefusalNamesTheCommandThatResolvesIt() {
         let id = "3f2a9c1e-0000-4000-8000-000000000001"
         func remedy(_ code: String, _ kind: RecordKind?, customer: String? = nil) -> String {
-            SyncReport.remedy(for: .init(id: id, code: code, message: "…"), kind: kind, customerID: customer)
+            SyncReport.remedy(for: .init(id: id, code: RecordRejection.Code(rawValue: code), message: "…"), kind: kind, customerID: customer)
         }
         #expect(remedy("territory_not_held", .customer).contains("cx edit 3f2a9c1e --territory T"))
         #expect(remedy("territory_required", .customer).contains("cx edit 3f2a9c1e --territory T"))

@@ -55,7 +55,7 @@ final class FakeTransport: SyncTransport, @unchecked Sendable {
             { envelope in
                 box.rejected = try decode(envelope)[0]
                 return SyncResponse(changes: [remote.jsonBytes()], cursor: "c2", hasMore: true,
-                                    rejected: [.init(id: box.rejected, code: "forbidden", message: "no")])
+                                    rejected: [.init(id: box.rejected, code: RecordRejection.Code(rawValue: "forbidden"), message: "no")])
             },
             { _ in SyncResponse(changes: [], cursor: "c3", hasMore: false) },
         ])

@@ -9,7 +9,7 @@ import Testing
     let manager = AccessScope(role: .manager, territories: ["north", "south"], handoffTerritories: [])
     let id = "3f2a9c1e-0000-4000-8000-000000000001"
 
-    func code(_ rejection: RecordStore.Rejection?) -> String? { rejection?.code }
+    func code(_ rejection: RecordStore.Rejection?) -> String? { rejection?.code.rawValue }
 
     @Test func newCustomers() {
         #expect(code(rep.refusal(customer: id, stored: nil, mergedTerritory: "north")) == nil)

@@ -360,7 +360,8 @@ public final class CacheStore {
         } else if let cursor {
             lines.append(Journal.cursorLine(cursor))
         }
-        if let scope { lines.append(Journal.scopeLine(scope)) }
+        // The cache keeps role and territories (docs/cache-format.md), not the reply's user name.
+        if let scope { lines.append(Journal.scopeLine(SyncScope(role: scope.role, territories: scope.territories))) }
         if let rescoping { lines.append(Journal.rescopeLine(active: rescoping)) }
         if let synced { lines.append(Journal.syncedLine(synced)) }
         if lines.isEmpty { return }

@@ -131,7 +131,7 @@ struct Journal {
                     case "cursor": cursor = try scanner.consumeNull() ? nil : scanner.string()
                     case "at": at = try scanner.string()
                     case "kind": kind = RecordKind(rawValue: try scanner.string())
-                    case "scope": scope = try SyncScope.read(&scanner)
+                    case "scope": scope = try SyncScope(reading: &scanner)
                     case "active": active = try scanner.bool()
                     case "replica": replica = try ReplicaIncarnation.read(&scanner)
                     default: try scanner.skipValue()
@@ -243,7 +243,7 @@ struct Journal {
     static func scopeLine(_ scope: SyncScope) -> [UInt8] {
         var w = JSONWriter(capacity: 128)
         w.raw("{\"op\":\"scope\",\"scope\":")
-        scope.write(to: &w)
+        scope.encode(into: &w)
         w.raw("}\n")
         return w.bytes
     }

@@ -247,7 +247,7 @@ struct SnapshotMeta {
                     case "activities": meta.activities = Int(try scanner.integer())
                     case "cursor": meta.cursor = try scanner.consumeNull() ? nil : scanner.string()
                     case "last_sync": meta.lastSync = try scanner.consumeNull() ? nil : scanner.string()
-                    case "scope": meta.scope = try scanner.consumeNull() ? nil : SyncScope.read(&scanner)
+                    case "scope": meta.scope = try scanner.consumeNull() ? nil : SyncScope(reading: &scanner)
                     case "rescoping": meta.rescoping = try scanner.bool()
                     case "replica": meta.replica = try scanner.consumeNull() ? nil : ReplicaIncarnation.read(&scanner)
                     default: try scanner.skipValue()
@@ -274,7 +274,7 @@ struct SnapshotMeta {
         w.raw(",\"last_sync\":")
         w.optionalString(lastSync)
         w.raw(",\"scope\":")
-        if let scope { scope.write(to: &w) } else { w.raw("null") }
+        if let scope { scope.encode(into: &w) } else { w.raw("null") }
         w.raw(",\"rescoping\":")
         w.bool(rescoping)
         w.raw(",\"replica\":")

@@ -169,7 +169,7 @@ extension CX {
                     w.raw(",\"activities\":")
                     w.number(UInt64(counts.activities))
                     w.raw(",\"scope\":")
-                    if let scope = store.scope { scope.write(to: &w) } else { w.raw("null") }
+                    if let scope = store.scope { scope.encode(into: &w) } else { w.raw("null") }
                     w.byte(UInt8(ascii: "}"))
                     CommandOutput.printJSON(w.bytes, terminal: terminal)
                     return

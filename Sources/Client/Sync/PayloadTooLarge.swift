@@ -1,12 +1,12 @@
 import CXModel
 
-/// The server refused a sync request because its body exceeds the server's limit (HTTP 413,
-/// `cx-server serve --max-body-bytes`).
+/// The server refused a sync request because its body exceeds the server's limit (HTTP 413:
+/// `body_too_large`, `cx-server serve --max-body-bytes`, or `too_many_changes`). ``SyncClient``
+/// throws it for every 413; other transports (tests) may too.
 ///
 /// ``SyncEngine`` answers it by halving the batch and retrying; a single state the server
 /// still refuses is reported (``rejection(id:bytes:)``) and skipped, so one oversized record
-/// never blocks the others. Transports may throw this type; ``matches(_:)`` also recognises
-/// the generic HTTP 413 error of ``SyncClient``.
+/// never blocks the others.
 public struct PayloadTooLarge: Error, CustomStringConvertible, Sendable {
     /// The server's explanation, when it gave one.
     public var detail: String
@@ -18,23 +18,11 @@ public struct PayloadTooLarge: Error, CustomStringConvertible, Sendable {
     public var description: String { "the server refused the request as too large: \(detail)" }
 
     /// The refusal code `cx sync` reports for a state too large to push on its own.
-    public static let code = "record_too_large"
-
-    /// Whether `error` says the request body was too large.
-    public static func matches(_ error: any Error) -> Bool {
-        switch error {
-        case is PayloadTooLarge:
-            return true
-        case let error as CXError:
-            return error.message.hasPrefix("the server answered HTTP 413")
-        default:
-            return false
-        }
-    }
+    public static let code = RecordRejection.Code.recordTooLarge
 
     /// The report entry for a record whose state alone exceeds the server's limit.
-    static func rejection(id: String, bytes: Int) -> SyncResponse.Rejection {
-        SyncResponse.Rejection(
+    static func rejection(id: String, bytes: Int) -> RecordRejection {
+        RecordRejection(
             id: id, code: code,
             message: "its state (\(bytes) bytes) is larger than the server accepts in one request; it stays pending")
     }

@@ -2,6 +2,15 @@ import AsyncHTTPClient
 import CXModel
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The HTTP side of sync: `GET /v1/me`, `POST /v1/sync` and `GET /v1/records/{id}/history`, with bounded retries on
 /// transient failures and the exit codes of the CLI contract (69 unreachable, 77 refused).
@@ -61,11 +70,14 @@ public final class SyncClient: Sendable {
         return (user, role)
     }
 
-    /// `POST /v1/sync` with a prepared envelope.
-    public func sync(_ envelope: [UInt8]) async throws -> SyncResponse {
+    /// `POST /v1/sync` with a prepared envelope (``SyncEnvelope/jsonBytes()``).
+    ///
+    /// - Throws: ``PayloadTooLarge`` when the server refuses the body as too large (413),
+    ///   ``ReplicaForked`` on `409 replica_forked`, and the usual ``CXError``s.
+    public func sync(_ envelope: [UInt8]) async throws -> SyncReply {
         let body = try await send(method: .POST, path: "/v1/sync", body: envelope)
         do {
-            return try SyncResponse(parsing: body)
+            return try SyncReply(parsing: body)
         } catch {
             throw CXError(.failure, "the server's sync reply is not valid (\(error))",
                           hint: "Check that \(server) is a cx server of a compatible version.")
@@ -168,6 +180,8 @@ public final class SyncClient: Sendable {
             throw notFound!
         case 409 where Self.errorCode(bytes) == ReplicaForked.code:
             throw ReplicaForked(message: Self.errorMessage(bytes) ?? ReplicaForked.code)
+        case 413:
+            throw PayloadTooLarge(detail: Self.errorMessage(bytes) ?? "request body too large")
         case 429:
             throw TransientFailure(
                 reason: "HTTP 429" + (Self.errorMessage(bytes).map { ": \($0)" } ?? ""), retryAfter: retryAfter.map { max(0, $0) } ?? 1)
@@ -178,12 +192,34 @@ public final class SyncClient: Sendable {
         }
     }
 
+    /// A request that got no answer, in words: matched on the error types of AsyncHTTPClient
+    /// and SwiftNIO (a refused or timed-out connection, a request past its deadline), never on
+    /// their messages; anything else is shown as it describes itself.
     static func describe(_ error: any Error) -> String {
-        let text = String(describing: error)
-        if text.contains("connectTimeout") { return "connection timed out" }
-        if text.contains("refused") || text.contains("ECONNREFUSED") { return "connection refused" }
-        if text.contains("deadlineExceeded") || text.contains("readTimeout") { return "the request timed out" }
-        return text
+        switch error {
+        case let error as HTTPClientError:
+            if error == .connectTimeout || error == .tlsHandshakeTimeout || error == .httpProxyHandshakeTimeout
+                || error == .socksHandshakeTimeout
+            {
+                return "connection timed out"
+            }
+            if error == .readTimeout || error == .writeTimeout || error == .deadlineExceeded
+                || error == .getConnectionFromPoolTimeout
+            {
+                return "the request timed out"
+            }
+        case let error as ChannelError:
+            if case .connectTimeout = error { return "connection timed out" }
+        case let error as NIOCore.IOError:
+            if error.errnoCode == ECONNREFUSED { return "connection refused" }
+        case let error as NIOConnectionError:
+            // Every address tried failed: say why, preferring a refusal over a timeout.
+            let reasons = error.connectionErrors.map { describe($0.error) }
+            for reason in ["connection refused", "connection timed out"] where reasons.contains(reason) { return reason }
+        default:
+            break
+        }
+        return String(describing: error)
     }
 
     /// The `error.code` of a JSON error body.
@@ -230,94 +266,4 @@ public final class SyncClient: Sendable {
 public struct ReplicaForked: Error, Sendable {
     public static let code = "replica_forked"
     public let message: String
-}
-
-/// One `POST /v1/sync` reply.
-public struct SyncResponse: Sendable {
-    /// A pushed record the server did not write.
-    public typealias Rejection = RecordRejection
-
-    /// The pulled states, as raw JSON (decoded one by one, so one bad state cannot hide others).
-    public var changes: [[UInt8]] = []
-    public var cursor: String?
-    public var hasMore = false
-    public var rejected: [Rejection] = []
-    /// Ids of records that left the user's scope after the request's cursor (empty from
-    /// servers that predate scopes).
-    public var removed: [String] = []
-    /// The user's current scope (`nil` from servers that predate scopes).
-    public var scope: SyncScope?
-    /// The request's cursor came from before a restore or failover of the server's database:
-    /// the page starts from the beginning and the client should re-send its own writes.
-    public var reset = false
-
-    /// A reply built in code (tests).
-    public init(
-        changes: [[UInt8]], cursor: String?, hasMore: Bool, rejected: [Rejection] = [], removed: [String] = [],
-        scope: SyncScope? = nil
-    ) {
-        self.changes = changes
-        self.cursor = cursor
-        self.hasMore = hasMore
-        self.rejected = rejected
-        self.removed = removed
-        self.scope = scope
-    }
-
-    public init(parsing body: [UInt8]) throws(JSONScanner.Failure) {
-        var result = SyncResponse()
-        try JSONScanner.scan(body) { scanner throws(JSONScanner.Failure) in
-            try scanner.object { scanner, key throws(JSONScanner.Failure) in
-                switch key {
-                case "changes":
-                    try scanner.array { scanner throws(JSONScanner.Failure) in result.changes.append(try scanner.rawValue()) }
-                case "cursor": result.cursor = try scanner.consumeNull() ? nil : scanner.string()
-                case "has_more": result.hasMore = try scanner.bool()
-                case "reset": result.reset = try scanner.bool()
-                case "rejected":
-                    try scanner.array { scanner throws(JSONScanner.Failure) in
-                        result.rejected.append(try RecordRejection(reading: &scanner))
-                    }
-                case "removed":
-                    if try !scanner.consumeNull() {
-                        try scanner.array { scanner throws(JSONScanner.Failure) in result.removed.append(try scanner.string()) }
-                    }
-                case "scope":
-                    result.scope = try scanner.consumeNull() ? nil : SyncScope.read(&scanner)
-                default: try scanner.skipValue()
-                }
-            }
-            try scanner.expectEnd()
-        }
-        self = result
-    }
-
-    private init() {}
-
-    /// The request envelope `{"replica_id","sync_token","next_sync_token","cursor","changes":[…],"limit"}`
-    /// (the tokens only when given).
-    public static func envelope(
-        replicaID: String, syncToken: String? = nil, nextSyncToken: String? = nil, cursor: String?, states: [[UInt8]], limit: Int
-    ) -> [UInt8] {
-        var w = JSONWriter(capacity: states.reduce(256) { $0 + $1.count + 1 })
-        w.raw("{\"replica_id\":")
-        w.string(replicaID)
-        if let nextSyncToken {
-            w.raw(",\"sync_token\":")
-            w.optionalString(syncToken)
-            w.raw(",\"next_sync_token\":")
-            w.string(nextSyncToken)
-        }
-        w.raw(",\"cursor\":")
-        w.optionalString(cursor)
-        w.raw(",\"changes\":[")
-        for (index, state) in states.enumerated() {
-            if index > 0 { w.byte(UInt8(ascii: ",")) }
-            w.rawJSON(state)
-        }
-        w.raw("],\"limit\":")
-        w.number(UInt64(limit))
-        w.byte(UInt8(ascii: "}"))
-        return w.bytes
-    }
 }

@@ -1,9 +1,13 @@
 import CXModel
 
-/// One sync exchange: an envelope out, a reply back (``SyncClient`` over HTTP; fakes in tests).
+/// One sync exchange: an envelope out (``SyncEnvelope``), a reply back (``SyncClient`` over
+/// HTTP; fakes in tests).
 public protocol SyncTransport: Sendable {
-    func sync(_ envelope: [UInt8]) async throws -> SyncResponse
+    func sync(_ envelope: [UInt8]) async throws -> SyncReply
 }
+
+/// The reply to one sync exchange (the contract type ``SyncReply`` of CXModel).
+public typealias SyncResponse = SyncReply
 
 extension SyncClient: SyncTransport {}
 
@@ -114,19 +118,20 @@ public struct SyncEngine {
             // 2. Exchange. A 413 (the batch exceeds the server's body limit) halves the batch and
             // retries; a single state the server cannot take is reported and skipped, so every
             // other record still gets through. A forked replica continues as a new incarnation.
-            let envelope = SyncResponse.envelope(
+            let envelope = SyncEnvelope(
                 replicaID: sent.id, syncToken: sent.token, nextSyncToken: sent.proposedToken, cursor: cursor,
-                states: batch.map(\.bytes), limit: pageLimit)
+                changes: batch.map(\.bytes), limit: pageLimit
+            ).jsonBytes()
             var forkedBy: String?
-            let response: SyncResponse
+            let response: SyncReply
             do {
                 response = try await client.sync(envelope)
                 CrashPoint.reach("sync-replied")
-                forkedBy = response.rejected.first(where: { $0.code == "dot_reused" })?.message
+                forkedBy = response.rejected.first(where: { $0.code == .dotReused })?.message
             } catch let forked as ReplicaForked {
                 forkedBy = forked.message
-                response = SyncResponse(changes: [], cursor: nil, hasMore: true)
-            } catch let error where PayloadTooLarge.matches(error) && !batch.isEmpty {
+                response = SyncReply(changes: [], cursor: nil, hasMore: true)
+            } catch is PayloadTooLarge where !batch.isEmpty {
                 restart = restarting
                 if batch.count > 1 {
                     // Read again from the same place: what this read reported is reported again.
@@ -310,14 +315,14 @@ public struct SyncEngine {
                 queue += resent.filter { !queue[next...].contains($0) }
                 // A state refused for claiming other users' writes the server lacks keeps this
                 // cache's own writes and re-bases the rest on what the server holds; sent again.
-                for rejection in response.rejected where rejection.code == "foreign_clock" {
+                for rejection in response.rejected where rejection.code == .foreignClock {
                     guard let limit = rejection.storedClock, rebased.insert(rejection.id).inserted,
                         let state = try store.state(rejection.id)
                     else { continue }
                     let cut = state.rebased(knowingOfOthersAtMost: limit, own: { isOwn($0, store) })
                     guard cut != state else { continue }
                     try store.commit([CacheStore.Change(state: cut, pending: true)])
-                    report.rejected.removeAll { $0.id == rejection.id && $0.code == "foreign_clock" }
+                    report.rejected.removeAll { $0.id == rejection.id && $0.code == .foreignClock }
                     if !queue[next...].contains(rejection.id) { queue.append(rejection.id) }
                 }
                 if try store.journalSize > midSyncThreshold(store) { try store.compact() }
@@ -388,13 +393,13 @@ public struct SyncEngine {
     }
 
     /// The refusal the server would answer for `state` if it is incomplete (`nil` when complete).
-    static func incompleteRefusal(_ state: RecordState) -> SyncResponse.Rejection? {
+    static func incompleteRefusal(_ state: RecordState) -> RecordRejection? {
         do throws(ValidationError) {
             try state.validateComplete()
             return nil
         } catch {
-            return SyncResponse.Rejection(
-                id: state.id, code: "incomplete_record", message: "record \(state.id) is incomplete: \(error.description); not pushed")
+            return RecordRejection(
+                id: state.id, code: .incompleteRecord, message: "record \(state.id) is incomplete: \(error.description); not pushed")
         }
     }
 

@@ -22,7 +22,7 @@ public struct SyncReport: Sendable {
     /// Records with unresolved conflicts after the sync.
     public var conflicts = 0
     /// States the server refused (they stay pending).
-    public var rejected: [SyncResponse.Rejection] = []
+    public var rejected: [RecordRejection] = []
     /// Pulled states that could not be read (skipped).
     public var skipped: [String] = []
     /// Records dropped from the cache because they left the user's scope (customers and
@@ -96,26 +96,26 @@ extension SyncReport {
     ///   - kind: The record's kind in the cache (`nil` when it is not cached any more).
     ///   - customerID: For an activity, the customer it belongs to.
     /// - Returns: One sentence with the commands to run, using the record's short id.
-    public static func remedy(for rejection: SyncResponse.Rejection, kind: RecordKind?, customerID: String? = nil) -> String {
+    public static func remedy(for rejection: RecordRejection, kind: RecordKind?, customerID: String? = nil) -> String {
         let id = Describe.short(rejection.id)
         switch rejection.code {
-        case "territory_required", "territory_not_held":
+        case .territoryRequired, .territoryNotHeld:
             if kind == .activity, let customerID {
                 return "move it to a customer of yours (`cx edit \(id) --set customer_id=CUSTOMER`), or delete it (`cx rm \(id)`); its customer is \(Describe.short(customerID))"
             }
             return "give it one of your territories (`cx edit \(id) --territory T`), or delete it (`cx rm \(id)`)"
-        case "out_of_scope":
+        case .outOfScope:
             return "it is no longer in your territories: pass your change on (`cx show \(id) --json`), then `cx forget \(id) --yes`"
-        case "unknown_customer":
+        case .unknownCustomer:
             if let customerID {
                 return "its customer \(Describe.short(customerID)) is not on the server: sync that customer first, or move the activity (`cx edit \(id) --set customer_id=CUSTOMER`) or delete it (`cx rm \(id)`)"
             }
             return "its customer is not on the server: move the activity (`cx edit \(id) --set customer_id=CUSTOMER`) or delete it (`cx rm \(id)`)"
-        case "invalid_record", "incomplete_record":
+        case .invalidRecord, .incompleteRecord:
             return "complete it (`cx edit \(id) --set FIELD=VALUE`, see `cx show \(id)`), or delete it (`cx rm \(id)`)"
-        case "kind_mismatch":
+        case .kindMismatch:
             return "the server holds a different kind of record under this id: keep a copy (`cx show \(id) --json`), then `cx forget \(id) --yes`"
-        case PayloadTooLarge.code:
+        case .recordTooLarge:
             return "shorten its largest fields (`cx edit \(id) --notes …`), or ask the server's operator to raise --max-body-bytes"
         default:
             return "see `cx show \(id)`; fix it with `cx edit \(id)` or delete it with `cx rm \(id)`, then `cx sync` again"

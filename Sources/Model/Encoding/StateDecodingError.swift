@@ -2,16 +2,9 @@
 /// that breaks the model's invariants (negative counters, dots the clock has not seen, unknown
 /// kinds or fields, invalid values).
 public struct StateDecodingError: Error, Sendable, CustomStringConvertible {
-    /// The kind of problem, stable for machines (the sync response's rejection `code`).
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        /// The code as sent on the wire, e.g. `invalid_record`.
-        public let rawValue: String
-        /// The state is malformed or breaks an invariant of the model.
-        public static let invalidRecord = Code(rawValue: "invalid_record")
-        /// The state exceeds ``StateLimits`` (too many concurrent values, replicas or tags).
-        public static let tooManyEntries = Code(rawValue: "too_many_entries")
-        public var description: String { rawValue }
-    }
+    /// The kind of problem, stable for machines: the sync response's rejection code
+    /// (``RecordRejection/Code/invalidRecord`` or ``RecordRejection/Code/tooManyEntries``).
+    public typealias Code = RecordRejection.Code
 
     /// The record id, when it could be read (a malformed id is given as sent, shortened).
     public let recordID: String?

@@ -12,9 +12,9 @@
 public enum CausalIntegrity {
     /// Why a state was refused; `code` is the sync protocol's rejection code.
     public struct Problem: Error, Hashable, Sendable {
-        /// The rejection code: `counter_out_of_range`, `invalid_tombstone`, `dot_reused` or
-        /// `foreign_clock`.
-        public let code: String
+        /// The rejection code: ``RecordRejection/Code/counterOutOfRange`` or
+        /// ``RecordRejection/Code/invalidTombstone``.
+        public let code: RecordRejection.Code
         /// What happened and what to do, for people.
         public let message: String
     }
@@ -23,13 +23,13 @@ public enum CausalIntegrity {
     public static func check(_ state: RecordState) -> Problem? {
         for dot in state.clock.entries where dot.counter > VersionVector.maximumCounter {
             return Problem(
-                code: "counter_out_of_range",
+                code: .counterOutOfRange,
                 message: "record \(state.id): the counter \(dot.counter) of replica '\(dot.replica)' exceeds 2^53−1; no real replica writes that often")
         }
         for entry in state.deletion where entry.value.deleted {
             guard state.clock.dominates(entry.value.seen) else {
                 return Problem(
-                    code: "invalid_tombstone",
+                    code: .invalidTombstone,
                     message: "record \(state.id): the delete \(entry.dot) claims to have seen \(entry.value.seen), more than the record's clock \(state.clock)")
             }
         }

@@ -2,8 +2,8 @@
 /// `{"id","code","message"}` (codes in docs/sync-protocol.md §4 and §4a).
 public struct RecordRejection: Sendable, Hashable {
     public var id: String
-    /// Stable machine-readable reason, e.g. `out_of_scope`.
-    public var code: String
+    /// Stable machine-readable reason, e.g. ``Code/outOfScope``.
+    public var code: Code
     /// What happened and what to do, for people.
     public var message: String
     /// For `foreign_clock`: the clock the server holds for the record (empty when it holds
@@ -11,7 +11,7 @@ public struct RecordRejection: Sendable, Hashable {
     /// (``RecordState/rebased(knowingOfOthersAtMost:own:)``). Sent as `"stored_clock"`.
     public var storedClock: VersionVector?
 
-    public init(id: String, code: String, message: String, storedClock: VersionVector? = nil) {
+    public init(id: String, code: Code, message: String, storedClock: VersionVector? = nil) {
         self.id = id
         self.code = code
         self.message = message
@@ -23,7 +23,7 @@ public struct RecordRejection: Sendable, Hashable {
         w.raw("{\"id\":")
         w.string(id)
         w.raw(",\"code\":")
-        w.string(code)
+        w.string(code.rawValue)
         w.raw(",\"message\":")
         w.string(message)
         if let storedClock {
@@ -33,13 +33,14 @@ public struct RecordRejection: Sendable, Hashable {
         w.byte(UInt8(ascii: "}"))
     }
 
-    /// Reads `{"id","code","message"}`; other keys are skipped.
+    /// Reads `{"id","code","message"}` and `stored_clock` when present; other keys are skipped,
+    /// and a code this build does not know is kept as it came.
     public init(reading scanner: inout JSONScanner) throws(JSONScanner.Failure) {
-        var rejection = RecordRejection(id: "", code: "", message: "")
+        var rejection = RecordRejection(id: "", code: Code(rawValue: ""), message: "")
         try scanner.object { scanner, key throws(JSONScanner.Failure) in
             switch key {
             case "id": rejection.id = try scanner.string()
-            case "code": rejection.code = try scanner.string()
+            case "code": rejection.code = Code(rawValue: try scanner.string())
             case "message": rejection.message = try scanner.string()
             case "stored_clock":
                 var counters: [String: UInt64] = [:]

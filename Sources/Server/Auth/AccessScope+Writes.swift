@@ -17,12 +17,12 @@ extension AccessScope {
         guard let stored else {
             guard let mergedTerritory else {
                 return RecordStore.Rejection(
-                    id: id, code: "territory_required",
+                    id: id, code: .territoryRequired,
                     message: "customer \(id) has no territory; give it one of yours (\(territoryList)) with `cx edit ID --territory T`")
             }
             guard holds(mergedTerritory) else {
                 return RecordStore.Rejection(
-                    id: id, code: "territory_not_held",
+                    id: id, code: .territoryNotHeld,
                     message: "customer \(id) is in territory '\(mergedTerritory)', which you do not hold (yours: \(territoryList))")
             }
             return nil
@@ -31,17 +31,17 @@ extension AccessScope {
             if holds(mergedTerritory) { return nil }
             let target = mergedTerritory.map { "to territory '\($0)'" } ?? "out of every territory"
             return RecordStore.Rejection(
-                id: id, code: "territory_not_held",
+                id: id, code: .territoryNotHeld,
                 message: "you cannot move customer \(id) \(target): you hold \(territoryList); ask a manager or an admin")
         }
         if mayHandOff(currentTerritory: stored.territory, recentlyLeft: stored.recentlyLeft) {
             if mergedTerritory == stored.territory { return nil }
             return RecordStore.Rejection(
-                id: id, code: "territory_not_held",
+                id: id, code: .territoryNotHeld,
                 message: "customer \(id) has left your territories; your other edits can still be handed off, but not a change of its territory")
         }
         return RecordStore.Rejection(
-            id: id, code: "out_of_scope", message: "customer \(id) is not in your territories (\(territoryList))")
+            id: id, code: .outOfScope, message: "customer \(id) is not in your territories (\(territoryList))")
     }
 
     /// Why the user may not write activity `id`, or `nil` when they may. An activity belongs to
@@ -52,12 +52,12 @@ extension AccessScope {
         for (customerID, facts) in customers {
             guard let facts else {
                 return RecordStore.Rejection(
-                    id: id, code: "unknown_customer",
+                    id: id, code: .unknownCustomer,
                     message: "activity \(id) belongs to customer \(customerID), which the server does not have; push the customer first")
             }
             guard holds(facts.territory) || mayHandOff(currentTerritory: facts.territory, recentlyLeft: facts.recentlyLeft) else {
                 return RecordStore.Rejection(
-                    id: id, code: "out_of_scope",
+                    id: id, code: .outOfScope,
                     message: "activity \(id) belongs to customer \(customerID), which is not in your territories (\(territoryList))")
             }
         }

@@ -1,9 +1,5 @@
-/// What a user may see and do.
-public enum UserRole: String, Sendable, CaseIterable {
-    /// A field sales rep.
-    case rep
-    /// A manager overseeing several territories.
-    case manager
-    /// Sees everything and administers the server.
-    case admin
-}
+import CXModel
+
+/// What a user may see and do: the role the sync reply's scope reports
+/// (``SyncScope/Role``, shared with `cx`).
+public typealias UserRole = SyncScope.Role

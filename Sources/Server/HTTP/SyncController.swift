@@ -48,39 +48,12 @@ struct SyncController: Sendable {
                 "has_more": "\(page.hasMore)", "reset": "\(reset)",
             ])
 
-        var w = JSONWriter(capacity: 64 + page.states.reduce(0) { $0 + $1.utf8.count + 1 })
-        w.raw("{\"changes\":[")
-        for (index, state) in page.states.enumerated() {
-            if index > 0 { w.byte(UInt8(ascii: ",")) }
-            w.rawJSON(state.utf8)
-        }
-        w.raw("],\"cursor\":")
-        w.string(SyncCursor.format(page.lastSequence, epoch: epoch.id))
-        w.raw(",\"has_more\":")
-        w.bool(page.hasMore)
-        if reset { w.raw(",\"reset\":true") }
-        w.raw(",\"rejected\":[")
-        for (index, rejection) in outcome.rejected.enumerated() {
-            if index > 0 { w.byte(UInt8(ascii: ",")) }
-            rejection.encode(into: &w)
-        }
-        w.raw("],\"removed\":[")
-        for (index, id) in page.removed.enumerated() {
-            if index > 0 { w.byte(UInt8(ascii: ",")) }
-            w.string(id)
-        }
-        w.raw("],\"scope\":{\"user\":")
-        w.string(user.name)
-        w.raw(",\"role\":")
-        w.string(user.role.rawValue)
-        w.raw(",\"territories\":[")
-        for (index, territory) in scope.sortedTerritories.enumerated() {
-            if index > 0 { w.byte(UInt8(ascii: ",")) }
-            w.string(territory)
-        }
-        w.raw("]}}")
+        let reply = SyncReply(
+            changes: page.states.map { Array($0.utf8) }, cursor: SyncCursor.format(page.lastSequence, epoch: epoch.id),
+            hasMore: page.hasMore, rejected: outcome.rejected, removed: page.removed,
+            scope: SyncScope(user: user.name, role: user.role, territories: scope.sortedTerritories), reset: reset)
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
+            body: .init(byteBuffer: ByteBuffer(bytes: reply.jsonBytes())))
     }
 }

@@ -33,7 +33,7 @@ struct ClockAuthority {
         }
         if let stored, let dot = CausalIntegrity.reusedDot(in: state, comparedWith: stored) {
             return RecordRejection(
-                id: state.id, code: "dot_reused",
+                id: state.id, code: .dotReused,
                 message: "record \(state.id): the write \(dot) is already stored with other content (this cx home was restored or copied); cx re-sends the change as a new replica")
         }
         guard let userID = writer.userID else { return nil }
@@ -43,7 +43,7 @@ struct ClockAuthority {
             case .some(.some(let owner)) where owner == userID: continue
             default:
                 return RecordRejection(
-                    id: state.id, code: "foreign_clock",
+                    id: state.id, code: .foreignClock,
                     message: "record \(state.id) claims writes of replica '\(replica)' that the server never received from it; only a replica's own user can send them",
                     storedClock: stored?.clock ?? VersionVector())
             }

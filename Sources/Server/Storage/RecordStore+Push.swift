@@ -35,7 +35,7 @@ extension RecordStore {
             if let existing = byID[state.id] {
                 guard existing.kind == state.kind else {
                     rejectedEarly.append(
-                        Rejection(id: state.id, code: "kind_mismatch", message: "the request holds this id both as a customer and as an activity"))
+                        Rejection(id: state.id, code: .kindMismatch, message: "the request holds this id both as a customer and as an activity"))
                     continue
                 }
                 byID[state.id] = existing.merging(state)
@@ -148,7 +148,7 @@ extension RecordStore {
 
     private static func kindMismatch(_ state: RecordState, _ current: RecordState) -> Rejection {
         Rejection(
-            id: state.id, code: "kind_mismatch",
+            id: state.id, code: .kindMismatch,
             message: "record \(state.id) is stored as a \(current.kind.rawValue), not a \(state.kind.rawValue)")
     }
 }

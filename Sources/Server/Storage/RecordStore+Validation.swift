@@ -12,14 +12,14 @@ extension RecordStore {
     static func mergedRefusal(_ merged: RecordState) -> Rejection? {
         if let violation = merged.limitViolation() {
             return Rejection(
-                id: merged.id, code: "too_many_entries",
+                id: merged.id, code: .tooManyEntries,
                 message: "record \(merged.id) merged with the server's copy would be too large: \(violation); resolve its conflicts on a replica and sync again")
         }
         do throws(ValidationError) {
             try merged.validateComplete()
         } catch {
             return Rejection(
-                id: merged.id, code: "incomplete_record",
+                id: merged.id, code: .incompleteRecord,
                 message: "record \(merged.id) merged with the server's copy is incomplete: \(error.description); set the missing field with cx edit and sync again")
         }
         return nil

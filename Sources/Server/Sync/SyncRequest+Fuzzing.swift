@@ -25,7 +25,7 @@ package enum SyncRequestFuzzing {
             precondition((try? state.validateComplete()) != nil, "an incomplete state accepted")
             precondition((try? RecordState(jsonBytes: state.jsonBytes())) == state, "an accepted state does not round-trip")
         }
-        for rejection in request.rejected { precondition(!rejection.code.isEmpty, "a rejection without a code") }
+        for rejection in request.rejected { precondition(!rejection.code.rawValue.isEmpty, "a rejection without a code") }
         return true
     }
 }

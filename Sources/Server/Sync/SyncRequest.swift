@@ -1,7 +1,7 @@
 import CXModel
 import HTTPTypes
 
-/// A decoded `POST /v1/sync` body:
+/// A decoded and checked `POST /v1/sync` body (read as a ``SyncEnvelope``):
 /// `{"replica_id": "…", "cursor": "…" | null, "changes": [state…], "limit": 1000}`.
 ///
 /// The envelope is all or nothing (a syntax error anywhere is a 400), but each pushed state is
@@ -37,55 +37,32 @@ struct SyncRequest: Sendable {
     /// Parses and validates a request body; every problem with the envelope is an
     /// ``APIError`` (400 or 413); problems with one pushed state are in ``rejected``.
     static func parse(_ body: [UInt8], limits: Limits) throws(APIError) -> SyncRequest {
-        var sentReplicaID: String?
-        var cursorText: String?
         var states: [RecordState] = []
         var rejected: [RecordRejection] = []
-        var limit: Int64?
-        var syncToken: String?
-        var nextSyncToken: String?
-        var changeCount = 0
-        do throws(JSONScanner.Failure) {
-            try JSONScanner.scan(body) { scanner throws(JSONScanner.Failure) in
-                try scanner.object { scanner, key throws(JSONScanner.Failure) in
-                    switch key {
-                    case "replica_id": sentReplicaID = try scanner.string()
-                    case "cursor": cursorText = try scanner.consumeNull() ? nil : try scanner.string()
-                    case "limit": limit = try scanner.integer()
-                    case "sync_token": syncToken = try scanner.consumeNull() ? nil : try scanner.string()
-                    case "next_sync_token": nextSyncToken = try scanner.consumeNull() ? nil : try scanner.string()
-                    case "changes":
-                        try scanner.array { scanner throws(JSONScanner.Failure) in
-                            changeCount += 1
-                            guard changeCount <= limits.maxChanges else {
-                                throw scanner.failure("too many changes")
-                            }
-                            // The element must be valid JSON (else the whole body is malformed);
-                            // what it says is then judged per record.
-                            var element = try scanner.valueScanner()
-                            switch readState(&element) {
-                            case .state(let state): states.append(state)
-                            case .rejected(let rejection): rejected.append(rejection)
-                            }
-                        }
-                    default:
-                        throw scanner.failure("unknown field '\(key.prefix(100))'; expected replica_id, cursor, changes, limit, sync_token, next_sync_token")
-                    }
+        let envelope: SyncEnvelope
+        do throws(SyncEnvelope.ReadError) {
+            envelope = try SyncEnvelope(reading: body, maximumChanges: limits.maxChanges) { element in
+                switch readState(&element) {
+                case .state(let state): states.append(state)
+                case .rejected(let rejection): rejected.append(rejection)
                 }
-                try scanner.expectEnd()
             }
         } catch {
-            if error.message == "too many changes" {
+            switch error {
+            case .tooManyChanges(let maximum):
                 throw APIError(
                     .contentTooLarge, code: "too_many_changes",
-                    message: "a request may push at most \(limits.maxChanges) records; push in batches")
+                    message: "a request may push at most \(maximum) records; push in batches")
+            case .unknownField(let failure):
+                throw .badRequest("unknown_field", failure.description)
+            case .malformed(let failure):
+                throw .badRequest("malformed_json", "request body is not a valid sync request: \(failure.description)")
+            case .missingReplicaID:
+                throw .badRequest("missing_field", "replica_id is required")
             }
-            if error.message.hasPrefix("unknown field") {
-                throw .badRequest("unknown_field", error.description)
-            }
-            throw .badRequest("malformed_json", "request body is not a valid sync request: \(error.description)")
         }
-        guard let sentReplicaID else { throw .badRequest("missing_field", "replica_id is required") }
+        let sentReplicaID = envelope.replicaID
+        let (limit, syncToken, nextSyncToken) = (envelope.limit.map { Int64($0) }, envelope.syncToken, envelope.nextSyncToken)
         // One spelling per identity: the replica id is used in NFC, as in the pushed states.
         let replicaID = UnicodeNormalization.nfc(sentReplicaID)
         guard ReplicaID.isValid(sentReplicaID), ReplicaID.isValid(replicaID) else {
@@ -99,7 +76,7 @@ struct SyncRequest: Sendable {
             }
         }
         return SyncRequest(
-            replicaID: replicaID, cursor: try SyncCursor.parse(cursorText), changes: states,
+            replicaID: replicaID, cursor: try SyncCursor.parse(envelope.cursor), changes: states,
             limit: Int(min(requestedLimit, Int64(limits.maxPullLimit))), rejected: rejected, syncToken: syncToken,
             nextSyncToken: nextSyncToken)
     }
@@ -126,14 +103,14 @@ struct SyncRequest: Sendable {
                 error.code == .tooManyEntries
                 ? "; resolve the record's conflicts on a replica that holds it, then sync again"
                 : "; the record was not written — fix or re-create it on the replica that sent it"
-            return .rejected(RecordRejection(id: id, code: error.code.rawValue, message: error.message + advice))
+            return .rejected(RecordRejection(id: id, code: error.code, message: error.message + advice))
         }
         do throws(ValidationError) {
             try state.validateComplete()
         } catch {
             return .rejected(
                 RecordRejection(
-                    id: state.id, code: "incomplete_record",
+                    id: state.id, code: .incompleteRecord,
                     message: "record \(state.id) is incomplete: \(error.description); set the missing field with cx edit and sync again"))
         }
         return .state(state)

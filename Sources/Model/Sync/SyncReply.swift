@@ -1,0 +1,107 @@
+/// The `200` reply to `POST /v1/sync` (docs/sync-protocol.md §1):
+/// `{"changes":[state…],"cursor","has_more","reset"?,"rejected":[…],"removed":[…],"scope":{…}}`.
+///
+/// The server writes it with ``jsonBytes()``; `cx` reads it with ``init(parsing:)``, which
+/// skips keys it does not know and accepts replies of servers that predate scopes (no
+/// `removed`, no `scope`).
+public struct SyncReply: Sendable, Equatable {
+    /// A pushed record the server did not write.
+    public typealias Rejection = RecordRejection
+
+    /// The pulled states, as raw JSON (decoded one by one, so one bad state cannot hide others).
+    public var changes: [[UInt8]]
+    /// The cursor to send next time.
+    public var cursor: String?
+    /// More changes are waiting: sync again at once with the new cursor.
+    public var hasMore: Bool
+    /// The request's cursor came from before a restore or failover of the server's database:
+    /// the page starts from the beginning and the client should re-send its own writes. Sent
+    /// only when true.
+    public var reset: Bool
+    public var rejected: [Rejection]
+    /// Ids of records that left the user's scope after the request's cursor (empty from
+    /// servers that predate scopes).
+    public var removed: [String]
+    /// The user's current scope (`nil` from servers that predate scopes).
+    public var scope: SyncScope?
+
+    public init(
+        changes: [[UInt8]], cursor: String?, hasMore: Bool, rejected: [Rejection] = [], removed: [String] = [],
+        scope: SyncScope? = nil, reset: Bool = false
+    ) {
+        self.changes = changes
+        self.cursor = cursor
+        self.hasMore = hasMore
+        self.rejected = rejected
+        self.removed = removed
+        self.scope = scope
+        self.reset = reset
+    }
+
+    /// Writes the reply: `changes` (each state's bytes as they are), `cursor`, `has_more`,
+    /// `reset` only when true, `rejected`, `removed`, and `scope` when known.
+    public func encode(into w: inout JSONWriter) {
+        w.raw("{\"changes\":[")
+        for (index, state) in changes.enumerated() {
+            if index > 0 { w.byte(UInt8(ascii: ",")) }
+            w.rawJSON(state)
+        }
+        w.raw("],\"cursor\":")
+        w.optionalString(cursor)
+        w.raw(",\"has_more\":")
+        w.bool(hasMore)
+        if reset { w.raw(",\"reset\":true") }
+        w.raw(",\"rejected\":[")
+        for (index, rejection) in rejected.enumerated() {
+            if index > 0 { w.byte(UInt8(ascii: ",")) }
+            rejection.encode(into: &w)
+        }
+        w.raw("],\"removed\":[")
+        for (index, id) in removed.enumerated() {
+            if index > 0 { w.byte(UInt8(ascii: ",")) }
+            w.string(id)
+        }
+        w.byte(UInt8(ascii: "]"))
+        if let scope {
+            w.raw(",\"scope\":")
+            scope.encode(into: &w)
+        }
+        w.byte(UInt8(ascii: "}"))
+    }
+
+    /// The reply as JSON bytes.
+    public func jsonBytes() -> [UInt8] {
+        var w = JSONWriter(capacity: changes.reduce(256) { $0 + $1.count + 1 })
+        encode(into: &w)
+        return w.bytes
+    }
+
+    /// Reads a reply. Unknown keys are skipped; `cursor`, `removed` and `scope` may be `null`.
+    public init(parsing body: [UInt8]) throws(JSONScanner.Failure) {
+        var reply = SyncReply(changes: [], cursor: nil, hasMore: false)
+        try JSONScanner.scan(body) { scanner throws(JSONScanner.Failure) in
+            try scanner.object { scanner, key throws(JSONScanner.Failure) in
+                switch key {
+                case "changes":
+                    try scanner.array { scanner throws(JSONScanner.Failure) in reply.changes.append(try scanner.rawValue()) }
+                case "cursor": reply.cursor = try scanner.consumeNull() ? nil : try scanner.string()
+                case "has_more": reply.hasMore = try scanner.bool()
+                case "reset": reply.reset = try scanner.bool()
+                case "rejected":
+                    try scanner.array { scanner throws(JSONScanner.Failure) in
+                        reply.rejected.append(try RecordRejection(reading: &scanner))
+                    }
+                case "removed":
+                    if try !scanner.consumeNull() {
+                        try scanner.array { scanner throws(JSONScanner.Failure) in reply.removed.append(try scanner.string()) }
+                    }
+                case "scope":
+                    reply.scope = try scanner.consumeNull() ? nil : try SyncScope(reading: &scanner)
+                default: try scanner.skipValue()
+                }
+            }
+            try scanner.expectEnd()
+        }
+        self = reply
+    }
+}
