@@ -113,7 +113,8 @@ public struct SyncEnvelope: Sendable, Equatable {
                     case "cursor": envelope.cursor = try scanner.consumeNull() ? nil : try scanner.string()
                     case "limit": envelope.limit = Int(try scanner.integer())
                     case "sync_token": envelope.syncToken = try scanner.consumeNull() ? nil : try scanner.string()
-                    case "next_sync_token": envelope.nextSyncToken = try scanner.consumeNull() ? nil : try scanner.string()
+                    // Always a string when present: a proposal of "no next token" is not a thing.
+                    case "next_sync_token": envelope.nextSyncToken = try scanner.string()
                     case "changes":
                         var count = 0
                         try scanner.array { scanner throws(JSONScanner.Failure) in
