@@ -138,7 +138,7 @@ public final class CacheStore {
 
     func decode(_ bytes: some Collection<UInt8>, id: String) throws -> RecordState {
         do {
-            return try RecordState(jsonBytes: bytes)
+            return try RecordState(jsonBytes: bytes, values: .stored)
         } catch {
             throw CXError(.failure, "the cached state of \(id) is unreadable: \(error)",
                           hint: "Move the cache directory away and run `cx sync` to download the data again.")

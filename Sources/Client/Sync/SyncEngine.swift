@@ -180,7 +180,7 @@ public struct SyncEngine {
                 for raw in response.changes {
                     let pulled: RecordState
                     do {
-                        pulled = try RecordState(jsonBytes: raw)
+                        pulled = try RecordState(jsonBytes: raw, values: .stored)
                     } catch {
                         if let id = Self.recordID(in: raw) { delivered.insert(id) }
                         report.skipped.append(error.description)

@@ -4,7 +4,9 @@ extension RecordState {
     /// - Throws: ``StateDecodingError`` naming the problem: malformed JSON, unknown keys or
     ///   kinds, negative or zero counters, dots not covered by the clock, duplicate dots,
     ///   unknown fields, or values that are invalid or not in canonical form.
-    public init(jsonBytes: some Collection<UInt8>) throws(StateDecodingError) {
+    /// - Parameter values: the rules the values are held to (``StateValueRules``): `.stored`
+    ///   for what the reader stored itself, `.pushed` for a state received with new writes.
+    public init(jsonBytes: some Collection<UInt8>, values: StateValueRules = .current) throws(StateDecodingError) {
         let wire: WireState
         do {
             wire = try JSONScanner.scan(jsonBytes) { scanner throws(JSONScanner.Failure) in
@@ -15,29 +17,29 @@ extension RecordState {
         } catch {
             throw StateDecodingError(recordID: nil, "malformed JSON: \(error)", syntaxError: error)
         }
-        try self.init(wire: wire)
+        try self.init(wire: wire, values: values)
     }
 
     /// Reads one state from `scanner` (inside a larger document such as a sync request).
     /// - Throws: ``StateDecodingError`` for malformed JSON or a state that breaks an invariant.
-    public init(reading scanner: inout JSONScanner) throws(StateDecodingError) {
+    public init(reading scanner: inout JSONScanner, values: StateValueRules = .current) throws(StateDecodingError) {
         let wire: WireState
         do {
             wire = try WireState.read(&scanner)
         } catch {
             throw StateDecodingError(recordID: nil, "malformed JSON: \(error)", syntaxError: error)
         }
-        try self.init(wire: wire)
+        try self.init(wire: wire, values: values)
     }
 
-    /// Reads a state from its JSON text. See ``init(jsonBytes:)``.
-    public init(jsonString: String) throws(StateDecodingError) {
-        try self.init(jsonBytes: Array(jsonString.utf8))
+    /// Reads a state from its JSON text. See ``init(jsonBytes:values:)``.
+    public init(jsonString: String, values: StateValueRules = .current) throws(StateDecodingError) {
+        try self.init(jsonBytes: Array(jsonString.utf8), values: values)
     }
 
     /// Builds a state from an already-parsed wire form (used when a state arrives inside a
     /// larger JSON document such as a sync request).
-    init(wire: WireState) throws(StateDecodingError) {
+    init(wire: WireState, values: StateValueRules) throws(StateDecodingError) {
         let rawID = wire.id
         guard let id = RecordID.canonical(rawID) else {
             let shown = String(rawID.unicodeScalars.prefix(100))
@@ -97,13 +99,14 @@ extension RecordState {
             for wireEntry in wireEntries {
                 let canonical: String?
                 do {
-                    canonical = try Schema.normalize(wireEntry.value, for: name, in: kind)
+                    canonical = try Schema.normalize(wireEntry.value, for: name, in: kind, limitingLength: values.limitsLength)
                 } catch {
                     // Unsetting a required field is refused locally, but a state carrying such
                     // an entry is still structurally sound only for optional fields.
                     throw fail(error.description)
                 }
-                guard canonical == wireEntry.value else {
+                // A stored value written before a rule existed is read in today's form.
+                guard canonical == wireEntry.value || !values.requiresCanonicalForm else {
                     throw fail("field \(name): value '\(wireEntry.value ?? "null")' is not in canonical form '\(canonical ?? "null")'")
                 }
                 try Self.checkUser(wireEntry.user, fail: fail)
@@ -123,17 +126,27 @@ extension RecordState {
         var tags: [TagRegister] = []
         for (tag, wireDots) in wire.tags {
             let normalized: String
-            do { normalized = try Schema.normalizeTag(tag) } catch { throw fail(error.description) }
-            guard normalized == tag else { throw fail("tag '\(tag)' has surrounding whitespace") }
+            do {
+                normalized = try Schema.normalizeTag(tag, limitingLength: values.limitsLength)
+            } catch {
+                throw fail(error.description)
+            }
+            guard normalized == tag || !values.requiresCanonicalForm else {
+                throw fail("tag '\(tag)' is not in canonical form '\(normalized)' (trimmed, Unicode Normalization Form C)")
+            }
             guard !wireDots.isEmpty else { throw fail("tag '\(tag)' has no dots") }
             var dots: [Dot] = []
             for wireDot in wireDots { dots.append(try check(wireDot, "tag \(tag)")) }
-            // `normalized` is `tag` in NFC: an NFD tag from an older replica is stored in NFC.
             tags.append(TagRegister(tag: normalized, dots: dots.sorted()))
         }
         tags.sort { $0.tag < $1.tag }
-        for index in tags.indices.dropFirst() where tags[index].tag == tags[index - 1].tag {
-            throw fail("tag '\(tags[index].tag)' appears twice")
+        if values.requiresCanonicalForm {
+            for index in tags.indices.dropFirst() where tags[index].tag == tags[index - 1].tag {
+                throw fail("tag '\(tags[index].tag)' appears twice")
+            }
+        } else {
+            // Two spellings of one tag stored by older replicas (NFD and NFC) are one tag.
+            tags = Self.joiningSpellings(tags)
         }
 
         var deletion: [RegisterEntry<DeletionMark>] = []
@@ -154,6 +167,20 @@ extension RecordState {
             throw fail("dot \(allDots[index]) appears twice in the state")
         }
         self.init(id: id, kind: kind, clock: clock, fields: fields, tags: tags, deletion: deletion)
+    }
+
+    /// `tags` (sorted) with the registers of equal names joined: their adds are one tag's.
+    private static func joiningSpellings(_ tags: [TagRegister]) -> [TagRegister] {
+        var joined: [TagRegister] = []
+        joined.reserveCapacity(tags.count)
+        for register in tags {
+            if let last = joined.last, last.tag == register.tag {
+                joined[joined.count - 1] = TagRegister(tag: last.tag, dots: Array(Set(last.dots + register.dots)).sorted())
+            } else {
+                joined.append(register)
+            }
+        }
+        return joined
     }
 
     private static func clock(

@@ -79,8 +79,10 @@ public enum Schema {
     /// Checks `value` for `field` of `kind` and returns its canonical text.
     ///
     /// `nil` (unset) is accepted for every field but required ones.
+    /// - Parameter limitingLength: `false` accepts values longer than today's limits (a value
+    ///   stored under earlier rules, see ``StateValueRules``).
     public static func normalize(
-        _ value: String?, for field: String, in kind: RecordKind
+        _ value: String?, for field: String, in kind: RecordKind, limitingLength: Bool = true
     ) throws(ValidationError) -> String? {
         let type = try type(of: field, in: kind)
         guard let value else {
@@ -89,15 +91,17 @@ public enum Schema {
             }
             return nil
         }
-        return try normalize(value, as: type, field: field)
+        return try normalize(value, as: type, field: field, limitingLength: limitingLength)
     }
 
     /// Checks a tag: non-empty after trimming, at most `maximumTagLength` code points, one
     /// line; returns it trimmed and in Normalization Form C.
-    public static func normalizeTag(_ tag: String) throws(ValidationError) -> String {
+    /// - Parameter limitingLength: `false` accepts a tag longer than today's limit (stored under
+    ///   earlier rules, see ``StateValueRules``).
+    public static func normalizeTag(_ tag: String, limitingLength: Bool = true) throws(ValidationError) -> String {
         let trimmed = UnicodeNormalization.nfc(tag.trimmingWhitespace)
         guard !trimmed.isEmpty else { throw ValidationError(field: "tags", "a tag cannot be empty") }
-        guard trimmed.unicodeScalars.count <= maximumTagLength else {
+        guard !limitingLength || trimmed.unicodeScalars.count <= maximumTagLength else {
             throw ValidationError(
                 field: "tags", "a tag can be at most \(maximumTagLength) characters (Unicode code points); shorten it")
         }
@@ -116,7 +120,8 @@ public enum Schema {
     }
 
     /// Refuses text longer than `field` allows, counted in Unicode code points.
-    private static func checkLength(_ value: String, field: String) throws(ValidationError) {
+    private static func checkLength(_ value: String, field: String, limitingLength: Bool) throws(ValidationError) {
+        guard limitingLength else { return }
         let limit = maximumLength(of: field)
         // UTF-8 length bounds the code point count; only long values need counting.
         guard value.utf8.count <= limit || value.unicodeScalars.count <= limit else {
@@ -125,12 +130,14 @@ public enum Schema {
         }
     }
 
-    private static func normalize(_ value: String, as type: FieldType, field: String) throws(ValidationError) -> String {
+    private static func normalize(
+        _ value: String, as type: FieldType, field: String, limitingLength: Bool
+    ) throws(ValidationError) -> String {
         switch type {
         case .text:
             try rejectNUL(value, field: field)
             let value = UnicodeNormalization.nfc(value)
-            try checkLength(value, field: field)
+            try checkLength(value, field: field, limitingLength: limitingLength)
             return value
         case .requiredText:
             try rejectNUL(value, field: field)
@@ -138,11 +145,11 @@ public enum Schema {
             guard !value.trimmingWhitespace.isEmpty else {
                 throw ValidationError(field: field, "is required and cannot be empty")
             }
-            try checkLength(value, field: field)
+            try checkLength(value, field: field, limitingLength: limitingLength)
             return value
         case .email:
             let email = UnicodeNormalization.nfc(value.trimmingWhitespace)
-            try checkLength(email, field: field)
+            try checkLength(email, field: field, limitingLength: limitingLength)
             guard email.isPlausibleEmail else {
                 throw ValidationError(field: field, "'\(value)' is not an email address (expected name@example.com)")
             }

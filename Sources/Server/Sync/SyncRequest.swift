@@ -92,7 +92,9 @@ struct SyncRequest: Sendable {
         let start = element
         let state: RecordState
         do throws(StateDecodingError) {
-            state = try RecordState(reading: &element)
+            // Values stored under earlier rules travel on; new writes are held to today's length
+            // limits once the stored state is known (RecordStore.push).
+            state = try RecordState(reading: &element, values: .pushed)
         } catch {
             var id = error.recordID ?? ""
             if error.recordID == nil {

@@ -166,7 +166,7 @@ struct SyncResponse {
                 switch key {
                 case "changes":
                     try scanner.array { scanner throws(JSONScanner.Failure) in
-                        do throws(StateDecodingError) { changes.append(try RecordState(reading: &scanner)) } catch { throw scanner.failure(error.description) }
+                        do throws(StateDecodingError) { changes.append(try RecordState(reading: &scanner, values: .stored)) } catch { throw scanner.failure(error.description) }
                     }
                 case "cursor": cursor = try scanner.string()
                 case "has_more": hasMore = try scanner.bool()
