@@ -77,6 +77,13 @@ extension RecordStore {
                         result.rejected.append(refusal)
                         continue
                     }
+                    if let violation = state.lengthViolation(notCoveredBy: current?.clock) {
+                        result.rejected.append(
+                            Rejection(
+                                id: state.id, code: .invalidRecord,
+                                message: "\(violation.description); the record was not written — shorten the value on the replica that sent it (cx edit) and sync again"))
+                        continue
+                    }
                     let merged = current?.merging(state) ?? state
                     if let current, merged == current {
                         result.unchanged += 1
@@ -139,7 +146,8 @@ extension RecordStore {
                     unsafeSQL: "SELECT state::text AS state FROM \(table(of: kind)) WHERE id = ANY($1::uuid[]) FOR UPDATE",
                     binds: [idArray]))
             for row in rows {
-                let state = try RecordState(jsonString: try row.decode("state", as: String.self))
+                // Read as stored: states written under earlier value rules stay readable.
+                let state = try RecordState(jsonString: try row.decode("state", as: String.self), values: .stored)
                 stored[state.id] = state
             }
         }

@@ -49,7 +49,9 @@ struct TestDatabase: Sendable {
     static let logger = Logger(label: "cx.test")
 
     /// Creates database `cx_test_<random>`, migrates it and opens a pool.
-    static func make(poolSize: Int = 4) async throws -> TestDatabase {
+    /// - Parameter migrations: the migrations to apply; fewer than all leaves the database as an
+    ///   earlier server left it (for upgrade tests), without the first-start admin.
+    static func make(poolSize: Int = 4, migrations: [Migration] = Migration.all) async throws -> TestDatabase {
         let cluster = try #require(ServerTestCluster.current, "the suite needs the .serverDatabase trait")
         let name = "cx_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
         let adminConnection = cluster.connectionString(database: "postgres")
@@ -62,7 +64,8 @@ struct TestDatabase: Sendable {
         let connectionString = cluster.connectionString(database: String(name))
         let pool = PostgresPool(connectionString: connectionString, maxConnections: poolSize, logger: logger)
         let token = try await pool.withConnection { connection in
-            try Migrator(logger: logger).migrate(connection)
+            try Migrator(migrations: migrations, logger: logger).migrate(connection)
+            guard migrations.count == Migration.all.count else { return "" }
             return try FirstStart.createAdminIfEmpty(on: connection) ?? ""
         }
         return TestDatabase(connectionString: connectionString, pool: pool, adminToken: token)
@@ -88,8 +91,10 @@ struct TestDatabase: Sendable {
 
 /// Runs `body` with a fresh test database (see ``TestDatabase/make(poolSize:)``) and closes it
 /// afterwards, whether `body` returns or throws.
-func withTestDatabase<T>(poolSize: Int = 4, _ body: (TestDatabase) async throws -> T) async throws -> T {
-    let database = try await TestDatabase.make(poolSize: poolSize)
+func withTestDatabase<T>(
+    poolSize: Int = 4, migrations: [Migration] = Migration.all, _ body: (TestDatabase) async throws -> T
+) async throws -> T {
+    let database = try await TestDatabase.make(poolSize: poolSize, migrations: migrations)
     do {
         let result = try await body(database)
         await database.close()

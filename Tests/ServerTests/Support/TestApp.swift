@@ -8,11 +8,17 @@ import NIOCore
 @testable import CXServer
 
 /// Runs `body` against the real router over a fresh database.
+///
+/// With `migrations` (fewer than all), `preparing` runs on the database as an earlier server
+/// left it, before the application starts; it is expected to finish the upgrade.
 func withTestApp(
     configure: (inout ServerConfiguration) -> Void = { _ in },
+    migrations: [Migration] = Migration.all,
+    preparing: (TestDatabase) async throws -> Void = { _ in },
     _ body: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> Void
 ) async throws {
-    try await withTestDatabase { database in
+    try await withTestDatabase(migrations: migrations) { database in
+        try await preparing(database)
         var configuration = ServerConfiguration()
         configuration.port = 0
         configure(&configuration)
