@@ -336,7 +336,7 @@ public final class EmbeddedPostgres: Sendable {
             // CREATE DATABASE takes no parameters; the name is a constant of this type.
             try connection.executeScript("CREATE DATABASE \(Self.databaseName)")
             logger.info("created database \(Self.databaseName)")
-        } catch where error.sqlState == "42P04" {
+        } catch where error.sqlState == .duplicateDatabase {
             // Another process created it at the same moment: fine.
         }
     }

@@ -331,7 +331,7 @@ public final class PostgresConnection {
         func field(_ code: Character) -> String? {
             Self.string(PQresultErrorField(result, Int32(code.asciiValue!)))
         }
-        let sqlState = field("C")  // PG_DIAG_SQLSTATE
+        let sqlState = field("C").map(PostgresError.SQLState.init(rawValue:))  // PG_DIAG_SQLSTATE
         var message = field("M") ?? Self.trimmed(PQresultErrorMessage(result))  // PG_DIAG_MESSAGE_PRIMARY
         if message.isEmpty {
             message = Self.trimmed(PQerrorMessage(handle))
@@ -346,10 +346,9 @@ public final class PostgresConnection {
     }
 
     /// Classifies a failure as a lost connection or a failed statement.
-    private func lostOrFailed(message: String, sqlState: String? = nil) -> PostgresError {
-        // Class 08 is "connection exception"; 57P01–57P03 mean the server is shutting down or
-        // terminated this backend. Either way the connection cannot be used again.
-        let lostState = sqlState.map { $0.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains($0) } ?? false
+    private func lostOrFailed(message: String, sqlState: PostgresError.SQLState? = nil) -> PostgresError {
+        // The server said the connection cannot be used again (see SQLState.meansConnectionUnusable).
+        let lostState = sqlState?.meansConnectionUnusable ?? false
         let bad = handle.map { PQstatus($0) == CONNECTION_BAD } ?? true
         if bad || lostState {
             return PostgresError(

@@ -7,7 +7,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, Equatable
     /// The category of the error.
     public var code: Code
     /// The SQLSTATE reported by the server (e.g. `23505` for a unique violation), if the server reported one.
-    public var sqlState: String?
+    public var sqlState: SQLState?
     /// A human-readable explanation: what happened and what can be done about it.
     public var message: String
 
@@ -16,7 +16,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible, Equatable
     ///   - code: The category.
     ///   - message: A human-readable explanation.
     ///   - sqlState: The server's SQLSTATE, if any.
-    public init(_ code: Code, _ message: String, sqlState: String? = nil) {
+    public init(_ code: Code, _ message: String, sqlState: SQLState? = nil) {
         self.code = code
         self.message = message
         self.sqlState = sqlState

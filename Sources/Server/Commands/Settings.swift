@@ -18,11 +18,7 @@ extension CXServerCommand {
 
             func run() async throws {
                 let logger = logging.logger("cx.server.admin")
-                let rows = try database.withMigratedConnection(logger: logger) { connection in
-                    try connection.query("SELECT key, value FROM cx.settings ORDER BY key").map {
-                        (try $0.decode("key", as: String.self), try $0.decode("value", as: String.self))
-                    }
-                }
+                let rows = try database.withMigratedConnection(logger: logger) { try SettingsStore.all(on: $0) }
                 for (key, value) in rows { print("\(key) = \(value)") }
             }
         }
@@ -65,9 +61,7 @@ extension CXServerCommand {
 
             func run() async throws {
                 let logger = logging.logger("cx.server.admin")
-                _ = try database.withMigratedConnection(logger: logger) { connection in
-                    try connection.query("UPDATE cx.settings SET value = \(value) WHERE key = \(key)")
-                }
+                _ = try database.withMigratedConnection(logger: logger) { try SettingsStore.set(key, to: value, on: $0) }
                 print("\(key) = \(value). Clients use the same key in their cx config file.")
             }
         }

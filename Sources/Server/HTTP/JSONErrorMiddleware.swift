@@ -50,7 +50,7 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static func databaseUnavailable(_ error: PostgresError) -> Bool {
         if error.code == .connectionFailed || error.code == .connectionLost || error.code == .poolClosed { return true }
         guard let state = error.sqlState else { return false }
-        return state.hasPrefix("08") || state.hasPrefix("57P")
+        return state.errorClass == "08" || state.rawValue.hasPrefix("57P")
     }
 
     static func code(for status: HTTPResponse.Status) -> String {
