@@ -36,7 +36,7 @@ import Testing
             #expect(token.hasPrefix("cx_") && token.count == 55)
             try await client.execute(uri: "/v1/me", method: .get, headers: [.authorization: "Bearer \(token)"]) { response in
                 #expect(response.status == .ok)
-                #expect(String(buffer: response.body) == "{\"user\":\"alice\",\"role\":\"rep\"}")
+                #expect(String(buffer: response.body) == "{\"role\":\"rep\",\"user\":\"alice\"}")
             }
             let used = try await database.sql { connection in
                 try connection.query("SELECT last_used_at IS NOT NULL AS used FROM cx.tokens WHERE prefix = \(String(token.prefix(15)))")[0]

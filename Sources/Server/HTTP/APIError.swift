@@ -1,6 +1,7 @@
-import CXModel
+import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// An error answered as `{"error": {"code": "…", "message": "…"}}` with its HTTP status.
 ///
@@ -23,16 +24,27 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     public var description: String { "\(status.code) \(code): \(message)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var w = JSONWriter(capacity: 128 + message.utf8.count)
-        w.raw("{\"error\":{\"code\":")
-        w.string(code)
-        w.raw(",\"message\":")
-        w.string(message)
-        w.raw("}}")
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
+        let body = try Self.encoder.encode(Body(error: .init(code: code, message: message)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
+
+    /// The JSON body: `{"error":{"code":…,"message":…}}`.
+    struct Body: Codable, Equatable {
+        struct Detail: Codable, Equatable {
+            var code: String
+            var message: String
+        }
+        var error: Detail
+    }
+
+    /// Sorted keys: `code` before `message`, the order docs/openapi.yaml shows.
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 
     static func badRequest(_ code: String, _ message: String) -> APIError {
         APIError(.badRequest, code: code, message: message)

@@ -55,15 +55,9 @@ func buildRouter(configuration: ServerConfiguration, pool: PostgresPool, metrics
         store: RecordStore(pool: pool), limits: configuration.syncLimits, maxBodyBytes: configuration.maxBodyBytes,
         metrics: metrics
     ).register(on: v1)
-    v1.get("me") { _, context -> Response in
+    v1.get("me") { _, context -> CurrentUser in
         guard let user = context.user else { throw APIError.unauthorized }
-        var w = JSONWriter()
-        w.raw("{\"user\":")
-        w.string(user.name)
-        w.raw(",\"role\":")
-        w.string(user.role.rawValue)
-        w.raw("}")
-        return OperationsController.json(String(decoding: w.bytes, as: UTF8.self))
+        return CurrentUser(user: user.name, role: user.role.rawValue)
     }
     return router
 }

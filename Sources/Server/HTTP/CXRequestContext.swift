@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 
 /// The per-request context: Hummingbird's core storage plus the authenticated user, set by
@@ -10,5 +11,13 @@ public struct CXRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         user = nil
+    }
+
+    /// Small documents (`/v1/me`) are encoded with `Codable`, keys sorted so every answer is
+    /// byte-for-byte stable. (Record states and sync replies use the Model's own writer.)
+    public var responseEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
     }
 }
