@@ -38,9 +38,18 @@ let package = Package(
         .package(url: "https://github.com/yaslab/CSV.swift.git", from: "2.5.2"),
     ],
     targets: [
+        // MARK: Civil calendar — proleptic Gregorian day arithmetic, shared by the Model's dates
+        // and the PostgreSQL driver's timestamps.
+        .target(
+            name: "CXCivilCalendar",
+            path: "Sources/CivilCalendar",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Model — pure Swift, no I/O.
         .target(
             name: "CXModel",
+            dependencies: ["CXCivilCalendar"],
             path: "Sources/Model",
             swiftSettings: swiftSettings
         ),
@@ -64,6 +73,7 @@ let package = Package(
             name: "CXPostgres",
             dependencies: [
                 "CLibPQ",
+                "CXCivilCalendar",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import CXCivilCalendar
 import Foundation
 
 /// Converts `Date` to and from PostgreSQL's ISO timestamp text (`DateStyle = ISO`, the default).
@@ -11,11 +12,12 @@ enum PostgresTimestamp {
     static func format(_ date: Date) -> String {
         let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
         let (days, microsOfDay) = floorDivMod(micros, microsPerDay)
-        let (year, month, day) = civil(fromDays: days)
+        let (year, month, day) = CivilCalendar.civil(dayNumber: Int(days))
         let seconds = microsOfDay / 1_000_000
         let fraction = microsOfDay % 1_000_000
         let bc = year <= 0
         let shownYear = bc ? 1 - year : year
+        func pad(_ value: some BinaryInteger, _ width: Int) -> String { CivilCalendar.pad(Int(value), width) }
         return "\(pad(shownYear, 4))-\(pad(month, 2))-\(pad(day, 2)) "
             + "\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2))"
             + ".\(pad(fraction, 6))+00" + (bc ? " BC" : "")
@@ -65,43 +67,16 @@ enum PostgresTimestamp {
         var civilYear = year
         if scanner.skip(" BC") { civilYear = 1 - year }
         guard scanner.atEnd else { return nil }
-        let days = days(fromCivil: civilYear, month, day)
+        let days = Int64(CivilCalendar.dayNumber(year: Int(civilYear), month: Int(month), day: Int(day)))
         let localMicros = days * microsPerDay + ((hour * 60 + minute) * 60 + second) * 1_000_000 + micros
         let utcMicros = localMicros - offset * 1_000_000
         return Date(timeIntervalSince1970: Double(utcMicros) / 1_000_000)
-    }
-
-    private static func pad(_ value: Int64, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
 
     private static func floorDivMod(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
         let q = a / b
         let r = a % b
         return r < 0 ? (q - 1, r + b) : (q, r)
-    }
-
-    // Howard Hinnant's algorithms (proleptic Gregorian calendar, year 0 = 1 BC).
-    private static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    private static func days(fromCivil y0: Int64, _ month: Int64, _ day: Int64) -> Int64 {
-        let y = month <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 
     /// A cursor over ASCII bytes.

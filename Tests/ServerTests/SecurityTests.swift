@@ -119,37 +119,32 @@ import Testing
             var configuration = ServerConfiguration()
             configuration.port = 0
             let app = buildApplication(configuration: configuration, pool: database.pool, metrics: ServerMetrics(), logger: TestDatabase.logger)
-            do {
-                try await app.test(.live) { client in
-                    let body = ByteBuffer(string: Records.syncBody(changes: []))
-                    // An oversized Authorization header: refused as unauthorized, not parsed further.
-                    let oversized = try await client.execute(
-                        uri: "/v1/sync", method: .post,
-                        headers: [.authorization: "Bearer cx_" + String(repeating: "a", count: 16_000), .contentType: "application/json"], body: body)
-                    #expect(oversized.status == .unauthorized)
-                    // A token followed by another word.
-                    let malformed = try await client.execute(
-                        uri: "/v1/me", method: .get, headers: [.authorization: "Bearer \(database.adminToken) extra"])
-                    #expect(malformed.status == .unauthorized)
-                    // Headers far beyond what the HTTP parser accepts, on a connection of their own:
-                    // refused or the connection dropped, never served.
-                    let port = try #require(client.port)
-                    var huge: HTTPFields = [.authorization: "Bearer \(database.adminToken)", .contentType: "application/json"]
-                    for index in 0..<40 {
-                        huge[HTTPField.Name("X-Filler-\(index)")!] = String(repeating: "x", count: 4_000)
-                    }
-                    let hugeHeaders = huge
-                    let status: HTTPResponse.Status? = try? await TestClient.withClient(host: "127.0.0.1", port: port) { other in
-                        try await other.post("/v1/sync", headers: hugeHeaders, body: body).status
-                    }
-                    #expect(status != .ok)
-                    // The server keeps serving the connection it had.
-                    let ok = try await client.execute(uri: "/v1/me", method: .get, headers: [.authorization: "Bearer \(database.adminToken)"])
-                    #expect(ok.status == .ok)
+            try await app.test(.live) { client in
+                let body = ByteBuffer(string: Records.syncBody(changes: []))
+                // An oversized Authorization header: refused as unauthorized, not parsed further.
+                let oversized = try await client.execute(
+                    uri: "/v1/sync", method: .post,
+                    headers: [.authorization: "Bearer cx_" + String(repeating: "a", count: 16_000), .contentType: "application/json"], body: body)
+                #expect(oversized.status == .unauthorized)
+                // A token followed by another word.
+                let malformed = try await client.execute(
+                    uri: "/v1/me", method: .get, headers: [.authorization: "Bearer \(database.adminToken) extra"])
+                #expect(malformed.status == .unauthorized)
+                // Headers far beyond what the HTTP parser accepts, on a connection of their own:
+                // refused or the connection dropped, never served.
+                let port = try #require(client.port)
+                var huge: HTTPFields = [.authorization: "Bearer \(database.adminToken)", .contentType: "application/json"]
+                for index in 0..<40 {
+                    huge[HTTPField.Name("X-Filler-\(index)")!] = String(repeating: "x", count: 4_000)
                 }
-            } catch {
-                await database.close()
-                throw error
+                let hugeHeaders = huge
+                let status: HTTPResponse.Status? = try? await TestClient.withClient(host: "127.0.0.1", port: port) { other in
+                    try await other.post("/v1/sync", headers: hugeHeaders, body: body).status
+                }
+                #expect(status != .ok)
+                // The server keeps serving the connection it had.
+                let ok = try await client.execute(uri: "/v1/me", method: .get, headers: [.authorization: "Bearer \(database.adminToken)"])
+                #expect(ok.status == .ok)
             }
         }
     }

@@ -1,3 +1,4 @@
+import CXCivilCalendar
 /// A calendar date (`YYYY-MM-DD`) with no time of day and no time zone.
 ///
 /// Purchases, payments and due dates are calendar dates: a purchase made on 2026-03-01 is on

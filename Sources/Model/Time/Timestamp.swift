@@ -1,3 +1,5 @@
+import CXCivilCalendar
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

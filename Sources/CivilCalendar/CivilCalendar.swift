@@ -1,10 +1,12 @@
 /// Proleptic Gregorian calendar arithmetic on day numbers (days since 1970-01-01).
 ///
 /// Howard Hinnant's `days_from_civil` / `civil_from_days`: exact for every date we accept and
-/// free of time zones, locales and Foundation calendars, so dates never shift on a laptop in
-/// another time zone.
-enum CivilCalendar {
-    static func dayNumber(year: Int, month: Int, day: Int) -> Int {
+/// free of time zones, locales and Foundation calendars (whose Gregorian calendar turns Julian
+/// before 1582), so dates never shift on a laptop in another time zone and agree with
+/// PostgreSQL's. Shared by the Model's dates and the PostgreSQL driver's timestamps.
+public enum CivilCalendar {
+    /// The day number (days since 1970-01-01) of a proleptic Gregorian date; year 0 is 1 BC.
+    public static func dayNumber(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
@@ -14,7 +16,8 @@ enum CivilCalendar {
         return era * 146_097 + dayOfEra - 719_468
     }
 
-    static func civil(dayNumber: Int) -> (year: Int, month: Int, day: Int) {
+    /// The proleptic Gregorian date of a day number.
+    public static func civil(dayNumber: Int) -> (year: Int, month: Int, day: Int) {
         let z = dayNumber + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097
@@ -26,7 +29,8 @@ enum CivilCalendar {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
-    static func daysInMonth(year: Int, month: Int) -> Int {
+    /// The number of days in `month` of `year`.
+    public static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: return 30
@@ -35,7 +39,7 @@ enum CivilCalendar {
     }
 
     /// Parses exactly `count` ASCII digits starting at `index`.
-    static func digits(_ bytes: some RandomAccessCollection<UInt8>, _ index: Int, _ count: Int) -> Int? {
+    public static func digits(_ bytes: some RandomAccessCollection<UInt8>, _ index: Int, _ count: Int) -> Int? {
         guard index + count <= bytes.count else { return nil }
         var value = 0
         let start = bytes.index(bytes.startIndex, offsetBy: index)
@@ -46,7 +50,8 @@ enum CivilCalendar {
         return value
     }
 
-    static func pad(_ value: Int, _ width: Int) -> String {
+    /// `value` in decimal, zero-padded on the left to `width` digits.
+    public static func pad(_ value: Int, _ width: Int) -> String {
         let text = String(value)
         return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
     }
