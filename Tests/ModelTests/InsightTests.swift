@@ -227,3 +227,20 @@ import CXSampleData
         }
     }
 }
+
+/// Periods of a series and the calendar-month arithmetic behind them.
+@Suite struct ReportingPeriodTests {
+    @Test func monthsAreAddedWithoutDrift() {
+        let jan31 = CalendarDate("2024-01-31")!
+        #expect(jan31.adding(months: 1).description == "2024-02-29")
+        #expect(jan31.adding(months: 2).description == "2024-03-31")
+        #expect(jan31.adding(months: 13).description == "2025-02-28")
+        #expect(jan31.adding(months: -2).description == "2023-11-30")
+        let periods = ReportingStep.month.periods(from: jan31, to: CalendarDate("2024-04-15")!)
+        #expect(periods.map { "\($0.start)…\($0.end)" } == [
+            "2024-01-31…2024-02-29", "2024-02-29…2024-03-31", "2024-03-31…2024-04-15",
+        ])
+        #expect(ReportingStep.year.periods(from: CalendarDate("2025-01-01")!, to: CalendarDate("2025-01-01")!).isEmpty)
+        #expect(ReportingStep.quarter.periods(from: CalendarDate("2025-01-01")!, to: CalendarDate("2026-01-01")!).count == 4)
+    }
+}

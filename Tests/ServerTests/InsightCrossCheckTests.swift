@@ -14,6 +14,38 @@ import CXSampleData
         ("2025-07-01", "2026-07-01"), ("2025-03-15", "2025-03-16"), ("2023-01-01", "2024-01-01"),
     ]
 
+    /// Every figure of `model` equals its column in the SQL `row`.
+    static func expect(_ row: PostgresRow, equals model: CustomerBaseMetrics, _ context: String) {
+        let expected: [String: String] = [
+            "gross_new": "\(model.grossNew)", "active": "\(model.active)", "existing": "\(model.existing)",
+            "base_start": "\(model.baseStart)", "base_end": "\(model.baseEnd)", "retained": "\(model.retained)",
+            "lost": "\(model.lost)", "net_new": "\(model.netNew)",
+            "revenue_new": "\(model.revenueNew)", "revenue_existing": "\(model.revenueExisting)",
+            "revenue_per_new": "\(model.revenuePerNew)", "revenue_per_existing": "\(model.revenuePerExisting)",
+        ].merging(CustomerStatus.allCases.map { ($0.rawValue, "\(model.statusCounts[$0] ?? 0)") }) { a, _ in a }
+        for (column, value) in expected {
+            #expect(row[column] == value, "\(context) \(column): SQL \(row[column] ?? "NULL") vs model \(value)")
+        }
+    }
+
+    @Test func breakdownsAndSeriesRefuseBadArguments() async throws {
+        try await withTestDatabase { database in
+            for (sql, text) in [
+                ("SELECT * FROM cx.customer_metrics_by('region', '2025-01-01', '2026-01-01')", "unknown dimension 'region'"),
+                ("SELECT * FROM cx.customer_metrics_series('2025-01-01', '2026-01-01', interval '0 days')", "not a positive"),
+                ("SELECT * FROM cx.customer_metrics_series('2025-01-01', '2026-01-01', interval '12 hours')", "not a positive"),
+            ] {
+                let error = await #expect(throws: PostgresError.self) { try await database.sql { try $0.query(PostgresQuery(unsafeSQL: sql)) } }
+                #expect(error?.message.contains(text) == true, "\(sql): \(error?.message ?? "")")
+                #expect(error?.sqlState == "22023")
+            }
+            let empty = try await database.sql {
+                try $0.query("SELECT count(*) AS n FROM cx.customer_metrics_series('2026-01-01', '2025-01-01', interval '1 month')")[0]
+            }
+            #expect(empty["n"] == "0")
+        }
+    }
+
     @Test func modelAndSQLAgreeOnTheGeneratedBook() async throws {
         try await withTestApp { client, database in
             let states = SampleBook.generate(seed: 11, customers: 2_000)
@@ -41,16 +73,7 @@ import CXSampleData
                 let sql = try await database.sql { connection in
                     try connection.query("SELECT * FROM cx.customer_metrics(\(from)::date, \(to)::date)")[0]
                 }
-                let expected: [String: String] = [
-                    "gross_new": "\(model.grossNew)", "active": "\(model.active)", "existing": "\(model.existing)",
-                    "base_start": "\(model.baseStart)", "base_end": "\(model.baseEnd)", "retained": "\(model.retained)",
-                    "lost": "\(model.lost)", "net_new": "\(model.netNew)",
-                    "revenue_new": "\(model.revenueNew)", "revenue_existing": "\(model.revenueExisting)",
-                    "revenue_per_new": "\(model.revenuePerNew)", "revenue_per_existing": "\(model.revenuePerExisting)",
-                ].merging(CustomerStatus.allCases.map { ($0.rawValue, "\(model.statusCounts[$0] ?? 0)") }) { a, _ in a }
-                for (column, value) in expected {
-                    #expect(sql[column] == value, "\(from)…\(to) \(column): SQL \(sql[column] ?? "NULL") vs model \(value)")
-                }
+                Self.expect(sql, equals: model, "\(from)…\(to)")
 
                 let (overall, byTerritory) = NetPromoterScore.compute(book: book, start: start, end: end)
                 let nps = try await database.sql { connection in
@@ -63,6 +86,43 @@ import CXSampleData
                     #expect(score == modelScore?.scoreText, "\(from) NPS \(territory ?? "overall")")
                 }
                 #expect(nps.count == (overall.responses > 0 ? byTerritory.count + 1 : 0))
+            }
+
+            // Breakdowns: every group's row and the total, as the laptop computes them.
+            for dimension in MetricsDimension.allCases {
+                for (from, to) in Self.periods.prefix(4) {
+                    let (groups, total) = CustomerBaseMetrics.breakdown(
+                        book: book, by: dimension, start: CalendarDate(from)!, end: CalendarDate(to)!)
+                    #expect(groups.count > 1, "the sample book has several \(dimension.rawValue) values")
+                    let rows = try await database.sql { connection in
+                        try connection.query(
+                            "SELECT * FROM cx.customer_metrics_by(\(dimension.rawValue), \(from)::date, \(to)::date)")
+                    }
+                    #expect(rows.count == groups.count + 1)
+                    let byGroup = Dictionary(rows.map { ($0["group_value"] ?? "<total>", $0) }) { a, _ in a }
+                    for group in groups {
+                        let row = try #require(byGroup[group.value], "\(dimension) '\(group.value)' has a row")
+                        Self.expect(row, equals: group.metrics, "\(dimension) '\(group.value)' \(from)")
+                    }
+                    Self.expect(try #require(byGroup["<total>"]), equals: total, "\(dimension) total \(from)")
+                    #expect(groups.reduce(0) { $0 + $1.metrics.active } == total.active)
+                }
+            }
+
+            // Series: one row per period, from a month end (no drift), the last period cut short.
+            for (from, to, step, interval) in [
+                ("2024-01-31", "2025-06-15", ReportingStep.month, "1 month"),
+                ("2024-02-01", "2026-11-01", .quarter, "3 months"), ("2023-01-01", "2027-01-01", .year, "1 year"),
+            ] {
+                let series = CustomerBaseMetrics.series(book: book, from: CalendarDate(from)!, to: CalendarDate(to)!, every: step)
+                let rows = try await database.sql { connection in
+                    try connection.query("SELECT * FROM cx.customer_metrics_series(\(from)::date, \(to)::date, \(interval)::interval)")
+                }
+                #expect(rows.count == series.count, "\(step) series from \(from)")
+                for (row, model) in zip(rows, series) {
+                    #expect(row["period_start"] == model.start.description && row["period_end"] == model.end.description)
+                    Self.expect(row, equals: model, "\(step) period \(model.start)")
+                }
             }
 
             // Every customer's status, on several dates, including period boundaries.

@@ -12,6 +12,17 @@ public struct CustomerBook: Sendable {
         public let territory: String?
         /// Displayed owner (rep), if any.
         public let owner: String?
+        /// Displayed segment, if any.
+        public let segment: String?
+
+        /// Creates a customer.
+        public init(id: String, name: String, territory: String?, owner: String?, segment: String? = nil) {
+            self.id = id
+            self.name = name
+            self.territory = territory
+            self.owner = owner
+            self.segment = segment
+        }
     }
 
     /// A purchase.
@@ -65,6 +76,15 @@ public struct CustomerBook: Sendable {
         for state in states { add(state) }
     }
 
+    /// The same book with only the customers `isIncluded` accepts. Their activities are kept
+    /// as they are (shared storage, nothing copied); metrics and classification look activities
+    /// up by customer, so the others' no longer count.
+    public func restricted(to isIncluded: (Customer) -> Bool) -> CustomerBook {
+        var book = self
+        book.customers = customers.filter { isIncluded($0.value) }
+        return book
+    }
+
     /// Adds one record state (ignored when deleted or incomplete).
     public mutating func add(_ state: RecordState) {
         guard !state.isDeleted else { return }
@@ -72,7 +92,7 @@ public struct CustomerBook: Sendable {
         case .customer:
             customers[state.id] = Customer(
                 id: state.id, name: state.displayedValue("name") ?? "", territory: state.displayedValue("territory"),
-                owner: state.displayedValue("owner"))
+                owner: state.displayedValue("owner"), segment: state.displayedValue("segment"))
         case .activity:
             guard let customerID = state.displayedValue("customer_id"),
                 let on = state.displayedValue("on").flatMap(CalendarDate.init)

@@ -1,4 +1,5 @@
 import CXCivilCalendar
+
 /// A calendar date (`YYYY-MM-DD`) with no time of day and no time zone.
 ///
 /// Purchases, payments and due dates are calendar dates: a purchase made on 2026-03-01 is on
@@ -39,6 +40,17 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
     /// The date `days` later (earlier when negative).
     public func adding(days: Int) -> CalendarDate {
         CalendarDate(dayNumber: dayNumber + days)
+    }
+
+    /// The date `months` calendar months later (earlier when negative), its day clamped to
+    /// the month's last day: 2025-01-31 plus one month is 2025-02-28, as PostgreSQL's
+    /// `date + interval '1 month'` has it.
+    public func adding(months: Int) -> CalendarDate {
+        let (year, month, day) = components
+        let index = year * 12 + (month - 1) + months
+        let (newYear, newMonth) = (index >= 0 ? index / 12 : (index - 11) / 12, ((index % 12) + 12) % 12 + 1)
+        let newDay = min(day, CivilCalendar.daysInMonth(year: newYear, month: newMonth))
+        return CalendarDate(dayNumber: CivilCalendar.dayNumber(year: newYear, month: newMonth, day: newDay))
     }
 
     /// The number of days from `self` to `other`.

@@ -18,5 +18,6 @@ struct Migration: Sendable {
         Migration0005NormalizeNames.migration,
         Migration0006ActivityExits.migration,
         Migration0007ServerEpoch.migration,
+        Migration0008MetricsBreakdownsAndSeries.migration,
     ]
 }
