@@ -244,3 +244,30 @@ import CXSampleData
         #expect(ReportingStep.quarter.periods(from: CalendarDate("2025-01-01")!, to: CalendarDate("2026-01-01")!).count == 4)
     }
 }
+
+/// Cohorts on a hand-made book: sizes, retention by the window, revenue per period.
+@Suite struct CohortTableTests {
+    @Test func cohortsFollowTheirCustomersThroughLaterPeriods() throws {
+        let author = Author(replica: "r", user: "u", at: Timestamp(millisecondsSinceEpoch: 0))
+        var states: [RecordState] = []
+        func customer(_ name: String, purchases: [(String, String)]) throws {
+            let id = RecordID.random()
+            states.append(try RecordState.new(kind: .customer, id: id, fields: ["name": name], by: author))
+            for (on, amount) in purchases {
+                states.append(try RecordState.new(kind: .activity, fields: ["customer_id": id, "type": "purchase", "on": on, "amount": amount], by: author))
+            }
+        }
+        try customer("A", purchases: [("2025-01-10", "100.00"), ("2025-02-05", "50.00")])
+        try customer("B", purchases: [("2025-01-20", "10.00")])
+        try customer("C", purchases: [("2025-02-14", "7.00")])
+        try customer("D", purchases: [])
+        let book = CustomerBook(states: states)
+        let settings = ClassificationSettings(windowDays: 30, targetMargin: ClassificationSettings.default.targetMargin, graceDays: 0)
+        let table = CohortTable(book: book, step: .month, from: CalendarDate("2025-01-15")!, to: CalendarDate("2025-03-01")!, settings: settings)
+        #expect(table.cells.map { "\($0.cohortStart) \($0.periodStart) \($0.customers) \($0.active) \($0.retentionText) \($0.revenue)" } == [
+            "2025-01-01 2025-01-01 2 2 100.0 110.00",  // A and B bought within 30 days of 01-31
+            "2025-01-01 2025-02-01 2 1 50.0 50.00",  // only A within 30 days of 02-28
+            "2025-02-01 2025-02-01 1 1 100.0 7.00",
+        ])
+    }
+}

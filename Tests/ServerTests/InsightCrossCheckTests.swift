@@ -34,6 +34,7 @@ import CXSampleData
                 ("SELECT * FROM cx.customer_metrics_by('region', '2025-01-01', '2026-01-01')", "unknown dimension 'region'"),
                 ("SELECT * FROM cx.customer_metrics_series('2025-01-01', '2026-01-01', interval '0 days')", "not a positive"),
                 ("SELECT * FROM cx.customer_metrics_series('2025-01-01', '2026-01-01', interval '12 hours')", "not a positive"),
+                ("SELECT * FROM cx.cohorts('week', '2025-01-01', '2026-01-01')", "unknown step 'week'"),
             ] {
                 let error = await #expect(throws: PostgresError.self) { try await database.sql { try $0.query(PostgresQuery(unsafeSQL: sql)) } }
                 #expect(error?.message.contains(text) == true, "\(sql): \(error?.message ?? "")")
@@ -122,6 +123,25 @@ import CXSampleData
                 for (row, model) in zip(rows, series) {
                     #expect(row["period_start"] == model.start.description && row["period_end"] == model.end.description)
                     Self.expect(row, equals: model, "\(step) period \(model.start)")
+                }
+            }
+
+            // Cohorts: every cell, by quarter and by month, from mid-period dates.
+            for (step, from, to) in [(ReportingStep.quarter, "2024-02-15", "2026-07-01"), (.month, "2025-01-10", "2025-09-01")] {
+                let table = CohortTable(book: book, step: step, from: CalendarDate(from)!, to: CalendarDate(to)!)
+                #expect(table.cells.count > 10, "\(step) cohorts hold cells")
+                let rows = try await database.sql { connection in
+                    try connection.query(
+                        "SELECT *, retention::text AS retention_text FROM cx.cohorts(\(step.rawValue), \(from)::date, \(to)::date)")
+                }
+                #expect(rows.count == table.cells.count, "\(step) cohorts")
+                for (row, cell) in zip(rows, table.cells) {
+                    let context = "\(step) cohort \(cell.cohortStart) period \(cell.periodStart)"
+                    #expect(row["cohort_start"] == cell.cohortStart.description, "\(context)")
+                    #expect(row["period_start"] == cell.periodStart.description && row["period_end"] == cell.periodEnd.description, "\(context)")
+                    #expect(row["customers"] == "\(cell.customers)" && row["active"] == "\(cell.active)", "\(context)")
+                    #expect(row["retention_text"] == cell.retentionText, "\(context): \(row["retention_text"] ?? "") vs \(cell.retentionText)")
+                    #expect(row["revenue"] == cell.revenue.description, "\(context): \(row["revenue"] ?? "") vs \(cell.revenue)")
                 }
             }
 

@@ -19,5 +19,6 @@ struct Migration: Sendable {
         Migration0006ActivityExits.migration,
         Migration0007ServerEpoch.migration,
         Migration0008MetricsBreakdownsAndSeries.migration,
+        Migration0009Cohorts.migration,
     ]
 }
