@@ -167,7 +167,7 @@ import Testing
         #expect(remedy("territory_required", .customer).contains("cx edit 3f2a9c1e --territory T"))
         #expect(remedy("out_of_scope", .customer).contains("cx forget 3f2a9c1e --yes"))
         #expect(remedy("out_of_scope", .activity).contains("cx forget 3f2a9c1e --yes"))
-        #expect(remedy("unknown_customer", .activity, customer: "77e0ab00-0000-4000-8000-000000000002").contains("cx rm 3f2a9c1e"))
+        #expect(remedy("unknown_customer", .activity, customer: "77e0ab00-0000-4000-8000-000000000002").contains("cx edit 3f2a9c1e --set customer_id=CUSTOMER"))
         #expect(remedy("invalid_record", .activity).contains("cx edit 3f2a9c1e --set"))
         #expect(remedy("record_too_large", .customer).contains("cx edit 3f2a9c1e"))
         #expect(remedy("kind_mismatch", nil).contains("cx forget 3f2a9c1e --yes"))
