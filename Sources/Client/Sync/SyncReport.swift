@@ -134,7 +134,7 @@ extension SyncReport {
     public static func remedy(for rejection: RecordRejection, record: RefusedRecord) -> String {
         let id = Describe.short(rejection.id)
         let forget = "drop it from this laptop (`cx forget \(id) --yes`; keep a copy first with `cx show \(id) --json`)"
-        let yours = record.territories.map { $0.isEmpty ? " (you hold no territory)" : " (yours: \($0.joined(separator: ", ")))" } ?? ""
+        let yours = record.territories.map { $0.isEmpty ? "; you hold no territory" : "; yours: \($0.joined(separator: ", "))" } ?? ""
         switch rejection.code {
         case .territoryRequired, .territoryNotHeld:
             if record.kind == .activity {
@@ -145,7 +145,7 @@ extension SyncReport {
             if record.deleted {
                 return record.localOnly
                     ? "it is deleted here, but the server refuses the delete as well (a delete is checked like an edit): \(forget)"
-                    : "it is deleted here, and the server refuses the delete as well: ask a manager or an admin to move it to a territory of yours\(yours), then `cx sync`"
+                    : "it is deleted here, and the server refuses the delete as well: ask a manager or an admin to move it to a territory of yours, then `cx sync`"
             }
             if record.localOnly {
                 return "give it one of your territories (`cx edit \(id) --territory T`\(yours)), or, if it should not be yours, \(forget)"
