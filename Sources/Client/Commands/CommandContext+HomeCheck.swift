@@ -24,12 +24,14 @@ extension CommandContext {
                     + "Run `cx init --server URL --token TOKEN`, then `cx sync`.")
             return
         }
-        if let server = try serverSettings(nil).server, store.lastSync == nil {
+        let server = try serverSettings(nil).server
+        if let server, store.lastSync == nil {
             terminal.warn("this cx home has never synced with \(server), so \(what) shows only what was added here. Run `cx sync`.")
         } else if emptyBook, try store.counts().customers == 0 {
-            terminal.warn(
-                "the cache holds no customers, so \(what) is empty. Add one with `cx add --name NAME`"
-                    + (try serverSettings(nil).server == nil ? ", or connect a server: `cx init --server URL --token TOKEN`, then `cx sync`." : ", or run `cx sync`."))
+            let fix = server == nil
+                ? "or connect a server: `cx init --server URL --token TOKEN`, then `cx sync`"
+                : "or run `cx sync`"
+            terminal.warn("the cache holds no customers, so \(what) is empty. Add one with `cx add --name NAME`, \(fix).")
         }
     }
 }
