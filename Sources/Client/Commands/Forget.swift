@@ -58,7 +58,8 @@ extension CX {
                     localCustomer = kind == .activity ? state.displayedValue("customer_id") : nil
                     pendingLocalOnly = try store.isPending(id) && state.clock.entries.allSatisfy { $0.replica == configuration?.replicaID }
                     if store.scope?.isEverything == true {
-                        throw CXError(.failure, "\(title) cannot be forgotten: you see every territory")
+                        throw CXError(.failure, "\(title) cannot be forgotten: you see every territory",
+                                      hint: "Fix it with `cx edit \(Describe.short(resolved.id))`, or delete it for everyone with `cx rm \(Describe.short(resolved.id))`.")
                     }
                 }
                 // Only the server knows the record left the scope (the local copy may still show
