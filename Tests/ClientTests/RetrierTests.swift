@@ -185,7 +185,6 @@ final class NoticeLog: @unchecked Sendable {
             server: "http://127.0.0.1:\(port)", token: "cx_test",
             retrier: Retrier(policy: .standard, clock: clock, observer: { log.append($0) }),
             unreachableHint: "Nothing was changed; run it again.")
-        let started = Date()
         do {
             _ = try await client.history(of: "3f2a9c1e-0000-4000-8000-000000000001")
             Issue.record("a closed port answered")
@@ -199,8 +198,9 @@ final class NoticeLog: @unchecked Sendable {
         }
         await client.shutdown()
         #expect(clock.sleeps == [0.2, 0.5, 1.0])
-        #expect(log.notices.allSatisfy { $0.failure.kind == .refused })
-        #expect(Date().timeIntervalSince(started) < 3, "a refused connection fails at once, not after the connect timeout")
+        // Recognised as refused on every attempt (not a connect timeout after 3 s each): the
+        // waits are the fake clock's only, so no wall-clock bound is needed here.
+        #expect(log.notices.count == 3 && log.notices.allSatisfy { $0.failure.kind == .refused })
     }
 
     /// A local port nothing listens on (bound, then closed).
