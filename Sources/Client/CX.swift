@@ -38,4 +38,31 @@ public struct CX: AsyncParsableCommand {
     )
 
     public init() {}
+
+    /// The entry point: ArgumentParser's, except that a refused command line is first checked
+    /// for an unknown command or option (``ArgumentTypos``), which is reported, with the
+    /// nearest valid word, before whatever ArgumentParser noticed first (exit 64).
+    public static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        var command: any ParsableCommand
+        do {
+            command = try await asyncParseAsRoot(arguments)
+        } catch {
+            if let typo = ArgumentTypos.find(in: arguments, root: CX.self) {
+                let terminal = Terminal(environment: ProcessEnvironment.current)
+                terminal.error(typo)
+                exit(withError: ExitCode(typo.code.rawValue))
+            }
+            exit(withError: error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -146,7 +146,7 @@ import CXSampleData
         #expect(object["status"] as? String == "advocate")
         let assessment = CustomerClassifier().assess(Self.a, in: CustomerBook(states: Self.handMade()), asOf: CalendarDate("2025-12-31")!)
         let line = Describe.statusLine(assessment, terminal: Terminal(environment: ["NO_COLOR": "1"]))
-        #expect(line == "  Status today: advocate — " + assessment.reason)
+        #expect(line == "  Status today: advocate (classification) — " + assessment.reason)
         #expect(line.contains("2 purchases in the last 365 days"))
     }
 

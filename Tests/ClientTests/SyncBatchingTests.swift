@@ -167,10 +167,36 @@ import Testing
         #expect(remedy("territory_required", .customer).contains("cx edit 3f2a9c1e --territory T"))
         #expect(remedy("out_of_scope", .customer).contains("cx forget 3f2a9c1e --yes"))
         #expect(remedy("out_of_scope", .activity).contains("cx forget 3f2a9c1e --yes"))
-        #expect(remedy("unknown_customer", .activity, customer: "77e0ab00-0000-4000-8000-000000000002").contains("cx rm 3f2a9c1e"))
+        #expect(remedy("unknown_customer", .activity, customer: "77e0ab00-0000-4000-8000-000000000002").contains("cx edit 3f2a9c1e --set customer_id=CUSTOMER"))
         #expect(remedy("invalid_record", .activity).contains("cx edit 3f2a9c1e --set"))
         #expect(remedy("record_too_large", .customer).contains("cx edit 3f2a9c1e"))
         #expect(remedy("kind_mismatch", nil).contains("cx forget 3f2a9c1e --yes"))
         #expect(remedy("something_new", nil).contains("cx edit 3f2a9c1e"))
+    }
+
+    /// A delete is scope-checked like an edit: `cx rm` is never offered where the server would
+    /// refuse the delete too, and a record only this home wrote can be forgotten.
+    @Test func aRefusedRecordIsNeverSentToCxRmInARound() {
+        let id = "3f2a9c1e-0000-4000-8000-000000000001"
+        func remedy(_ code: RecordRejection.Code, _ record: SyncReport.RefusedRecord) -> String {
+            SyncReport.remedy(for: .init(id: id, code: code, message: "…"), record: record)
+        }
+        let fresh = remedy(.territoryNotHeld, .init(kind: .customer, localOnly: true, territories: ["north"]))
+        #expect(fresh.contains("`cx edit 3f2a9c1e --territory T`; yours: north"))
+        #expect(fresh.contains("cx forget 3f2a9c1e --yes"))
+        #expect(!fresh.contains("cx rm"))
+        let deleted = remedy(.territoryNotHeld, .init(kind: .customer, deleted: true, localOnly: true))
+        #expect(deleted.contains("cx forget 3f2a9c1e --yes"))
+        #expect(!deleted.contains("cx rm") && !deleted.contains("cx edit"))
+        let moved = remedy(.territoryNotHeld, .init(kind: .customer, localOnly: false, territories: ["north"]))
+        #expect(moved.contains("cx edit 3f2a9c1e --territory T") && !moved.contains("cx forget"))
+        let orphan = remedy(.unknownCustomer, .init(kind: .activity, customerID: "77e0ab00-0000-4000-8000-000000000002", localOnly: true))
+        #expect(orphan.contains("cx forget 3f2a9c1e --yes") && orphan.contains("cx forget 77e0ab00 --yes") && !orphan.contains("cx rm"))
+        for code in RecordRejection.Code.serverCodes + [.recordTooLarge] {
+            for deleted in [false, true] {
+                let text = remedy(code, .init(kind: .customer, deleted: deleted, localOnly: true))
+                #expect(text.contains("`cx "), "\(code) names a command: \(text)")
+            }
+        }
     }
 }

@@ -129,7 +129,7 @@ import CXSampleData
         #expect(try home.cx(["list", "--status", "advocate"], environment: today).stdout.isEmpty)
 
         let shown = try home.cx(["show", regular], environment: today)
-        #expect(shown.stdout.contains("Status today: customer — 2 purchases in the last 365 days, margin 20%, paid on time"), "\(shown)")
+        #expect(shown.stdout.contains("Status today: customer (classification) — 2 purchases in the last 365 days, margin 20%, paid on time"), "\(shown)")
         let json = try #require(try home.cx(["show", lead, "--json"], environment: today).json() as? [String: Any])
         #expect(json["status"] as? String == "lead" && json["status_reason"] as? String == "no purchase yet")
 

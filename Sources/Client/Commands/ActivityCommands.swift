@@ -17,6 +17,7 @@ enum ActivityDates {
         guard let date = CalendarDate(text) else {
             throw CXError(.dataError, "\(option): '\(text)' is not a date", hint: "Use YYYY-MM-DD, e.g. 2026-03-01.")
         }
+        try OptionValues.requireYear(of: date, text: text, option: option)
         return date
     }
 
@@ -59,12 +60,17 @@ extension CX {
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Customer id or unique prefix.") var id: String
-        @Option(help: "Amount, e.g. 120.00.") var amount: String
-        @Option(help: "Gross margin as a fraction, e.g. 0.12.") var margin: String?
+        @Option(parsing: .unconditional, help: "Amount, e.g. 120.00.") var amount: String
+        @Option(parsing: .unconditional, help: "Gross margin as a fraction in [-1, 1], e.g. 0.12 or -0.02.") var margin: String?
         @Option(help: "Purchase date (default: today).") var on: String?
         @Option(help: "Due date (default: --on + 30 days).") var due: String?
         @Option(help: "Reference (invoice number…).") var ref: String?
         @Flag(help: "Print {\"id\": …} as JSON.") var json = false
+
+        func validate() throws {
+            try OptionValues.requireValue(amount, option: "--amount")
+            try OptionValues.requireValue(margin, option: "--margin")
+        }
 
         func run() async throws {
             try await runCommand(global) { context in
@@ -160,9 +166,13 @@ extension CX {
         @Argument(help: "Customer id or unique prefix.") var id: String
         @Option(help: "visit, call, email, meeting or other.") var channel: String
         @Option(help: "Note.") var note: String?
-        @Option(help: "Net promoter score, 0–10.") var nps: String?
+        @Option(parsing: .unconditional, help: "Net promoter score, 0–10.") var nps: String?
         @Option(help: "Date (default: today).") var on: String?
         @Flag(help: "Print {\"id\": …} as JSON.") var json = false
+
+        func validate() throws {
+            try OptionValues.requireValue(nps, option: "--nps")
+        }
 
         func run() async throws {
             try await runCommand(global) { context in

@@ -7,7 +7,9 @@ extension CX {
             abstract: "Add a customer; prints its id.",
             discussion: """
                 Works offline: the customer is written to the local cache and pushed by the next \
-                `cx sync`. The owner defaults to the signed-in user.
+                `cx sync`. The owner defaults to the signed-in user. When the last sync showed \
+                that you hold only some territories, a customer outside them (or without one) is \
+                still added, with a warning: the server will refuse it until you change it.
 
                 Examples:
                   cx add --name "Acme" --company "Acme Ltd" --email buyer@acme.example --territory north
@@ -50,6 +52,11 @@ extension CX {
                 let state = try RecordEditing.create(kind: .customer, fields: fields, tags: tags, author: author, in: store)
                 try store.compactIfNeeded()
                 CommandOutput.printID(state.id, json: json, terminal: context.terminal)
+                if let warning = TerritoryCheck.warning(
+                    territory: state.displayedValue("territory"), scope: store.scope, id: state.id, action: .add)
+                {
+                    context.terminal.warn(warning)
+                }
             }
         }
     }

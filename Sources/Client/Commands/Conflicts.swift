@@ -87,10 +87,11 @@ extension CX {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Record id or unique prefix.") var id: String
         @Argument(help: "The conflicted field (or `deleted`).") var field: String
-        @Option(help: "The value to keep.") var value: String?
-        @Option(help: "The candidate to keep (1-based, as listed by `cx conflicts`).") var pick: Int?
+        @Option(parsing: .unconditional, help: "The value to keep (may start with a minus, e.g. -0.02).") var value: String?
+        @Option(parsing: .unconditional, help: "The candidate to keep (1-based, as listed by `cx conflicts`).") var pick: Int?
 
         func validate() throws {
+            try OptionValues.requireValue(value, option: "--value")
             if (value == nil) == (pick == nil) { throw ValidationError("Give exactly one of --value V or --pick N.") }
             if let pick, pick < 1 { throw ValidationError("--pick counts from 1.") }
         }

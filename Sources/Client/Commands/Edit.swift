@@ -78,6 +78,12 @@ extension CX {
                 }
                 try store.compactIfNeeded()
                 context.terminal.line("Updated \(Describe.title(RecordView(state))) (\(Describe.short(id))).")
+                if state.kind == .customer, changes.contains(where: { $0.0 == "territory" }),
+                    let warning = TerritoryCheck.warning(
+                        territory: state.displayedValue("territory"), scope: store.scope, id: id, action: .edit)
+                {
+                    context.terminal.warn(warning)
+                }
             }
         }
     }

@@ -24,9 +24,10 @@ extension CX {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var serverOptions: ServerOptions
+        @OptionGroup var retryOptions: RetryOptions
         @Argument(help: "Customer or activity id, or a unique prefix (≥ 6 characters).") var id: String
         @Flag(help: "Discard changes the server has not accepted.") var yes = false
-        @Option(help: ArgumentHelp("Wait at most this long for a running sync of this home to finish.", valueName: "seconds"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Wait at most this long for a running sync of this home to finish.", valueName: "seconds"))
         var wait: Double = SyncLock.defaultWait
 
         func validate() throws {
@@ -57,12 +58,15 @@ extension CX {
                     localCustomer = kind == .activity ? state.displayedValue("customer_id") : nil
                     pendingLocalOnly = try store.isPending(id) && state.clock.entries.allSatisfy { $0.replica == configuration?.replicaID }
                     if store.scope?.isEverything == true {
-                        throw CXError(.failure, "\(title) cannot be forgotten: you see every territory")
+                        throw CXError(.failure, "\(title) cannot be forgotten: you see every territory",
+                                      hint: "Fix it with `cx edit \(Describe.short(resolved.id))`, or delete it for everyone with `cx rm \(Describe.short(resolved.id))`.")
                     }
                 }
                 // Only the server knows the record left the scope (the local copy may still show
                 // the old territory); forgetting a record in scope would leave this replica without it.
-                let client = try context.syncClient(serverOptions)
+                let client = try context.syncClient(
+                    serverOptions, retry: retryOptions,
+                    unreachableHint: "Nothing was forgotten; the server must confirm the record left your territories. Run `cx forget \(self.id)` again when the server is reachable.")
                 let inScope: Bool
                 do {
                     inScope = try await client.holdsInScope(scopeRecord)

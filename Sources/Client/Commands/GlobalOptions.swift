@@ -20,6 +20,22 @@ struct ServerOptions: ParsableArguments {
     var token: String?
 }
 
+/// `--retry-for`, for commands that talk to the server.
+struct RetryOptions: ParsableArguments {
+    @Option(
+        name: .customLong("retry-for"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "Keep retrying an unreachable server for up to this many seconds (default: 3 quick retries; also $CX_RETRY_FOR; 0: no retry).",
+            valueName: "seconds"))
+    var retryFor: Double?
+
+    func validate() throws {
+        if let retryFor, !(retryFor >= 0 && retryFor.isFinite) {
+            throw ValidationError("--retry-for takes a number of seconds ≥ 0, e.g. --retry-for 60.")
+        }
+    }
+}
+
 /// What a running command needs: locations, configuration, terminal.
 final class CommandContext {
     let paths: Paths
@@ -93,7 +109,16 @@ final class CommandContext {
 
     /// A client for the configured server and token; a usage or permission error names what
     /// is missing. Call `shutdown()` on it when done.
-    func syncClient(_ options: ServerOptions?) throws -> SyncClient {
+    ///
+    /// - Parameters:
+    ///   - retry: `--retry-for`, which overrides `$CX_RETRY_FOR` and the standard retries.
+    ///   - quiet: No retry progress even on a terminal (`--quiet`).
+    ///   - unreachableHint: What to advise when the server stays unreachable: a sync keeps local
+    ///     changes; a read only needs to be run again.
+    func syncClient(
+        _ options: ServerOptions?, retry: RetryOptions? = nil, quiet: Bool = false,
+        unreachableHint: String = SyncClient.syncUnreachableHint
+    ) throws -> SyncClient {
         let settings = try serverSettings(options)
         guard let server = settings.server else {
             throw CXError(.usage, "no server configured",
@@ -103,7 +128,15 @@ final class CommandContext {
             throw CXError(.permission, "no token configured",
                           hint: "Run `cx init --token TOKEN`, or set CX_TOKEN.")
         }
-        return try SyncClient(server: server, token: token)
+        let policy = try RetryPolicy.resolve(flag: retry?.retryFor, environment: environment)
+        // Retry progress only on a terminal: a script's stderr stays quiet until the error.
+        var observer: (@Sendable (RetryNotice) -> Void)?
+        if !quiet && POSIX.isTerminal(2) {
+            let shown = (try? SyncClient.normalize(server)) ?? server
+            observer = { notice in POSIX.writeStderr("\r\u{1B}[2K" + notice.line(server: shown) + "\n") }
+        }
+        return try SyncClient(
+            server: server, token: token, retrier: Retrier(policy: policy, observer: observer), unreachableHint: unreachableHint)
     }
 }
 

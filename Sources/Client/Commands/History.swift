@@ -26,13 +26,16 @@ extension CX {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var serverOptions: ServerOptions
+        @OptionGroup var retryOptions: RetryOptions
         @Argument(help: "Record id or unique prefix (≥ 6 characters).") var id: String
         @Flag(help: "Print the history as JSON.") var json = false
 
         func run() async throws {
             try await runCommand(global) { context in
                 let id = try resolveID(context)
-                let client = try context.syncClient(serverOptions)
+                let client = try context.syncClient(
+                    serverOptions, retry: retryOptions,
+                    unreachableHint: "Nothing was changed (history is a read); run `cx history \(self.id)` again when the server is reachable.")
                 let history: RecordHistory
                 do {
                     history = try await client.history(of: id)

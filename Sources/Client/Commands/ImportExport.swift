@@ -12,14 +12,22 @@ extension CX {
                 imports back). Every row is validated first: if any row is bad, nothing is imported, \
                 each bad row is reported with its line number, and the exit code is 65.
 
+                Importing the same file again creates nothing twice: a row without an id whose \
+                every cell equals an existing customer's value (and whose tags it has) is skipped \
+                with a warning and counted as unchanged — so an import that was interrupted, or \
+                that looked failed, can simply be run again. --allow-duplicates creates such \
+                rows anyway.
+
                 Examples:
                   cx import customers.csv --dry-run
                   cx import customers.csv
+                  cx import more-of-the-same.csv --allow-duplicates
                 """)
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The CSV file.") var file: String
         @Flag(help: "Validate and report without writing.") var dryRun = false
+        @Flag(help: "Create rows without an id even when an existing customer has the same values.") var allowDuplicates = false
         @Flag(help: "Print the result as JSON.") var json = false
 
         func run() async throws {
@@ -41,6 +49,9 @@ extension CX {
                 var changes: [CacheStore.Change] = []
                 var created = 0, updated = 0, unchanged = 0
                 var updateProblems: [CustomerCSV.Problem] = []
+                // Rows that an earlier import (of this file or another) already created.
+                let existing = try allowDuplicates || rows.allSatisfy({ $0.id != nil }) ? nil : ImportDuplicateIndex(store: store)
+                var duplicates: [(line: Int, customer: RecordView)] = []
                 for row in rows {
                     do {
                         if let id = row.id, var state = try store.state(id) {
@@ -68,6 +79,11 @@ extension CX {
                             if fields["owner"] == nil, let user = author.user { fields["owner"] = user }
                             let state = try RecordState.new(
                                 kind: .customer, id: row.id ?? RecordID.random(), fields: fields, tags: row.tags, by: author)
+                            if row.id == nil, let match = existing?.existing(matching: state, fields: row.fields.keys) {
+                                duplicates.append((row.line, match))
+                                unchanged += 1
+                                continue
+                            }
                             changes.append(.init(state: state, pending: true))
                             created += 1
                         }
@@ -78,6 +94,17 @@ extension CX {
                 if !updateProblems.isEmpty {
                     for problem in updateProblems { terminal.note("\(file):\(problem.line): \(problem.message)") }
                     throw CXError(.dataError, "\(updateProblems.count) bad row\(updateProblems.count == 1 ? "" : "s") in \(file); nothing was imported")
+                }
+                for duplicate in duplicates.prefix(20) {
+                    let customer = "\(Describe.title(duplicate.customer)) (\(Describe.short(duplicate.customer.id)))"
+                    terminal.warn("\(file):\(duplicate.line): same as the existing customer \(customer); skipped")
+                }
+                if !duplicates.isEmpty {
+                    let count = duplicates.count
+                    terminal.warn(
+                        (count > 20 ? "… \(count - 20) more. " : "")
+                            + "\(count) row\(count == 1 ? "" : "s") without an id matched existing customers and \(count == 1 ? "was" : "were") not imported again "
+                            + "(an earlier import of this file?); `--allow-duplicates` creates them anyway.")
                 }
                 if !dryRun {
                     try store.commit(changes)

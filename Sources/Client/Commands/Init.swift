@@ -44,7 +44,7 @@ extension CX {
                 var online = false
                 var role: String?
                 if let server = settings.server, let token = settings.token {
-                    let client = try SyncClient(server: server, token: token, retryDelays: [])
+                    let client = try SyncClient(server: server, token: token, retrier: Retrier(policy: .once))
                     do {
                         let me = try await client.me()
                         configuration.user = me.user

@@ -41,6 +41,7 @@ extension CX {
             try await runCommand(global) { context in
                 let store = try context.openStore(exclusive: false)
                 defer { store.close() }
+                try context.checkHomeBeforeReading(store, what: "the list", emptyBook: false)
                 var wanted: CustomerStatus?
                 if let status {
                     guard let parsed = CustomerStatus(rawValue: status) else {

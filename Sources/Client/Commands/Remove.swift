@@ -32,6 +32,12 @@ extension CX {
                 let state = try RecordEditing.modify(id, in: store) { $0.delete(by: author) }
                 try store.compactIfNeeded()
                 context.terminal.line("Deleted \(Describe.title(RecordView(state))) (\(Describe.short(id))).")
+                if state.kind == .customer, try store.isPending(id),
+                    let warning = TerritoryCheck.warning(
+                        territory: state.displayedValue("territory"), scope: store.scope, id: id, action: .delete)
+                {
+                    context.terminal.warn(warning)
+                }
             }
         }
     }

@@ -9,7 +9,10 @@ extension CX {
                 The period is [from, to): --year 2025 is [2025-01-01, 2026-01-01); without options, \
                 the current calendar year. Statuses are counted as of the last day of the period. \
                 The numbers are the same as the server's cx.customer_metrics(from, to) and \
-                cx.nps(from, to) on the same data; run `cx sync` first for an up-to-date report.
+                cx.nps(from, to) on the same data; run `cx sync` first for an up-to-date report. \
+                A home that was never initialised or never synced is reported on stderr (the \
+                output stays the all-zero report, exit 0); a home that does not exist at all is \
+                an error (exit 1).
 
                 JSON: {"from","to","metrics":{"gross_new":n,…,"revenue_new":"0.00",…},
                 "statuses":{"lead":n,…},"nps":{"overall":{"responses","promoters","detractors",
@@ -22,7 +25,7 @@ extension CX {
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Option(help: "A calendar year: the period [YYYY-01-01, YYYY+1-01-01).") var year: Int?
+        @Option(parsing: .unconditional, help: "A calendar year (1900–9999): the period [YYYY-01-01, YYYY+1-01-01).") var year: Int?
         @Option(help: ArgumentHelp("First day of the period (YYYY-MM-DD); needs --to.", valueName: "date")) var from: String?
         @Option(help: ArgumentHelp("First day after the period (YYYY-MM-DD); needs --from.", valueName: "date")) var to: String?
         @Flag(help: "Print one JSON object.") var json = false
@@ -33,6 +36,7 @@ extension CX {
                 let settings = try context.classificationSettings()
                 let store = try context.openStore(exclusive: false)
                 defer { store.close() }
+                try context.checkHomeBeforeReading(store, what: "the report", emptyBook: true)
                 let book = try store.customerBook()
                 let report = InsightReport(book: book, start: start, end: end, settings: settings)
                 if json {
@@ -68,10 +72,12 @@ public struct InsightReport {
             guard let date = CalendarDate(text) else {
                 throw CXError(.usage, "\(option) '\(text)' is not a date", hint: "Write dates as YYYY-MM-DD, e.g. 2025-01-01.")
             }
+            try OptionValues.requireYear(of: date, text: text, option: option)
             return date
         }
         func yearPeriod(_ year: Int) throws -> (CalendarDate, CalendarDate) {
-            guard (1...9998).contains(year), let start = CalendarDate(year: year, month: 1, day: 1),
+            try OptionValues.requireYear(year, option: "--year")
+            guard year < OptionValues.years.upperBound, let start = CalendarDate(year: year, month: 1, day: 1),
                 let end = CalendarDate(year: year + 1, month: 1, day: 1)
             else { throw CXError(.usage, "--year \(year) is not a valid year", hint: "Give a four-digit year, e.g. --year 2025.") }
             return (start, end)

@@ -73,7 +73,9 @@ public enum Describe {
     /// The human `show` output.
     public static func show(_ view: RecordView, terminal: Terminal) -> [String] {
         var lines: [String] = []
-        lines.append(terminal.out(title(view), .bold) + "  " + terminal.out(view.kind.rawValue, .dim))
+        // The record kind in words ("customer record"), so it does not read like the status
+        // `customer` printed below it.
+        lines.append(terminal.out(title(view), .bold) + "  " + terminal.out("(\(view.kind.rawValue) record)", .dim))
         var rows: [(String, String)] = [("id", view.id)]
         let order = Schema.fields(of: view.kind).map(\.name)
         for name in order { if let value = view.value(name) { rows.append((name, value)) } }
@@ -98,8 +100,10 @@ public enum Describe {
         return lines
     }
 
-    /// `  status  advocate — 3 purchases in the last 365 days, …` (as of today).
+    /// `  Status today: advocate (classification) — 3 purchases in the last 365 days, …`: the
+    /// status is marked as a classification, so the status `customer` does not read like the
+    /// record kind.
     public static func statusLine(_ assessment: CustomerClassifier.Assessment, terminal: Terminal) -> String {
-        "  Status today: " + terminal.out(assessment.status.rawValue, .bold) + " — " + assessment.reason
+        "  Status today: " + terminal.out(assessment.status.rawValue, .bold) + " (classification) — " + assessment.reason
     }
 }

@@ -16,20 +16,43 @@ import Darwin
 /// transient failures and the exit codes of the CLI contract (69 unreachable, 77 refused).
 public final class SyncClient: Sendable {
     /// How many attempts a request gets, and the waits between them (seconds).
-    public static let retryDelays: [Double] = [0.2, 0.5, 1.0]
+    public static let retryDelays: [Double] = RetryPolicy.standard.backoff
 
     public let server: String
     private let token: String
     private let http: HTTPClient
-    private let retryDelays: [Double]
+    private let retrier: Retrier
+    /// What to tell the user when the server stays unreachable (depends on the command).
+    private let unreachableHint: String
+
+    /// What a sync says when it gives up on an unreachable server.
+    public static let syncUnreachableHint = "Local changes are kept; run `cx sync` again when the server is reachable."
+
+    /// Creates a client for `server` (an `http://` or `https://` URL) with fixed waits
+    /// between attempts (`[]`: a single attempt).
+    public convenience init(server: String, token: String, retryDelays: [Double]) throws {
+        try self.init(
+            server: server, token: token,
+            retrier: Retrier(policy: RetryPolicy(backoff: retryDelays, maxRetries: retryDelays.count, budget: .infinity)))
+    }
 
     /// Creates a client for `server` (an `http://` or `https://` URL).
-    public init(server: String, token: String, retryDelays: [Double] = SyncClient.retryDelays) throws {
+    ///
+    /// - Parameters:
+    ///   - retrier: How transient failures are retried (and reported while retrying).
+    ///   - unreachableHint: The advice printed when the server stays unreachable; a read
+    ///     command says something else than a sync, whose local changes are kept.
+    public init(server: String, token: String, retrier: Retrier = Retrier(), unreachableHint: String = SyncClient.syncUnreachableHint) throws {
         self.server = try Self.normalize(server)
         self.token = token
-        self.retryDelays = retryDelays
+        self.retrier = retrier
+        self.unreachableHint = unreachableHint
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(3), read: .seconds(120)))
         configuration.httpVersion = .http1Only
+        // A failed connection fails the request at once (ECONNREFUSED: nothing listens there);
+        // the Retrier decides about retries, with progress, instead of the pool retrying
+        // silently until the connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -114,35 +137,33 @@ public final class SyncClient: Sendable {
     }
 
     private func send(method: HTTPMethod, path: String, body: [UInt8]?, notFound: (any Error)? = nil) async throws -> [UInt8] {
-        var attempt = 0
-        while true {
-            do {
-                return try await sendOnce(method: method, path: path, body: body, notFound: notFound)
-            } catch let failure as TransientFailure {
-                if let wait = failure.retryAfter, wait > Self.longestRetryAfter {
-                    throw CXError(.unavailable, "the server is limiting this token's requests: \(failure.reason)",
-                                  hint: "Local changes are kept; run `cx sync` again in \(wait) s.")
-                }
-                guard attempt < retryDelays.count else {
-                    throw CXError(.unavailable, "cannot reach the server at \(server): \(failure.reason)",
-                                  hint: "Local changes are kept; run `cx sync` again when the server is reachable.")
-                }
-                // A rate-limited request waits as long as the server asks (`Retry-After`).
-                let delay = max(retryDelays[attempt], Double(failure.retryAfter ?? 0))
-                try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
-                attempt += 1
+        do {
+            return try await retrier.run {
+                try await sendOnce(method: method, path: path, body: body, notFound: notFound)
             }
+        } catch let gaveUp as Retrier.GaveUp {
+            if gaveUp.waitTooLong, let wait = gaveUp.failure.retryAfter {
+                throw CXError(.unavailable, "the server is limiting this token's requests: \(gaveUp.failure.reason)",
+                              hint: Self.laterHint(unreachableHint, seconds: wait))
+            }
+            let attempts = gaveUp.attempts == 1 ? "" : " (\(gaveUp.attempts) attempts in \(RetryNotice.seconds(gaveUp.elapsed)))"
+            var hint = unreachableHint
+            if gaveUp.failure.kind == .refused {
+                hint = "Nothing answers there: is cx-server running? " + hint
+            }
+            throw CXError(.unavailable, "cannot reach the server at \(server): \(gaveUp.failure.reason)\(attempts)",
+                          hint: hint + " `--retry-for SECONDS` (or CX_RETRY_FOR) keeps trying longer.")
         }
+    }
+
+    /// The advice when the server asks to wait `seconds` before the next request.
+    static func laterHint(_ hint: String, seconds: Int) -> String {
+        if hint == syncUnreachableHint { return "Local changes are kept; run `cx sync` again in \(seconds) s." }
+        return "Nothing was changed; try again in \(seconds) s."
     }
 
     /// The longest `Retry-After` a command waits out; a longer one ends the command (exit 69).
     static let longestRetryAfter = 30
-
-    private struct TransientFailure: Error {
-        let reason: String
-        /// Seconds the server asked to wait (429 `Retry-After`).
-        var retryAfter: Int?
-    }
 
     private func sendOnce(method: HTTPMethod, path: String, body: [UInt8]?, notFound: (any Error)?) async throws -> [UInt8] {
         var request = HTTPClientRequest(url: server + path)
@@ -166,7 +187,7 @@ public final class SyncClient: Sendable {
         } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost || error == .emptyScheme {
             throw CXError(.usage, "'\(server)' is not a valid server URL (\(error))")
         } catch {
-            throw TransientFailure(reason: Self.describe(error))
+            throw Self.transientFailure(error)
         }
         switch status {
         case 200..<300:
@@ -184,11 +205,22 @@ public final class SyncClient: Sendable {
             throw PayloadTooLarge(detail: Self.errorMessage(bytes) ?? "request body too large")
         case 429:
             throw TransientFailure(
-                reason: "HTTP 429" + (Self.errorMessage(bytes).map { ": \($0)" } ?? ""), retryAfter: retryAfter.map { max(0, $0) } ?? 1)
+                .rateLimited, reason: "HTTP 429" + (Self.errorMessage(bytes).map { ": \($0)" } ?? ""),
+                retryAfter: retryAfter.map { max(0, $0) } ?? 1)
         case 408, 500..<600:
-            throw TransientFailure(reason: "HTTP \(status)" + (Self.errorMessage(bytes).map { ": \($0)" } ?? ""))
+            throw TransientFailure(.serverError, reason: "HTTP \(status)" + (Self.errorMessage(bytes).map { ": \($0)" } ?? ""))
         default:
             throw CXError(.failure, "the server answered HTTP \(status): \(Self.errorMessage(bytes) ?? "no details")")
+        }
+    }
+
+    /// A request that got no answer, as a failure to retry: refused, timed out, or other.
+    static func transientFailure(_ error: any Error) -> TransientFailure {
+        let reason = describe(error)
+        switch reason {
+        case "connection refused": return TransientFailure(.refused, reason: reason)
+        case "connection timed out", "the request timed out": return TransientFailure(.timeout, reason: reason)
+        default: return TransientFailure(.network, reason: reason)
         }
     }
 

@@ -88,6 +88,29 @@ public struct SyncReport: Sendable {
 }
 
 extension SyncReport {
+    /// What the cache knows about a record the server refused, for the advice.
+    public struct RefusedRecord: Sendable, Equatable {
+        /// Its kind (`nil` when it is not cached any more).
+        public var kind: RecordKind?
+        /// For an activity, the customer it belongs to.
+        public var customerID: String?
+        /// Whether it is deleted here (its delete was refused too: `cx rm` cannot help).
+        public var deleted: Bool
+        /// Whether only this home ever wrote it, so the server may never have had it and
+        /// `cx forget ID --yes` can drop it from this laptop.
+        public var localOnly: Bool
+        /// The territories the user holds, as the last sync saw them (`nil`: unknown).
+        public var territories: [String]?
+
+        public init(kind: RecordKind?, customerID: String? = nil, deleted: Bool = false, localOnly: Bool = false, territories: [String]? = nil) {
+            self.kind = kind
+            self.customerID = customerID
+            self.deleted = deleted
+            self.localOnly = localOnly
+            self.territories = territories
+        }
+    }
+
     /// What the user should do about a record the server refused, naming the command that
     /// resolves it.
     ///
@@ -97,28 +120,63 @@ extension SyncReport {
     ///   - customerID: For an activity, the customer it belongs to.
     /// - Returns: One sentence with the commands to run, using the record's short id.
     public static func remedy(for rejection: RecordRejection, kind: RecordKind?, customerID: String? = nil) -> String {
+        remedy(for: rejection, record: RefusedRecord(kind: kind, customerID: customerID))
+    }
+
+    /// What the user should do about a record the server refused: only commands that resolve
+    /// it (a delete is scope-checked like any write, so `cx rm` is not offered where the server
+    /// would refuse the delete as well).
+    ///
+    /// - Parameters:
+    ///   - rejection: The server's refusal (`code` decides the advice).
+    ///   - record: What the cache knows about the record.
+    /// - Returns: One sentence with the commands to run, using the record's short id.
+    public static func remedy(for rejection: RecordRejection, record: RefusedRecord) -> String {
         let id = Describe.short(rejection.id)
+        let forget = "drop it from this laptop (`cx forget \(id) --yes`; keep a copy first with `cx show \(id) --json`)"
+        let yours = record.territories.map { $0.isEmpty ? "; you hold no territory" : "; yours: \($0.joined(separator: ", "))" } ?? ""
         switch rejection.code {
         case .territoryRequired, .territoryNotHeld:
-            if kind == .activity, let customerID {
-                return "move it to a customer of yours (`cx edit \(id) --set customer_id=CUSTOMER`), or delete it (`cx rm \(id)`); its customer is \(Describe.short(customerID))"
+            if record.kind == .activity {
+                let customer = record.customerID.map { "; its customer is \(Describe.short($0))" } ?? ""
+                return "move it to a customer of yours (`cx edit \(id) --set customer_id=CUSTOMER`)"
+                    + (record.localOnly ? ", or \(forget)" : "") + customer
             }
-            return "give it one of your territories (`cx edit \(id) --territory T`), or delete it (`cx rm \(id)`)"
+            if record.deleted {
+                return record.localOnly
+                    ? "it is deleted here, but the server refuses the delete as well (a delete is checked like an edit): \(forget)"
+                    : "it is deleted here, and the server refuses the delete as well: ask a manager or an admin to move it to a territory of yours, then `cx sync`"
+            }
+            if record.localOnly {
+                return "give it one of your territories (`cx edit \(id) --territory T`\(yours)), or, if it should not be yours, \(forget)"
+            }
+            return "give it back one of your territories (`cx edit \(id) --territory T`\(yours)); only a manager or an admin can move it elsewhere"
         case .outOfScope:
             return "it is no longer in your territories: pass your change on (`cx show \(id) --json`), then `cx forget \(id) --yes`"
         case .unknownCustomer:
-            if let customerID {
-                return "its customer \(Describe.short(customerID)) is not on the server: sync that customer first, or move the activity (`cx edit \(id) --set customer_id=CUSTOMER`) or delete it (`cx rm \(id)`)"
+            let customer = record.customerID.map { "its customer \(Describe.short($0))" } ?? "its customer"
+            var text = "\(customer) is not on the server: sync that customer first (see its own refusal), or move the activity (`cx edit \(id) --set customer_id=CUSTOMER`)"
+            if record.localOnly { text += ", or \(forget)" }
+            if let customerID = record.customerID {
+                text += "; `cx forget \(Describe.short(customerID)) --yes` drops a customer that never reached the server with its activities"
             }
-            return "its customer is not on the server: move the activity (`cx edit \(id) --set customer_id=CUSTOMER`) or delete it (`cx rm \(id)`)"
+            return text
         case .invalidRecord, .incompleteRecord:
-            return "complete it (`cx edit \(id) --set FIELD=VALUE`, see `cx show \(id)`), or delete it (`cx rm \(id)`)"
+            if record.deleted {
+                return record.localOnly
+                    ? "it is deleted here, but the server refuses the state: \(forget)"
+                    : "it is deleted here, but the server refuses the state: keep a copy (`cx show \(id) --json`) and ask the server's operator"
+            }
+            return "complete it (`cx edit \(id) --set FIELD=VALUE`, see `cx show \(id)`)" + (record.localOnly ? ", or \(forget)" : "")
         case .kindMismatch:
             return "the server holds a different kind of record under this id: keep a copy (`cx show \(id) --json`), then `cx forget \(id) --yes`"
         case .recordTooLarge:
             return "shorten its largest fields (`cx edit \(id) --notes …`), or ask the server's operator to raise --max-body-bytes"
+        case .tooManyEntries:
+            return "it holds too many field entries: resolve its conflicts (`cx conflicts`) and shorten its tags (`cx edit \(id) --tag -T`)"
+                + (record.localOnly ? ", or \(forget)" : "")
         default:
-            return "see `cx show \(id)`; fix it with `cx edit \(id)` or delete it with `cx rm \(id)`, then `cx sync` again"
+            return "see `cx show \(id)`; fix it with `cx edit \(id)`" + (record.localOnly ? " or \(forget)" : "") + ", then `cx sync` again"
         }
     }
 }
