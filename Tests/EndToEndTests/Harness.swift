@@ -38,17 +38,29 @@ enum Binaries {
         return directory + "/" + name
     }
 
-    /// A source file newer than the `cx` or `cx-server` binary, if any (checked once): the
-    /// end-to-end tests must run the code under test, not an earlier build of it.
+    /// The source folders each binary is built from (its target and the targets it depends on).
+    static let sourcesOfBinary: [String: [String]] = [
+        "cx": ["cx", "Client", "Model", "CivilCalendar"],
+        "cx-server": ["cx-server", "Server", "Model", "CivilCalendar", "Postgres", "EmbeddedPostgres", "CLibPQ"],
+    ]
+
+    /// A source file newer than the binary built from it, if any (checked once): the end-to-end
+    /// tests must run the code under test, not an earlier build of it. (A binary that does not
+    /// depend on a changed file is not relinked, so each is compared with its own sources.)
     static let staleSource: String? = {
         let files = FileManager.default
         let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         func modified(_ path: String) -> Date? { (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date }
-        guard let built = [directory + "/cx", directory + "/cx-server"].compactMap(modified).min() else { return nil }
         let sources = package.appendingPathComponent("Sources").path
-        guard let walker = files.enumerator(atPath: sources) else { return nil }
-        for case let relative as String in walker where relative.hasSuffix(".swift") {
-            if let changed = modified(sources + "/" + relative), changed > built { return "Sources/" + relative }
+        for (binary, folders) in sourcesOfBinary.sorted(by: { $0.key < $1.key }) {
+            guard let built = modified(directory + "/" + binary) else { continue }
+            for folder in folders {
+                guard let walker = files.enumerator(atPath: sources + "/" + folder) else { continue }
+                for case let relative as String in walker where relative.hasSuffix(".swift") {
+                    let path = sources + "/" + folder + "/" + relative
+                    if let changed = modified(path), changed > built { return "Sources/\(folder)/\(relative) (used by \(binary))" }
+                }
+            }
         }
         return nil
     }()
