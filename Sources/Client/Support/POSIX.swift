@@ -87,6 +87,11 @@ enum POSIX {
         return try file.readAll()
     }
 
+    /// Makes `target` a second name of the file `source` (compaction links unchanged files).
+    static func hardLink(_ source: String, to target: String) throws(IOError) {
+        if link(source, target) != 0 { throw IOError(path: target, operation: "link", errno: errno) }
+    }
+
     /// Removes a directory tree (best effort; used for stale cache generations).
     static func removeTree(_ path: String) {
         guard let dir = opendir(path) else {
