@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// `activities.by-customer.idx`: fixed-width lines `<customer id> <activity id>\n`, sorted, to
 /// find a customer's activities by binary search.
 final class ByCustomerIndex {
@@ -15,7 +9,7 @@ final class ByCustomerIndex {
     private let file: FileHandle?
 
     init(directory: String) throws(IOError) {
-        file = try FileHandle.openIfExists(directory + "/" + Self.fileName, flags: O_RDONLY)
+        file = try FileHandle.openIfExists(directory + "/" + Self.fileName)
         count = try (file?.size() ?? 0) / Self.lineWidth
     }
 

@@ -1,11 +1,5 @@
 import CXModel
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The local cache: sorted snapshot files per kind plus an append-only journal, inside a
 /// generation directory named by `CURRENT` (see docs/cache-format.md).
 ///
@@ -110,7 +104,7 @@ public final class CacheStore {
         if isExclusive {
             // A new journal's directory entry is made durable with it: a line fsync'd into a
             // file whose name a power loss takes back would be lost.
-            let file = try FileHandle.openCreatingDurably(journalPath, flags: O_RDWR | O_APPEND, mode: 0o600)
+            let file = try FileHandle.openCreatingDurably(journalPath, .readWrite, options: .append)
             let bytes = try file.readAll()
             journal = Journal(bytes: bytes)
             if journal.validLength < bytes.count {

@@ -36,9 +36,9 @@ final class SnapshotTable {
 
     init(directory: String, name: String) throws(IOError) {
         let files = Self.fileNames(name)
-        states = try FileHandle.openIfExists(directory + "/" + files[0], flags: O_RDONLY)
-        views = try FileHandle.openIfExists(directory + "/" + files[1], flags: O_RDONLY)
-        index = try FileHandle.openIfExists(directory + "/" + files[2], flags: O_RDONLY)
+        states = try FileHandle.openIfExists(directory + "/" + files[0])
+        views = try FileHandle.openIfExists(directory + "/" + files[1])
+        index = try FileHandle.openIfExists(directory + "/" + files[2])
         count = try (index?.size() ?? 0) / Self.lineWidth
     }
 
