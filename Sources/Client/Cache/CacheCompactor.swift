@@ -24,14 +24,14 @@ struct CacheCompactor {
     }
 
     /// The journal's puts of `kind`, keyed by id bytes for ``SortedOverlay``.
-    private func updates(of kind: RecordKind) -> [(key: [UInt8], value: (id: String, put: Journal.Put))] {
+    private func journalUpdates(of kind: RecordKind) -> [(key: [UInt8], value: (id: String, put: Journal.Put))] {
         journal.puts.filter { $0.value.kind == kind }.map { (key: Array($0.key.utf8), value: (id: $0.key, put: $0.value)) }
     }
 
     /// Writes `<name>.jsonl`, `<name>.view.jsonl` (with `views`) and `<name>.idx` of the new
     /// generation from `table` and the journal's puts of `kind`; returns the record count.
     func rewriteTable(_ name: String, kind: RecordKind, table: SnapshotTable?, views: Bool) throws -> Int {
-        let updates = updates(of: kind)
+        let updates = journalUpdates(of: kind)
         let dropsHere = try dropped.contains { try table?.find(String(decoding: $0, as: UTF8.self)) != nil }
         if updates.isEmpty && !dropsHere {
             for file in SnapshotTable.fileNames(name) { try linkUnchanged(file) }
@@ -60,7 +60,7 @@ struct CacheCompactor {
     /// Writes `activities.by-customer.idx` of the new generation: the old pairs of activities
     /// the journal did not touch, merged with the pairs of the activities it put.
     func rewriteByCustomer(_ index: ByCustomerIndex?, activities: SnapshotTable?) throws {
-        let updates = updates(of: .activity)
+        let updates = journalUpdates(of: .activity)
         let droppedActivities = try dropped.filter { try activities?.find(String(decoding: $0, as: UTF8.self)) != nil }
         if updates.isEmpty && droppedActivities.isEmpty {
             try linkUnchanged(ByCustomerIndex.fileName)

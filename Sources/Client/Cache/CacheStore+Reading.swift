@@ -149,8 +149,8 @@ extension CacheStore {
         }
         for id in journal.dropped.keys {
             switch try snapshotLocation(of: id)?.kind {
-            case .customer: customersCount -= 1
-            case .activity: activitiesCount -= 1
+            case .customer?: customersCount -= 1
+            case .activity?: activitiesCount -= 1
             case nil: break
             }
         }
@@ -172,10 +172,10 @@ extension CacheStore {
     public func records() throws -> [(id: String, kind: RecordKind)] {
         var result: [(id: String, kind: RecordKind)] = []
         for kind in [RecordKind.customer, .activity] {
-            guard let table = table(kind) else { continue }
-            let bytes = try table.indexFileBytes()
-            result.reserveCapacity(result.count + table.count)
-            for i in 0..<table.count {
+            guard let snapshot = table(kind) else { continue }
+            let bytes = try snapshot.indexFileBytes()
+            result.reserveCapacity(result.count + snapshot.count)
+            for i in 0..<snapshot.count {
                 let start = i * SnapshotTable.lineWidth
                 let id = String(decoding: bytes[start..<(start + 36)], as: UTF8.self)
                 if !journal.supersedes(id) { result.append((id, kind)) }

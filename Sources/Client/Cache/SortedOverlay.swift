@@ -63,7 +63,8 @@ struct SortedOverlay<Update> {
         emitBase: (Base) throws -> Void, emitUpdate: (Update) throws -> Void
     ) rethrows {
         var overlay = SortedOverlay(updates)
-        for item in base where try !overlay.advance(to: key(item), emit: emitUpdate) {
+        for item in base {
+            if try overlay.advance(to: key(item), emit: emitUpdate) { continue }
             try emitBase(item)
         }
         try overlay.finish(emit: emitUpdate)

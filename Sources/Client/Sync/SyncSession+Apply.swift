@@ -63,7 +63,8 @@ extension SyncSession {
             rescoping: scopeStep.startsRescope ? true : scopeStep.finishesRescope ? false : nil,
             replica: Self.confirmedIncarnation(store, sent: request.sent))
         if scopeStep.finishesRescope { rescope = nil }
-        queue += scopeStep.resent.filter { !queue[next...].contains($0) }
+        let unqueued = scopeStep.resent.filter { !queue[next...].contains($0) }
+        queue += unqueued
         try rebaseForeignClocks(reply.rejected, store: store)
         if try store.journalSize > Self.midSyncThreshold(store) { try store.compact() }
     }
@@ -119,6 +120,7 @@ extension SyncSession {
     /// own writes and re-bases the rest on what the server holds, and is sent again (once per
     /// record per sync).
     private mutating func rebaseForeignClocks(_ rejections: [RecordRejection], store: CacheStore) throws {
+        let engine = engine
         for rejection in rejections where rejection.code == .foreignClock {
             guard let limit = rejection.storedClock, rebased.insert(rejection.id).inserted,
                 let state = try store.state(rejection.id)

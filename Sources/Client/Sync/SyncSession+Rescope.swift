@@ -62,7 +62,7 @@ extension SyncSession {
     ///   record the server did not deliver since the rescope started has left the scope.
     mutating func trackScope(_ reply: SyncReply, in page: inout PageChanges) throws -> ScopeStep {
         var step = ScopeStep()
-        let store = page.store
+        let store = page.store, engine = engine
         if let scope = reply.scope {
             report.scope = scope
             let stored = store.scope

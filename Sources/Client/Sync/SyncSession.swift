@@ -54,7 +54,7 @@ struct SyncSession {
         started = POSIX.monotonicNanoseconds()
         countLimit = engine.batchSize
         byteLimit = engine.batchBytes
-        let store = try openCache()
+        let store = try CacheStore.open(directory: engine.cacheDirectory, exclusive: true)
         defer { store.close() }
         queue = try SyncEngine.pushOrder(store)
         if store.isRescoping {
