@@ -191,5 +191,4 @@ public final class CacheStore {
             deleted: state.isDeleted, customerID: state.kind == .activity ? state.displayedValue("customer_id") : nil,
             state: state.jsonBytes(), view: state.kind == .customer ? RecordView.jsonBytes(state) : nil)
     }
-
 }
