@@ -11,19 +11,20 @@ extension CacheStore {
     /// then records first or last written in the journal), each exactly once: snapshot lines
     /// superseded by a journal put or dropped by the journal are skipped without being decoded.
     public func forEachState(_ body: (RecordState) throws -> Void) throws {
-        let puts = journal.puts, dropped = journal.dropped
+        let journal = journal
+        let journalIsEmpty = journal.puts.isEmpty && journal.dropped.isEmpty
         for table in [customers, activities] {
             guard let file = table?.stateFile else { continue }
             try LineReader(file: file).forEachLine { line in
                 guard line.count > 43 else { return true }
+                // A state line starts `{"id":"<36 bytes>"`.
                 let id = String(decoding: UnsafeBufferPointer(rebasing: line[7..<43]), as: UTF8.self)
-                if !puts.isEmpty, puts[id] != nil { return true }
-                if !dropped.isEmpty, dropped[id] != nil { return true }
+                if !journalIsEmpty, journal.supersedes(id) { return true }
                 try body(decode(line, id: id))
                 return true
             }
         }
-        for (id, put) in puts {
+        for (id, put) in journal.puts {
             try body(decode(journal.stateBytes(put), id: id))
         }
     }
@@ -104,12 +105,7 @@ final class CustomerActivityReader {
 
     /// The first fixed-width line whose first 36 bytes are not below `key`.
     static func lowerBound(_ lines: UnsafeBufferPointer<UInt8>, width: Int, key: [UInt8]) -> Int {
-        var low = 0, high = lines.count / width
-        while low < high {
-            let mid = (low + high) / 2
-            if memcmp(lines.baseAddress! + mid * width, key, 36) < 0 { low = mid + 1 } else { high = mid }
-        }
-        return low
+        CXClient.lowerBound(count: lines.count / width) { i in memcmp(lines.baseAddress! + i * width, key, 36) < 0 }
     }
 
     /// The classification of `customerID` as of `date`, from its cached activities.

@@ -1,10 +1,5 @@
 import CXModel
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SystemPackage
 
 extension CacheStore {
     /// The replica incarnation to write as, made and stored when needed: for a new cache, for a
@@ -66,9 +61,11 @@ extension CacheStore {
 
     /// The inode of `cache/lock`: a copy or a restore makes a new file, a rename keeps it.
     private func lockFileID() throws -> UInt64 {
-        var info = stat()
         let path = directory + "/lock"
-        guard stat(path, &info) == 0 else { throw IOError(path: path, operation: "stat", errno: errno) }
-        return UInt64(info.st_ino)
+        do {
+            return UInt64(try FilePath(path).stat().inode.rawValue)
+        } catch {
+            throw IOError(path: path, operation: "stat", error: error)
+        }
     }
 }

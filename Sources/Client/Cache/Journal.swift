@@ -66,6 +66,9 @@ struct Journal {
         ingest(from: start)
     }
 
+    /// Whether the journal decides `id` (a put or a drop), so a snapshot line of it is stale.
+    func supersedes(_ id: String) -> Bool { puts[id] != nil || dropped[id] != nil }
+
     func stateBytes(_ put: Put) -> ArraySlice<UInt8> { bytes[put.state] }
     func viewBytes(_ put: Put) -> ArraySlice<UInt8>? { put.view.map { bytes[$0] } }
 

@@ -24,38 +24,28 @@ extension CacheStore {
     ) throws {
         let store = try CacheStore.open(directory: directory, exclusive: true)
         defer { store.close() }
-        let name = "gen-00000001"
+        let name = generationName(1)
         let target = directory + "/" + name
         POSIX.removeTree(target)
         try POSIX.makeDirectories(target)
 
         func writeTable(_ name: String, _ rows: [(id: String, state: [UInt8], view: [UInt8]?)]) throws {
-            let states = try BufferedWriter(path: target + "/\(name).jsonl")
-            let views = rows.first?.view == nil ? nil : try BufferedWriter(path: target + "/\(name).view.jsonl")
-            let index = try BufferedWriter(path: target + "/\(name).idx")
-            for row in rows {
-                let stateOffset = states.offset
-                try states.write(row.state)
-                try states.write(byte: UInt8(ascii: "\n"))
-                var viewOffset = 0, viewLength = 0
-                if let view = row.view, let views {
-                    viewOffset = views.offset
-                    viewLength = view.count
-                    try views.write(view)
-                    try views.write(byte: UInt8(ascii: "\n"))
-                }
-                try index.write(SnapshotTable.indexLine(
-                    id: row.id, stateOffset: stateOffset, stateLength: row.state.count, viewOffset: viewOffset, viewLength: viewLength))
-            }
-            try states.finish()
-            try views?.finish()
-            try index.finish()
+            let writer = try SnapshotTableWriter(directory: target, name: name, views: rows.first?.view != nil)
+            for row in rows { try writer.append(id: row.id, state: row.state, view: row.view) }
+            try writer.finish()
         }
         try writeTable("customers", customers.sorted { $0.id < $1.id }.map { ($0.id, $0.state, $0.view) })
         try writeTable("activities", activities.sorted { $0.id < $1.id }.map { ($0.id, $0.state, nil) })
-        let pairs = activities.compactMap { activity in activity.customer.map { $0 + " " + activity.id + "\n" } }.sorted()
-        let byCustomer = try BufferedWriter(path: target + "/activities.by-customer.idx")
-        for pair in pairs { try byCustomer.write(Array(pair.utf8)) }
+        let pairs: [(key: [UInt8], pair: ByCustomerIndex.Pair)] = activities.compactMap { activity in
+            activity.customer.map { customer in
+                let pair = (customer: Array(customer.utf8), activity: Array(activity.id.utf8))
+                return (pair.customer + pair.activity, pair)
+            }
+        }
+        let byCustomer = try BufferedWriter(path: target + "/" + ByCustomerIndex.fileName)
+        for item in pairs.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            try ByCustomerIndex.write(item.pair, to: byCustomer)
+        }
         try byCustomer.finish()
         try POSIX.writeAtomically(Array(conflicted.sorted().map { $0 + "\n" }.joined().utf8), to: target + "/conflicted.txt")
         var meta = SnapshotMeta()

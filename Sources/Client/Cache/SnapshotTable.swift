@@ -24,15 +24,21 @@ struct SnapshotEntry {
 final class SnapshotTable {
     static let lineWidth = 81
 
+    /// The files of table `name`: states, views (customers only) and index.
+    static func fileNames(_ name: String) -> [String] {
+        ["\(name).jsonl", "\(name).view.jsonl", "\(name).idx"]
+    }
+
     let count: Int
     private let index: FileHandle?
     private let states: FileHandle?
     private let views: FileHandle?
 
     init(directory: String, name: String) throws(IOError) {
-        index = try FileHandle.openIfExists(directory + "/\(name).idx", flags: O_RDONLY)
-        states = try FileHandle.openIfExists(directory + "/\(name).jsonl", flags: O_RDONLY)
-        views = try FileHandle.openIfExists(directory + "/\(name).view.jsonl", flags: O_RDONLY)
+        let files = Self.fileNames(name)
+        states = try FileHandle.openIfExists(directory + "/" + files[0])
+        views = try FileHandle.openIfExists(directory + "/" + files[1])
+        index = try FileHandle.openIfExists(directory + "/" + files[2])
         count = try (index?.size() ?? 0) / Self.lineWidth
     }
 
@@ -85,12 +91,7 @@ final class SnapshotTable {
 
     /// The first entry whose id is ≥ `key`.
     func lowerBound(_ key: [UInt8]) throws(IOError) -> Int {
-        var low = 0, high = count
-        while low < high {
-            let mid = (low + high) / 2
-            if try idBytes(at: mid).lexicographicallyPrecedes(key) { low = mid + 1 } else { high = mid }
-        }
-        return low
+        try CXClient.lowerBound(count: count) { (i) throws(IOError) in try idBytes(at: i).lexicographicallyPrecedes(key) }
     }
 
     func find(_ id: String) throws(IOError) -> SnapshotEntry? {
@@ -148,138 +149,46 @@ final class SnapshotTable {
     var viewFile: FileHandle? { views }
 }
 
-/// `activities.by-customer.idx`: fixed-width lines `<customer id> <activity id>\n`, sorted, to
-/// find a customer's activities by binary search.
-final class ByCustomerIndex {
-    static let lineWidth = 74
-    let count: Int
-    private let file: FileHandle?
+/// Writes one snapshot table of a new generation (``SnapshotTable/fileNames(_:)``), records
+/// appended in id order: a state line, a view line (when the table has views) and the index
+/// line pointing at both. Used by compaction and by ``CacheStore/bulkLoad(directory:states:cursor:)``.
+final class SnapshotTableWriter {
+    private let states: BufferedWriter
+    private let views: BufferedWriter?
+    private let index: BufferedWriter
+    /// Records written so far.
+    private(set) var count = 0
 
-    init(directory: String) throws(IOError) {
-        file = try FileHandle.openIfExists(directory + "/activities.by-customer.idx", flags: O_RDONLY)
-        count = try (file?.size() ?? 0) / Self.lineWidth
+    /// Creates (truncates) the table's files in `directory`; `views: false` writes no view file.
+    init(directory: String, name: String, views: Bool) throws(IOError) {
+        let files = SnapshotTable.fileNames(name)
+        states = try BufferedWriter(path: directory + "/" + files[0])
+        self.views = views ? try BufferedWriter(path: directory + "/" + files[1]) : nil
+        index = try BufferedWriter(path: directory + "/" + files[2])
     }
 
-    func activityIDs(of customerID: String) throws(IOError) -> [String] {
-        guard let file, count > 0 else { return [] }
-        let key = Array(customerID.utf8)
-        var low = 0, high = count
-        while low < high {
-            let mid = (low + high) / 2
-            if try file.read(36, at: mid * Self.lineWidth).lexicographicallyPrecedes(key) { low = mid + 1 } else { high = mid }
+    /// Appends one record; ids must come in ascending byte order. `view` is dropped when the
+    /// table has no view file.
+    func append(id: String, state: some Collection<UInt8>, view: (some Collection<UInt8>)?) throws(IOError) {
+        let stateOffset = states.offset
+        try states.write(state)
+        try states.write(byte: UInt8(ascii: "\n"))
+        var viewOffset = 0, viewLength = 0
+        if let views, let view {
+            viewOffset = views.offset
+            viewLength = view.count
+            try views.write(view)
+            try views.write(byte: UInt8(ascii: "\n"))
         }
-        var result: [String] = []
-        while low < count {
-            let line = try file.read(Self.lineWidth, at: low * Self.lineWidth)
-            guard line.count == Self.lineWidth, Array(line[0..<36]) == key else { break }
-            result.append(String(decoding: line[37..<73], as: UTF8.self))
-            low += 1
-        }
-        return result
+        try index.write(SnapshotTable.indexLine(
+            id: id, stateOffset: stateOffset, stateLength: state.count, viewOffset: viewOffset, viewLength: viewLength))
+        count += 1
     }
 
-    /// The raw bytes of the whole file (for in-memory lookups of many customers).
-    func fileBytes() throws(IOError) -> [UInt8] {
-        try file?.readAll() ?? []
-    }
-
-    /// Every `(customer, activity)` pair (used by compaction).
-    func allPairs() throws(IOError) -> [(customer: [UInt8], activity: [UInt8])] {
-        guard let file else { return [] }
-        let bytes = try file.readAll()
-        var result: [(customer: [UInt8], activity: [UInt8])] = []
-        result.reserveCapacity(count)
-        for i in 0..<count {
-            let base = i * Self.lineWidth
-            result.append((Array(bytes[base..<(base + 36)]), Array(bytes[(base + 37)..<(base + 73)])))
-        }
-        return result
-    }
-}
-
-/// Reads increasing byte ranges of a file through a large window (used by compaction to copy
-/// unchanged lines).
-final class SequentialReader {
-    private let file: FileHandle
-    private var window: [UInt8] = []
-    private var windowStart = 0
-    private let chunk: Int
-
-    init(file: FileHandle, chunk: Int = 4 << 20) {
-        self.file = file
-        self.chunk = chunk
-    }
-
-    func read(_ length: Int, at offset: Int) throws(IOError) -> ArraySlice<UInt8> {
-        if offset < windowStart || offset + length > windowStart + window.count {
-            window = try file.read(Swift.max(chunk, length), at: offset)
-            windowStart = offset
-            guard window.count >= length else { throw IOError(path: file.path, operation: "read (truncated file)", errno: EIO) }
-        }
-        let start = offset - windowStart
-        return window[start..<(start + length)]
-    }
-}
-
-/// The small `meta.json` of a generation.
-struct SnapshotMeta {
-    var generation = 0
-    var customers = 0
-    var activities = 0
-    var cursor: String?
-    var lastSync: String?
-    /// The user's scope as last seen by a sync (absent in caches written before scopes).
-    var scope: SyncScope?
-    /// Whether a rescope is under way (see ``SyncEngine``).
-    var rescoping = false
-    /// The replica incarnation the cache writes as (absent in caches written before them).
-    var replica: ReplicaIncarnation?
-
-    static func load(_ path: String) throws -> SnapshotMeta {
-        guard let bytes = try POSIX.readFile(path) else { return SnapshotMeta() }
-        var meta = SnapshotMeta()
-        do {
-            try JSONScanner.scan(bytes) { scanner throws(JSONScanner.Failure) in
-                try scanner.object { scanner, key throws(JSONScanner.Failure) in
-                    switch key {
-                    case "generation": meta.generation = Int(try scanner.integer())
-                    case "customers": meta.customers = Int(try scanner.integer())
-                    case "activities": meta.activities = Int(try scanner.integer())
-                    case "cursor": meta.cursor = try scanner.consumeNull() ? nil : scanner.string()
-                    case "last_sync": meta.lastSync = try scanner.consumeNull() ? nil : scanner.string()
-                    case "scope": meta.scope = try scanner.consumeNull() ? nil : SyncScope(reading: &scanner)
-                    case "rescoping": meta.rescoping = try scanner.bool()
-                    case "replica": meta.replica = try scanner.consumeNull() ? nil : ReplicaIncarnation.read(&scanner)
-                    default: try scanner.skipValue()
-                    }
-                }
-            }
-        } catch {
-            throw CXError(.failure, "the cache file \(path) is unreadable (\(error))",
-                          hint: "Move the cache directory away and run `cx sync` to download the data again.")
-        }
-        return meta
-    }
-
-    func jsonBytes() -> [UInt8] {
-        var w = JSONWriter()
-        w.raw("{\"format\":1,\"generation\":")
-        w.number(UInt64(generation))
-        w.raw(",\"customers\":")
-        w.number(UInt64(customers))
-        w.raw(",\"activities\":")
-        w.number(UInt64(activities))
-        w.raw(",\"cursor\":")
-        w.optionalString(cursor)
-        w.raw(",\"last_sync\":")
-        w.optionalString(lastSync)
-        w.raw(",\"scope\":")
-        if let scope { scope.encode(into: &w) } else { w.raw("null") }
-        w.raw(",\"rescoping\":")
-        w.bool(rescoping)
-        w.raw(",\"replica\":")
-        if let replica { replica.write(to: &w) } else { w.raw("null") }
-        w.raw("}\n")
-        return w.bytes
+    /// Flushes, fsyncs and closes the files.
+    func finish() throws(IOError) {
+        try states.finish()
+        try views?.finish()
+        try index.finish()
     }
 }

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Appends to a file through a large buffer (used when writing snapshot files).
 final class BufferedWriter {
     let file: FileHandle
@@ -15,7 +7,7 @@ final class BufferedWriter {
     private(set) var offset = 0
 
     init(path: String, capacity: Int = 1 << 20) throws(IOError) {
-        file = try FileHandle.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
+        file = try FileHandle.open(path, .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite)
         self.capacity = capacity
         buffer.reserveCapacity(capacity)
     }

@@ -1,66 +1,83 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SystemPackage
 
-/// An open file descriptor, closed on deinit.
+/// An open file, closed on deinit: a swift-system `FileDescriptor` (which retries on `EINTR`
+/// and reports `Errno`) with its path kept for messages; failures are ``IOError``s naming the
+/// path and the operation.
 ///
 /// Not `Sendable`: each command uses its handles from one task.
 final class FileHandle {
-    let fd: Int32
+    let descriptor: FileDescriptor
     let path: String
     private var isOpen = true
 
-    private init(fd: Int32, path: String) {
-        self.fd = fd
+    private init(descriptor: FileDescriptor, path: String) {
+        self.descriptor = descriptor
         self.path = path
     }
 
     deinit { close() }
 
-    static func open(_ path: String, flags: Int32, mode: mode_t = 0o644) throws(IOError) -> FileHandle {
-        while true {
-            let fd = systemOpen(path, flags | O_CLOEXEC, mode)
-            if fd >= 0 { return FileHandle(fd: fd, path: path) }
-            if errno == EINTR { continue }
-            throw IOError(path: path, operation: flags & O_CREAT != 0 ? "create" : "open", errno: errno)
+    /// The raw descriptor, for the calls swift-system does not wrap (`flock`, `fsync`).
+    var fd: Int32 { descriptor.rawValue }
+
+    /// Opens `path` (close-on-exec).
+    ///
+    /// - Parameters:
+    ///   - access: read, write or both.
+    ///   - options: `.create`, `.truncate`, `.append`, …
+    ///   - permissions: the mode of a file this call creates.
+    static func open(
+        _ path: String, _ access: FileDescriptor.AccessMode, options: FileDescriptor.OpenOptions = [],
+        permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]
+    ) throws(IOError) -> FileHandle {
+        let creates = options.contains(.create)
+        do {
+            let descriptor = try FileDescriptor.open(
+                FilePath(path), access, options: options.union(.closeOnExec), permissions: creates ? permissions : nil)
+            return FileHandle(descriptor: descriptor, path: path)
+        } catch {
+            throw IOError(path: path, operation: creates ? "create" : "open", error: error)
         }
     }
 
-    /// Opens `path` like ``open(_:flags:mode:)`` and, when this call created the file, makes
-    /// its directory entry durable (fsync of the parent directory): a file the cache relies on
-    /// (journal, lock) must not vanish in a power loss after the command reported success.
-    static func openCreatingDurably(_ path: String, flags: Int32, mode: mode_t = 0o600) throws(IOError) -> FileHandle {
+    /// Opens `path` like ``open(_:_:options:permissions:)`` (creating it when missing) and,
+    /// when this call created the file, makes its directory entry durable (fsync of the parent
+    /// directory): a file the cache relies on (journal, lock) must not vanish in a power loss
+    /// after the command reported success.
+    static func openCreatingDurably(
+        _ path: String, _ access: FileDescriptor.AccessMode, options: FileDescriptor.OpenOptions = [],
+        permissions: FilePermissions = .ownerReadWrite
+    ) throws(IOError) -> FileHandle {
         let existed = POSIX.exists(path)
-        let file = try open(path, flags: flags | O_CREAT, mode: mode)
+        let file = try open(path, access, options: options.union(.create), permissions: permissions)
         if !existed { try POSIX.syncDirectory(POSIX.parentDirectory(path)) }
         return file
     }
 
-    static func openIfExists(_ path: String, flags: Int32) throws(IOError) -> FileHandle? {
-        while true {
-            let fd = systemOpen(path, flags | O_CLOEXEC, 0)
-            if fd >= 0 { return FileHandle(fd: fd, path: path) }
-            if errno == EINTR { continue }
-            if errno == ENOENT { return nil }
-            throw IOError(path: path, operation: "open", errno: errno)
+    /// Opens `path` for reading; `nil` when it does not exist.
+    static func openIfExists(_ path: String) throws(IOError) -> FileHandle? {
+        do {
+            return FileHandle(descriptor: try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec), path: path)
+        } catch Errno.noSuchFileOrDirectory {
+            return nil
+        } catch {
+            throw IOError(path: path, operation: "open", error: error)
         }
     }
 
     func close() {
         if isOpen {
-            systemClose(fd)
+            try? descriptor.close()
             isOpen = false
         }
     }
 
     func size() throws(IOError) -> Int {
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw IOError(path: path, operation: "stat", errno: errno) }
-        return Int(info.st_size)
+        do {
+            return Int(try descriptor.stat().size)
+        } catch {
+            throw IOError(path: path, operation: "stat", error: error)
+        }
     }
 
     /// Reads exactly `count` bytes at `offset` (fewer only at the end of the file).
@@ -68,31 +85,31 @@ final class FileHandle {
         if count == 0 { return [] }
         var result = [UInt8](repeating: 0, count: count)
         var done = 0
-        var failure: Int32 = 0
+        var failure: (any Error)?
         result.withUnsafeMutableBytes { buffer in
             while done < count {
-                let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset + done))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
+                do {
+                    let n = try descriptor.read(
+                        fromAbsoluteOffset: Int64(offset + done), into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]))
+                    if n == 0 { return }
+                    done += n
+                } catch {
+                    failure = error
                     return
                 }
-                if n == 0 { return }
-                done += n
             }
         }
-        if failure != 0 { throw IOError(path: path, operation: "read", errno: failure) }
+        if let failure { throw IOError(path: path, operation: "read", error: failure) }
         if done < count { result.removeLast(count - done) }
         return result
     }
 
     /// Reads into `buffer` at `offset`; returns the number of bytes read (0 at the end).
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(IOError) -> Int {
-        while true {
-            let n = pread(fd, buffer.baseAddress!, buffer.count, off_t(offset))
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
-            throw IOError(path: path, operation: "read", errno: errno)
+        do {
+            return try descriptor.read(fromAbsoluteOffset: Int64(offset), into: buffer)
+        } catch {
+            throw IOError(path: path, operation: "read", error: error)
         }
     }
 
@@ -100,44 +117,33 @@ final class FileHandle {
         try read(try size(), at: 0)
     }
 
-    /// Writes all of `bytes` at the current position (the end, for O_APPEND).
-    func writeAll(_ bytes: some ContiguousCollection) throws(IOError) {
-        var failure: Int32 = 0
-        bytes.withBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                done += n
-            }
+    /// Writes all of `bytes` at the current position (the end, for `.append`).
+    func writeAll(_ bytes: some Sequence<UInt8>) throws(IOError) {
+        do {
+            try descriptor.writeAll(bytes)
+        } catch {
+            throw IOError(path: path, operation: "write", error: error)
         }
-        if failure != 0 { throw IOError(path: path, operation: "write", errno: failure) }
     }
 
     /// Makes the file's content durable: ``POSIX/fullSync(_:)`` (`F_FULLFSYNC` on Darwin,
-    /// where plain `fsync` stops at the drive's cache).
+    /// where plain `fsync` stops at the drive's cache; swift-system has no `fsync`).
     func sync() throws(IOError) {
-        if POSIX.fullSync(fd) != 0 { throw IOError(path: path, operation: "fsync", errno: errno) }
+        if POSIX.fullSync(fd) != 0 { throw IOError(path: path, operation: "fsync", errno: POSIX.errnoValue) }
     }
 
     func truncate(to length: Int) throws(IOError) {
-        if ftruncate(fd, off_t(length)) != 0 { throw IOError(path: path, operation: "truncate", errno: errno) }
+        do {
+            try descriptor.resize(to: Int64(length))
+        } catch {
+            throw IOError(path: path, operation: "truncate", error: error)
+        }
     }
 }
 
-
-/// `open(2)`, reachable from inside ``FileHandle`` whose own `open` shadows the C function
-/// (the module-qualified `Glibc.open` would not compile on Darwin).
-private func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
-    open(path, flags, mode)
-}
-
-/// `close(2)`, for the same reason as ``systemOpen(_:_:_:)``.
-@discardableResult
-private func systemClose(_ fd: Int32) -> Int32 {
-    close(fd)
+extension IOError {
+    /// The error of a swift-system call: its `Errno` (anything else counts as `EIO`).
+    init(path: String, operation: String, error: any Error) {
+        self.init(path: path, operation: operation, errno: (error as? Errno)?.rawValue ?? Errno.ioError.rawValue)
+    }
 }

@@ -13,7 +13,7 @@ final class FileLock {
     private let file: FileHandle
 
     init(path: String, exclusive: Bool) throws(IOError) {
-        file = try FileHandle.openCreatingDurably(path, flags: O_RDWR, mode: 0o600)
+        file = try FileHandle.openCreatingDurably(path, .readWrite)
         while flock(file.fd, exclusive ? LOCK_EX : LOCK_SH) != 0 {
             if errno == EINTR { continue }
             throw IOError(path: path, operation: "lock", errno: errno)
@@ -32,7 +32,7 @@ final class FileLock {
     ///   - exclusive: Exclusive (writers) or shared (readers).
     ///   - timeout: How long to wait at most, in seconds (0: one attempt).
     static func acquire(path: String, exclusive: Bool, timeout: Double) async throws -> FileLock? {
-        let file = try FileHandle.openCreatingDurably(path, flags: O_RDWR, mode: 0o600)
+        let file = try FileHandle.openCreatingDurably(path, .readWrite)
         let deadline = POSIX.monotonicNanoseconds() + UInt64(Swift.max(0, timeout) * 1_000_000_000)
         while flock(file.fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 {
             let code = errno

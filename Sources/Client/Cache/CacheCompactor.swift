@@ -1,0 +1,99 @@
+import CXModel
+
+/// Writes the snapshot files of a cache's next generation: each table of the old generation
+/// with the journal folded in (its puts replace or join the old lines, its drops leave them
+/// out), in id order. A file the journal does not touch is hard-linked, not copied.
+///
+/// Every merge goes through ``SortedOverlay``; every table through ``SnapshotTableWriter``, the
+/// writer ``CacheStore/bulkLoad(directory:states:cursor:)`` uses too.
+struct CacheCompactor {
+    /// The journal being folded in.
+    let journal: Journal
+    /// The old generation's directory.
+    let source: String
+    /// The new generation's directory (exists, empty).
+    let target: String
+    /// The journal's drops, as id bytes.
+    private let dropped: Set<[UInt8]>
+
+    init(journal: Journal, from source: String, to target: String) {
+        self.journal = journal
+        self.source = source
+        self.target = target
+        dropped = Set(journal.dropped.keys.map { Array($0.utf8) })
+    }
+
+    /// The journal's puts of `kind`, keyed by id bytes for ``SortedOverlay``.
+    private func journalUpdates(of kind: RecordKind) -> [(key: [UInt8], value: (id: String, put: Journal.Put))] {
+        journal.puts.filter { $0.value.kind == kind }.map { (key: Array($0.key.utf8), value: (id: $0.key, put: $0.value)) }
+    }
+
+    /// Writes `<name>.jsonl`, `<name>.view.jsonl` (with `views`) and `<name>.idx` of the new
+    /// generation from `table` and the journal's puts of `kind`; returns the record count.
+    func rewriteTable(_ name: String, kind: RecordKind, table: SnapshotTable?, views: Bool) throws -> Int {
+        let updates = journalUpdates(of: kind)
+        let dropsHere = try dropped.contains { try table?.find(String(decoding: $0, as: UTF8.self)) != nil }
+        if updates.isEmpty && !dropsHere {
+            for file in SnapshotTable.fileNames(name) { try linkUnchanged(file) }
+            return table?.count ?? 0
+        }
+        let oldStates = table?.stateFile.map { SequentialReader(file: $0) }
+        let oldViews = table?.viewFile.map { SequentialReader(file: $0) }
+        let writer = try SnapshotTableWriter(directory: target, name: name, views: views)
+        let journalBytes = journal.bytes
+        try SortedOverlay.merge(
+            try table?.allEntries() ?? [], key: { Array($0.id.utf8) }, updates: updates,
+            emitBase: { entry in
+                if dropsHere, dropped.contains(Array(entry.id.utf8)) { return }
+                let state = try oldStates!.read(entry.stateLength, at: entry.stateOffset)
+                let view = entry.viewLength > 0 ? try oldViews?.read(entry.viewLength, at: entry.viewOffset) : nil
+                try writer.append(id: entry.id, state: state, view: view)
+            },
+            emitUpdate: { update in
+                let view: ArraySlice<UInt8>? = update.put.view.map { journalBytes[$0] }
+                try writer.append(id: update.id, state: journalBytes[update.put.state], view: view)
+            })
+        try writer.finish()
+        return writer.count
+    }
+
+    /// Writes `activities.by-customer.idx` of the new generation: the old pairs of activities
+    /// the journal did not touch, merged with the pairs of the activities it put.
+    func rewriteByCustomer(_ index: ByCustomerIndex?, activities: SnapshotTable?) throws {
+        let updates = journalUpdates(of: .activity)
+        let droppedActivities = try dropped.filter { try activities?.find(String(decoding: $0, as: UTF8.self)) != nil }
+        if updates.isEmpty && droppedActivities.isEmpty {
+            try linkUnchanged(ByCustomerIndex.fileName)
+            return
+        }
+        let changed = Set(updates.map(\.key)).union(droppedActivities)
+        let kept = try index?.allPairs().filter { !changed.contains($0.activity) } ?? []
+        let added: [(key: [UInt8], value: ByCustomerIndex.Pair)] = updates.compactMap { update in
+            update.value.put.customerID.map { customer in
+                let pair = (customer: Array(customer.utf8), activity: update.key)
+                return (key: pair.customer + pair.activity, value: pair)
+            }
+        }
+        let writer = try BufferedWriter(path: target + "/" + ByCustomerIndex.fileName)
+        try SortedOverlay.merge(
+            kept, key: { $0.customer + $0.activity }, updates: added,
+            emitBase: { try ByCustomerIndex.write($0, to: writer) }, emitUpdate: { try ByCustomerIndex.write($0, to: writer) })
+        try writer.finish()
+    }
+
+    /// Hard-links an unchanged file of the old generation into the new one (if it exists).
+    private func linkUnchanged(_ file: String) throws(IOError) {
+        guard POSIX.exists(source + "/" + file) else { return }
+        try POSIX.hardLink(source + "/" + file, to: target + "/" + file)
+    }
+
+    /// Writes `ids`, one per line, to `path` (`pending.txt`, `conflicted.txt`), durably.
+    static func writeIDList(_ ids: [String], to path: String) throws(IOError) {
+        let writer = try BufferedWriter(path: path)
+        for id in ids {
+            try writer.write(Array(id.utf8))
+            try writer.write(byte: UInt8(ascii: "\n"))
+        }
+        try writer.finish()
+    }
+}

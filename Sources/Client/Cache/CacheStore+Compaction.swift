@@ -1,0 +1,64 @@
+import CXModel
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension CacheStore {
+    /// The compaction threshold: `CX_COMPACTION_THRESHOLD` (bytes) when set, else
+    /// ``defaultCompactionThreshold``. Tests set it low to crash in the middle of compactions.
+    public static var compactionThreshold: Int {
+        if let raw = getenv("CX_COMPACTION_THRESHOLD"), let value = Int(String(cString: raw)), value >= 0 {
+            return value
+        }
+        return defaultCompactionThreshold
+    }
+
+    /// Compacts when the journal exceeds `threshold` bytes.
+    public func compactIfNeeded(threshold: Int = CacheStore.compactionThreshold) throws {
+        if journal.validLength > threshold { try compact() }
+    }
+
+    /// Folds the journal into a new generation and switches to it atomically.
+    ///
+    /// The new generation is written beside the old one (``CacheCompactor``), made durable, and
+    /// only then named by `CURRENT`: a crash before the switch leaves the old generation (the
+    /// next writer removes the half-written one), a crash after it the new one.
+    public func compact() throws {
+        guard isExclusive, let oldDirectory = generationDirectory else { return }
+        let generation = meta.generation + 1
+        let name = Self.generationName(generation)
+        let newDirectory = directory + "/" + name
+        POSIX.removeTree(newDirectory)
+        try POSIX.makeDirectories(newDirectory)
+
+        var newMeta = meta
+        newMeta.generation = generation
+        newMeta.cursor = cursor
+        newMeta.lastSync = lastSync
+        newMeta.scope = scope
+        newMeta.rescoping = isRescoping
+        newMeta.replica = replica
+        let compactor = CacheCompactor(journal: journal, from: oldDirectory, to: newDirectory)
+        newMeta.customers = try compactor.rewriteTable("customers", kind: .customer, table: customers, views: true)
+        newMeta.activities = try compactor.rewriteTable("activities", kind: .activity, table: activities, views: false)
+        try compactor.rewriteByCustomer(byCustomer, activities: activities)
+
+        try CacheCompactor.writeIDList(try pendingIDs(), to: newDirectory + "/pending.txt")
+        try CacheCompactor.writeIDList(try conflictedIDs(), to: newDirectory + "/conflicted.txt")
+        let metaFile = try BufferedWriter(path: newDirectory + "/meta.json")
+        try metaFile.write(newMeta.jsonBytes())
+        try metaFile.finish()
+        try POSIX.syncDirectory(newDirectory)
+
+        CrashPoint.reach("compaction-switch")
+        // The switch: CURRENT names the new generation, durably; then the old one goes.
+        try POSIX.writeAtomically(Array((name + "\n").utf8), to: directory + "/CURRENT")
+        journalFile?.close()
+        journalFile = nil
+        POSIX.removeTree(oldDirectory)
+        try load()
+    }
+}

@@ -1,0 +1,141 @@
+import CXModel
+
+/// What one reply changes in the cache, gathered by the steps of ``SyncSession/apply(_:to:)``
+/// and written as one journal batch.
+struct PageChanges {
+    /// The cache, open for writing while the page is applied.
+    let store: CacheStore
+    /// Pushed ids whose pending state the server acknowledged and that are still exactly the
+    /// state pushed (an edit made meanwhile stays pending).
+    var acks: [String] = []
+    var acked: Set<String> = []
+    /// Ids this page delivered (in the user's scope).
+    var delivered: Set<String> = []
+    /// States to write: merged pulls and records re-sent after an epoch reset.
+    var changes: [String: CacheStore.Change] = [:]
+    /// Records to forget, in order, and their ids.
+    var drops: [(id: String, kind: RecordKind)] = []
+    var dropped: Set<String> = []
+
+    /// The state of `id` after this page so far.
+    func state(_ id: String) throws -> RecordState? {
+        try changes[id]?.state ?? store.state(id)
+    }
+
+    /// Whether `id` still holds changes the server has not taken, after this page.
+    func isPending(_ id: String) throws -> Bool {
+        if let change = changes[id] { return change.pending }
+        return try store.isPending(id) && !acked.contains(id)
+    }
+}
+
+extension SyncSession {
+    /// Applies a reply: acknowledgements, the pulled page, removals, the scope and its
+    /// rescope, an epoch reset, and drops of records kept earlier, with the new cursor and the
+    /// confirmed incarnation, as one journal batch; then re-bases records refused for a foreign
+    /// clock and compacts if the journal grew large relative to the snapshot.
+    mutating func apply(_ reply: SyncReply, to request: OutgoingBatch) throws {
+        hasMore = reply.hasMore
+        report.rejected += reply.rejected
+        let store = try openCache()
+        defer { store.close() }
+        var page = PageChanges(store: store)
+        try acknowledge(request, refused: Set(reply.rejected.map(\.id)), in: &page)
+        try mergePulled(reply.changes, into: &page)
+        // Back in scope (or never out of it): no longer a candidate for dropping at the end.
+        for id in page.delivered { leftScope[id] = nil }
+        try dropRemoved(reply.removed, in: &page)
+        let scopeStep = try trackScope(reply, in: &page)
+
+        // Records that left the scope earlier in this sync, kept for their pending changes, go
+        // in the batch of the reply that acknowledged them: a sync interrupted before its end
+        // must not strand them (the server will not report them removed again).
+        for (id, kind) in leftScope.sorted(by: { $0.key < $1.key }) where page.acked.contains(id) {
+            leftScope[id] = nil
+            try drop(id, kind: kind, in: &page)
+        }
+
+        report.pulled += page.changes.count
+        report.removed += page.drops.count
+        try store.commit(
+            Array(page.changes.values), acks: page.acks, drops: page.drops, cursor: reply.cursor ?? request.cursor,
+            resetsCursor: scopeStep.startsRescope, scope: scopeStep.newScope,
+            rescoping: scopeStep.startsRescope ? true : scopeStep.finishesRescope ? false : nil,
+            replica: Self.confirmedIncarnation(store, sent: request.sent))
+        if scopeStep.finishesRescope { rescope = nil }
+        let unqueued = scopeStep.resent.filter { !queue[next...].contains($0) }
+        queue += unqueued
+        try rebaseForeignClocks(reply.rejected, store: store)
+        if try store.journalSize > Self.midSyncThreshold(store) { try store.compact() }
+    }
+
+    /// Acknowledges the pushed states the server did not refuse (each counts as pushed); only
+    /// those still exactly as pushed lose their pending mark.
+    private mutating func acknowledge(_ request: OutgoingBatch, refused: Set<String>, in page: inout PageChanges) throws {
+        for item in request.batch where !refused.contains(item.id) {
+            report.pushed += 1
+            if let (_, current) = try page.store.stateBytes(item.id), current == item.bytes {
+                page.acks.append(item.id)
+            }
+        }
+        page.acked = Set(page.acks)
+    }
+
+    /// Merges every pulled state into what the cache holds. An unreadable state is reported
+    /// and skipped (its id still counts as delivered); a state whose kind differs from the
+    /// cached record is refused; a pending record stays pending unless this reply acked it.
+    private mutating func mergePulled(_ pulled: [[UInt8]], into page: inout PageChanges) throws {
+        for raw in pulled {
+            let state: RecordState
+            do {
+                state = try RecordState(jsonBytes: raw, values: .stored)
+            } catch {
+                if let id = SyncEngine.recordID(in: raw) { page.delivered.insert(id) }
+                report.skipped.append(error.description)
+                continue
+            }
+            page.delivered.insert(state.id)
+            let current = try page.state(state.id)
+            if let current, !current.isSameRecord(as: state) {
+                report.skipped.append("record \(state.id) changed kind on the server; kept the local one")
+                continue
+            }
+            let merged = current?.merging(state) ?? state
+            if merged == current { continue }
+            let pending = try page.store.isPending(state.id) && !page.acked.contains(state.id)
+            page.changes[state.id] = CacheStore.Change(state: merged, pending: pending)
+        }
+    }
+
+    /// The incarnation to store with the page: the server admitted the request, so the token
+    /// it proposed is now the incarnation's (unless the incarnation changed meanwhile).
+    private static func confirmedIncarnation(_ store: CacheStore, sent: ReplicaIncarnation) -> ReplicaIncarnation? {
+        guard let current = store.replica, current.id == sent.id, let proposal = sent.proposedToken,
+            current.proposedToken == proposal
+        else { return nil }
+        return CacheStore.confirmed(current, proposal: proposal, counter: sent.counter)
+    }
+
+    /// A state refused for claiming other users' writes the server lacks keeps this cache's
+    /// own writes and re-bases the rest on what the server holds, and is sent again (once per
+    /// record per sync).
+    private mutating func rebaseForeignClocks(_ rejections: [RecordRejection], store: CacheStore) throws {
+        let engine = engine
+        for rejection in rejections where rejection.code == .foreignClock {
+            guard let limit = rejection.storedClock, rebased.insert(rejection.id).inserted,
+                let state = try store.state(rejection.id)
+            else { continue }
+            let cut = state.rebased(knowingOfOthersAtMost: limit, own: { engine.isOwn($0, store) })
+            guard cut != state else { continue }
+            try store.commit([CacheStore.Change(state: cut, pending: true)])
+            report.rejected.removeAll { $0.id == rejection.id && $0.code == .foreignClock }
+            if !queue[next...].contains(rejection.id) { queue.append(rejection.id) }
+        }
+    }
+
+    /// During a large first sync, fold the journal only when it is large relative to the
+    /// snapshot, so total compaction work stays linear.
+    private static func midSyncThreshold(_ store: CacheStore) throws -> Int {
+        Swift.max(CacheStore.defaultCompactionThreshold * 4, try store.snapshotSize() / 2)
+    }
+}

@@ -1,0 +1,78 @@
+import CXModel
+
+/// One request about to go out: the pending states read for it, and what to restore if the
+/// server refuses it as too large.
+struct OutgoingBatch {
+    /// The states pushed, in push order, with the exact bytes sent (an ack needs them unchanged).
+    var batch: [(id: String, bytes: [UInt8])] = []
+    /// The bytes of the pushed states, a newline counted after each.
+    var bytes = 0
+    /// ``SyncSession/next`` before this batch was read (a 413 reads again from here).
+    let start: Int
+    /// How many refusals the report held before this batch was read.
+    let refusalsBefore: Int
+    /// Whether this request pulls from the beginning (restored after a 413).
+    let restarting: Bool
+    /// The cursor pulled from (`nil`: the beginning).
+    let cursor: String?
+    /// The incarnation sent as, with its proposed next token.
+    let sent: ReplicaIncarnation
+
+    /// The request body (``SyncEnvelope``).
+    func envelope(pageLimit: Int) -> [UInt8] {
+        SyncEnvelope(
+            replicaID: sent.id, syncToken: sent.token, nextSyncToken: sent.proposedToken, cursor: cursor,
+            changes: batch.map(\.bytes), limit: pageLimit
+        ).jsonBytes()
+    }
+}
+
+extension SyncSession {
+    /// Push, step one: reads the next batch of pending states and the cursor to pull from —
+    /// at most ``countLimit`` states and ``byteLimit`` bytes, but always one state, however
+    /// large — and stores the next token to propose before the request goes out.
+    mutating func readBatch() throws -> OutgoingBatch {
+        startingOver = false
+        let store = try openCache()
+        defer { store.close() }
+        let sent = try SyncEngine.proposingIncarnation(store, base: engine.replicaID)
+        var request = OutgoingBatch(
+            start: next, refusalsBefore: report.rejected.count, restarting: restart, cursor: restart ? nil : store.cursor, sent: sent)
+        restart = false
+        while next < queue.count, request.batch.count < countLimit {
+            let id = queue[next]
+            guard try store.isPending(id), let (_, bytes) = try store.stateBytes(id) else {
+                next += 1
+                continue
+            }
+            // The server refuses a whole request holding an incomplete state (422): such a state
+            // (written by an older cx) stays pending and is reported, not pushed.
+            if let state = try store.state(id), let refusal = SyncEngine.incompleteRefusal(state) {
+                next += 1
+                report.rejected.append(refusal)
+                continue
+            }
+            if !request.batch.isEmpty, request.bytes + bytes.count + 1 > byteLimit { break }
+            next += 1
+            request.batch.append((id, bytes))
+            request.bytes += bytes.count + 1
+        }
+        return request
+    }
+
+    /// The server refused `request` as larger than its body limit (413). A batch of several
+    /// states is read again from the same place with half the limits (what its reading
+    /// reported is reported again); a single state the server cannot take is reported and
+    /// skipped, so every other record still gets through.
+    mutating func splitAfterPayloadTooLarge(_ request: OutgoingBatch) {
+        restart = request.restarting
+        if request.batch.count > 1 {
+            report.rejected.removeSubrange(request.refusalsBefore...)
+            next = request.start
+            countLimit = Swift.max(1, request.batch.count / 2)
+            byteLimit = Swift.max(1, request.bytes / 2)
+        } else {
+            report.rejected.append(PayloadTooLarge.rejection(id: request.batch[0].id, bytes: request.bytes - 1))
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import CXModel
+
+/// The state of one `cx sync` run and its steps, so that ``SyncEngine/run(client:)`` reads as
+/// the protocol: ``readBatch()`` (push), ``exchange(_:with:)``, ``apply(_:to:)`` (the pulled
+/// page, removals, rescope, epoch reset), ``continueAsNewIncarnation(after:discarding:)`` and
+/// ``finish()``. Each step opens the cache, does its work and closes it again, so the cache lock
+/// is never held across a network round trip.
+///
+/// The steps live in files by job: `SyncSession+Push.swift` (reading a batch, splitting after a
+/// 413), `SyncSession+Apply.swift` (writing a page), `SyncSession+Rescope.swift` (scope changes,
+/// the epoch reset, dropping what left the scope), `SyncSession+Incarnation.swift` (forks).
+struct SyncSession {
+    /// The engine's settings (cache, replica, batch and page sizes, progress).
+    let engine: SyncEngine
+    /// When the sync started (monotonic nanoseconds), for the report's duration.
+    let started: UInt64
+    /// What the sync did so far.
+    var report = SyncReport()
+
+    // MARK: Push state
+
+    /// Pending ids in push order (customers, then activities); re-sent and re-based ids are appended.
+    var queue: [String]
+    /// The position in ``queue`` of the next id to read.
+    var next = 0
+    /// The most states the next request pushes (halved after a 413).
+    var countLimit: Int
+    /// The most bytes of states the next request pushes (halved after a 413).
+    var byteLimit: Int
+    /// Records re-based after a `foreign_clock` refusal (once each per sync).
+    var rebased: Set<String> = []
+
+    // MARK: Pull state
+
+    /// Whether the server said more pages follow the last one applied.
+    var hasMore = true
+    /// Whether no request was sent yet since the sync (re)started: at least one goes out.
+    var startingOver = true
+    /// The next request pulls from the beginning (a rescope, interrupted or after a fork).
+    var restart = false
+
+    // MARK: Scope state
+
+    /// Ids the server delivered since the rescope under way (if any) started.
+    var rescope: Set<String>?
+    /// Records that left the scope but had unpushed changes when they would have been dropped.
+    var leftScope: [String: RecordKind] = [:]
+    /// How many times the server said another copy of this cache synced first.
+    var forks = 0
+
+    /// Starts a sync: reads the push queue and resumes a rescope an earlier sync left unfinished.
+    init(engine: SyncEngine) throws {
+        self.engine = engine
+        started = POSIX.monotonicNanoseconds()
+        countLimit = engine.batchSize
+        byteLimit = engine.batchBytes
+        let store = try CacheStore.open(directory: engine.cacheDirectory, exclusive: true)
+        defer { store.close() }
+        queue = try SyncEngine.pushOrder(store)
+        if store.isRescoping {
+            rescope = []
+            restart = true
+            report.rescoped = true
+        }
+    }
+
+    /// Opens the cache for writing (each step holds it only while it works).
+    func openCache() throws -> CacheStore {
+        try CacheStore.open(directory: engine.cacheDirectory, exclusive: true)
+    }
+
+    /// Whether another request is due: the first one, pending states left to push, or pages
+    /// left to pull.
+    var wantsAnotherExchange: Bool {
+        startingOver || next < queue.count || hasMore
+    }
+
+    /// How an exchange ended.
+    enum Outcome {
+        /// The server answered: apply the page.
+        case reply(SyncReply)
+        /// The request was too large; the batch was split (or its one state reported): go again.
+        case retry
+        /// Another copy of this cache synced first (the message says how): nothing is applied.
+        case forked(String)
+    }
+
+    /// Sends `request` and classifies the answer. A 413 splits the batch (see
+    /// ``splitAfterPayloadTooLarge(_:)``); `409 replica_forked` or a `dot_reused` refusal is a fork.
+    mutating func exchange(_ request: OutgoingBatch, with client: some SyncTransport) async throws -> Outcome {
+        let reply: SyncReply
+        do {
+            reply = try await client.sync(request.envelope(pageLimit: engine.pageLimit))
+        } catch let forked as ReplicaForked {
+            return .forked(forked.message)
+        } catch is PayloadTooLarge where !request.batch.isEmpty {
+            splitAfterPayloadTooLarge(request)
+            return .retry
+        }
+        CrashPoint.reach("sync-replied")
+        if let dotReused = reply.rejected.first(where: { $0.code == .dotReused }) { return .forked(dotReused.message) }
+        return .reply(reply)
+    }
+
+    /// Ends the sync: records kept for their pending changes that the server has since taken
+    /// are dropped, the others reported as kept; the sync mark is written and the journal
+    /// compacted if it grew large.
+    mutating func finish() throws -> SyncReport {
+        let store = try openCache()
+        defer { store.close() }
+        let refusals = Dictionary(report.rejected.map { ($0.id, $0.message) }, uniquingKeysWith: { _, last in last })
+        var drops: [(id: String, kind: RecordKind)] = []
+        for (id, kind) in leftScope.sorted(by: { $0.key < $1.key }) where try store.kind(of: id) != nil {
+            if try store.isPending(id) {
+                let reason = refusals[id].map { "left your territories but has changes the server refused: \($0)" }
+                    ?? "left your territories but has local changes not yet synced"
+                report.kept.append(.init(id: id, reason: reason))
+            } else {
+                drops.append((id, kind))
+            }
+        }
+        report.removed += drops.count
+        try store.commit([], drops: drops, synced: .now())
+        try store.compactIfNeeded()
+        report.conflicts = try store.conflictedIDs().count
+        report.durationMS = Int((POSIX.monotonicNanoseconds() - started) / 1_000_000)
+        return report
+    }
+}
