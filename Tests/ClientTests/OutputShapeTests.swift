@@ -89,7 +89,7 @@ import Testing
         #expect(CXError.Code.dataError.rawValue == 65)
         #expect(CXError.Code.unavailable.rawValue == 69)
         #expect(CXError.Code.permission.rawValue == 77)
-        #expect(CXError.from(CXModel.ValidationError(field: "email", "bad")).code == .dataError)
+        #expect(CXError.from(RecordValidationError(field: "email", "bad")).code == .dataError)
         #expect(CXError.from(IOError(path: "/x", operation: "write", errno: 28)).code == .failure)
         #expect(CXError.from(CXError(.permission, "no")).code == .permission)
     }

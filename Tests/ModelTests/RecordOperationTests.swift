@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func newRecordRequiresName() {
-        #expect(throws: ValidationError.self) {
+        #expect(throws: RecordValidationError.self) {
             try RecordState.new(kind: .customer, fields: ["phone": "1"], by: Self.alice())
         }
     }
@@ -42,7 +42,7 @@ import Testing
         try state.set("phone", to: nil, by: Self.alice(2))
         #expect(state.displayedValue("phone") == nil)
         #expect(state.register("phone")?.entries.count == 1, "an unset is a write that propagates")
-        #expect(throws: ValidationError.self) { try state.set("name", to: nil, by: Self.alice(3)) }
+        #expect(throws: RecordValidationError.self) { try state.set("name", to: nil, by: Self.alice(3)) }
     }
 
     @Test func editsOfDifferentFieldsMergeSilently() throws {
@@ -108,7 +108,7 @@ import Testing
         var removedAfterSeeing = merged
         removedAfterSeeing.removeTag("b2b", by: Self.alice(3))
         #expect(removedAfterSeeing.merging(onBob).tagNames == ["vip"], "a remove of seen adds sticks")
-        #expect(throws: ValidationError.self) { try onAlice.addTag("   ", by: Self.alice(4)) }
+        #expect(throws: RecordValidationError.self) { try onAlice.addTag("   ", by: Self.alice(4)) }
     }
 
     @Test func deleteWithoutConcurrentEditsDeletes() throws {
@@ -144,7 +144,7 @@ import Testing
         try deleted.resolve("deleted", to: "delete", by: Self.bob(3))
         #expect(deleted.deletionState == .deleted)
         #expect(onBob.merging(deleted).deletionState == .deleted)
-        #expect(throws: ValidationError.self) { try deleted.resolve("deleted", to: "maybe", by: Self.bob(4)) }
+        #expect(throws: RecordValidationError.self) { try deleted.resolve("deleted", to: "maybe", by: Self.bob(4)) }
     }
 
     @Test func restoreConcurrentWithDeleteIsAConflict() throws {
@@ -163,11 +163,11 @@ import Testing
             kind: .activity,
             fields: ["customer_id": Self.id, "type": "purchase", "on": "2026-11-20", "amount": "120"], by: author)
         #expect(purchase.displayedValue("amount") == "120.00")
-        #expect(throws: ValidationError.self) {
+        #expect(throws: RecordValidationError.self) {
             try RecordState.new(
                 kind: .activity, fields: ["customer_id": Self.id, "type": "purchase", "on": "2026-11-20"], by: author)
         }
-        #expect(throws: ValidationError.self) {
+        #expect(throws: RecordValidationError.self) {
             try RecordState.new(
                 kind: .activity, fields: ["customer_id": Self.id, "type": "touchpoint", "on": "2026-11-20"], by: author)
         }

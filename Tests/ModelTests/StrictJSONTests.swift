@@ -233,7 +233,7 @@ import CXSampleData
     @Test func textLimitsCountCodePointsNotGraphemes() {
         // One grapheme cluster, 20,000 code points: refused (it was accepted as 1 "character").
         let zalgo = "e" + String(repeating: "\u{301}", count: 19_999)
-        #expect(throws: ValidationError.self) { try Schema.normalize(zalgo, for: "notes", in: .customer) }
+        #expect(throws: RecordValidationError.self) { try Schema.normalize(zalgo, for: "notes", in: .customer) }
         let fine = String(repeating: "é", count: Schema.maximumTextLength)
         #expect((try? Schema.normalize(fine, for: "notes", in: .customer)) != nil)
     }
@@ -243,11 +243,11 @@ import CXSampleData
         let ok = String(repeating: "n", count: Schema.maximumNameLength)
         #expect(try Schema.normalize(ok, for: field, in: .customer) == ok)
         let long = String(repeating: "n", count: 6_000)
-        #expect(throws: ValidationError.self) { try Schema.normalize(long, for: field, in: .customer) }
+        #expect(throws: RecordValidationError.self) { try Schema.normalize(long, for: field, in: .customer) }
     }
 
     @Test func tagsAreLimitedInCodePoints() {
         let tag = "v" + String(repeating: "\u{301}", count: Schema.maximumTagLength)
-        #expect(throws: ValidationError.self) { try Schema.normalizeTag(tag) }
+        #expect(throws: RecordValidationError.self) { try Schema.normalizeTag(tag) }
     }
 }

@@ -19,7 +19,7 @@ import Testing
         ("email", "@example.com"), ("favourite_colour", "blue"), ("extra.", "x"), ("extra.bad key", "x"),
     ])
     func rejectsCustomerValues(field: String, value: String) {
-        #expect(throws: ValidationError.self) { try Schema.normalize(value, for: field, in: .customer) }
+        #expect(throws: RecordValidationError.self) { try Schema.normalize(value, for: field, in: .customer) }
     }
 
     @Test(arguments: [
@@ -41,7 +41,7 @@ import Testing
         ("name", "x"),
     ])
     func rejectsActivityValues(field: String, value: String) {
-        #expect(throws: ValidationError.self) { try Schema.normalize(value, for: field, in: .activity) }
+        #expect(throws: RecordValidationError.self) { try Schema.normalize(value, for: field, in: .activity) }
     }
 
     @Test func errorsSayWhatIsAccepted() {
@@ -55,14 +55,14 @@ import Testing
     }
 
     @Test func requiredActivityFieldsCannotBeUnset() throws {
-        #expect(throws: ValidationError.self) { try Schema.normalize(nil, for: "customer_id", in: .activity) }
+        #expect(throws: RecordValidationError.self) { try Schema.normalize(nil, for: "customer_id", in: .activity) }
         #expect(try Schema.normalize(nil, for: "paid_on", in: .activity) == nil)
     }
 
     @Test func tagsMustBeNonEmptySingleLine() throws {
         #expect(try Schema.normalizeTag(" vip ") == "vip")
-        #expect(throws: ValidationError.self) { try Schema.normalizeTag("") }
-        #expect(throws: ValidationError.self) { try Schema.normalizeTag("a\nb") }
+        #expect(throws: RecordValidationError.self) { try Schema.normalizeTag("") }
+        #expect(throws: RecordValidationError.self) { try Schema.normalizeTag("a\nb") }
     }
 
     @Test func moneyAndMarginsAreExact() {

@@ -43,7 +43,7 @@ enum RecordEditing {
     /// Throws exit 65, naming the record, the missing field and the way to fix it, unless
     /// `state` is complete (what the server's sync checks for every pushed state).
     static func requireComplete(_ state: RecordState) throws {
-        do throws(ValidationError) {
+        do throws(RecordValidationError) {
             try state.validateComplete()
         } catch {
             let title = "\(Describe.title(RecordView(state))) (\(Describe.short(state.id)))"

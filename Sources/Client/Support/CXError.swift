@@ -50,7 +50,7 @@ public struct CXError: Error, CustomStringConvertible, Sendable {
             return error
         case let error as IOError:
             return CXError(.failure, error.description)
-        case let error as CXModel.ValidationError:
+        case let error as RecordValidationError:
             return CXError(.dataError, error.description)
         case let error as StateDecodingError:
             return CXError(.dataError, error.description)

@@ -103,7 +103,7 @@ public struct SyncEngine {
 
     /// The refusal the server would answer for `state` if it is incomplete (`nil` when complete).
     static func incompleteRefusal(_ state: RecordState) -> RecordRejection? {
-        do throws(ValidationError) {
+        do throws(RecordValidationError) {
             try state.validateComplete()
             return nil
         } catch {

@@ -7,14 +7,14 @@ extension RecordState {
     ///   - fields: field values (`nil` entries are ignored).
     ///   - tags: initial tags.
     ///   - author: the replica, user and time of the write.
-    /// - Throws: ``ValidationError`` for an unknown field, a bad value, or a record missing a
+    /// - Throws: ``RecordValidationError`` for an unknown field, a bad value, or a record missing a
     ///   required field.
     public static func new(
         kind: RecordKind, id: String = RecordID.random(), fields: [String: String?], tags: [String] = [],
         by author: Author
-    ) throws(ValidationError) -> RecordState {
+    ) throws(RecordValidationError) -> RecordState {
         guard let canonicalID = RecordID.canonical(id) else {
-            throw ValidationError(field: "id", "'\(id)' is not a record id (a UUID)")
+            throw RecordValidationError(field: "id", "'\(id)' is not a record id (a UUID)")
         }
         var state = RecordState(id: canonicalID, kind: kind, clock: VersionVector(), fields: [], tags: [], deletion: [])
         for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
@@ -30,8 +30,8 @@ extension RecordState {
 
     /// Writes `value` to `field` (`nil` unsets it), superseding every entry this replica has
     /// seen for the field, conflicting ones included.
-    /// - Throws: ``ValidationError`` for an unknown field or an invalid value.
-    public mutating func set(_ field: String, to value: String?, by author: Author) throws(ValidationError) {
+    /// - Throws: ``RecordValidationError`` for an unknown field or an invalid value.
+    public mutating func set(_ field: String, to value: String?, by author: Author) throws(RecordValidationError) {
         let canonical = try Schema.normalize(value, for: field, in: kind)
         let dot = clock.mint(author)
         let entry = FieldEntry(value: canonical, dot: dot, at: author.at, user: author.user)
@@ -48,13 +48,13 @@ extension RecordState {
     ///
     /// For the pseudo-field `deleted` (a delete concurrent with edits) the value is `keep` or
     /// `delete`.
-    /// - Throws: ``ValidationError`` for an invalid value.
-    public mutating func resolve(_ field: String, to value: String?, by author: Author) throws(ValidationError) {
+    /// - Throws: ``RecordValidationError`` for an invalid value.
+    public mutating func resolve(_ field: String, to value: String?, by author: Author) throws(RecordValidationError) {
         if field == RecordState.deletedPseudoField {
             switch value {
             case "keep": restore(by: author)
             case "delete": delete(by: author)
-            default: throw ValidationError(field: field, "resolve a delete conflict with 'keep' or 'delete'")
+            default: throw RecordValidationError(field: field, "resolve a delete conflict with 'keep' or 'delete'")
             }
             return
         }
@@ -62,8 +62,8 @@ extension RecordState {
     }
 
     /// Adds `tag` (add-wins: a concurrent remove elsewhere does not cancel this add).
-    /// - Throws: ``ValidationError`` for an empty or overlong tag.
-    public mutating func addTag(_ tag: String, by author: Author) throws(ValidationError) {
+    /// - Throws: ``RecordValidationError`` for an empty or overlong tag.
+    public mutating func addTag(_ tag: String, by author: Author) throws(RecordValidationError) {
         let tag = try Schema.normalizeTag(tag)
         let dot = clock.mint(author)
         if let index = tags.firstIndex(where: { $0.tag == tag }) {
@@ -103,23 +103,23 @@ extension RecordState {
 
     /// Checks that the record has what its kind requires: a customer's name; an activity's
     /// customer, type and date, and the fields its type needs.
-    public func validateComplete() throws(ValidationError) {
+    public func validateComplete() throws(RecordValidationError) {
         func has(_ field: String) -> Bool { displayedValue(field) != nil }
         switch kind {
         case .customer:
-            guard has("name") else { throw ValidationError(field: "name", "a customer needs a name") }
+            guard has("name") else { throw RecordValidationError(field: "name", "a customer needs a name") }
         case .activity:
             for field in ["customer_id", "type", "on"] where !has(field) {
-                throw ValidationError(field: field, "an activity needs \(field)")
+                throw RecordValidationError(field: field, "an activity needs \(field)")
             }
             switch displayedValue("type") {
             case "purchase":
-                guard has("amount") else { throw ValidationError(field: "amount", "a purchase needs an amount") }
+                guard has("amount") else { throw RecordValidationError(field: "amount", "a purchase needs an amount") }
             case "touchpoint":
-                guard has("channel") else { throw ValidationError(field: "channel", "a touchpoint needs a channel") }
+                guard has("channel") else { throw RecordValidationError(field: "channel", "a touchpoint needs a channel") }
             case "referral":
                 guard has("referred_customer_id") || has("referred_name") else {
-                    throw ValidationError(field: "referred_name", "a referral needs the referred customer or a name")
+                    throw RecordValidationError(field: "referred_name", "a referral needs the referred customer or a name")
                 }
             default:
                 break

@@ -6,12 +6,12 @@ extension RecordState {
     /// under earlier rules; this holds the writes the receiver does not have yet — the ones made
     /// today — to today's limits. With no `clock` (a record the receiver never stored) every
     /// write is new.
-    public func lengthViolation(notCoveredBy clock: VersionVector?) -> ValidationError? {
+    public func lengthViolation(notCoveredBy clock: VersionVector?) -> RecordValidationError? {
         func isNew(_ dot: Dot) -> Bool { !(clock?.contains(dot) ?? false) }
         for register in fields {
             for entry in register.entries where isNew(entry.dot) {
                 guard let value = entry.value else { continue }
-                do throws(ValidationError) {
+                do throws(RecordValidationError) {
                     _ = try Schema.normalize(value, for: register.name, in: kind)
                 } catch {
                     return error
@@ -19,7 +19,7 @@ extension RecordState {
             }
         }
         for register in tags where register.dots.contains(where: isNew) {
-            do throws(ValidationError) {
+            do throws(RecordValidationError) {
                 _ = try Schema.normalizeTag(register.tag)
             } catch {
                 return error

@@ -58,21 +58,21 @@ public enum Schema {
     }
 
     /// The type of `field` in records of `kind`, or a validation error naming the valid fields.
-    public static func type(of field: String, in kind: RecordKind) throws(ValidationError) -> FieldType {
+    public static func type(of field: String, in kind: RecordKind) throws(RecordValidationError) -> FieldType {
         if let type = (kind == .customer ? customerTypes : activityTypesByField)[field] { return type }
         if field.hasPrefix(extraPrefix) {
             let key = field.dropFirst(extraPrefix.count)
             guard !key.isEmpty, key.count <= 64,
                 key.unicodeScalars.allSatisfy({ $0.isASCIIKeyCharacter })
             else {
-                throw ValidationError(
+                throw RecordValidationError(
                     field: field,
                     "extra field keys must be 1–64 letters, digits, '_', '-' or '.'")
             }
             return .text
         }
         let known = fields(of: kind).map(\.name).joined(separator: ", ")
-        throw ValidationError(
+        throw RecordValidationError(
             field: field, "unknown \(kind.rawValue) field; use one of \(known), or extra.<key>")
     }
 
@@ -83,11 +83,11 @@ public enum Schema {
     ///   stored under earlier rules, see ``StateValueRules``).
     public static func normalize(
         _ value: String?, for field: String, in kind: RecordKind, limitingLength: Bool = true
-    ) throws(ValidationError) -> String? {
+    ) throws(RecordValidationError) -> String? {
         let type = try type(of: field, in: kind)
         guard let value else {
             if type == .requiredText || kind == .activity && ["customer_id", "type", "on"].contains(field) {
-                throw ValidationError(field: field, "is required and cannot be unset")
+                throw RecordValidationError(field: field, "is required and cannot be unset")
             }
             return nil
         }
@@ -98,41 +98,41 @@ public enum Schema {
     /// line; returns it trimmed and in Normalization Form C.
     /// - Parameter limitingLength: `false` accepts a tag longer than today's limit (stored under
     ///   earlier rules, see ``StateValueRules``).
-    public static func normalizeTag(_ tag: String, limitingLength: Bool = true) throws(ValidationError) -> String {
+    public static func normalizeTag(_ tag: String, limitingLength: Bool = true) throws(RecordValidationError) -> String {
         let trimmed = UnicodeNormalization.nfc(tag.trimmingWhitespace)
-        guard !trimmed.isEmpty else { throw ValidationError(field: "tags", "a tag cannot be empty") }
+        guard !trimmed.isEmpty else { throw RecordValidationError(field: "tags", "a tag cannot be empty") }
         guard !limitingLength || trimmed.unicodeScalars.count <= maximumTagLength else {
-            throw ValidationError(
+            throw RecordValidationError(
                 field: "tags", "a tag can be at most \(maximumTagLength) characters (Unicode code points); shorten it")
         }
         guard !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-            throw ValidationError(field: "tags", "a tag cannot contain control characters")
+            throw RecordValidationError(field: "tags", "a tag cannot contain control characters")
         }
         return trimmed
     }
 
     /// Text may hold any character, control characters included, except U+0000: PostgreSQL
     /// (and many tools downstream) cannot store it in text.
-    private static func rejectNUL(_ value: String, field: String) throws(ValidationError) {
+    private static func rejectNUL(_ value: String, field: String) throws(RecordValidationError) {
         if value.utf8.contains(0) {
-            throw ValidationError(field: field, "cannot contain the NUL character (U+0000)")
+            throw RecordValidationError(field: field, "cannot contain the NUL character (U+0000)")
         }
     }
 
     /// Refuses text longer than `field` allows, counted in Unicode code points.
-    private static func checkLength(_ value: String, field: String, limitingLength: Bool) throws(ValidationError) {
+    private static func checkLength(_ value: String, field: String, limitingLength: Bool) throws(RecordValidationError) {
         guard limitingLength else { return }
         let limit = maximumLength(of: field)
         // UTF-8 length bounds the code point count; only long values need counting.
         guard value.utf8.count <= limit || value.unicodeScalars.count <= limit else {
-            throw ValidationError(
+            throw RecordValidationError(
                 field: field, "is longer than \(limit) characters (Unicode code points); shorten it or put long text in notes")
         }
     }
 
     private static func normalize(
         _ value: String, as type: FieldType, field: String, limitingLength: Bool
-    ) throws(ValidationError) -> String {
+    ) throws(RecordValidationError) -> String {
         switch type {
         case .text:
             try rejectNUL(value, field: field)
@@ -143,7 +143,7 @@ public enum Schema {
             try rejectNUL(value, field: field)
             let value = UnicodeNormalization.nfc(value)
             guard !value.trimmingWhitespace.isEmpty else {
-                throw ValidationError(field: field, "is required and cannot be empty")
+                throw RecordValidationError(field: field, "is required and cannot be empty")
             }
             try checkLength(value, field: field, limitingLength: limitingLength)
             return value
@@ -151,39 +151,39 @@ public enum Schema {
             let email = UnicodeNormalization.nfc(value.trimmingWhitespace)
             try checkLength(email, field: field, limitingLength: limitingLength)
             guard email.isPlausibleEmail else {
-                throw ValidationError(field: field, "'\(value)' is not an email address (expected name@example.com)")
+                throw RecordValidationError(field: field, "'\(value)' is not an email address (expected name@example.com)")
             }
             return email
         case .recordID:
             guard let id = RecordID.canonical(value) else {
-                throw ValidationError(field: field, "'\(value)' is not a record id (a UUID)")
+                throw RecordValidationError(field: field, "'\(value)' is not a record id (a UUID)")
             }
             return id
         case .date:
             guard let date = CalendarDate(value) else {
-                throw ValidationError(field: field, "'\(value)' is not a date (expected YYYY-MM-DD)")
+                throw RecordValidationError(field: field, "'\(value)' is not a date (expected YYYY-MM-DD)")
             }
             return date.description
         case .amount:
             guard let amount = Money(value), amount.isPositive else {
-                throw ValidationError(
+                throw RecordValidationError(
                     field: field, "'\(value)' is not an amount (expected a decimal > 0 with at most 2 places, e.g. 120.00)")
             }
             return amount.description
         case .fraction:
             guard let fraction = DecimalText(value), fraction.isWithinUnitRange else {
-                throw ValidationError(
+                throw RecordValidationError(
                     field: field, "'\(value)' is not a margin (expected a fraction between -1 and 1, e.g. 0.12)")
             }
             return fraction.description
         case .score:
             guard value.utf8.count <= 2, let score = Int(value), (0...10).contains(score) else {
-                throw ValidationError(field: field, "'\(value)' is not a score (expected a whole number 0–10)")
+                throw RecordValidationError(field: field, "'\(value)' is not a score (expected a whole number 0–10)")
             }
             return String(score)
         case .oneOf(let words):
             guard words.contains(value) else {
-                throw ValidationError(field: field, "'\(value)' is not one of \(words.joined(separator: ", "))")
+                throw RecordValidationError(field: field, "'\(value)' is not one of \(words.joined(separator: ", "))")
             }
             return value
         }

@@ -15,7 +15,7 @@ extension RecordStore {
                 id: merged.id, code: .tooManyEntries,
                 message: "record \(merged.id) merged with the server's copy would be too large: \(violation); resolve its conflicts on a replica and sync again")
         }
-        do throws(ValidationError) {
+        do throws(RecordValidationError) {
             try merged.validateComplete()
         } catch {
             return Rejection(

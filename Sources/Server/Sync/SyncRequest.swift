@@ -107,7 +107,7 @@ struct SyncRequest: Sendable {
                 : "; the record was not written — fix or re-create it on the replica that sent it"
             return .rejected(RecordRejection(id: id, code: error.code, message: error.message + advice))
         }
-        do throws(ValidationError) {
+        do throws(RecordValidationError) {
             try state.validateComplete()
         } catch {
             return .rejected(

@@ -1,7 +1,8 @@
 /// A value, field name or record that breaks the rules of the data model.
 ///
 /// The message names the problem and the accepted form, so it can be shown to a user as is.
-public struct ValidationError: Error, Hashable, Sendable, CustomStringConvertible {
+/// (Named apart from ArgumentParser's `ValidationError`, which the commands use for usage errors.)
+public struct RecordValidationError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The field concerned, when the problem is one field's.
     public let field: String?
     /// What is wrong and what is accepted instead.
