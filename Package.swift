@@ -22,12 +22,13 @@ let package = Package(
         .executable(name: "cx-bench", targets: ["cx-bench"]),
         .library(name: "CXModel", targets: ["CXModel"]),
     ],
+    // No swift-crypto: the server's one digest (token hashes) is `Sources/Server/Auth/SHA256.swift`,
+    // which saves compiling a second copy of BoringSSL (docs/benchmarks.md, "First build").
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -91,7 +92,6 @@ let package = Package(
                 "CXPostgres",
                 "CXEmbeddedPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
