@@ -221,6 +221,7 @@ let package = Package(
                 "CXPostgres",
                 "CXEmbeddedPostgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             path: "Tests/ServerTests",
             swiftSettings: swiftSettings

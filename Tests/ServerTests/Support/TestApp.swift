@@ -10,13 +10,14 @@ import NIOCore
 /// Runs `body` against the real router over a fresh database.
 func withTestApp(
     configure: (inout ServerConfiguration) -> Void = { _ in },
+    logger: Logger = TestDatabase.logger,
     _ body: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> Void
 ) async throws {
     try await withTestDatabase { database in
         var configuration = ServerConfiguration()
         configuration.port = 0
         configure(&configuration)
-        let app = buildApplication(configuration: configuration, pool: database.pool, metrics: ServerMetrics(), logger: TestDatabase.logger)
+        let app = buildApplication(configuration: configuration, pool: database.pool, metrics: ServerMetrics(), logger: logger)
         try await app.test(.router) { client in try await body(client, database) }
     }
 }
