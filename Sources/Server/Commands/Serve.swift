@@ -5,6 +5,7 @@ import CXPostgres
 import Hummingbird
 import Logging
 import Metrics
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
@@ -81,6 +82,7 @@ extension CXServerCommand {
                 configuration.readTimeout = .seconds(Int64(readTimeout))
                 configuration.rateLimit = rateLimit > 0 ? (rateLimit, rateBurst) : nil
                 let adminArguments = Self.adminArguments(for: opened)
+                let (host, port) = (self.host, self.port)
                 let app = buildApplication(configuration: configuration, pool: pool, metrics: metrics, logger: logger) { channel in
                     // Only now is the port ours: say so, with the port actually bound (--port 0).
                     let url = Self.clientURL(host: host, port: channel.localAddress?.port ?? port)
