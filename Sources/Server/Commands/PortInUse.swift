@@ -11,8 +11,8 @@ struct PortInUse: Error, CustomStringConvertible {
 
     var description: String {
         """
-        port \(port) is in use on \(host): another program (perhaps another cx-server serve) is listening there, so this \
-        server did not start. Stop that program, or start this server on a free port, e.g. `cx-server serve --port \(port + 1)` \
+        port \(port) is in use on \(host) (another program has it, perhaps another cx-server serve), so this server did \
+        not start. Stop that program, or start this server on a free port, e.g. `cx-server serve --port \(port + 1)` \
         (and give cx the matching URL).
         """
     }
