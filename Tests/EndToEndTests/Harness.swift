@@ -210,10 +210,11 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Starts `cx-server serve` on a free port with a fresh embedded database; `extraArguments`
-    /// go after the defaults (e.g. `--rate-limit`).
-    static func start(extraArguments: [String] = []) async throws -> ServerProcess {
+    /// go after the defaults (e.g. `--rate-limit`); `environment` adds to its environment
+    /// (e.g. a `HOME` of its own).
+    static func start(extraArguments: [String] = [], environment: [String: String] = [:]) async throws -> ServerProcess {
         try await start(dataDirectory: "/tmp/cx-e2e-server-" + UUID().uuidString.lowercased().prefix(8), port: try freePort(),
-                        adminToken: nil, extraArguments: extraArguments)
+                        adminToken: nil, extraArguments: extraArguments, environment: environment)
     }
 
     /// Starts `cx-server serve` again on the data directory and port of a stopped server (whose
@@ -222,11 +223,13 @@ final class ServerProcess: @unchecked Sendable {
         try await start(dataDirectory: stopped.dataDirectory, port: stopped.port, adminToken: stopped.adminToken, extraArguments: [])
     }
 
-    private static func start(dataDirectory: String, port: Int, adminToken: String?, extraArguments: [String]) async throws -> ServerProcess {
+    private static func start(
+        dataDirectory: String, port: Int, adminToken: String?, extraArguments: [String], environment: [String: String] = [:]
+    ) async throws -> ServerProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Binaries.path("cx-server"))
         process.arguments = ["serve", "--data-dir", dataDirectory, "--port", String(port)] + extraArguments
-        process.environment = ["PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C.UTF-8"]
+        process.environment = ["PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C.UTF-8"].merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         let stdout = OutputBuffer(), stderr = OutputBuffer()
         out.fileHandleForReading.readabilityHandler = { stdout.append($0.availableData) }
@@ -308,8 +311,10 @@ final class ServerProcess: @unchecked Sendable {
 }
 
 /// Runs `body` with a fresh server, stopped afterwards whatever happens.
-func withServer(extraArguments: [String] = [], _ body: (ServerProcess) async throws -> Void) async throws {
-    let server = try await ServerProcess.start(extraArguments: extraArguments)
+func withServer(
+    extraArguments: [String] = [], environment: [String: String] = [:], _ body: (ServerProcess) async throws -> Void
+) async throws {
+    let server = try await ServerProcess.start(extraArguments: extraArguments, environment: environment)
     do {
         try await body(server)
     } catch {

@@ -1,5 +1,3 @@
-import Crypto
-
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -39,7 +37,7 @@ struct AccessToken: Sendable, Hashable {
     var prefix: String { String(text.prefix(Self.marker.count + Self.prefixLength)) }
 
     /// SHA-256 of the whole token.
-    var hash: [UInt8] { Array(SHA256.hash(data: Array(text.utf8))) }
+    var hash: [UInt8] { SHA256.hash(text.utf8) }
 
     /// Compares two hashes in time independent of where they differ.
     static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {

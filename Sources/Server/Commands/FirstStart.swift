@@ -20,22 +20,30 @@ enum FirstStart {
     /// Advisory lock key for first-start bootstrap ("cxboot" in ASCII).
     static let lockKey: Int64 = 0x63_78_62_6F_6F_74
 
-    static func printBanner(token: String, url: String) {
+    /// Prints the admin token once, with commands ready to paste: `cx init` with the server's
+    /// real URL, and admin commands with the `--data-dir` they need to reach this database.
+    static func printBanner(token: String, url: String, adminArguments: String) {
         // Written straight to the file descriptor: with stdout on a pipe, print() would sit
         // in a buffer while the server runs, and whoever started it would never see the token.
-        FileHandle.standardOutput.write(Data(
-            """
+        FileHandle.standardOutput.write(Data(banner(token: token, url: url, adminArguments: adminArguments).utf8))
+    }
 
-            Created user 'admin'. Its token is shown only this once:
+    static func banner(token: String, url: String, adminArguments: String) -> String {
+        """
 
-                \(token)
+        Created user 'admin'. Its token is shown only this once:
 
-            Point cx at this server with it:
+            \(token)
 
-                cx init --server \(url) --token \(token)
+        Point cx at this server with it:
 
-            Add reps with `cx-server user add NAME --territory T` and `cx-server token issue NAME`.
+            cx init --server \(url) --token \(token)
 
-            """.utf8))
+        Add reps from another terminal (this server keeps running here):
+
+            cx-server user add NAME --territory T\(adminArguments)
+            cx-server token issue NAME\(adminArguments)
+
+        """
     }
 }

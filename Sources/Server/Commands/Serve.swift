@@ -1,8 +1,11 @@
 import ArgumentParser
+import CXEmbeddedPostgres
+import Foundation
 import CXPostgres
 import Hummingbird
 import Logging
 import Metrics
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
@@ -56,12 +59,16 @@ extension CXServerCommand {
         }
 
         func run() async throws {
-            let logger = logging.logger("cx.server")
+            let logger = logging.logger("cx.server", defaultLevel: .info)
+            // Fail before touching the database (and before a first start prints a token nobody
+            // can use) when the port is taken.
+            try PortInUse.check(host: host, port: port)
             let metrics = ServerMetrics()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
 
-            let opened = try database.open(logger: logger)
+            let opened = try database.open(for: .serve, logger: logger)
             let pool = PostgresPool(connectionString: opened.connectionString, maxConnections: poolSize, logger: logger)
+            let record = RecordFile()
             do {
                 let bootstrap = try await pool.withConnection { connection in
                     try prepareDatabase(connection, logger: logger)
@@ -74,22 +81,73 @@ extension CXServerCommand {
                 configuration.idleTimeout = .seconds(Int64(idleTimeout))
                 configuration.readTimeout = .seconds(Int64(readTimeout))
                 configuration.rateLimit = rateLimit > 0 ? (rateLimit, rateBurst) : nil
-                if let adminToken = bootstrap {
-                    FirstStart.printBanner(token: adminToken, url: "http://\(host):\(port)")
+                let adminArguments = Self.adminArguments(for: opened)
+                let (host, port) = (self.host, self.port)
+                let app = buildApplication(configuration: configuration, pool: pool, metrics: metrics, logger: logger) { channel in
+                    // Only now is the port ours: say so, with the port actually bound (--port 0).
+                    let url = Self.clientURL(host: host, port: channel.localAddress?.port ?? port)
+                    if let adminToken = bootstrap {
+                        FirstStart.printBanner(token: adminToken, url: url, adminArguments: adminArguments)
+                    }
+                    record.path = RunningServerRecord(
+                        pid: getpid(), url: url, dataDirectory: opened.embedded?.dataDirectory
+                    ).write()
+                    logger.info("cx-server listening", metadata: ["url": "\(url)"])
                 }
-                let app = buildApplication(configuration: configuration, pool: pool, metrics: metrics, logger: logger)
                 let group = ServiceGroup(
                     configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-                logger.info("cx-server listening", metadata: ["url": "http://\(host):\(port)"])
-                try await group.run()
+                do {
+                    try await group.run()
+                } catch where PortInUse.isAddressInUse(error) {
+                    throw PortInUse(host: host, port: port)
+                }
             } catch {
+                record.remove()
                 await pool.close()
                 opened.close(logger: logger)
                 throw error
             }
+            record.remove()
             await pool.close()
             opened.close(logger: logger)
             logger.info("cx-server stopped")
+        }
+
+        /// The URL clients use: a wildcard listen address becomes the loopback one, IPv6
+        /// literals get their brackets.
+        static func clientURL(host: String, port: Int) -> String {
+            let reachable: String
+            switch host {
+            case "0.0.0.0", "": reachable = "127.0.0.1"
+            case "::", "[::]": reachable = "[::1]"
+            default: reachable = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+            }
+            return "http://\(reachable):\(port)"
+        }
+
+        /// What admin commands need to reach this server's database, for the hints it prints:
+        /// `--data-dir DIR` unless it is the default one (a URL is not repeated: it may hold a password).
+        static func adminArguments(for database: DatabaseOptions.OpenDatabase) -> String {
+            guard let embedded = database.embedded else { return " --database-url URL" }
+            let defaultCluster = EmbeddedPostgres(dataDirectory: DatabaseOptions.defaultDataDirectory())
+            return embedded.dataDirectory == defaultCluster.dataDirectory ? "" : " --data-dir " + ShellWords.quoted(embedded.dataDirectory)
+        }
+
+        /// The running-server record this process wrote, removed at exit.
+        final class RecordFile: @unchecked Sendable {
+            // Safe: every access to `stored` holds `lock`.
+            private let lock = NSLock()
+            private var stored: String?
+
+            var path: String? {
+                get { lock.withLock { stored } }
+                set { lock.withLock { stored = newValue } }
+            }
+
+            func remove() {
+                if let path { try? FileManager.default.removeItem(atPath: path) }
+                path = nil
+            }
         }
     }
 }

@@ -66,12 +66,13 @@ extension CXServerCommand {
                 let tokens = try database.withMigratedConnection(logger: logger) { connection in
                     try UserStore.tokens(on: connection)
                 }
-                print("PREFIX            USER          CREATED                        LAST USED                      STATUS")
+                print("PREFIX            USER          CREATED           LAST USED         STATUS")
                 for token in tokens {
-                    let status = token.revokedAt.map { "revoked \($0)" } ?? token.expiresAt.map { "expires \($0)" } ?? "active"
+                    let status = token.revokedAt.map { "revoked \(LocalTime.minutes($0))" }
+                        ?? token.expiresAt.map { "expires \(LocalTime.minutes($0))" } ?? "active"
                     print(
-                        "\(token.prefix.padding(18))\(token.user.padding(14))\(token.createdAt.padding(31))"
-                            + "\((token.lastUsedAt ?? "never").padding(31))\(status)")
+                        "\(token.prefix.padding(18))\(token.user.padding(14))\(LocalTime.minutes(token.createdAt).padding(18))"
+                            + "\((token.lastUsedAt.map(LocalTime.minutes) ?? "never").padding(18))\(status)")
                 }
             }
         }

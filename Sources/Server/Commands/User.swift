@@ -48,7 +48,7 @@ extension CXServerCommand {
                     TerritoryName.warnAboutCaseVariants(try UserStore.caseVariants(of: territories, on: connection))
                     return try UserStore.addUser(name, role: role, territories: territories, on: connection)
                 }
-                print("Created \(user.summary). Issue a token with `cx-server token issue \(user.name)`.")
+                print("Created \(user.summary). Issue a token with `cx-server token issue \(ShellWords.quoted(user.name))\(database.hintArguments)`.")
             }
         }
 

@@ -53,7 +53,7 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
     static let unauthorized: APIError = {
         var error = APIError(
             .unauthorized, code: "unauthorized",
-            message: "missing, malformed, expired or revoked bearer token; get a token with `cx-server token issue USER`")
+            message: "missing, malformed, unknown, expired or revoked bearer token; get a token with `cx-server token issue USER`, run against this server's database (the --data-dir or --database-url it was started with)")
         error.headers[.wwwAuthenticate] = "Bearer realm=\"cx\""
         return error
     }()

@@ -15,33 +15,42 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            throw error
-        } catch let error as HTTPError {
-            throw APIError(error.status, code: Self.code(for: error.status), message: error.body ?? error.status.reasonPhrase)
-        } catch let error as HTTPParserError {
+        } catch {
+            throw Self.apiError(for: error, logger: context.logger)
+        }
+    }
+
+    /// The answer for `error`: ``APIError``s as they are, anything else translated (and logged
+    /// when it is the server's fault). Used here and by handlers that log their own outcome.
+    static func apiError(for error: any Error, logger: Logger) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as HTTPError:
+            return APIError(error.status, code: Self.code(for: error.status), message: error.body ?? error.status.reasonPhrase)
+        case let error as HTTPParserError:
             // The client closed or was disconnected (read timeout) mid-request: its fault, not a
             // server failure, and the answer will most likely never arrive.
-            context.logger.info("request ended early", metadata: ["error": "\(error)"])
-            throw APIError(
+            logger.info("request ended early", metadata: ["error": "\(error)"])
+            return APIError(
                 .badRequest, code: "incomplete_request",
                 message: "the request ended before it was complete (\(error)); send the whole request again")
-        } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, code: "body_too_large", message: "request body exceeds the server's limit; push fewer records per request")
-        } catch let error as PostgresError where Self.databaseUnavailable(error) {
+        case is NIOTooManyBytesError:
+            return APIError(.contentTooLarge, code: "body_too_large", message: "request body exceeds the server's limit; push fewer records per request")
+        case let error as PostgresError where Self.databaseUnavailable(error):
             // The database is down or restarting: a temporary condition clients retry, not a
             // server failure (as `/readyz` says too).
-            context.logger.warning("database unavailable", metadata: ["error": "\(error)"])
+            logger.warning("database unavailable", metadata: ["error": "\(error)"])
             var unavailable = APIError(
                 .serviceUnavailable, code: "database_unavailable",
                 message: "the server's database is unavailable; retry in a few seconds (local changes are kept)")
             unavailable.headers[.retryAfter] = "2"
-            throw unavailable
-        } catch let error as any HTTPResponseError {
-            throw APIError(error.status, code: Self.code(for: error.status), message: error.status.reasonPhrase)
-        } catch {
-            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
-            throw APIError(.internalServerError, code: "internal_error", message: "the server failed to handle the request; see the server log")
+            return unavailable
+        case let error as any HTTPResponseError:
+            return APIError(error.status, code: Self.code(for: error.status), message: error.status.reasonPhrase)
+        default:
+            logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            return APIError(.internalServerError, code: "internal_error", message: "the server failed to handle the request; see the server log")
         }
     }
 

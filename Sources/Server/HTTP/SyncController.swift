@@ -16,13 +16,48 @@ struct SyncController: Sendable {
         group.post("sync", use: sync)
     }
 
+    /// Handles one sync and logs its outcome in one line, success or not: request id, user,
+    /// replica, `status` and `duration_ms`, plus the counts on success (`--log-format json`
+    /// turns it into one JSON object per sync).
     @Sendable func sync(_ request: Request, context: CXRequestContext) async throws -> Response {
+        let started = ContinuousClock.now
+        var replica: String?
+        do {
+            let (response, counts) = try await handle(request, context: context, replica: &replica)
+            var metadata = counts
+            metadata["status"] = .stringConvertible(Int(response.status.code))
+            metadata["duration_ms"] = .stringConvertible(Self.milliseconds(since: started))
+            context.logger.info("sync", metadata: metadata)
+            return response
+        } catch {
+            let answer = JSONErrorMiddleware<CXRequestContext>.apiError(for: error, logger: context.logger)
+            var metadata: Logger.Metadata = [
+                "status": .stringConvertible(Int(answer.status.code)), "error": "\(answer.code)",
+                "duration_ms": .stringConvertible(Self.milliseconds(since: started)),
+            ]
+            if let replica { metadata["replica"] = "\(replica)" }
+            context.logger.log(level: answer.status.code >= 500 ? .warning : .info, "sync failed", metadata: metadata)
+            throw answer
+        }
+    }
+
+    /// Milliseconds since `start`, to 0.1 ms.
+    static func milliseconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        return (milliseconds * 10).rounded() / 10
+    }
+
+    private func handle(
+        _ request: Request, context: CXRequestContext, replica: inout String?
+    ) async throws -> (Response, Logger.Metadata) {
         guard request.headers[.contentType].map({ $0.lowercased().hasPrefix("application/json") }) ?? true else {
             throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "send the sync request as application/json")
         }
         var request = request
         let body = try await request.collectBody(upTo: maxBodyBytes)
         let sync = try SyncRequest.parse(Array(buffer: body), limits: limits)
+        replica = "\(sync.replicaID)"
         guard let user = context.user else { throw APIError.unauthorized }
         metrics.recordsPushed.increment(by: Int64(sync.changes.count))
 
@@ -40,20 +75,19 @@ struct SyncController: Sendable {
         let page = try await store.pull(after: reset ? 0 : sync.cursor.sequence, limit: sync.limit, scope: scope)
         metrics.recordsPulled.increment(by: Int64(page.states.count))
         metrics.syncRequests.increment()
-        context.logger.info(
-            "sync",
-            metadata: [
-                "replica": "\(sync.replicaID)", "pushed": "\(sync.changes.count)", "written": "\(outcome.written)",
-                "rejected": "\(outcome.rejected.count)", "pulled": "\(page.states.count)", "removed": "\(page.removed.count)",
-                "has_more": "\(page.hasMore)", "reset": "\(reset)",
-            ])
+        let counts: Logger.Metadata = [
+            "replica": "\(sync.replicaID)", "pushed": .stringConvertible(sync.changes.count), "written": .stringConvertible(outcome.written),
+            "rejected": .stringConvertible(outcome.rejected.count), "pulled": .stringConvertible(page.states.count),
+            "removed": .stringConvertible(page.removed.count), "has_more": .stringConvertible(page.hasMore), "reset": .stringConvertible(reset),
+        ]
 
         let reply = SyncReply(
             changes: page.states.map { Array($0.utf8) }, cursor: SyncCursor.format(page.lastSequence, epoch: epoch.id),
             hasMore: page.hasMore, rejected: outcome.rejected, removed: page.removed,
             scope: SyncScope(user: user.name, role: user.role, territories: scope.sortedTerritories), reset: reset)
-        return Response(
+        let response = Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: reply.jsonBytes())))
+        return (response, counts)
     }
 }

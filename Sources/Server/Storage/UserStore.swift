@@ -42,13 +42,14 @@ struct UserStore: Sendable {
     }
 
     /// An issued token's public facts (never the token itself).
+    /// Times are whole seconds since 1970 (UTC); commands show them in local time.
     struct TokenInfo: Sendable {
         let prefix: String
         let user: String
-        let createdAt: String
-        let expiresAt: String?
-        let revokedAt: String?
-        let lastUsedAt: String?
+        let createdAt: Int64
+        let expiresAt: Int64?
+        let revokedAt: Int64?
+        let lastUsedAt: Int64?
     }
 
     /// Creates a user; fails with ``AdminError`` if the name is taken.
@@ -217,15 +218,17 @@ struct UserStore: Sendable {
     static func tokens(on connection: PostgresConnection) throws -> [TokenInfo] {
         try connection.query(
             """
-            SELECT t.prefix, u.name, t.created_at::text AS created_at, t.expires_at::text AS expires_at, t.revoked_at::text AS revoked_at,
-                   t.last_used_at::text AS last_used_at
+            SELECT t.prefix, u.name, floor(extract(epoch FROM t.created_at))::bigint AS created_at,
+                   floor(extract(epoch FROM t.expires_at))::bigint AS expires_at,
+                   floor(extract(epoch FROM t.revoked_at))::bigint AS revoked_at,
+                   floor(extract(epoch FROM t.last_used_at))::bigint AS last_used_at
             FROM cx.tokens t JOIN cx.users u ON u.id = t.user_id ORDER BY t.created_at, t.id
             """
         ).map {
             TokenInfo(
                 prefix: try $0.decode("prefix", as: String.self), user: try $0.decode("name", as: String.self),
-                createdAt: try $0.decode("created_at", as: String.self), expiresAt: try $0.decode("expires_at", as: String?.self),
-                revokedAt: try $0.decode("revoked_at", as: String?.self), lastUsedAt: try $0.decode("last_used_at", as: String?.self))
+                createdAt: try $0.decode("created_at", as: Int64.self), expiresAt: try $0.decode("expires_at", as: Int64?.self),
+                revokedAt: try $0.decode("revoked_at", as: Int64?.self), lastUsedAt: try $0.decode("last_used_at", as: Int64?.self))
         }
     }
 

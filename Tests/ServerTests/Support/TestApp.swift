@@ -15,6 +15,7 @@ func withTestApp(
     configure: (inout ServerConfiguration) -> Void = { _ in },
     migrations: [Migration] = Migration.all,
     preparing: (TestDatabase) async throws -> Void = { _ in },
+    logger: Logger = TestDatabase.logger,
     _ body: @escaping @Sendable (any TestClientProtocol, TestDatabase) async throws -> Void
 ) async throws {
     try await withTestDatabase(migrations: migrations) { database in
@@ -22,7 +23,7 @@ func withTestApp(
         var configuration = ServerConfiguration()
         configuration.port = 0
         configure(&configuration)
-        let app = buildApplication(configuration: configuration, pool: database.pool, metrics: ServerMetrics(), logger: TestDatabase.logger)
+        let app = buildApplication(configuration: configuration, pool: database.pool, metrics: ServerMetrics(), logger: logger)
         try await app.test(.router) { client in try await body(client, database) }
     }
 }
