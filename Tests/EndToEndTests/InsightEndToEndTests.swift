@@ -104,6 +104,54 @@ import CXSampleData
         }
     }
 
+    /// `query`'s result through `psql --csv` (header row first; NULL empty, '' as `""`).
+    func sqlCSV(_ server: ServerProcess, _ query: String) throws -> [String] {
+        let socket = server.dataDirectory + "/socket"
+        let run = try runProcess("/usr/bin/psql", ["host=\(socket) dbname=cx user=cx", "-X", "--csv", "-v", "ON_ERROR_STOP=1", "-c", query])
+        guard run.status == 0 else { throw HarnessError("psql failed: \(run)") }
+        return run.trimmed.split(separator: "\n").map(String.init)
+    }
+
+    @Test func breakdownsSeriesAndCohortsMatchTheServersSQL() async throws {
+        let states = SampleBook.generate(seed: 77, customers: 300)
+        try await withServer { server in
+            try push(states, to: server)
+            let home = try makeHome(server, user: "manager-view")
+            let sync = try home.cx("sync")
+            #expect(sync.status == 0 || sync.status == 3, "\(sync)")
+            func cxCSV(_ arguments: String...) throws -> [String] {
+                let run = try home.cx(arguments + ["--format", "csv"])
+                #expect(run.status == 0, "\(run)")
+                return run.trimmed.split(separator: "\n").map(String.init)
+            }
+            for dimension in ["territory", "segment", "owner"] {
+                let laptop = try cxCSV("report", "--year", "2025", "--by", dimension)
+                let sql = try sqlCSV(server, "SELECT * FROM cx.customer_metrics_by('\(dimension)', '2025-01-01', '2026-01-01')")
+                #expect(laptop.first == sql.first, "the same columns")
+                #expect(laptop.count > 3, "\(dimension): several groups")
+                #expect(laptop.sorted() == sql.sorted(), "\(dimension): \(laptop) vs \(sql)")
+            }
+            let series = try cxCSV("report", "--from", "2024-01-31", "--to", "2025-06-15", "--every", "month")
+            #expect(series.count == 1 + 17)
+            #expect(series == (try sqlCSV(server, "SELECT * FROM cx.customer_metrics_series('2024-01-31', '2025-06-15', interval '1 month')")))
+            let cohorts = try cxCSV("cohorts", "--by", "quarter", "--from", "2024-02-15", "--to", "2026-01-01")
+            #expect(cohorts.count > 10)
+            #expect(cohorts == (try sqlCSV(server, "SELECT * FROM cx.cohorts('quarter', '2024-02-15', '2026-01-01')")))
+
+            // The JSON rows carry the same figures; the human table names the total.
+            let json = try #require(try home.cx("report", "--year", "2025", "--by", "territory", "--json").json() as? [[String: Any]])
+            let total = try #require(json.last)
+            #expect(total["group_value"] is NSNull)
+            let plain = try #require(try home.cx("report", "--year", "2025", "--json").json() as? [String: Any])
+            #expect((plain["metrics"] as? [String: Any])?["active"] as? Int == total["active"] as? Int)
+            let table = try home.cx("report", "--year", "2025", "--by", "territory")
+            #expect(table.status == 0 && table.stdout.contains("(total)") && table.stdout.contains("GROUP_VALUE"), "\(table)")
+            #expect(try home.cx("report", "--by", "territory", "--every", "month").status == 64)
+            #expect(try home.cx("report", "--by", "region").status == 64)
+            #expect(try home.cx("cohorts", "--by", "week").status == 64)
+        }
+    }
+
     @Test func listStatusShowStatusAndReportErrorsOnTheRealBinary() throws {
         let home = Home()
         _ = try home.ok("init")

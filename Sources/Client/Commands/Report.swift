@@ -18,17 +18,39 @@ extension CX {
                 "statuses":{"lead":n,…},"nps":{"overall":{"responses","promoters","detractors",
                 "nps":"33.3"|null},"territories":{"north":{…}}}}
 
+                Breakdowns and series: --by territory|segment|owner gives one row per value (the \
+                customers without one under "", shown as (none)) and a total row (group_value \
+                null, shown as (total)), as cx.customer_metrics_by; --every month|quarter|year \
+                gives one row per period of the range, as cx.customer_metrics_series. Their rows \
+                print as a table, or with --format csv|json with the SQL functions' column names \
+                (period_start, period_end, gross_new, …, customer). Groups are the customers in \
+                your cache, so they follow your scope.
+
                 Examples:
                   cx report
                   cx report --year 2025 --json
                   cx report --from 2025-07-01 --to 2025-10-01
+                  cx report --year 2025 --by territory
+                  cx report --year 2025 --every month --format csv > 2025.csv
                 """)
 
         @OptionGroup var global: GlobalOptions
         @Option(parsing: .unconditional, help: "A calendar year (1900–9999): the period [YYYY-01-01, YYYY+1-01-01).") var year: Int?
         @Option(help: ArgumentHelp("First day of the period (YYYY-MM-DD); needs --to.", valueName: "date")) var from: String?
         @Option(help: ArgumentHelp("First day after the period (YYYY-MM-DD); needs --from.", valueName: "date")) var to: String?
-        @Flag(help: "Print one JSON object.") var json = false
+        @Flag(help: "Print one JSON object (the same as --format json).") var json = false
+        @Option(help: "One row per territory, segment or owner, plus the total.") var by: MetricsDimension?
+        @Option(help: "One row per month, quarter or year of the period.") var every: ReportingStep?
+        @Option(help: "table, json or csv (csv is for --by, --every or a one-row period).") var format: TableFormat?
+
+        func validate() throws {
+            if by != nil && every != nil {
+                throw ValidationError("--by and --every cannot be combined; run one report per territory/segment/owner or per period")
+            }
+            if json, let format, format != .json {
+                throw ValidationError("--json and --format \(format.rawValue) contradict each other")
+            }
+        }
 
         func run() async throws {
             try await runCommand(global) { context in
@@ -38,8 +60,27 @@ extension CX {
                 defer { store.close() }
                 try context.checkHomeBeforeReading(store, what: "the report", emptyBook: true)
                 let book = try store.customerBook()
+                let format = json ? .json : format
+                let shown = ["active", "gross_new", "existing", "lost", "net_new", "revenue_per_new", "revenue_per_existing", "customer", "bad_debt"]
+                if let by {
+                    let (groups, total) = CustomerBaseMetrics.breakdown(book: book, by: by, start: start, end: end, settings: settings)
+                    var table = MetricsTable(breakdown: groups, total: total)
+                    if format ?? .table == .table {
+                        table.rows = table.rows.map { row in [row[0].map { $0.isEmpty ? "(none)" : $0 }] + row.dropFirst() }
+                        context.terminal.line(context.terminal.out("Customer base \(start) – \(end.adding(days: -1)) by \(by.rawValue)", .bold))
+                    }
+                    table.print(format ?? .table, terminal: context.terminal, showing: ["group_value"] + shown, nilAs: "(total)")
+                    return
+                }
+                if let every {
+                    let table = MetricsTable(series: CustomerBaseMetrics.series(book: book, from: start, to: end, every: every, settings: settings))
+                    table.print(format ?? .table, terminal: context.terminal, showing: ["period_start"] + shown)
+                    return
+                }
                 let report = InsightReport(book: book, start: start, end: end, settings: settings)
-                if json {
+                if format == .csv {
+                    MetricsTable(series: [report.metrics]).print(.csv, terminal: context.terminal, showing: [])
+                } else if format == .json {
                     CommandOutput.printJSON(report.jsonBytes(), terminal: context.terminal)
                 } else {
                     for line in report.humanLines(terminal: context.terminal) { context.terminal.line(line) }
