@@ -32,12 +32,8 @@ extension CX {
 
         func run() async throws {
             try await runCommand(global) { context in
-                let (start, end) = try InsightReport.period(year: year, from: from, to: to, today: try context.today())
-                let settings = try context.classificationSettings()
-                let store = try context.openStore(exclusive: false)
-                defer { store.close() }
-                try context.checkHomeBeforeReading(store, what: "the cohorts", emptyBook: true)
-                let table = MetricsTable(cohorts: CohortTable(book: try store.customerBook(), step: by, from: start, to: end, settings: settings))
+                let (start, end, settings, book) = try context.insightInputs(year: year, from: from, to: to, what: "the cohorts")
+                let table = MetricsTable(cohorts: CohortTable(book: book, step: by, from: start, to: end, settings: settings))
                 table.print(format, terminal: context.terminal, showing: table.columns.filter { $0 != "period_end" })
             }
         }

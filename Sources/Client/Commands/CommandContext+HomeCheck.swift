@@ -35,3 +35,19 @@ extension CommandContext {
         }
     }
 }
+
+extension CommandContext {
+    /// What an insight command (`cx report`, `cx cohorts`) works on: the period from
+    /// `--year` or `--from`/`--to`, the classification settings, and the cached book, read
+    /// after ``checkHomeBeforeReading(_:what:emptyBook:)``.
+    func insightInputs(
+        year: Int?, from: String?, to: String?, what: String
+    ) throws -> (start: CalendarDate, end: CalendarDate, settings: ClassificationSettings, book: CustomerBook) {
+        let (start, end) = try InsightReport.period(year: year, from: from, to: to, today: try today())
+        let settings = try classificationSettings()
+        let store = try openStore(exclusive: false)
+        defer { store.close() }
+        try checkHomeBeforeReading(store, what: what, emptyBook: true)
+        return (start, end, settings, try store.customerBook())
+    }
+}

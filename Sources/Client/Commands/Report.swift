@@ -54,12 +54,7 @@ extension CX {
 
         func run() async throws {
             try await runCommand(global) { context in
-                let (start, end) = try InsightReport.period(year: year, from: from, to: to, today: try context.today())
-                let settings = try context.classificationSettings()
-                let store = try context.openStore(exclusive: false)
-                defer { store.close() }
-                try context.checkHomeBeforeReading(store, what: "the report", emptyBook: true)
-                let book = try store.customerBook()
+                let (start, end, settings, book) = try context.insightInputs(year: year, from: from, to: to, what: "the report")
                 let format = json ? .json : format
                 let shown = ["active", "gross_new", "existing", "lost", "net_new", "revenue_per_new", "revenue_per_existing", "customer", "bad_debt"]
                 if let by {
