@@ -152,6 +152,30 @@ import CXSampleData
         }
     }
 
+    @Test func asOfLooksAtTheBookAsItStoodOnADay() throws {
+        let home = Home()
+        _ = try home.ok("init")
+        let late = try home.ok("add", "--name", "Late Payer")
+        let purchase = try home.ok("purchase", late, "--amount", "100.00", "--margin", "0.20", "--on", "2025-01-10", "--due", "2025-02-09")
+        _ = try home.ok("paid", purchase, "--on", "2025-06-01")
+        // On 2025-03-31 the invoice was overdue: bad debt then; before the purchase, a lead.
+        let then = try #require(try home.cx("list", "--status", "bad_debt", "--as-of", "2025-03-31", "--json").json() as? [[String: Any]])
+        #expect(then.map { $0["id"] as? String } == [late])
+        let before = try #require(try home.cx("list", "--status", "bad_debt", "--as-of", "2024-12-31", "--json").json() as? [[String: Any]])
+        #expect(before.isEmpty)
+        let leads = try #require(try home.cx("list", "--status", "lead", "--as-of", "2024-12-31", "--json").json() as? [[String: Any]])
+        #expect(leads.map { $0["id"] as? String } == [late])
+        let shown = try home.cx("show", late, "--as-of", "2025-03-31")
+        #expect(shown.status == 0 && shown.stdout.contains("Status on 2025-03-31: bad_debt"), "\(shown)")
+        let json = try #require(try home.cx("show", late, "--as-of", "2025-03-31", "--json").json() as? [String: Any])
+        #expect(json["status"] as? String == "bad_debt")
+        // The report's default period is the as-of date's year; statuses as of its last day.
+        let report = try #require(try home.cx("report", "--as-of", "2025-03-31", "--json").json() as? [String: Any])
+        #expect(report["from"] as? String == "2025-01-01" && report["to"] as? String == "2026-01-01")
+        #expect(try home.cx("show", late, "--as-of", "2025-02-30").status == 64)
+        #expect(try home.cx("list", "--as-of", "0025-01-01").status == 64)
+    }
+
     @Test func listStatusShowStatusAndReportErrorsOnTheRealBinary() throws {
         let home = Home()
         _ = try home.ok("init")

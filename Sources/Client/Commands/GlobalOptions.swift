@@ -42,6 +42,8 @@ final class CommandContext {
     let environment: [String: String]
     let terminal: Terminal
     private var loadedConfiguration: Configuration??
+    /// The date an insight command looks from (`--as-of`), instead of today.
+    var asOf: CalendarDate?
 
     init(_ global: GlobalOptions) {
         environment = ProcessEnvironment.current
@@ -91,8 +93,10 @@ final class CommandContext {
         try configuration()?.classificationSettings(file: paths.configFile) ?? .default
     }
 
-    /// Today (UTC), or `$CX_TODAY` (YYYY-MM-DD) when set, for reproducible output.
+    /// Today (UTC) — or the `--as-of` date of the command, or `$CX_TODAY` (YYYY-MM-DD, a test
+    /// hook for reproducible output) when set.
     func today() throws -> CalendarDate {
+        if let asOf { return asOf }
         if let text = environment["CX_TODAY"], !text.isEmpty {
             guard let date = CalendarDate(text) else { throw CXError(.usage, "CX_TODAY='\(text)' is not a date (YYYY-MM-DD)") }
             return date

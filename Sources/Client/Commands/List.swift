@@ -28,6 +28,7 @@ extension CX {
                 """)
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var asOf: AsOfOption
         @Option(help: "Only customers with this status as of today (lead, bad_debt, passer_by, prospect, advocate, customer).")
         var status: String?
         @Option(help: "Only customers in this territory (exact match).") var territory: String?
@@ -39,6 +40,7 @@ extension CX {
 
         func run() async throws {
             try await runCommand(global) { context in
+                try asOf.apply(to: context)
                 let store = try context.openStore(exclusive: false)
                 defer { store.close() }
                 try context.checkHomeBeforeReading(store, what: "the list", emptyBook: false)

@@ -35,6 +35,7 @@ extension CX {
                 """)
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var asOf: AsOfOption
         @Option(parsing: .unconditional, help: "A calendar year (1900–9999): the period [YYYY-01-01, YYYY+1-01-01).") var year: Int?
         @Option(help: ArgumentHelp("First day of the period (YYYY-MM-DD); needs --to.", valueName: "date")) var from: String?
         @Option(help: ArgumentHelp("First day after the period (YYYY-MM-DD); needs --from.", valueName: "date")) var to: String?
@@ -54,6 +55,7 @@ extension CX {
 
         func run() async throws {
             try await runCommand(global) { context in
+                try asOf.apply(to: context)
                 let (start, end, settings, book) = try context.insightInputs(year: year, from: from, to: to, what: "the report")
                 let format = json ? .json : format
                 let shown = ["active", "gross_new", "existing", "lost", "net_new", "revenue_per_new", "revenue_per_existing", "customer", "bad_debt"]

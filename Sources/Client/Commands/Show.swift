@@ -22,11 +22,13 @@ extension CX {
                 """)
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var asOf: AsOfOption
         @Argument(help: "Record id or unique prefix (≥ 6 characters).") var id: String
         @Flag(help: "Print the record as JSON.") var json = false
 
         func run() async throws {
             try await runCommand(global) { context in
+                try asOf.apply(to: context)
                 let store = try context.openStore(exclusive: false)
                 defer { store.close() }
                 let (id, kind) = try context.resolve(self.id, in: store)
@@ -48,7 +50,7 @@ extension CX {
                 let view = try RecordView(jsonBytes: bytes)
                 for line in Describe.show(view, terminal: context.terminal) { context.terminal.line(line) }
                 if let assessment {
-                    context.terminal.line(Describe.statusLine(assessment, terminal: context.terminal))
+                    context.terminal.line(Describe.statusLine(assessment, asOf: context.asOf, terminal: context.terminal))
                 }
                 if kind == .customer {
                     let activities = try store.activityIDs(ofCustomer: id)

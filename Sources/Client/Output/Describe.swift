@@ -103,7 +103,9 @@ public enum Describe {
     /// `  Status today: advocate (classification) — 3 purchases in the last 365 days, …`: the
     /// status is marked as a classification, so the status `customer` does not read like the
     /// record kind.
-    public static func statusLine(_ assessment: CustomerClassifier.Assessment, terminal: Terminal) -> String {
-        "  Status today: " + terminal.out(assessment.status.rawValue, .bold) + " (classification) — " + assessment.reason
+    /// With `asOf` (`--as-of`), the line says `Status on 2025-03-31:` instead.
+    public static func statusLine(_ assessment: CustomerClassifier.Assessment, asOf: CalendarDate? = nil, terminal: Terminal) -> String {
+        "  Status \(asOf.map { "on \($0)" } ?? "today"): " + terminal.out(assessment.status.rawValue, .bold) + " (classification) — "
+            + assessment.reason
     }
 }
