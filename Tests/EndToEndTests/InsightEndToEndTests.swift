@@ -176,6 +176,24 @@ import CXSampleData
         #expect(try home.cx("list", "--as-of", "0025-01-01").status == 64)
     }
 
+    @Test func activitiesLeaveTheLaptopInOneExport() throws {
+        let home = Home()
+        _ = try home.ok("init")
+        let acme = try home.ok("add", "--name", "Acme")
+        let globex = try home.ok("add", "--name", "Globex")
+        let first = try home.ok("purchase", acme, "--amount", "120.00", "--margin", "0.10", "--on", "2025-03-01")
+        _ = try home.ok("paid", first, "--on", "2025-03-20")
+        _ = try home.ok("touch", globex, "--channel", "call", "--nps", "9", "--on", "2025-02-01")
+        let csv = try home.ok("export", "--activities")
+        let lines = csv.split(separator: "\n").map(String.init)
+        #expect(lines.first == "id,customer_id,type,on,amount,margin,due_on,paid_on,reference,referred_customer_id,referred_name,note,channel,nps,tags")
+        #expect(lines.count == 3, "\(csv)")
+        #expect(lines[1].contains(globex) && lines[1].contains(",touchpoint,2025-02-01,") && lines[1].contains(",call,9,"))
+        #expect(lines[2].hasPrefix(first + "," + acme + ",purchase,2025-03-01,120.00,0.1") && lines[2].contains(",2025-03-20,"), "\(lines[2])")
+        let json = try #require(try home.cx("export", "--activities", "--format", "json").json() as? [[String: Any]])
+        #expect(json.map { $0["kind"] as? String } == ["activity", "activity"])
+    }
+
     @Test func listStatusShowStatusAndReportErrorsOnTheRealBinary() throws {
         let home = Home()
         _ = try home.ok("init")

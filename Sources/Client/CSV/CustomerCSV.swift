@@ -129,13 +129,18 @@ public enum CustomerCSV {
         1 + cells.reduce(0) { $0 + $1.reduce(0) { $0 + ($1 == "\n" || $1 == "\r\n" || $1 == "\r" ? 1 : 0) } }
     }
 
-    /// CSV text for `views` (customers): the import columns, extra columns sorted.
-    public static func export(_ views: [RecordView]) throws -> [UInt8] {
+    /// The columns of an activity export: id, then every activity field (`customer_id`, `type`,
+    /// `on`, `amount`, …).
+    public static let activityColumns = ["id"] + Schema.activityFields.map(\.name)
+
+    /// CSV text for `views`: `leading` columns (the customer import columns by default), then
+    /// `tags`, then the extra columns sorted.
+    public static func export(_ views: [RecordView], columns leading: [String] = standardColumns) throws -> [UInt8] {
         var extras: Set<String> = []
         for view in views {
             for field in view.fields where field.name.hasPrefix(Schema.extraPrefix) { extras.insert(field.name) }
         }
-        let columns = standardColumns + ["tags"] + extras.sorted()
+        let columns = leading + ["tags"] + extras.sorted()
         let stream = OutputStream(toMemory: ())
         let writer = try CSVWriter(stream: stream)
         try writer.write(row: columns)

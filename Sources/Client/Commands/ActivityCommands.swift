@@ -211,10 +211,7 @@ extension CX {
                     if view.deleted && !deleted { continue }
                     items.append((view, bytes))
                 }
-                items.sort { a, b in
-                    let x = a.view.value("on") ?? "", y = b.view.value("on") ?? ""
-                    return x != y ? x < y : a.view.id < b.view.id
-                }
+                items.sort { RecordView.isActivityBefore($0.view, $1.view) }
                 let terminal = context.terminal
                 if json {
                     terminal.write("[")

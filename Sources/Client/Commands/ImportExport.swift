@@ -136,25 +136,36 @@ extension CX {
         }
 
         static let configuration = CommandConfiguration(
-            abstract: "Export every customer as CSV or JSON.",
+            abstract: "Export every customer (or, with --activities, every activity) as CSV or JSON.",
             discussion: """
                 Deleted customers are left out. CSV has the columns `cx import` reads (id first, \
                 tags separated by ';', one extra.<key> column per extra field), so an export imports \
                 back. JSON is an array of `cx show --json` objects.
 
+                --activities exports the purchases, payments, referrals and touchpoints instead, \
+                oldest first: CSV columns id, customer_id, type, on, amount, margin, due_on, \
+                paid_on, reference, referred_customer_id, referred_name, note, channel, nps, tags, \
+                extra.<key>…; JSON an array of `cx show --json` objects (kind "activity").
+
                 Examples:
                   cx export > customers.csv
                   cx export --format json | jq length
+                  cx export --activities > activities.csv
                 """)
 
         @OptionGroup var global: GlobalOptions
         @Option(help: "csv or json.") var format: Format = .csv
+        @Flag(help: "Export activities instead of customers.") var activities = false
 
         func run() async throws {
             try await runCommand(global) { context in
                 let store = try context.openStore(exclusive: false)
                 defer { store.close() }
                 let terminal = context.terminal
+                if activities {
+                    try exportActivities(store, terminal: terminal)
+                    return
+                }
                 let filter = CustomerFilter()
                 switch format {
                 case .json:
@@ -171,6 +182,28 @@ extension CX {
                     try filter.forEachMatch(in: store) { line, _ in views.append(try RecordView(jsonBytes: line)) }
                     terminal.write(try CustomerCSV.export(views))
                 }
+            }
+        }
+
+        /// Every live activity, oldest first (by `on`, then id).
+        private func exportActivities(_ store: CacheStore, terminal: Terminal) throws {
+            var items: [(view: RecordView, bytes: [UInt8])] = []
+            for (id, kind) in try store.records() where kind == .activity {
+                guard let bytes = try store.viewBytes(id) else { continue }
+                let view = try RecordView(jsonBytes: bytes)
+                if !view.deleted { items.append((view, bytes)) }
+            }
+            items.sort { RecordView.isActivityBefore($0.view, $1.view) }
+            switch format {
+            case .json:
+                terminal.write("[")
+                for (index, item) in items.enumerated() {
+                    if index > 0 { terminal.write(",\n") }
+                    terminal.write(item.bytes)
+                }
+                terminal.write("]\n")
+            case .csv:
+                terminal.write(try CustomerCSV.export(items.map(\.view), columns: CustomerCSV.activityColumns))
             }
         }
     }

@@ -178,3 +178,11 @@ public struct RecordView: Sendable, Equatable {
         self.conflicts = conflicts
     }
 }
+
+extension RecordView {
+    /// The order activities are listed and exported in: oldest first (`on`), then by id.
+    static func isActivityBefore(_ a: RecordView, _ b: RecordView) -> Bool {
+        let x = a.value("on") ?? "", y = b.value("on") ?? ""
+        return x != y ? x < y : a.id < b.id
+    }
+}
