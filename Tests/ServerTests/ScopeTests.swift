@@ -174,7 +174,18 @@ import Testing
             let handOff = try SyncResponse(
                 try await client.sync(token: alice, body: Records.syncBody(replica: "alice-laptop", cursor: start.cursor, changes: [offline, offlineTouch])).text)
             #expect(handOff.rejected.isEmpty, "edits made offline are accepted during the hand-off window")
-            #expect(handOff.removed == [customer.id])
+            // Both leave her laptop once acknowledged: the customer left her territories, and
+            // the purchase is the customer's.
+            #expect(Set(handOff.removed) == [customer.id, offlineTouch.id])
+            #expect(handOff.removed.count == 2)
+
+            // A purchase she logged later for it, still within the window, is accepted — and
+            // listed as removed too: no pull would ever deliver it or report it removed again.
+            let later = try Records.purchase(customer: customer.id, amount: "75.00", replica: "alice-laptop")
+            let afterwards = try SyncResponse(
+                try await client.sync(token: alice, body: Records.syncBody(replica: "alice-laptop", cursor: handOff.cursor, changes: [later])).text)
+            #expect(afterwards.rejected.isEmpty)
+            #expect(afterwards.removed == [later.id])
             let row = try await database.sql { connection in
                 try connection.query("SELECT phone, territory FROM cx.customers WHERE id = \(customer.id)::uuid")[0].values
             }

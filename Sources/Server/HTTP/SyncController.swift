@@ -83,7 +83,8 @@ struct SyncController: Sendable {
 
         let reply = SyncReply(
             changes: page.states.map { Array($0.utf8) }, cursor: SyncCursor.format(page.lastSequence, epoch: epoch.id),
-            hasMore: page.hasMore, rejected: outcome.rejected, removed: page.removed,
+            hasMore: page.hasMore, rejected: outcome.rejected,
+            removed: page.removed + outcome.outOfScope.filter { !page.removed.contains($0) },
             scope: SyncScope(user: user.name, role: user.role, territories: scope.sortedTerritories), reset: reset)
         let response = Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],

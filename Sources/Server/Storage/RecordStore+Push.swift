@@ -87,6 +87,7 @@ extension RecordStore {
                     let merged = current?.merging(state) ?? state
                     if let current, merged == current {
                         result.unchanged += 1
+                        if try Self.isOutsideScope(merged, of: writer, facts: &facts, on: connection) { result.outOfScope.append(merged.id) }
                         continue
                     }
                     if let refusal = Self.mergedRefusal(merged) { result.rejected.append(refusal); continue }
@@ -96,6 +97,7 @@ extension RecordStore {
                     }
                     writes.add(merged, replacing: current)
                     clocks.accept(state, stored: current)
+                    if try Self.isOutsideScope(merged, of: writer, facts: &facts, on: connection) { result.outOfScope.append(merged.id) }
                 }
                 try clocks.registerNewReplicas(on: connection)
 
@@ -132,6 +134,23 @@ extension RecordStore {
             }
             let named = try customerIDs.map { (id: $0, facts: try facts.customer($0, on: connection)) }
             return writer.scope.refusal(activity: merged.id, customers: named)
+        }
+    }
+
+    /// Whether `merged`, just accepted from `writer`, is outside the writer's scope: an edit
+    /// pushed in the hand-off window to a customer that has left their territories (or an
+    /// activity of one). The reply lists it as `removed`, so the laptop lets go of it once its
+    /// write is acknowledged — a pull will never deliver it, nor report it removed again.
+    private static func isOutsideScope(
+        _ merged: RecordState, of writer: Writer, facts: inout ScopeFactsCache, on connection: PostgresConnection
+    ) throws -> Bool {
+        guard !writer.scope.isUnrestricted else { return false }
+        switch merged.kind {
+        case .customer:
+            return !writer.scope.holds(merged.displayedValue("territory"))
+        case .activity:
+            guard let customerID = merged.displayedValue("customer_id") else { return true }
+            return !writer.scope.holds(try facts.customer(customerID, on: connection)?.territory)
         }
     }
 

@@ -40,6 +40,9 @@ struct RecordStore: Sendable {
         var unchanged = 0
         /// Records refused, with why.
         var rejected: [Rejection] = []
+        /// Accepted records the writer's scope does not hold (hand-off edits): the reply lists
+        /// them as `removed`.
+        var outOfScope: [String] = []
     }
 
     /// A pushed record the server refused, reported in the sync response.
