@@ -192,6 +192,16 @@ import CXSampleData
         #expect(lines[2].hasPrefix(first + "," + acme + ",purchase,2025-03-01,120.00,0.1") && lines[2].contains(",2025-03-20,"), "\(lines[2])")
         let json = try #require(try home.cx("export", "--activities", "--format", "json").json() as? [[String: Any]])
         #expect(json.map { $0["kind"] as? String } == ["activity", "activity"])
+
+        // --format on list and activities: the same columns, one customer's rows.
+        let acmeRows = try home.ok("activities", acme, "--format", "csv").split(separator: "\n").map(String.init)
+        #expect(acmeRows.first == lines.first && acmeRows.count == 2 && acmeRows[1] == lines[2], "\(acmeRows)")
+        let customers = try home.ok("list", "--format", "csv").split(separator: "\n").map(String.init)
+        #expect(customers.first == "id,name,company,email,phone,address,city,country,territory,owner,segment,notes,tags")
+        #expect(customers.count == 3 && customers[1].hasPrefix(acme + ",Acme,"), "\(customers)")
+        let withStatus = try home.cx(["list", "--status", "lead", "--format", "csv"], environment: ["CX_TODAY": "2025-12-31"])
+        #expect(withStatus.stdout.split(separator: "\n").map(String.init) == [customers[0] + ",status", customers[2] + ",lead"], "\(withStatus)")
+        #expect(try home.cx("list", "--json", "--format", "csv").status == 64)
     }
 
     @Test func listStatusShowStatusAndReportErrorsOnTheRealBinary() throws {

@@ -197,7 +197,14 @@ extension CX {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Customer id or unique prefix.") var id: String
         @Flag(help: "Include deleted activities.") var deleted = false
-        @Flag(help: "Print a JSON array.") var json = false
+        @Flag(help: "Print a JSON array (the same as --format json).") var json = false
+        @Option(help: "table, json or csv (csv: id, the activity fields, tags).") var format: TableFormat?
+
+        func validate() throws {
+            if json, let format, format != .json {
+                throw ValidationError("--json and --format \(format.rawValue) contradict each other")
+            }
+        }
 
         func run() async throws {
             try await runCommand(global) { context in
@@ -213,7 +220,11 @@ extension CX {
                 }
                 items.sort { RecordView.isActivityBefore($0.view, $1.view) }
                 let terminal = context.terminal
-                if json {
+                if format == .csv {
+                    terminal.write(OutputTable(records: items.map(\.view), kind: .activity).csv().utf8)
+                    return
+                }
+                if json || format == .json {
                     terminal.write("[")
                     for (index, item) in items.enumerated() {
                         if index > 0 { terminal.write(",\n") }

@@ -33,7 +33,7 @@ extension CX {
         func run() async throws {
             try await runCommand(global) { context in
                 let (start, end, settings, book) = try context.insightInputs(year: year, from: from, to: to, what: "the cohorts")
-                let table = MetricsTable(cohorts: CohortTable(book: book, step: by, from: start, to: end, settings: settings))
+                let table = OutputTable(cohorts: CohortTable(book: book, step: by, from: start, to: end, settings: settings))
                 table.print(format, terminal: context.terminal, showing: table.columns.filter { $0 != "period_end" })
             }
         }

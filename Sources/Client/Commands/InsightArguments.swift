@@ -14,7 +14,7 @@ enum TableFormat: String, CaseIterable, ExpressibleByArgument {
 extension MetricsDimension: ExpressibleByArgument {}
 extension ReportingStep: ExpressibleByArgument {}
 
-extension MetricsTable {
+extension OutputTable {
     /// Prints the table in `format`; `shown` are the columns of the human table.
     func print(_ format: TableFormat, terminal: Terminal, showing shown: [String], nilAs label: String = "–") {
         switch format {

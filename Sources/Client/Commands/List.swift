@@ -36,7 +36,14 @@ extension CX {
         @Option(help: "Only customers with TEXT in any field or tag (case-insensitive).") var search: String?
         @Flag(help: "Only customers with conflicts.") var conflicted = false
         @Flag(help: "Include deleted customers.") var deleted = false
-        @Flag(help: "Print a JSON array.") var json = false
+        @Flag(help: "Print a JSON array (the same as --format json).") var json = false
+        @Option(help: "table, json or csv (csv: id, the customer fields, tags, and status with --status).") var format: TableFormat?
+
+        func validate() throws {
+            if json, let format, format != .json {
+                throw ValidationError("--json and --format \(format.rawValue) contradict each other")
+            }
+        }
 
         func run() async throws {
             try await runCommand(global) { context in
@@ -60,7 +67,7 @@ extension CX {
                 let statuses = try wanted.map {
                     try StatusFilter(store: store, settings: try context.classificationSettings(), today: try context.today(), wanted: $0)
                 }
-                if json {
+                if json || format == .json {
                     terminal.write("[")
                     var count = 0
                     var buffer: [UInt8] = []
@@ -96,6 +103,13 @@ extension CX {
                 views.sort { a, b in
                     let x = (a.value("name") ?? "").lowercased(), y = (b.value("name") ?? "").lowercased()
                     return x != y ? x < y : a.id < b.id
+                }
+                if format == .csv {
+                    let table = OutputTable(records: views, kind: .customer, extraColumns: wanted == nil ? [] : ["status"]) { view in
+                        wanted == nil ? [] : [statusOf[view.id]?.rawValue]
+                    }
+                    terminal.write(table.csv().utf8)
+                    return
                 }
                 if views.isEmpty {
                     terminal.note(filter.isEmpty && wanted == nil ? "No customers yet: add one with `cx add --name NAME`, or run `cx sync`." : "No customer matches.")

@@ -61,7 +61,7 @@ extension CX {
                 let shown = ["active", "gross_new", "existing", "lost", "net_new", "revenue_per_new", "revenue_per_existing", "customer", "bad_debt"]
                 if let by {
                     let (groups, total) = CustomerBaseMetrics.breakdown(book: book, by: by, start: start, end: end, settings: settings)
-                    var table = MetricsTable(breakdown: groups, total: total)
+                    var table = OutputTable(breakdown: groups, total: total)
                     if format ?? .table == .table {
                         table.rows = table.rows.map { row in [row[0].map { $0.isEmpty ? "(none)" : $0 }] + row.dropFirst() }
                         context.terminal.line(context.terminal.out("Customer base \(start) – \(end.adding(days: -1)) by \(by.rawValue)", .bold))
@@ -70,13 +70,13 @@ extension CX {
                     return
                 }
                 if let every {
-                    let table = MetricsTable(series: CustomerBaseMetrics.series(book: book, from: start, to: end, every: every, settings: settings))
+                    let table = OutputTable(series: CustomerBaseMetrics.series(book: book, from: start, to: end, every: every, settings: settings))
                     table.print(format ?? .table, terminal: context.terminal, showing: ["period_start"] + shown)
                     return
                 }
                 let report = InsightReport(book: book, start: start, end: end, settings: settings)
                 if format == .csv {
-                    MetricsTable(series: [report.metrics]).print(.csv, terminal: context.terminal, showing: [])
+                    OutputTable(series: [report.metrics]).print(.csv, terminal: context.terminal, showing: [])
                 } else if format == .json {
                     CommandOutput.printJSON(report.jsonBytes(), terminal: context.terminal)
                 } else {

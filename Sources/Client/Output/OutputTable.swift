@@ -1,9 +1,9 @@
 import CXModel
 
-/// Rows of figures — customer-base metrics per group or per period, cohorts — printed as an
+/// Rows — metrics per group or per period, cohorts, listed customers and activities — printed as an
 /// aligned table, CSV or JSON (`--format`). Columns are named as the SQL functions name them,
 /// so a CSV from the laptop and a result from the server read alike.
-struct MetricsTable {
+struct OutputTable {
     /// The column names.
     var columns: [String]
     /// The rows, each one value per column; `nil` is SQL's NULL (an empty CSV field, JSON `null`).
@@ -57,7 +57,17 @@ struct MetricsTable {
     }
 }
 
-extension MetricsTable {
+extension OutputTable {
+    /// Records (customers or activities): `id`, the kind's fields, `tags` (`;`-separated), and
+    /// `extraColumns` filled by `extra` (e.g. the status of `cx list --status`).
+    init(records views: [RecordView], kind: RecordKind, extraColumns: [String] = [], extra: (RecordView) -> [String?] = { _ in [] }) {
+        let fields = Schema.fields(of: kind).map(\.name)
+        columns = ["id"] + fields + ["tags"] + extraColumns
+        rows = views.map { view in
+            [view.id] + fields.map { view.value($0) } + [view.tags.isEmpty ? nil : view.tags.joined(separator: ";")] + extra(view)
+        }
+    }
+
     /// A breakdown: `group_value` then the metrics' columns; the total row's group is `nil`.
     init(breakdown groups: [CustomerBaseMetrics.Group], total: CustomerBaseMetrics) {
         columns = ["group_value"] + CustomerBaseMetrics.columnNames
