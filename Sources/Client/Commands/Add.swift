@@ -66,13 +66,8 @@ extension CX {
 enum CommandOutput {
     /// Prints a created record's id (`{"id": …}` with `--json`).
     static func printID(_ id: String, json: Bool, terminal: Terminal) {
-        if json {
-            var w = JSONWriter()
-            w.raw("{\"id\":")
-            w.string(id)
-            w.raw("}")
-            terminal.write(w.bytes)
-            terminal.line()
+        if json, let bytes = try? CommandDocuments.bytes(CommandDocuments.Created(id: id)) {
+            printJSON(bytes, terminal: terminal)
         } else {
             terminal.line(id)
         }

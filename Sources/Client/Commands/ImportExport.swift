@@ -111,17 +111,8 @@ extension CX {
                     try store.compactIfNeeded()
                 }
                 if json {
-                    var w = JSONWriter()
-                    w.raw("{\"created\":")
-                    w.number(UInt64(created))
-                    w.raw(",\"updated\":")
-                    w.number(UInt64(updated))
-                    w.raw(",\"unchanged\":")
-                    w.number(UInt64(unchanged))
-                    w.raw(",\"dry_run\":")
-                    w.bool(dryRun)
-                    w.byte(UInt8(ascii: "}"))
-                    CommandOutput.printJSON(w.bytes, terminal: terminal)
+                    let document = CommandDocuments.Imported(created: created, updated: updated, unchanged: unchanged, dryRun: dryRun)
+                    CommandOutput.printJSON(try CommandDocuments.bytes(document), terminal: terminal)
                 } else {
                     let verb = dryRun ? "Would import" : "Imported"
                     terminal.line("\(verb) \(rows.count) row\(rows.count == 1 ? "" : "s") from \(file): \(created) new, \(updated) updated, \(unchanged) unchanged.")

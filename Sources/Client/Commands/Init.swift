@@ -62,18 +62,9 @@ extension CX {
                     context.terminal.note("No server configured: cx works offline. Set one later with `cx init --server URL --token TOKEN`.")
                 }
                 if json {
-                    var w = JSONWriter()
-                    w.raw("{\"replica_id\":")
-                    w.string(configuration.replicaID)
-                    w.raw(",\"server\":")
-                    w.optionalString(configuration.server)
-                    w.raw(",\"user\":")
-                    w.optionalString(configuration.user)
-                    w.raw(",\"online\":")
-                    w.bool(online)
-                    w.raw("}")
-                    context.terminal.write(w.bytes)
-                    context.terminal.line()
+                    let document = CommandDocuments.Initialised(
+                        replicaID: configuration.replicaID, server: configuration.server, user: configuration.user, online: online)
+                    CommandOutput.printJSON(try CommandDocuments.bytes(document), terminal: context.terminal)
                 } else {
                     let verb = created ? "Initialised" : "Updated"
                     var text = "\(verb) \(context.paths.configDirectory) (replica \(configuration.replicaID))"

@@ -162,28 +162,12 @@ extension CX {
                 let lastSync = store.lastSync
                 let terminal = context.terminal
                 if json {
-                    var w = JSONWriter()
-                    w.raw("{\"replica_id\":")
                     // The replica this cache writes as (its incarnation), else the installation's.
-                    w.optionalString(configuration.map { store.replica?.id ?? $0.replicaID })
-                    w.raw(",\"server\":")
-                    w.optionalString(settings.server)
-                    w.raw(",\"user\":")
-                    w.optionalString(configuration?.user)
-                    w.raw(",\"pending\":")
-                    w.number(UInt64(pending))
-                    w.raw(",\"last_sync\":")
-                    w.optionalString(lastSync)
-                    w.raw(",\"conflicts\":")
-                    w.number(UInt64(conflicts))
-                    w.raw(",\"customers\":")
-                    w.number(UInt64(counts.customers))
-                    w.raw(",\"activities\":")
-                    w.number(UInt64(counts.activities))
-                    w.raw(",\"scope\":")
-                    if let scope = store.scope { scope.encode(into: &w) } else { w.raw("null") }
-                    w.byte(UInt8(ascii: "}"))
-                    CommandOutput.printJSON(w.bytes, terminal: terminal)
+                    let document = CommandDocuments.Status(
+                        replicaID: configuration.map { store.replica?.id ?? $0.replicaID }, server: settings.server,
+                        user: configuration?.user, pending: pending, lastSync: lastSync, conflicts: conflicts,
+                        customers: counts.customers, activities: counts.activities, scope: store.scope)
+                    CommandOutput.printJSON(try CommandDocuments.bytes(document), terminal: terminal)
                     return
                 }
                 var rows: [(String, String)] = []
