@@ -19,8 +19,12 @@ public enum CacheBenchmark {
             try Configuration(replicaID: replica, server: nil, user: "bench").save(paths)
         }
         var start = POSIX.monotonicNanoseconds()
-        let customerRows = customers.map { (id: $0.id, state: $0.jsonBytes(), view: RecordView.jsonBytes($0)) }
-        let activityRows = activities.map { (id: $0.id, state: $0.jsonBytes(), customer: $0.displayedValue("customer_id")) }
+        let customerRows = customers.map {
+            (id: $0.id, state: $0.jsonBytes(), view: RecordView.jsonBytes($0), facts: InsightFacts($0).jsonBytes())
+        }
+        let activityRows = activities.map {
+            (id: $0.id, state: $0.jsonBytes(), customer: $0.displayedValue("customer_id"), facts: InsightFacts($0).jsonBytes())
+        }
         let ids = customers.map(\.id)
         let encoded = elapsed(since: start)
         start = POSIX.monotonicNanoseconds()

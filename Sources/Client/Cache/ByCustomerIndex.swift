@@ -29,11 +29,6 @@ final class ByCustomerIndex {
         return result
     }
 
-    /// The raw bytes of the whole file (for in-memory lookups of many customers).
-    func fileBytes() throws(IOError) -> [UInt8] {
-        try file?.readAll() ?? []
-    }
-
     /// Every `(customer, activity)` pair (used by compaction).
     func allPairs() throws(IOError) -> [Pair] {
         guard let file else { return [] }

@@ -15,11 +15,21 @@ struct CacheCompactor {
     let target: String
     /// The journal's drops, as id bytes.
     private let dropped: Set<[UInt8]>
+    /// Facts lines of journal puts known without decoding (written by this process).
+    let knownFacts: [String: [UInt8]]
+    /// Decodes a stored state, for facts no file holds (journal puts of earlier processes, and
+    /// tables of generations written before facts were kept).
+    let decode: (ArraySlice<UInt8>, String) throws -> RecordState
 
-    init(journal: Journal, from source: String, to target: String) {
+    init(
+        journal: Journal, from source: String, to target: String, knownFacts: [String: [UInt8]] = [:],
+        decode: @escaping (ArraySlice<UInt8>, String) throws -> RecordState
+    ) {
         self.journal = journal
         self.source = source
         self.target = target
+        self.knownFacts = knownFacts
+        self.decode = decode
         dropped = Set(journal.dropped.keys.map { Array($0.utf8) })
     }
 
@@ -28,17 +38,20 @@ struct CacheCompactor {
         journal.puts.filter { $0.value.kind == kind }.map { (key: Array($0.key.utf8), value: (id: $0.key, put: $0.value)) }
     }
 
-    /// Writes `<name>.jsonl`, `<name>.view.jsonl` (with `views`) and `<name>.idx` of the new
-    /// generation from `table` and the journal's puts of `kind`; returns the record count.
+    /// Writes `<name>.jsonl`, `<name>.view.jsonl` (with `views`), `<name>.facts.jsonl` and
+    /// `<name>.idx` of the new generation from `table` and the journal's puts of `kind`; returns
+    /// the record count. A table of a generation written before facts were kept is rewritten
+    /// (its facts made by decoding each state once) even when the journal does not touch it.
     func rewriteTable(_ name: String, kind: RecordKind, table: SnapshotTable?, views: Bool) throws -> Int {
         let updates = journalUpdates(of: kind)
         let dropsHere = try dropped.contains { try table?.find(String(decoding: $0, as: UTF8.self)) != nil }
-        if updates.isEmpty && !dropsHere {
+        if updates.isEmpty && !dropsHere && (table?.hasFacts ?? true) {
             for file in SnapshotTable.fileNames(name) { try linkUnchanged(file) }
             return table?.count ?? 0
         }
         let oldStates = table?.stateFile.map { SequentialReader(file: $0) }
         let oldViews = table?.viewFile.map { SequentialReader(file: $0) }
+        let oldFacts = table?.factsFile.map { FactsCursor(file: $0) }
         let writer = try SnapshotTableWriter(directory: target, name: name, views: views)
         let journalBytes = journal.bytes
         try SortedOverlay.merge(
@@ -47,11 +60,14 @@ struct CacheCompactor {
                 if dropsHere, dropped.contains(Array(entry.id.utf8)) { return }
                 let state = try oldStates!.read(entry.stateLength, at: entry.stateOffset)
                 let view = entry.viewLength > 0 ? try oldViews?.read(entry.viewLength, at: entry.viewOffset) : nil
-                try writer.append(id: entry.id, state: state, view: view)
+                let facts = try oldFacts?.line(of: entry.id) ?? InsightFacts(decode(state, entry.id)).jsonBytes()[...]
+                try writer.append(id: entry.id, state: state, view: view, facts: facts)
             },
             emitUpdate: { update in
                 let view: ArraySlice<UInt8>? = update.put.view.map { journalBytes[$0] }
-                try writer.append(id: update.id, state: journalBytes[update.put.state], view: view)
+                let state = journalBytes[update.put.state]
+                let facts = try knownFacts[update.id] ?? InsightFacts(decode(state, update.id)).jsonBytes()
+                try writer.append(id: update.id, state: state, view: view, facts: facts)
             })
         try writer.finish()
         return writer.count

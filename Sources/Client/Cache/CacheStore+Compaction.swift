@@ -16,9 +16,10 @@ extension CacheStore {
         return defaultCompactionThreshold
     }
 
-    /// Compacts when the journal exceeds `threshold` bytes.
+    /// Compacts when the journal exceeds `threshold` bytes, or when the snapshot was written
+    /// before facts were kept (once: reports then stop decoding every state).
     public func compactIfNeeded(threshold: Int = CacheStore.compactionThreshold) throws {
-        if journal.validLength > threshold { try compact() }
+        if journal.validLength > threshold || !snapshotHasFacts { try compact() }
     }
 
     /// Folds the journal into a new generation and switches to it atomically.
@@ -41,7 +42,9 @@ extension CacheStore {
         newMeta.scope = scope
         newMeta.rescoping = isRescoping
         newMeta.replica = replica
-        let compactor = CacheCompactor(journal: journal, from: oldDirectory, to: newDirectory)
+        let compactor = CacheCompactor(
+            journal: journal, from: oldDirectory, to: newDirectory, knownFacts: committedFacts,
+            decode: { [unowned self] bytes, id in try decode(bytes, id: id) })
         newMeta.customers = try compactor.rewriteTable("customers", kind: .customer, table: customers, views: true)
         newMeta.activities = try compactor.rewriteTable("activities", kind: .activity, table: activities, views: false)
         try compactor.rewriteByCustomer(byCustomer, activities: activities)

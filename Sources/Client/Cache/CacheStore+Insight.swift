@@ -1,11 +1,5 @@
 import CXModel
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 extension CacheStore {
     /// Calls `body` with the decoded state of every cached record (customers, then activities,
     /// then records first or last written in the journal), each exactly once: snapshot lines
@@ -29,30 +23,63 @@ extension CacheStore {
         }
     }
 
-    /// A book of every cached customer and activity (decodes the whole cache once).
+    /// Whether every snapshot table keeps its records' facts (generations written before facts
+    /// were kept do not, until their next compaction).
+    var snapshotHasFacts: Bool { (customers?.hasFacts ?? true) && (activities?.hasFacts ?? true) }
+
+    /// Calls `body` with the ``InsightFacts`` of every cached record, each exactly once: read
+    /// from the snapshot's facts files (no state is decoded) with the journal's puts laid over.
+    /// Without facts files (an old generation), every state is decoded instead.
+    public func forEachFacts(_ body: (InsightFacts) throws -> Void) throws {
+        guard snapshotHasFacts else { return try forEachState { try body(InsightFacts($0)) } }
+        let journal = journal
+        let journalIsEmpty = journal.puts.isEmpty && journal.dropped.isEmpty
+        for table in [customers, activities] {
+            guard let file = table?.factsFile else { continue }
+            try LineReader(file: file).forEachLine { line in
+                // A facts line starts `["<36-byte id>"`.
+                if !journalIsEmpty, line.count > 38,
+                    journal.supersedes(String(decoding: UnsafeBufferPointer(rebasing: line[2..<38]), as: UTF8.self))
+                {
+                    return true
+                }
+                do {
+                    try body(InsightFacts(jsonBytes: line))
+                } catch let failure as JSONScanner.Failure {
+                    throw CXError(.failure, "the cache file \(file.path) is unreadable (\(failure))",
+                                  hint: "Move the cache directory away and run `cx sync` to download the data again.")
+                }
+                return true
+            }
+        }
+        for (id, put) in journal.puts {
+            if let known = committedFacts[id], let facts = try? InsightFacts(jsonBytes: known) {
+                try body(facts)
+            } else {
+                try body(InsightFacts(decode(journal.stateBytes(put), id: id)))
+            }
+        }
+    }
+
+    /// A book of every cached customer and activity, from their facts.
     public func customerBook() throws -> CustomerBook {
         var book = CustomerBook()
-        try forEachState { book.add($0) }
+        try forEachFacts { book.add($0) }
         return book
     }
 }
 
-/// Reads the activities of chosen customers, for statuses computed at read time (`show`,
-/// `list`): the journal is indexed by customer once, then each customer costs one binary search
-/// of `activities.by-customer.idx` and one index search plus one line per activity. With
-/// `bulk`, both index files are read into memory once (≈ 80 MB for 500,000 activities) and
-/// searched there, which is much cheaper than `pread`s when many customers are assessed.
+/// Reads the activities of one customer, for the status `cx show` computes at read time: the
+/// journal is indexed by customer once, then the customer costs one binary search of
+/// `activities.by-customer.idx` and one index search plus one line per activity. (Whole-book
+/// reads — `list --status`, reports — use ``CacheStore/forEachFacts(_:)`` instead.)
 final class CustomerActivityReader {
     private let store: CacheStore
     private var journalByCustomer: [String: [String]] = [:]
     private var journalActivities: Set<String> = []
-    private let bulk: Bool
-    private var byCustomerBytes: [UInt8]?
-    private var activityIndexBytes: [UInt8]?
 
-    init(_ store: CacheStore, bulk: Bool = false) {
+    init(_ store: CacheStore) {
         self.store = store
-        self.bulk = bulk
         for (id, put) in store.journal.puts where put.kind == .activity {
             journalActivities.insert(id)
             if let customer = put.customerID { journalByCustomer[customer, default: []].append(id) }
@@ -64,33 +91,7 @@ final class CustomerActivityReader {
     /// The decoded states of `customerID`'s activities (deleted ones included).
     func activityStates(of customerID: String) throws -> [RecordState] {
         var states: [RecordState] = []
-        if bulk, let activities = store.activities, let index = store.byCustomer {
-            if byCustomerBytes == nil {
-                byCustomerBytes = try index.fileBytes()
-                activityIndexBytes = try activities.indexFileBytes()
-            }
-            try byCustomerBytes!.withUnsafeBufferPointer { pairs in
-                try activityIndexBytes!.withUnsafeBufferPointer { entries in
-                    let key = Array(customerID.utf8)
-                    guard key.count == 36 else { return }
-                    let pairWidth = ByCustomerIndex.lineWidth, entryWidth = SnapshotTable.lineWidth
-                    var position = Self.lowerBound(pairs, width: pairWidth, key: key)
-                    while position < pairs.count / pairWidth {
-                        let line = position * pairWidth
-                        guard memcmp(pairs.baseAddress! + line, key, 36) == 0 else { break }
-                        position += 1
-                        let activity = Array(UnsafeBufferPointer(rebasing: pairs[(line + 37)..<(line + 73)]))
-                        let id = String(decoding: activity, as: UTF8.self)
-                        if journalActivities.contains(id) { continue }
-                        let found = Self.lowerBound(entries, width: entryWidth, key: activity)
-                        let start = found * entryWidth
-                        guard start + entryWidth <= entries.count, memcmp(entries.baseAddress! + start, activity, 36) == 0 else { continue }
-                        let entry = try SnapshotTable.parse(Array(entries[start..<(start + entryWidth)])[...], path: activities.indexPath)
-                        states.append(try store.decode(activities.stateBytes(entry), id: id))
-                    }
-                }
-            }
-        } else if let activities = store.activities, let index = store.byCustomer {
+        if let activities = store.activities, let index = store.byCustomer {
             for id in try index.activityIDs(of: customerID) where !journalActivities.contains(id) {
                 if let entry = try activities.find(id) {
                     states.append(try store.decode(activities.stateBytes(entry), id: id))
@@ -101,11 +102,6 @@ final class CustomerActivityReader {
             if let put = store.journal.puts[id] { states.append(try store.decode(store.journal.stateBytes(put), id: id)) }
         }
         return states
-    }
-
-    /// The first fixed-width line whose first 36 bytes are not below `key`.
-    static func lowerBound(_ lines: UnsafeBufferPointer<UInt8>, width: Int, key: [UInt8]) -> Int {
-        CXClient.lowerBound(count: lines.count / width) { i in memcmp(lines.baseAddress! + i * width, key, 36) < 0 }
     }
 
     /// The classification of `customerID` as of `date`, from its cached activities.

@@ -40,6 +40,9 @@ public final class CacheStore {
     /// The snapshot's `pending.txt` and `conflicted.txt`, read on first use (see `+Reading`).
     var snapshotPending: Set<String>?
     var snapshotConflicted: Set<String>?
+    /// The ``InsightFacts`` lines of the journal puts this process wrote, so compaction need not
+    /// decode those states again to write the new generation's facts files.
+    private(set) var committedFacts: [String: [UInt8]] = [:]
 
     private init(directory: String, exclusive: Bool) {
         self.directory = directory
@@ -100,6 +103,7 @@ public final class CacheStore {
         byCustomer = try ByCustomerIndex(directory: dir)
         snapshotPending = nil
         snapshotConflicted = nil
+        committedFacts = [:]
         let journalPath = dir + "/journal.jsonl"
         if isExclusive {
             // A new journal's directory entry is made durable with it: a line fsync'd into a
@@ -182,6 +186,8 @@ public final class CacheStore {
         CrashPoint.reach("journal-written")
         try journalFile.sync()
         journal.appendWritten(buffer)
+        for change in changes { committedFacts[change.state.id] = InsightFacts(change.state).jsonBytes() }
+        for drop in drops { committedFacts[drop.id] = nil }
     }
 
     static func putLine(_ change: Change) -> [UInt8] {

@@ -4,14 +4,16 @@ extension CacheStore {
     /// Writes a whole cache generation from scratch (benchmarks, tests): `states` become the
     /// snapshot, with no pending changes. Replaces whatever the cache held.
     public static func bulkLoad(directory: String, states: [RecordState], cursor: String? = nil) throws {
-        var customers: [(id: String, state: [UInt8], view: [UInt8])] = []
-        var activities: [(id: String, state: [UInt8], customer: String?)] = []
+        var customers: [(id: String, state: [UInt8], view: [UInt8], facts: [UInt8])] = []
+        var activities: [(id: String, state: [UInt8], customer: String?, facts: [UInt8])] = []
         var conflicted: [String] = []
         for state in states {
             if state.hasConflicts { conflicted.append(state.id) }
             switch state.kind {
-            case .customer: customers.append((state.id, state.jsonBytes(), RecordView.jsonBytes(state)))
-            case .activity: activities.append((state.id, state.jsonBytes(), state.displayedValue("customer_id")))
+            case .customer:
+                customers.append((state.id, state.jsonBytes(), RecordView.jsonBytes(state), InsightFacts(state).jsonBytes()))
+            case .activity:
+                activities.append((state.id, state.jsonBytes(), state.displayedValue("customer_id"), InsightFacts(state).jsonBytes()))
             }
         }
         try bulkLoad(directory: directory, customers: customers, activities: activities, conflicted: conflicted, cursor: cursor)
@@ -19,8 +21,8 @@ extension CacheStore {
 
     /// Writes a generation from encoded records (any order).
     static func bulkLoad(
-        directory: String, customers: [(id: String, state: [UInt8], view: [UInt8])],
-        activities: [(id: String, state: [UInt8], customer: String?)], conflicted: [String], cursor: String?
+        directory: String, customers: [(id: String, state: [UInt8], view: [UInt8], facts: [UInt8])],
+        activities: [(id: String, state: [UInt8], customer: String?, facts: [UInt8])], conflicted: [String], cursor: String?
     ) throws {
         let store = try CacheStore.open(directory: directory, exclusive: true)
         defer { store.close() }
@@ -29,13 +31,13 @@ extension CacheStore {
         POSIX.removeTree(target)
         try POSIX.makeDirectories(target)
 
-        func writeTable(_ name: String, _ rows: [(id: String, state: [UInt8], view: [UInt8]?)]) throws {
+        func writeTable(_ name: String, _ rows: [(id: String, state: [UInt8], view: [UInt8]?, facts: [UInt8])]) throws {
             let writer = try SnapshotTableWriter(directory: target, name: name, views: rows.first?.view != nil)
-            for row in rows { try writer.append(id: row.id, state: row.state, view: row.view) }
+            for row in rows { try writer.append(id: row.id, state: row.state, view: row.view, facts: row.facts) }
             try writer.finish()
         }
-        try writeTable("customers", customers.sorted { $0.id < $1.id }.map { ($0.id, $0.state, $0.view) })
-        try writeTable("activities", activities.sorted { $0.id < $1.id }.map { ($0.id, $0.state, nil) })
+        try writeTable("customers", customers.sorted { $0.id < $1.id }.map { ($0.id, $0.state, $0.view, $0.facts) })
+        try writeTable("activities", activities.sorted { $0.id < $1.id }.map { ($0.id, $0.state, nil, $0.facts) })
         let pairs: [(key: [UInt8], pair: ByCustomerIndex.Pair)] = activities.compactMap { activity in
             activity.customer.map { customer in
                 let pair = (customer: Array(customer.utf8), activity: Array(activity.id.utf8))

@@ -17,28 +17,31 @@ struct SnapshotEntry {
 
 /// The sorted snapshot of one record kind in a generation: `<kind>.jsonl` (one canonical state
 /// per line, sorted by id), for customers `<kind>.view.jsonl` (the precomputed `show --json`
-/// object of each, same order), and `<kind>.idx`, fixed-width lines
+/// object of each, same order), `<kind>.facts.jsonl` (the ``InsightFacts`` of each, same order;
+/// absent in generations written before it), and `<kind>.idx`, fixed-width lines
 /// `<id> <state offset:12 hex> <state length:8 hex> <view offset:12 hex> <view length:8 hex>\n`
 /// searched by binary search with `pread`, so a lookup reads a few hundred bytes whatever the
 /// cache size.
 final class SnapshotTable {
     static let lineWidth = 81
 
-    /// The files of table `name`: states, views (customers only) and index.
+    /// The files of table `name`: states, views (customers only), index and facts.
     static func fileNames(_ name: String) -> [String] {
-        ["\(name).jsonl", "\(name).view.jsonl", "\(name).idx"]
+        ["\(name).jsonl", "\(name).view.jsonl", "\(name).idx", "\(name).facts.jsonl"]
     }
 
     let count: Int
     private let index: FileHandle?
     private let states: FileHandle?
     private let views: FileHandle?
+    private let facts: FileHandle?
 
     init(directory: String, name: String) throws(IOError) {
         let files = Self.fileNames(name)
         states = try FileHandle.openIfExists(directory + "/" + files[0])
         views = try FileHandle.openIfExists(directory + "/" + files[1])
         index = try FileHandle.openIfExists(directory + "/" + files[2])
+        facts = try FileHandle.openIfExists(directory + "/" + files[3])
         count = try (index?.size() ?? 0) / Self.lineWidth
     }
 
@@ -147,15 +150,20 @@ final class SnapshotTable {
 
     var stateFile: FileHandle? { states }
     var viewFile: FileHandle? { views }
+    /// The facts file; `nil` in a generation written before facts were kept.
+    var factsFile: FileHandle? { facts }
+    /// Whether every record of the table has its facts line (or there is no record).
+    var hasFacts: Bool { facts != nil || count == 0 }
 }
 
 /// Writes one snapshot table of a new generation (``SnapshotTable/fileNames(_:)``), records
-/// appended in id order: a state line, a view line (when the table has views) and the index
-/// line pointing at both. Used by compaction and by ``CacheStore/bulkLoad(directory:states:cursor:)``.
+/// appended in id order: a state line, a view line (when the table has views), a facts line
+/// and the index line pointing at the state and view. Used by compaction and by ``CacheStore/bulkLoad(directory:states:cursor:)``.
 final class SnapshotTableWriter {
     private let states: BufferedWriter
     private let views: BufferedWriter?
     private let index: BufferedWriter
+    private let facts: BufferedWriter
     /// Records written so far.
     private(set) var count = 0
 
@@ -165,11 +173,14 @@ final class SnapshotTableWriter {
         states = try BufferedWriter(path: directory + "/" + files[0])
         self.views = views ? try BufferedWriter(path: directory + "/" + files[1]) : nil
         index = try BufferedWriter(path: directory + "/" + files[2])
+        facts = try BufferedWriter(path: directory + "/" + files[3])
     }
 
     /// Appends one record; ids must come in ascending byte order. `view` is dropped when the
-    /// table has no view file.
-    func append(id: String, state: some Collection<UInt8>, view: (some Collection<UInt8>)?) throws(IOError) {
+    /// table has no view file; `facts` is the record's ``InsightFacts`` JSON line.
+    func append(
+        id: String, state: some Collection<UInt8>, view: (some Collection<UInt8>)?, facts factsLine: some Collection<UInt8>
+    ) throws(IOError) {
         let stateOffset = states.offset
         try states.write(state)
         try states.write(byte: UInt8(ascii: "\n"))
@@ -182,6 +193,8 @@ final class SnapshotTableWriter {
         }
         try index.write(SnapshotTable.indexLine(
             id: id, stateOffset: stateOffset, stateLength: state.count, viewOffset: viewOffset, viewLength: viewLength))
+        try facts.write(factsLine)
+        try facts.write(byte: UInt8(ascii: "\n"))
         count += 1
     }
 
@@ -190,5 +203,6 @@ final class SnapshotTableWriter {
         try states.finish()
         try views?.finish()
         try index.finish()
+        try facts.finish()
     }
 }

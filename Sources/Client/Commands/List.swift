@@ -131,16 +131,16 @@ extension CX {
     }
 }
 
-/// Computes each listed customer's status as of today from its cached activities, and keeps
-/// only those with the wanted status.
+/// Computes each listed customer's status as of today from the cached activities' facts, and
+/// keeps only those with the wanted status.
 final class StatusFilter {
-    private let reader: CustomerActivityReader
+    private let book: CustomerBook
     private let classifier: CustomerClassifier
     private let today: CalendarDate
     private let wanted: CustomerStatus?
 
     init(store: CacheStore, settings: ClassificationSettings, today: CalendarDate, wanted: CustomerStatus?) throws {
-        reader = CustomerActivityReader(store, bulk: true)
+        book = try store.customerBook()
         classifier = CustomerClassifier(settings: settings)
         self.today = today
         self.wanted = wanted
@@ -151,7 +151,7 @@ final class StatusFilter {
     func assess(_ line: UnsafeBufferPointer<UInt8>) throws -> CustomerClassifier.Assessment? {
         guard line.count > 43 else { return nil }
         let id = String(decoding: UnsafeBufferPointer(rebasing: line[7..<43]), as: UTF8.self)
-        let assessment = try reader.assess(id, asOf: today, classifier: classifier)
+        let assessment = classifier.assess(id, in: book, asOf: today)
         if let wanted, assessment.status != wanted { return nil }
         return assessment
     }

@@ -88,28 +88,32 @@ public struct CustomerBook: Sendable {
     /// Adds one record state (ignored when deleted or incomplete).
     public mutating func add(_ state: RecordState) {
         guard !state.isDeleted else { return }
-        switch state.kind {
+        add(InsightFacts(state))
+    }
+
+    /// Adds the facts of one record (ignored when deleted or incomplete).
+    public mutating func add(_ facts: InsightFacts) {
+        guard !facts.isDeleted else { return }
+        let values = facts.values
+        switch facts.kind {
         case .customer:
-            customers[state.id] = Customer(
-                id: state.id, name: state.displayedValue("name") ?? "", territory: state.displayedValue("territory"),
-                owner: state.displayedValue("owner"), segment: state.displayedValue("segment"))
+            // InsightFacts.customerFields: name, territory, owner, segment.
+            customers[facts.id] = Customer(id: facts.id, name: values[0] ?? "", territory: values[1], owner: values[2], segment: values[3])
         case .activity:
-            guard let customerID = state.displayedValue("customer_id"),
-                let on = state.displayedValue("on").flatMap(CalendarDate.init)
-            else { return }
-            switch state.displayedValue("type") {
+            // InsightFacts.activityFields: customer_id, type, on, amount, margin, due_on, paid_on, nps.
+            guard let customerID = values[0], let on = values[2].flatMap(CalendarDate.init) else { return }
+            switch values[1] {
             case "purchase":
-                guard let amount = state.displayedValue("amount").flatMap(Money.init) else { return }
-                let due = state.displayedValue("due_on").flatMap(CalendarDate.init) ?? on.adding(days: 30)
+                guard let amount = values[3].flatMap(Money.init) else { return }
+                let due = values[5].flatMap(CalendarDate.init) ?? on.adding(days: 30)
                 purchases[customerID, default: []].append(
                     Purchase(
-                        customerID: customerID, on: on, amount: amount,
-                        margin: state.displayedValue("margin").flatMap(DecimalText.init), dueOn: due,
-                        paidOn: state.displayedValue("paid_on").flatMap(CalendarDate.init)))
+                        customerID: customerID, on: on, amount: amount, margin: values[4].flatMap(DecimalText.init),
+                        dueOn: due, paidOn: values[6].flatMap(CalendarDate.init)))
             case "referral":
                 referrals[customerID, default: []].append(Referral(customerID: customerID, on: on))
             case "touchpoint":
-                if let score = state.displayedValue("nps").flatMap({ Int($0) }) {
+                if let score = values[7].flatMap({ Int($0) }) {
                     ratings.append(Rating(customerID: customerID, on: on, score: score))
                 }
             default:
