@@ -146,9 +146,9 @@ final class NoticeLog: @unchecked Sendable {
     }
 
     @Test func failuresAreClassifiedForTheRetryPolicy() {
-        #expect(SyncClient.transientFailure(NIOCore.IOError(errnoCode: ECONNREFUSED, reason: "connect")).kind == .refused)
-        #expect(SyncClient.transientFailure(HTTPClientError.connectTimeout).kind == .timeout)
-        #expect(SyncClient.transientFailure(NIOCore.IOError(errnoCode: ECONNRESET, reason: "read")).kind == .network)
+        #expect(SyncClient.transientFailure(URLError(.cannotConnectToHost)).kind == .refused)
+        #expect(SyncClient.transientFailure(URLError(.timedOut)).kind == .timeout)
+        #expect(SyncClient.transientFailure(URLError(.networkConnectionLost)).kind == .network)
     }
 
     @Test func otherErrorsAreNotRetried() async throws {

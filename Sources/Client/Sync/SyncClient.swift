@@ -1,26 +1,23 @@
-import AsyncHTTPClient
 import CXModel
-import NIOCore
-import NIOHTTP1
-import NIOPosix
+import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
+#if canImport(FoundationNetworking)
+import FoundationNetworking  // URLSession on Linux (libcurl); part of Foundation on macOS
 #endif
 
 /// The HTTP side of sync: `GET /v1/me`, `POST /v1/sync` and `GET /v1/records/{id}/history`, with bounded retries on
 /// transient failures and the exit codes of the CLI contract (69 unreachable, 77 refused).
+///
+/// It speaks HTTP through the platform's stack (`URLSession`: the system's on macOS, libcurl's
+/// on Linux), so `cx` builds without a TLS library of its own and follows the system's
+/// certificates and proxies.
 public final class SyncClient: Sendable {
     /// How many attempts a request gets, and the waits between them (seconds).
     public static let retryDelays: [Double] = RetryPolicy.standard.backoff
 
     public let server: String
     private let token: String
-    private let http: HTTPClient
+    private let session: URLSession
     private let retrier: Retrier
     /// What to tell the user when the server stays unreachable (depends on the command).
     private let unreachableHint: String
@@ -47,13 +44,15 @@ public final class SyncClient: Sendable {
         self.token = token
         self.retrier = retrier
         self.unreachableHint = unreachableHint
-        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(3), read: .seconds(120)))
-        configuration.httpVersion = .http1Only
-        // A failed connection fails the request at once (ECONNREFUSED: nothing listens there);
-        // the Retrier decides about retries, with progress, instead of the pool retrying
-        // silently until the connect timeout.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let configuration = URLSessionConfiguration.ephemeral
+        // No answer for 120 s ends an attempt; a whole request (a large pull page) may take 300 s.
+        // A refused connection fails at once, and the Retrier decides about retries.
+        configuration.timeoutIntervalForRequest = 120
+        configuration.timeoutIntervalForResource = 300
+        configuration.httpCookieStorage = nil
+        configuration.urlCache = nil
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        session = URLSession(configuration: configuration)
     }
 
     /// Checks a server URL and removes trailing slashes.
@@ -68,14 +67,14 @@ public final class SyncClient: Sendable {
         return server
     }
 
-    /// Releases the connection pool. Call once, when done.
+    /// Releases the connections. Call once, when done.
     public func shutdown() async {
-        try? await http.shutdown()
+        session.finishTasksAndInvalidate()
     }
 
     /// `GET /v1/me`: the user name and role behind the token.
     public func me() async throws -> (user: String, role: String) {
-        let body = try await send(method: .GET, path: "/v1/me", body: nil)
+        let body = try await send(method: "GET", path: "/v1/me", body: nil)
         var user = "", role = ""
         do {
             try JSONScanner.scan(body) { scanner throws(JSONScanner.Failure) in
@@ -98,7 +97,7 @@ public final class SyncClient: Sendable {
     /// - Throws: ``PayloadTooLarge`` when the server refuses the body as too large (413),
     ///   ``ReplicaForked`` on `409 replica_forked`, and the usual ``CXError``s.
     public func sync(_ envelope: [UInt8]) async throws -> SyncReply {
-        let body = try await send(method: .POST, path: "/v1/sync", body: envelope)
+        let body = try await send(method: "POST", path: "/v1/sync", body: envelope)
         do {
             return try SyncReply(parsing: body)
         } catch {
@@ -113,7 +112,7 @@ public final class SyncClient: Sendable {
     ///   the usual unreachable (69) and refused (77) errors.
     public func history(of id: String) async throws -> RecordHistory {
         let body = try await send(
-            method: .GET, path: "/v1/records/\(id)/history", body: nil,
+            method: "GET", path: "/v1/records/\(id)/history", body: nil,
             notFound: CXError(.failure, "the server has no history for \(id) (it is not in your scope or was never synced)",
                               hint: "`cx sync` pushes records created here; a record outside your territories has no history for you."))
         do {
@@ -129,14 +128,14 @@ public final class SyncClient: Sendable {
     public func holdsInScope(_ id: String) async throws -> Bool {
         struct NotInScope: Error {}
         do {
-            _ = try await send(method: .GET, path: "/v1/records/\(id)/history", body: nil, notFound: NotInScope())
+            _ = try await send(method: "GET", path: "/v1/records/\(id)/history", body: nil, notFound: NotInScope())
             return true
         } catch is NotInScope {
             return false
         }
     }
 
-    private func send(method: HTTPMethod, path: String, body: [UInt8]?, notFound: (any Error)? = nil) async throws -> [UInt8] {
+    private func send(method: String, path: String, body: [UInt8]?, notFound: (any Error)? = nil) async throws -> [UInt8] {
         do {
             return try await retrier.run {
                 try await sendOnce(method: method, path: path, body: body, notFound: notFound)
@@ -165,27 +164,35 @@ public final class SyncClient: Sendable {
     /// The longest `Retry-After` a command waits out; a longer one ends the command (exit 69).
     static let longestRetryAfter = 30
 
-    private func sendOnce(method: HTTPMethod, path: String, body: [UInt8]?, notFound: (any Error)?) async throws -> [UInt8] {
-        var request = HTTPClientRequest(url: server + path)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "cx/\(CX.version)")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
+    private func sendOnce(method: String, path: String, body: [UInt8]?, notFound: (any Error)?) async throws -> [UInt8] {
+        guard let url = URL(string: server + path), url.host != nil else {
+            throw CXError(.usage, "'\(server)' is not a valid server URL", hint: "Use a URL such as http://cx.example.com:8080.")
         }
-        let status: UInt
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        request.setValue("cx/\(CX.version)", forHTTPHeaderField: "User-Agent")
+        if let body {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(body)
+        }
+        let status: Int
         let bytes: [UInt8]
         let retryAfter: Int?
         do {
-            let response = try await http.execute(request, timeout: .seconds(300))
-            status = response.status.code
-            retryAfter = response.headers.first(name: "Retry-After").flatMap { Int($0.filter { $0 != " " }) }
-            let buffer = try await response.body.collect(upTo: 1 << 30)
-            bytes = Array(buffer.readableBytesView)
-        } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost || error == .emptyScheme {
-            throw CXError(.usage, "'\(server)' is not a valid server URL (\(error))")
+            let (data, response) = try await session.data(for: request)
+            guard let response = response as? HTTPURLResponse else {
+                throw TransientFailure(.network, reason: "the answer was not HTTP")
+            }
+            status = response.statusCode
+            retryAfter = response.value(forHTTPHeaderField: "Retry-After").flatMap { Int($0.filter { $0 != " " }) }
+            bytes = [UInt8](data)
+        } catch let error as URLError where [.badURL, .unsupportedURL].contains(error.code) {
+            throw CXError(.usage, "'\(server)' is not a valid server URL (\(error.localizedDescription))",
+                          hint: "Use a URL such as http://cx.example.com:8080.")
+        } catch let failure as TransientFailure {
+            throw failure
         } catch {
             throw Self.transientFailure(error)
         }
@@ -219,39 +226,28 @@ public final class SyncClient: Sendable {
         let reason = describe(error)
         switch reason {
         case "connection refused": return TransientFailure(.refused, reason: reason)
-        case "connection timed out", "the request timed out": return TransientFailure(.timeout, reason: reason)
+        case "the request timed out": return TransientFailure(.timeout, reason: reason)
         default: return TransientFailure(.network, reason: reason)
         }
     }
 
-    /// A request that got no answer, in words: matched on the error types of AsyncHTTPClient
-    /// and SwiftNIO (a refused or timed-out connection, a request past its deadline), never on
-    /// their messages; anything else is shown as it describes itself.
+    /// A request that got no answer, in words: matched on `URLError` codes (a refused or
+    /// timed-out connection, an unknown host, a lost connection), never on messages; anything
+    /// else is shown as it describes itself.
     static func describe(_ error: any Error) -> String {
-        switch error {
-        case let error as HTTPClientError:
-            if error == .connectTimeout || error == .tlsHandshakeTimeout || error == .httpProxyHandshakeTimeout
-                || error == .socksHandshakeTimeout
-            {
-                return "connection timed out"
-            }
-            if error == .readTimeout || error == .writeTimeout || error == .deadlineExceeded
-                || error == .getConnectionFromPoolTimeout
-            {
-                return "the request timed out"
-            }
-        case let error as ChannelError:
-            if case .connectTimeout = error { return "connection timed out" }
-        case let error as NIOCore.IOError:
-            if error.errnoCode == ECONNREFUSED { return "connection refused" }
-        case let error as NIOConnectionError:
-            // Every address tried failed: say why, preferring a refusal over a timeout.
-            let reasons = error.connectionErrors.map { describe($0.error) }
-            for reason in ["connection refused", "connection timed out"] where reasons.contains(reason) { return reason }
-        default:
-            break
+        guard let error = error as? URLError else { return String(describing: error) }
+        switch error.code {
+        // libcurl reports a refused connection (and any other failed connect) this way.
+        case .cannotConnectToHost: return "connection refused"
+        case .timedOut: return "the request timed out"
+        case .cannotFindHost, .dnsLookupFailed: return "unknown host"
+        case .networkConnectionLost: return "the connection was lost"
+        case .notConnectedToInternet: return "no network connection"
+        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+            .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
+            return "TLS failed (\(error.localizedDescription))"
+        default: return error.localizedDescription
         }
-        return String(describing: error)
     }
 
     /// The `error.code` of a JSON error body.

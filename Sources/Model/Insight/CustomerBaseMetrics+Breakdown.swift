@@ -15,12 +15,9 @@ extension CustomerBaseMetrics {
         book: CustomerBook, by dimension: MetricsDimension, start: CalendarDate, end: CalendarDate,
         settings: ClassificationSettings = .default
     ) -> (groups: [Group], total: CustomerBaseMetrics) {
-        let values = Set(book.customers.values.map(dimension.value(of:))).sorted()
-        let groups = values.map { value in
-            Group(
-                value: value,
-                metrics: CustomerBaseMetrics(
-                    book: book.restricted { dimension.value(of: $0) == value }, start: start, end: end, settings: settings))
+        let books = book.partitioned(by: dimension.value(of:))
+        let groups = books.keys.sorted().map { value in
+            Group(value: value, metrics: CustomerBaseMetrics(book: books[value]!, start: start, end: end, settings: settings))
         }
         return (groups, CustomerBaseMetrics(book: book, start: start, end: end, settings: settings))
     }

@@ -43,28 +43,37 @@ public struct CustomerBaseMetrics: Hashable, Sendable {
         self.start = start
         self.end = end
         let window = settings.windowDays
-        func inBase(_ purchases: [CustomerBook.Purchase], at t: CalendarDate) -> Bool {
-            purchases.contains { $0.on > t.adding(days: -window) && $0.on <= t }
-        }
         let lastBefore = start.adding(days: -1), lastIn = end.adding(days: -1)
+        // base(t) holds purchases in (t − W, t].
+        let startBaseFrom = lastBefore.adding(days: -window), endBaseFrom = lastIn.adding(days: -window)
         var grossNew = 0, active = 0, existing = 0, baseStart = 0, baseEnd = 0, retained = 0
-        var revenueNew = Money.zero, revenueExisting = Money.zero
-        for (id, purchases) in book.purchases where book.customers[id] != nil && !purchases.isEmpty {
-            let first = purchases.map(\.on).min()!
-            let inPeriod = purchases.filter { $0.on >= start && $0.on < end }
-            let revenue = inPeriod.reduce(Money.zero) { $0 + $1.amount }
+        var revenueNew: Int64 = 0, revenueExisting: Int64 = 0
+        // One pass per customer over its purchases; a book restricted to a group visits only
+        // the group's customers.
+        for id in book.customers.keys {
+            guard let purchases = book.purchases[id], var first = purchases.first?.on else { continue }
+            var revenue: Int64 = 0, inPeriod = false, wasInBase = false, isInBase = false
+            for purchase in purchases {
+                let on = purchase.on
+                if on < first { first = on }
+                if on >= start && on < end {
+                    inPeriod = true
+                    revenue += purchase.amount.cents
+                }
+                if on > startBaseFrom && on <= lastBefore { wasInBase = true }
+                if on > endBaseFrom && on <= lastIn { isInBase = true }
+            }
             if first >= start && first < end {
                 grossNew += 1
-                revenueNew = revenueNew + revenue
+                revenueNew += revenue
             }
-            if !inPeriod.isEmpty {
+            if inPeriod {
                 active += 1
                 if first < start {
                     existing += 1
-                    revenueExisting = revenueExisting + revenue
+                    revenueExisting += revenue
                 }
             }
-            let wasInBase = inBase(purchases, at: lastBefore), isInBase = inBase(purchases, at: lastIn)
             if wasInBase { baseStart += 1 }
             if isInBase { baseEnd += 1 }
             if wasInBase && isInBase { retained += 1 }
@@ -77,10 +86,10 @@ public struct CustomerBaseMetrics: Hashable, Sendable {
         self.retained = retained
         lost = baseStart - retained
         netNew = baseEnd - baseStart
-        self.revenueNew = revenueNew
-        self.revenueExisting = revenueExisting
-        revenuePerNew = Self.divide(revenueNew, by: grossNew)
-        revenuePerExisting = Self.divide(revenueExisting, by: existing)
+        self.revenueNew = Money(cents: revenueNew)
+        self.revenueExisting = Money(cents: revenueExisting)
+        revenuePerNew = Self.divide(self.revenueNew, by: grossNew)
+        revenuePerExisting = Self.divide(self.revenueExisting, by: existing)
         let classifier = CustomerClassifier(settings: settings)
         var counts = Dictionary(uniqueKeysWithValues: CustomerStatus.allCases.map { ($0, 0) })
         for id in book.customers.keys {

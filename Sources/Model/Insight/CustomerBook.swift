@@ -76,13 +76,18 @@ public struct CustomerBook: Sendable {
         for state in states { add(state) }
     }
 
-    /// The same book with only the customers `isIncluded` accepts. Their activities are kept
-    /// as they are (shared storage, nothing copied); metrics and classification look activities
-    /// up by customer, so the others' no longer count.
-    public func restricted(to isIncluded: (Customer) -> Bool) -> CustomerBook {
-        var book = self
-        book.customers = customers.filter { isIncluded($0.value) }
-        return book
+    /// The same book split by `key` of each customer: one book per key value, holding that
+    /// value's customers. Activities are kept as they are (shared storage, nothing copied);
+    /// metrics and classification look activities up by customer, so other groups' no longer
+    /// count. One pass over the customers, whatever the number of groups.
+    public func partitioned(by key: (Customer) -> String) -> [String: CustomerBook] {
+        var groups: [String: [String: Customer]] = [:]
+        for (id, customer) in customers { groups[key(customer), default: [:]][id] = customer }
+        return groups.mapValues { members in
+            var book = self
+            book.customers = members
+            return book
+        }
     }
 
     /// Adds one record state (ignored when deleted or incomplete).

@@ -36,63 +36,95 @@ public struct CustomerClassifier: Sendable {
         public let reason: String
     }
 
-    /// The status of customer `id` in `book` as of `date`.
+    /// The status of customer `id` in `book` as of `date` (the figures without the sentence:
+    /// what metrics count for every customer).
     public func status(of id: String, in book: CustomerBook, asOf date: CalendarDate) -> CustomerStatus {
-        assess(id, in: book, asOf: date).status
+        figures(of: id, in: book, asOf: date).status
     }
 
     /// The status and the figures behind it.
     public func assess(_ id: String, in book: CustomerBook, asOf t: CalendarDate) -> Assessment {
-        let all = (book.purchases[id] ?? []).filter { $0.on <= t }
-        let windowStart = t.adding(days: -settings.windowDays)  // exclusive
-        let inWindow = all.filter { $0.on > windowStart }
-        let revenue = inWindow.reduce(Money.zero) { $0 + $1.amount }
-        let withMargin = inWindow.filter { $0.margin != nil }
-        let marginRevenue = withMargin.reduce(Int64(0)) { $0 + $1.amount.cents }
-        let marginWeighted = withMargin.reduce(Int64(0)) { $0 + $1.amount.cents * $1.margin!.tenThousandths }
-        // Rounded to four places half away from zero, as `cx.customer_status_at` shows it.
-        let weighted = marginRevenue > 0 ? DecimalText(tenThousandths: ScaledDecimal.divideRounded(marginWeighted, marginRevenue)) : nil
-        let grace = settings.graceDays
+        let figures = figures(of: id, in: book, asOf: t)
+        return Assessment(
+            status: figures.status, purchasesInWindow: figures.purchases, revenueInWindow: Money(cents: figures.revenueCents),
+            weightedMargin: figures.weightedMargin, latePurchases: figures.late, overdueAmount: Money(cents: figures.overdueCents),
+            referralsInWindow: figures.referrals, reason: reason(figures))
+    }
+
+    /// What the rules read of one customer as of T, gathered in one pass over its purchases.
+    struct Figures {
+        var anyPurchase = false
+        var purchases = 0
+        var revenueCents: Int64 = 0
+        var marginRevenue: Int64 = 0
+        var marginWeighted: Int64 = 0
         var late = 0
-        var overdue = Money.zero
-        for purchase in inWindow {
+        var overdueCents: Int64 = 0
+        var referrals = 0
+        var status = CustomerStatus.lead
+
+        /// Revenue-weighted margin of the purchases with one, rounded to four places half away
+        /// from zero, as `cx.customer_status_at` shows it.
+        var weightedMargin: DecimalText? {
+            marginRevenue > 0 ? DecimalText(tenThousandths: ScaledDecimal.divideRounded(marginWeighted, marginRevenue)) : nil
+        }
+    }
+
+    func figures(of id: String, in book: CustomerBook, asOf t: CalendarDate) -> Figures {
+        var figures = Figures()
+        let windowStart = t.adding(days: -settings.windowDays)  // exclusive
+        let grace = settings.graceDays
+        for purchase in book.purchases[id] ?? [] where purchase.on <= t {
+            figures.anyPurchase = true
+            guard purchase.on > windowStart else { continue }
+            figures.purchases += 1
+            figures.revenueCents += purchase.amount.cents
+            if let margin = purchase.margin {
+                figures.marginRevenue += purchase.amount.cents
+                figures.marginWeighted += purchase.amount.cents * margin.tenThousandths
+            }
             let deadline = purchase.dueOn.adding(days: grace)
             if let paid = purchase.paidOn, paid <= t {
-                if deadline < paid { late += 1 }
+                if deadline < paid { figures.late += 1 }
             } else if deadline < t {
-                late += 1
-                overdue = overdue + purchase.amount
+                figures.late += 1
+                figures.overdueCents += purchase.amount.cents
             }
         }
-        let referrals = (book.referrals[id] ?? []).filter { $0.on > windowStart && $0.on <= t }.count
-        let window = "in the last \(settings.windowDays) days"
+        for referral in book.referrals[id] ?? [] where referral.on > windowStart && referral.on <= t { figures.referrals += 1 }
+        figures.status =
+            if !figures.anyPurchase { .lead }
+            else if figures.late > 0 { .badDebt }
+            else if figures.purchases < 2 { .passerBy }
+            else if figures.marginRevenue > 0, figures.marginWeighted < settings.targetMargin.tenThousandths * figures.marginRevenue { .prospect }
+            else if figures.referrals > 0 { .advocate }
+            else { .customer }
+        return figures
+    }
 
-        func assessment(_ status: CustomerStatus, _ reason: String) -> Assessment {
-            Assessment(
-                status: status, purchasesInWindow: inWindow.count, revenueInWindow: revenue, weightedMargin: weighted,
-                latePurchases: late, overdueAmount: overdue, referralsInWindow: referrals, reason: reason)
-        }
-        if all.isEmpty { return assessment(.lead, "no purchase yet") }
-        if late > 0 {
+    /// A sentence explaining the status.
+    private func reason(_ figures: Figures) -> String {
+        let window = "in the last \(settings.windowDays) days"
+        let count = figures.purchases
+        switch figures.status {
+        case .lead:
+            return "no purchase yet"
+        case .badDebt:
+            let overdue = Money(cents: figures.overdueCents)
             let owed = overdue.isPositive ? ", \(overdue) overdue" : ""
-            return assessment(.badDebt, "\(late) purchase\(late == 1 ? "" : "s") paid late or overdue \(window)\(owed)")
+            return "\(figures.late) purchase\(figures.late == 1 ? "" : "s") paid late or overdue \(window)\(owed)"
+        case .passerBy:
+            return "\(count) purchase\(count == 1 ? "" : "s") \(window)"
+        case .prospect:
+            return "\(count) purchases \(window), margin \(Self.percent(figures.weightedMargin!)) below target \(Self.percent(settings.targetMargin))"
+        case .advocate, .customer:
+            let marginText = figures.weightedMargin.map { ", margin \(Self.percent($0))" } ?? ""
+            if figures.status == .advocate {
+                let referrals = figures.referrals
+                return "\(count) purchases \(window)\(marginText), paid on time, \(referrals) referral\(referrals == 1 ? "" : "s")"
+            }
+            return "\(count) purchases \(window)\(marginText), paid on time"
         }
-        if inWindow.count < 2 {
-            return assessment(.passerBy, "\(inWindow.count) purchase\(inWindow.count == 1 ? "" : "s") \(window)")
-        }
-        let target = settings.targetMargin
-        if let weighted, marginWeighted < target.tenThousandths * marginRevenue {
-            return assessment(
-                .prospect,
-                "\(inWindow.count) purchases \(window), margin \(Self.percent(weighted)) below target \(Self.percent(target))")
-        }
-        let marginText = weighted.map { ", margin \(Self.percent($0))" } ?? ""
-        if referrals > 0 {
-            return assessment(
-                .advocate,
-                "\(inWindow.count) purchases \(window)\(marginText), paid on time, \(referrals) referral\(referrals == 1 ? "" : "s")")
-        }
-        return assessment(.customer, "\(inWindow.count) purchases \(window)\(marginText), paid on time")
     }
 
     /// `0.075` → `7.5%`.
