@@ -7,7 +7,7 @@
 ///   naming the field; `cx.sql_write`: the write itself, under the push's sequence lock
 ///   (`RecordStore.sequenceLockKey`), with the typed columns, territory and activity exits,
 ///   re-sequenced activities and the audit row a push would write (`PushWrites.swift`);
-/// - the role `cx_editor` (NOLOGIN, a member of `cx_analyst`, no table writes).
+/// - the role `cx_editor` (NOLOGIN; reads the records and their conflicts, writes no table).
 ///
 /// See docs/sql-guide.md, "Writing from SQL".
 enum Migration0012SQLWrites {
@@ -455,9 +455,11 @@ enum Migration0012SQLWrites {
             cx.set_field(uuid, text, text), cx.set_fields(uuid, jsonb), cx.add_customer(jsonb), cx.add_activity(jsonb),
             cx.delete_record(uuid), cx.resolve(uuid, text, text) FROM PUBLIC;
 
-        -- The central team's editing role. NOLOGIN: grant it to real login roles
-        -- (`GRANT cx_editor TO alice;`). It may call the write API and read what cx_analyst reads;
-        -- it has no INSERT, UPDATE or DELETE on any table.
+        -- The central team's editing role. NOLOGIN: grant it to real login roles, usually with
+        -- cx_analyst (`GRANT cx_analyst, cx_editor TO alice;`). It may call the write API and read
+        -- the records and their conflicts; it has no INSERT, UPDATE or DELETE on any table. (Its
+        -- rights are per-database grants, not a role membership: a membership is cluster-wide, and
+        -- databases of one cluster may migrate at once.)
         DO $$
         BEGIN
             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cx_editor') THEN
@@ -467,9 +469,9 @@ enum Migration0012SQLWrites {
             NULL;
         END
         $$;
-        GRANT cx_analyst TO cx_editor;
         GRANT USAGE ON SCHEMA cx TO cx_editor;
         GRANT EXECUTE ON FUNCTION cx.set_field(uuid, text, text), cx.set_fields(uuid, jsonb), cx.add_customer(jsonb),
             cx.add_activity(jsonb), cx.delete_record(uuid), cx.resolve(uuid, text, text) TO cx_editor;
+        GRANT SELECT ON cx.customers, cx.activities, cx.conflicts TO cx_editor;
         """#)
 }
