@@ -132,7 +132,10 @@ import Testing
                     """)
                 return try connection.query(
                     PostgresQuery(
-                        unsafeSQL: "SELECT pg_temp.try_normalize(c.k, c.f, c.v) FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS c(k text, f text, v text, n bigint) ORDER BY c.n",
+                        unsafeSQL: """
+                            SELECT pg_temp.try_normalize(c.item ->> 'k', c.item ->> 'f', c.item ->> 'v')
+                            FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS c(item, n) ORDER BY c.n
+                            """,
                         binds: [document])
                 ).map { $0[0] ?? "" }
             }
