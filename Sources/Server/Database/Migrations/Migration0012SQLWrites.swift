@@ -472,6 +472,7 @@ enum Migration0012SQLWrites {
         GRANT USAGE ON SCHEMA cx TO cx_editor;
         GRANT EXECUTE ON FUNCTION cx.set_field(uuid, text, text), cx.set_fields(uuid, jsonb), cx.add_customer(jsonb),
             cx.add_activity(jsonb), cx.delete_record(uuid), cx.resolve(uuid, text, text) TO cx_editor;
-        GRANT SELECT ON cx.customers, cx.activities, cx.conflicts TO cx_editor;
+        GRANT SELECT ON cx.customers, cx.activities, cx.conflicts, cx.sql_writers TO cx_editor;
+        GRANT SELECT ON cx.sql_writers TO cx_analyst;
         """#)
 }
