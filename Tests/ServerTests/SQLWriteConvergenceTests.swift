@@ -130,6 +130,31 @@ import Testing
         }
     }
 
+    @Test func anActivityMovedToAnotherCustomerBySQLFollowsItsNewTerritory() async throws {
+        try await withTestApp { client, database in
+            let north = try Records.customer("Nord AG", territory: "north", replica: "hq")
+            let south = try Records.customer("Sud SA", territory: "south", replica: "hq")
+            let purchase = try Records.purchase(customer: north.id, replica: "hq")
+            _ = try await client.sync(token: database.adminToken, body: Records.syncBody(replica: "hq", changes: [north, south, purchase]))
+            let alice = try await database.user("alice", territories: ["north"])
+            let bob = try await database.user("bob", territories: ["south"])
+            let aliceStart = try SyncResponse(try await client.sync(token: alice, body: Records.syncBody(replica: "alice-laptop", changes: [])).text)
+            let bobStart = try SyncResponse(try await client.sync(token: bob, body: Records.syncBody(replica: "bob-laptop", changes: [])).text)
+            #expect(aliceStart.ids.contains(purchase.id) && !bobStart.ids.contains(purchase.id))
+
+            try await database.sql { try $0.query("SELECT cx.set_field(\(purchase.id)::uuid, 'customer_id', \(south.id))") }
+
+            let aliceAfter = try SyncResponse(
+                try await client.sync(token: alice, body: Records.syncBody(replica: "alice-laptop", cursor: aliceStart.cursor, changes: [])).text)
+            #expect(aliceAfter.removed == [purchase.id])
+            let bobAfter = try SyncResponse(
+                try await client.sync(token: bob, body: Records.syncBody(replica: "bob-laptop", cursor: bobStart.cursor, changes: [])).text)
+            #expect(bobAfter.ids == [purchase.id])
+            let problems = try await database.sql { try SQLWriting.faithfulnessProblems(on: $0) }
+            #expect(problems == [])
+        }
+    }
+
     /// Whether `has_conflicts` is true exactly for the records `cx.conflicts` lists.
     static func viewAgreesWithFlags(on connection: PostgresConnection) throws -> Bool {
         try connection.query(
