@@ -115,7 +115,7 @@ import Testing
                         """)
                     // The upgrade: today's server starts and applies the rest.
                     let applied = try Migrator(logger: TestDatabase.logger).migrate(connection)
-                    #expect(applied == Array(4...Migration.all.count))
+                    #expect(applied == Migration.all.map(\.version).filter { $0 >= 4 })
                 }
             }
         ) { client, database in

@@ -20,5 +20,7 @@ struct Migration: Sendable {
         Migration0007ServerEpoch.migration,
         Migration0008MetricsBreakdownsAndSeries.migration,
         Migration0009Cohorts.migration,
+        Migration0011StateFunctions.migration,
+        Migration0012SQLWrites.migration,
     ]
 }
