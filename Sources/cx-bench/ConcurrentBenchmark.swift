@@ -60,8 +60,11 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "cx.bench")
-        logger.logLevel = .warning
+        let logger = {
+            var logger = Logger(label: "cx.bench")
+            logger.logLevel = .warning
+            return logger
+        }()
         let directory = try ServerBenchmark.makeTemporaryDirectory()
         let cluster = EmbeddedPostgres(dataDirectory: directory, durability: .full, logger: logger)
         try cluster.start()

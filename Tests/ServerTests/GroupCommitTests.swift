@@ -31,9 +31,19 @@ import Testing
         _ pushes: [@Sendable (PushCoalescer) async throws -> RecordStore.PushOutcome], queued: Int? = nil,
         through coalescer: PushCoalescer, database: TestDatabase
     ) async throws -> [Result<RecordStore.PushOutcome, any Error>] {
-        let holder = try await blocking { try PostgresConnection(connectionString: database.connectionString) }
-        defer { holder.close() }
-        try await blocking { try holder.query("SELECT pg_advisory_lock(\(RecordStore.sequenceLockKey))") }
+        let locked = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let holder = Task {
+            try await database.sql { connection in
+                try connection.query("SELECT pg_advisory_lock(\(RecordStore.sequenceLockKey))")
+                locked.signal()
+                release.wait()
+                try connection.query("SELECT pg_advisory_unlock(\(RecordStore.sequenceLockKey))")
+            }
+        }
+        // Never leave the holder blocked (and its connection taken) if the test fails early.
+        defer { release.signal() }
+        try await blocking { locked.wait() }
         var tasks: [Task<RecordStore.PushOutcome, any Error>] = []
         // The first push starts the drain and waits for the lock in a transaction of its own.
         tasks.append(Task { try await pushes[0](coalescer) })
@@ -53,7 +63,8 @@ import Testing
             tasks.append(Task { try await push(coalescer) })
         }
         try await waitUntil { coalescer.statistics.waiting == (queued ?? pushes.count - 1) }
-        try await blocking { try holder.query("SELECT pg_advisory_unlock(\(RecordStore.sequenceLockKey))") }
+        release.signal()
+        try await holder.value
         var results: [Result<RecordStore.PushOutcome, any Error>] = []
         for task in tasks {
             results.append(await task.result)
@@ -74,7 +85,7 @@ import Testing
     }
 
     @Test func concurrentPushesOfDifferentUsersShareACommitAndEachGetsItsOwnReply() async throws {
-        try await withTestDatabase(poolSize: 4) { database in
+        try await withTestDatabase(poolSize: 6) { database in
             let store = RecordStore(pool: database.pool)
             let coalescer = PushCoalescer(store: store)
             let alice = try await Self.rep("alice", territories: ["north"], replica: "alice-laptop", in: database)
@@ -84,8 +95,11 @@ import Testing
             let aliceForeign = try Records.customer("Not Alice's", territory: "south", replica: "alice-laptop")
             let bobOwn = try Records.customer("Bob's", territory: "south", replica: "bob-laptop")
             // Bob also edits alice's customer: refused (not his territory), however it is grouped.
-            var bobEdit = aliceOwn
-            try bobEdit.set("phone", to: "555-0100", by: Records.author("bob-laptop", minute: 1))
+            let bobEdit = try {
+                var edit = aliceOwn
+                try edit.set("phone", to: "555-0100", by: Records.author("bob-laptop", minute: 1))
+                return edit
+            }()
             // A second push of alice's, after her first: it sees her first push's write.
             var aliceEdit = aliceOwn
             try aliceEdit.set("phone", to: "555-0199", by: Records.author("alice-laptop", minute: 2))
@@ -137,7 +151,7 @@ import Testing
     }
 
     @Test func aForkedReplicaIsRefusedAloneAndTheOthersShareTheCommit() async throws {
-        try await withTestDatabase(poolSize: 4) { database in
+        try await withTestDatabase(poolSize: 6) { database in
             let store = RecordStore(pool: database.pool)
             let coalescer = PushCoalescer(store: store)
             let alice = try await Self.rep("alice", territories: ["north"], replica: "laptop", in: database)
@@ -173,7 +187,7 @@ import Testing
     }
 
     @Test func aMemberThatBreaksTheSharedTransactionFailsAloneAndTheOthersAreRetried() async throws {
-        try await withTestDatabase(poolSize: 4) { database in
+        try await withTestDatabase(poolSize: 6) { database in
             let store = RecordStore(pool: database.pool)
             let coalescer = PushCoalescer(store: store)
             // A database rule that refuses one customer's row (as a constraint would).
