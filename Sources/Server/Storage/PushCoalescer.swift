@@ -126,7 +126,8 @@ final class PushCoalescer: Sendable {
     private func commit(_ group: [Member], logger: Logger) async {
         if group.count > 1 {
             do {
-                let results = try await store.pool.withConnection { connection in
+                // Every member waits for this transaction: it goes ahead of pulls in the pool's queue.
+                let results = try await store.pool.withConnection(first: true) { connection in
                     try connection.transaction { connection in try Self.mergeAll(group, on: connection) }
                 }
                 queue.withLock { queue in
@@ -146,7 +147,7 @@ final class PushCoalescer: Sendable {
         }
         for member in group {
             do {
-                member.continuation.resume(returning: try await store.push(member.prepared, as: member.writer, claim: nil))
+                member.continuation.resume(returning: try await store.push(member.prepared, as: member.writer, claim: nil, first: true))
             } catch {
                 member.continuation.resume(throwing: error)
             }

@@ -26,12 +26,13 @@ extension RecordStore {
         return try await push(PreparedPush(states), as: writer, claim: claim, beforeCommit: beforeCommit)
     }
 
-    /// Merges `prepared` in a transaction of its own (see ``push(_:as:claim:logger:beforeCommit:)``).
+    /// Merges `prepared` in a transaction of its own (see ``push(_:as:claim:logger:beforeCommit:)``);
+    /// `first` puts it ahead of other work waiting for a pooled connection.
     func push(
-        _ prepared: PreparedPush, as writer: Writer, claim: ReplicaRegistry.Claim?,
+        _ prepared: PreparedPush, as writer: Writer, claim: ReplicaRegistry.Claim?, first: Bool = false,
         beforeCommit: (@Sendable () throws -> Void)? = nil
     ) async throws -> PushOutcome {
-        try await pool.withConnection { connection in
+        try await pool.withConnection(first: first) { connection in
             try connection.transaction { connection in
                 if let claim { try ReplicaRegistry.admit(claim, by: writer, on: connection) }
                 try Self.takeSequenceLock(on: connection)
