@@ -14,19 +14,8 @@ struct ClockAuthority {
     private let owners: [String: Int64?]
     private var newReplicas: Set<String> = []
 
-    /// Reads the owners of every replica the pushed states advance beyond the stored clocks.
-    init(pushed: [RecordState], stored: [String: RecordState], writer: RecordStore.Writer, on connection: PostgresConnection) throws {
-        var advanced: Set<String> = []
-        if writer.userID != nil {
-            for state in pushed {
-                advanced.formUnion(CausalIntegrity.advancedReplicas(in: state, beyond: stored[state.id]))
-            }
-        }
-        self.init(writer: writer, owners: try ReplicaRegistry.owners(of: advanced, on: connection))
-    }
-
-    /// Decides with `owners` already read (they must cover every replica the pushed states
-    /// advance; see ``PushReads``).
+    /// Decides with `owners` already read: they must cover every replica the pushed states
+    /// advance beyond the stored clocks (``PushReads`` reads them for a whole transaction).
     init(writer: RecordStore.Writer, owners: [String: Int64?]) {
         self.writer = writer
         self.owners = owners
