@@ -138,7 +138,7 @@ public final class PostgresConnection {
     public func query(_ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
         let handle = try liveHandle()
         // libpq passes values as C strings, so a NUL would silently cut the value short.
-        if query.sql.utf8.contains(0) || query.binds.contains(where: { $0?.utf8.contains(0) == true }) {
+        if Self.containsNUL(query.sql) || query.binds.contains(where: { $0.map(Self.containsNUL) == true }) {
             throw PostgresError(
                 .queryFailed,
                 "a text value contains a NUL character, which PostgreSQL text cannot store; "
@@ -326,6 +326,15 @@ public final class PostgresConnection {
         return text
     }
 
+    /// Whether `string` holds a NUL byte (`memchr` over its contiguous UTF-8).
+    private static func containsNUL(_ string: String) -> Bool {
+        var string = string
+        return string.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return false }
+            return memchr(base, 0, bytes.count) != nil
+        }
+    }
+
     /// Calls `body` with NUL-terminated copies of `strings` (`nil` stays a null pointer),
     /// all in one buffer so a statement with many parameters costs one allocation.
     private static func withCStringArray<R>(
@@ -342,7 +351,11 @@ public final class PostgresConnection {
                 continue
             }
             offsets.append(buffer.count)
-            buffer.append(contentsOf: string.utf8.map { CChar(bitPattern: $0) })
+            // One copy of the contiguous UTF-8 (binds are often large JSON documents).
+            var contiguous = string
+            contiguous.withUTF8 { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { buffer.append(contentsOf: $0) }
+            }
             buffer.append(0)
         }
         return buffer.withUnsafeBufferPointer { base in

@@ -31,6 +31,8 @@ public final class PostgresPool: Sendable {
 
     private struct Waiter {
         let id: Int
+        /// Queued ahead of the waiters without it.
+        let first: Bool
         let continuation: CheckedContinuation<Lease, any Error>
     }
 
@@ -101,13 +103,16 @@ public final class PostgresPool: Sendable {
     /// fresh one; the work is not retried. A connection left inside a transaction is rolled back
     /// before it is reused.
     ///
+    /// - Parameter first: Wait ahead of the callers without it (behind earlier ones with it): for
+    ///   work that others wait for, such as the one transaction that commits every waiting push.
     /// - Throws: What `body` threw; ``PostgresError/Code/connectionFailed`` if no connection could
     ///   be opened; ``PostgresError/Code/poolClosed`` after ``close()``; `CancellationError` if the
     ///   task was cancelled while waiting.
     public func withConnection<T: Sendable>(
+        first: Bool = false,
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
-        let lease = try await acquire()
+        let lease = try await acquire(first: first)
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             // From here the work item owns the lease and returns it on every path.
             threadPool.submit { workState in
@@ -188,7 +193,7 @@ public final class PostgresPool: Sendable {
         PostgresError(.poolClosed, "the PostgreSQL connection pool is closed (the server is shutting down)")
     }
 
-    private func acquire() async throws -> Lease {
+    private func acquire(first: Bool) async throws -> Lease {
         let (immediate, id): (Result<Lease, any Error>?, Int) = state.withLockedValue { state in
             if state.closed { return (.failure(Self.closedError), 0) }
             if let lease = state.lease(max: maxConnections) { return (.success(lease), 0) }
@@ -207,7 +212,12 @@ public final class PostgresPool: Sendable {
                     if Task.isCancelled { return .failure(CancellationError()) }
                     // A connection may have come back since the first look.
                     if let lease = state.lease(max: maxConnections) { return .success(lease) }
-                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    let waiter = Waiter(id: id, first: first, continuation: continuation)
+                    if first {
+                        state.waiters.insert(waiter, at: state.waiters.firstIndex { !$0.first } ?? state.waiters.endIndex)
+                    } else {
+                        state.waiters.append(waiter)
+                    }
                     return nil
                 }
                 if let now {

@@ -42,6 +42,28 @@ extension PostgresTests {
             #expect(elapsed >= .milliseconds(950))
         }
 
+        @Test func aWaiterMarkedFirstGoesAheadOfEarlierOnes() async throws {
+            let order = try await withPool(maxConnections: 1) { pool in
+                let order = NIOLockedValueBox<[String]>([])
+                let release = DispatchSemaphore(value: 0)
+                let busy = Task { try await pool.withConnection { _ in release.wait() } }
+                func waitFor(_ count: Int) async throws {
+                    while pool.statistics.waiting < count { try await Task.sleep(for: .milliseconds(5)) }
+                }
+                while pool.statistics.inUse < 1 { try await Task.sleep(for: .milliseconds(5)) }
+                let plain = Task { try await pool.withConnection { _ in order.withLockedValue { $0.append("plain") } } }
+                try await waitFor(1)
+                let urgent = Task { try await pool.withConnection(first: true) { _ in order.withLockedValue { $0.append("first") } } }
+                try await waitFor(2)
+                release.signal()
+                try await busy.value
+                try await plain.value
+                try await urgent.value
+                return order.withLockedValue { $0 }
+            }
+            #expect(order == ["first", "plain"])
+        }
+
         @Test func reusesIdleConnections() async throws {
             let (pids, statistics) = try await withPool(maxConnections: 3) { pool in
                 var pids: Set<Int> = []

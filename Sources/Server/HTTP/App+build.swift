@@ -21,6 +21,9 @@ public struct ServerConfiguration: Sendable {
     public var readTimeout: TimeAmount = .seconds(30)
     /// Requests per token: sustained rate and burst; `nil` turns the limit off.
     public var rateLimit: (requestsPerSecond: Double, burst: Int)? = (20, 120)
+    /// Whether concurrent pushes share transactions (``PushCoalescer``); off, each push commits
+    /// alone (for comparison in `cx-bench concurrent`).
+    public var groupCommit = true
 
     public init() {}
 
@@ -51,9 +54,10 @@ func buildRouter(configuration: ServerConfiguration, pool: PostgresPool, metrics
             limiter: RateLimiter(limits: .init(requestsPerSecond: rate.requestsPerSecond, burst: rate.burst)), metrics: metrics))
     }
     HistoryController(pool: pool).register(on: v1)
+    let store = RecordStore(pool: pool)
     SyncController(
-        store: RecordStore(pool: pool), limits: configuration.syncLimits, maxBodyBytes: configuration.maxBodyBytes,
-        metrics: metrics
+        store: store, pushes: configuration.groupCommit ? PushCoalescer(store: store) : nil,
+        limits: configuration.syncLimits, maxBodyBytes: configuration.maxBodyBytes, metrics: metrics
     ).register(on: v1)
     v1.get("me") { _, context -> CurrentUser in
         guard let user = context.user else { throw APIError.unauthorized }

@@ -8,6 +8,8 @@ import Logging
 /// in that scope after the cursor.
 struct SyncController: Sendable {
     let store: RecordStore
+    /// Group commit for pushes; `nil` commits each push in a transaction of its own.
+    let pushes: PushCoalescer?
     let limits: SyncRequest.Limits
     let maxBodyBytes: Int
     let metrics: ServerMetrics
@@ -65,7 +67,12 @@ struct SyncController: Sendable {
             (try UserStore.scope(of: user, on: connection), try ServerEpoch.current(on: connection))
         }
         let writer = RecordStore.Writer(userID: user.id, userName: user.name, replicaID: sync.replicaID, scope: scope)
-        var outcome = try await store.push(sync.changes, as: writer, claim: sync.claim, logger: context.logger)
+        var outcome: RecordStore.PushOutcome
+        if let pushes {
+            outcome = try await pushes.push(sync.changes, as: writer, claim: sync.claim, logger: context.logger)
+        } else {
+            outcome = try await store.push(sync.changes, as: writer, claim: sync.claim, logger: context.logger)
+        }
         outcome.rejected.insert(contentsOf: sync.rejected, at: 0)  // refused while reading the request
         metrics.recordsWritten.increment(by: Int64(outcome.written))
         metrics.recordsRejected.increment(by: Int64(outcome.rejected.count))

@@ -14,17 +14,16 @@ struct ClockAuthority {
     private let owners: [String: Int64?]
     private var newReplicas: Set<String> = []
 
-    /// Reads the owners of every replica the pushed states advance beyond the stored clocks.
-    init(pushed: [RecordState], stored: [String: RecordState], writer: RecordStore.Writer, on connection: PostgresConnection) throws {
+    /// Decides with `owners` already read: they must cover every replica the pushed states
+    /// advance beyond the stored clocks (``PushReads`` reads them for a whole transaction).
+    init(writer: RecordStore.Writer, owners: [String: Int64?]) {
         self.writer = writer
-        var advanced: Set<String> = []
-        if writer.userID != nil {
-            for state in pushed {
-                advanced.formUnion(CausalIntegrity.advancedReplicas(in: state, beyond: stored[state.id]))
-            }
-        }
-        owners = try ReplicaRegistry.owners(of: advanced, on: connection)
+        self.owners = owners
     }
+
+    /// The never-seen replicas accepted states carry, registered to the pusher's user by
+    /// ``registerNewReplicas(on:)``.
+    var registered: [String] { newReplicas.sorted() }
 
     /// Why `state` may not be merged over `stored`, or `nil` when it may.
     func refusal(_ state: RecordState, stored: RecordState?) -> RecordRejection? {

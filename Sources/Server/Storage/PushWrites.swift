@@ -17,11 +17,14 @@ struct PushWrites {
 
     /// How many records are written.
     private(set) var count = 0
+    /// The ids of the records written.
+    private(set) var ids: [String] = []
 
     /// Adds `merged`, which replaces `previous` (`nil`: a new record).
     mutating func add(_ merged: RecordState, replacing previous: RecordState?) {
         states[merged.kind, default: []].append(merged)
         count += 1
+        ids.append(merged.id)
         if merged.kind == .customer {
             let before = previous?.displayedValue("territory")
             let after = merged.displayedValue("territory")

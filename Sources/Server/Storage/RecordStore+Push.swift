@@ -20,93 +20,107 @@ extension RecordStore {
         guard !states.isEmpty else {
             // A request that writes nothing and carries no tokens (an older client pulling)
             // cannot harm anyone: it needs no admission.
-            if let claim, claim.nextToken != nil {
-                try await pool.withConnection { connection in
-                    try connection.transaction { connection in try ReplicaRegistry.admit(claim, by: writer, on: connection) }
-                }
-            }
+            if let claim, claim.nextToken != nil { try await admit(claim, by: writer) }
             return PushOutcome()
         }
-        // Several states of one record in a request are joined first (the merge is a join).
-        var byID: [String: RecordState] = [:]
-        var order: [String] = []
-        var rejectedEarly: [Rejection] = []
-        for state in states {
-            if let existing = byID[state.id] {
-                guard existing.kind == state.kind else {
-                    rejectedEarly.append(
-                        Rejection(id: state.id, code: .kindMismatch, message: "the request holds this id both as a customer and as an activity"))
-                    continue
-                }
-                byID[state.id] = existing.merging(state)
-            } else {
-                byID[state.id] = state
-                order.append(state.id)
-            }
-        }
-        let refusedIDs = Set(rejectedEarly.map(\.id))
-        let pushed = order.compactMap { byID[$0] }.filter { !refusedIDs.contains($0.id) }
-        let customers = pushed.filter { $0.kind == .customer }
-        let activities = pushed.filter { $0.kind == .activity }
-        return try await pool.withConnection { [rejectedEarly] connection in
+        return try await push(PreparedPush(states), as: writer, claim: claim, beforeCommit: beforeCommit)
+    }
+
+    /// Merges `prepared` in a transaction of its own (see ``push(_:as:claim:logger:beforeCommit:)``);
+    /// `first` puts it ahead of other work waiting for a pooled connection.
+    func push(
+        _ prepared: PreparedPush, as writer: Writer, claim: ReplicaRegistry.Claim?, first: Bool = false,
+        beforeCommit: (@Sendable () throws -> Void)? = nil
+    ) async throws -> PushOutcome {
+        try await pool.withConnection(first: first) { connection in
             try connection.transaction { connection in
-                var result = PushOutcome(rejected: rejectedEarly)
                 if let claim { try ReplicaRegistry.admit(claim, by: writer, on: connection) }
-                try connection.query("SELECT pg_advisory_xact_lock(\(Self.sequenceLockKey))")
-                let stored = try Self.lockStates(ids: pushed.map(\.id), on: connection)
-                var clocks = try ClockAuthority(pushed: pushed, stored: stored, writer: writer, on: connection)
-                var facts = ScopeFactsCache(scope: writer.scope)
-                // Every customer the scope decisions may need, read in two statements.
-                var named = customers.map(\.id)
-                for state in activities {
-                    for source in [state, stored[state.id]] {
-                        if let id = source?.displayedValue("customer_id") { named.append(id) }
-                    }
-                }
-                try facts.prefetch(named, on: connection)
-                var writes = PushWrites()
-
-                // Customers first, so activities are judged by where their customer ends up.
-                for state in customers + activities {
-                    let current = stored[state.id]
-                    if let current, current.kind != state.kind {
-                        result.rejected.append(Self.kindMismatch(state, current))
-                        continue
-                    }
-                    if let refusal = clocks.refusal(state, stored: current) {
-                        result.rejected.append(refusal)
-                        continue
-                    }
-                    if let violation = state.lengthViolation(notCoveredBy: current?.clock) {
-                        result.rejected.append(
-                            Rejection(
-                                id: state.id, code: .invalidRecord,
-                                message: "\(violation.description); the record was not written — shorten the value on the replica that sent it (cx edit) and sync again"))
-                        continue
-                    }
-                    let merged = current?.merging(state) ?? state
-                    if let current, merged == current {
-                        result.unchanged += 1
-                        if try Self.isOutsideScope(merged, of: writer, facts: &facts, on: connection) { result.outOfScope.append(merged.id) }
-                        continue
-                    }
-                    if let refusal = Self.mergedRefusal(merged) { result.rejected.append(refusal); continue }
-                    if let refusal = try Self.scopeRefusal(merged, replacing: current, by: writer, facts: &facts, on: connection) {
-                        result.rejected.append(refusal)
-                        continue
-                    }
-                    writes.add(merged, replacing: current)
-                    clocks.accept(state, stored: current)
-                    if try Self.isOutsideScope(merged, of: writer, facts: &facts, on: connection) { result.outOfScope.append(merged.id) }
-                }
-                try clocks.registerNewReplicas(on: connection)
-
-                try writes.apply(by: writer, on: connection)
-                result.written = writes.count
+                try Self.takeSequenceLock(on: connection)
+                let result = try Self.merge(prepared, as: writer, on: connection)
                 try beforeCommit?()
                 return result
             }
         }
+    }
+
+    /// Admits `claim` for `writer` in a transaction of its own (see
+    /// ``ReplicaRegistry/admit(_:by:on:)``), or throws `409 replica_forked`.
+    func admit(_ claim: ReplicaRegistry.Claim, by writer: Writer) async throws {
+        try await pool.withConnection { connection in
+            try connection.transaction { connection in try ReplicaRegistry.admit(claim, by: writer, on: connection) }
+        }
+    }
+
+    /// Takes the transaction-scoped sequence lock (see ``RecordStore``), held until the caller's
+    /// transaction ends. Take replica admissions (row locks on `cx.replicas`) before it, never
+    /// after, so that every writer takes the two kinds of lock in one order.
+    static func takeSequenceLock(on connection: PostgresConnection) throws {
+        try connection.query("SELECT pg_advisory_xact_lock(\(Self.sequenceLockKey))")
+    }
+
+    /// Merges `prepared` into storage within `writer`'s scope: the body of a push, run inside a
+    /// transaction that already holds the sequence lock (and has admitted the replica). Reads
+    /// and writes nothing outside that transaction, so several pushes can share one (see
+    /// ``PushCoalescer``) and each gets the outcome it would have had alone, in that order.
+    static func merge(_ prepared: PreparedPush, as writer: Writer, on connection: PostgresConnection) throws -> PushOutcome {
+        var reads = try PushReads([(prepared, writer)], on: connection)
+        return try merge(prepared, as: writer, reads: &reads, on: connection)
+    }
+
+    /// Merges `prepared` with what `reads` holds (read for it, and possibly for other pushes of
+    /// the same transaction), then tells `reads` what it wrote.
+    static func merge(
+        _ prepared: PreparedPush, as writer: Writer, reads: inout PushReads, on connection: PostgresConnection
+    ) throws -> PushOutcome {
+        let customers = prepared.customers
+        let activities = prepared.activities
+        var result = PushOutcome(rejected: prepared.rejectedEarly)
+        try reads.refresh((customers + activities).map(\.id), on: connection)
+        let stored = reads.stored
+        var clocks = ClockAuthority(writer: writer, owners: reads.owners)
+        var facts = reads.facts
+        var writes = PushWrites()
+
+        // Customers first, so activities are judged by where their customer ends up.
+        for state in customers + activities {
+            let current = stored[state.id]
+            if let current, current.kind != state.kind {
+                result.rejected.append(Self.kindMismatch(state, current))
+                continue
+            }
+            if let refusal = clocks.refusal(state, stored: current) {
+                result.rejected.append(refusal)
+                continue
+            }
+            if let violation = state.lengthViolation(notCoveredBy: current?.clock) {
+                result.rejected.append(
+                    Rejection(
+                        id: state.id, code: .invalidRecord,
+                        message: "\(violation.description); the record was not written — shorten the value on the replica that sent it (cx edit) and sync again"))
+                continue
+            }
+            let merged = current?.merging(state) ?? state
+            if let current, merged == current {
+                result.unchanged += 1
+                if try Self.isOutsideScope(merged, of: writer, facts: &facts, on: connection) { result.outOfScope.append(merged.id) }
+                continue
+            }
+            if let refusal = Self.mergedRefusal(merged) { result.rejected.append(refusal); continue }
+            if let refusal = try Self.scopeRefusal(merged, replacing: current, by: writer, facts: &facts, on: connection) {
+                result.rejected.append(refusal)
+                continue
+            }
+            writes.add(merged, replacing: current)
+            clocks.accept(state, stored: current)
+            if try Self.isOutsideScope(merged, of: writer, facts: &facts, on: connection) { result.outOfScope.append(merged.id) }
+        }
+        try clocks.registerNewReplicas(on: connection)
+
+        try writes.apply(by: writer, on: connection)
+        result.written = writes.count
+        reads.facts = facts
+        reads.wrote(writes.ids, registered: clocks.registered, to: writer.userID)
+        return result
     }
 
     /// Why `writer` may not write `merged` over `current`, or `nil` when they may; an accepted
@@ -219,6 +233,11 @@ struct ScopeFactsCache {
     mutating func customer(_ id: String, on connection: PostgresConnection) throws -> CustomerScopeFacts? {
         if known[id] == nil { try prefetch([id], on: connection) }
         return known[id] ?? nil
+    }
+
+    /// Forgets what is known of `ids` (written since): the next question reads them again.
+    mutating func forget(_ ids: [String]) {
+        for id in ids { known[id] = nil }
     }
 
     /// Records that this push writes customer `id` with `territory`.

@@ -11,7 +11,8 @@ import Logging
 /// therefore handed out in commit order: no transaction can commit a number lower than one
 /// that is already visible, so a reader paging by `seq > cursor` never skips a change.
 /// Concurrent pushes serialise on the lock for the short database part of their work only
-/// (validation and decoding happen before).
+/// (validation and decoding happen before), and within one server process they share it:
+/// ``PushCoalescer`` commits the pushes waiting at the same time in one transaction.
 struct RecordStore: Sendable {
     let pool: PostgresPool
 

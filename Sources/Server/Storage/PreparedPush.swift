@@ -1,0 +1,42 @@
+import CXModel
+
+extension RecordStore {
+    /// A push's states made ready for storage without touching it: several states of one record
+    /// joined (the merge is a join), and the records refused before anything is read (one id sent
+    /// both as a customer and as an activity). Built before the push waits for the sequence
+    /// lock, so that work stays out of the serial section.
+    struct PreparedPush: Sendable {
+        /// Pushed customers, one state per id, in request order.
+        var customers: [RecordState] = []
+        /// Pushed activities, one state per id, in request order.
+        var activities: [RecordState] = []
+        /// Records refused while joining.
+        var rejectedEarly: [Rejection] = []
+
+        /// How many records the push writes at most.
+        var count: Int { customers.count + activities.count }
+
+        init(_ states: [RecordState]) {
+            var byID: [String: RecordState] = [:]
+            var order: [String] = []
+            for state in states {
+                if let existing = byID[state.id] {
+                    guard existing.kind == state.kind else {
+                        rejectedEarly.append(
+                            Rejection(id: state.id, code: .kindMismatch, message: "the request holds this id both as a customer and as an activity"))
+                        continue
+                    }
+                    byID[state.id] = existing.merging(state)
+                } else {
+                    byID[state.id] = state
+                    order.append(state.id)
+                }
+            }
+            let refusedIDs = Set(rejectedEarly.map(\.id))
+            for id in order where !refusedIDs.contains(id) {
+                guard let state = byID[id] else { continue }
+                if state.kind == .customer { customers.append(state) } else { activities.append(state) }
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import CXModel
+import CXPostgres
+import Logging
+import Synchronization
+
+/// Group commit for pushes: concurrent pushes share one transaction, one sequence lock and one
+/// commit.
+///
+/// Every push must hold the sequence lock from the moment it reads until it commits (cursor
+/// safety, see ``RecordStore``), so pushes are serial however many clients send them. Alone,
+/// each one pays for its own `BEGIN`, lock, `COMMIT` and WAL flush, and holds a pool connection
+/// while it waits for the lock — under many clients the pool fills with waiting pushes and
+/// pulls queue behind them. Here a push first has its replica admitted (its sync token checked
+/// and advanced, ``ReplicaRegistry``) in a short transaction of its own, concurrently with the
+/// others, then joins a queue; one drain task at a time takes everything waiting (up to
+/// ``maxMembers`` pushes and ``maxRecords`` records), takes the lock once, reads what all of
+/// them need in one go (``PushReads``), merges them one after another with
+/// ``RecordStore/merge(_:as:reads:on:)`` — each sees the ones before it exactly as if they had
+/// committed first — and commits once. So pushes hold one connection per server process for
+/// their serial part, and the rest of the pool stays free for pulls.
+///
+/// Each member gets the outcome it would have had alone: per-record refusals are decided per
+/// member as before. A forked replica gets `409 replica_forked` before it joins, and writes
+/// nothing. Admission apart from the writes is safe: if the writes then fail, the client's
+/// retry of the same request presents the token the server already holds as the proposed one,
+/// which the registry admits as the retry of a request whose reply was lost. If the shared
+/// transaction fails, it rolls back and every member is retried in a transaction of its own,
+/// so one bad request cannot fail the others.
+final class PushCoalescer: Sendable {
+    let store: RecordStore
+    /// Most pushes in one transaction.
+    let maxMembers: Int
+    /// Most records in one transaction (a single larger push still goes alone).
+    let maxRecords: Int
+
+    private let queue = Mutex(Queue())
+
+    private struct Member: Sendable {
+        let prepared: RecordStore.PreparedPush
+        let writer: RecordStore.Writer
+        let continuation: CheckedContinuation<RecordStore.PushOutcome, any Error>
+    }
+
+    private struct Queue: ~Copyable {
+        var waiting: [Member] = []
+        /// Whether a drain task is running (it empties the queue before it ends).
+        var draining = false
+        var statistics = Statistics()
+    }
+
+    /// What the coalescer has done so far, for tests and logs.
+    struct Statistics: Sendable, Equatable {
+        /// Pushes waiting for the next transaction.
+        var waiting = 0
+        /// Shared transactions committed (of two or more pushes).
+        var sharedCommits = 0
+        /// Pushes committed in shared transactions.
+        var sharedPushes = 0
+        /// Shared transactions that failed, after which their pushes were retried alone.
+        var failedShares = 0
+    }
+
+    /// Current counts.
+    var statistics: Statistics {
+        queue.withLock { queue in
+            var statistics = queue.statistics
+            statistics.waiting = queue.waiting.count
+            return statistics
+        }
+    }
+
+    init(store: RecordStore, maxMembers: Int = 64, maxRecords: Int = 5_000) {
+        precondition(maxMembers >= 1 && maxRecords >= 1)
+        self.store = store
+        self.maxMembers = maxMembers
+        self.maxRecords = maxRecords
+    }
+
+    /// Merges `states` into storage as ``RecordStore/push(_:as:claim:logger:beforeCommit:)``
+    /// does, sharing the transaction with the pushes waiting at the same time.
+    func push(
+        _ states: [RecordState], as writer: RecordStore.Writer, claim: ReplicaRegistry.Claim?, logger: Logger
+    ) async throws -> RecordStore.PushOutcome {
+        // Nothing to write: no sequence lock, nothing to share.
+        guard !states.isEmpty else { return try await store.push(states, as: writer, claim: claim, logger: logger) }
+        let prepared = RecordStore.PreparedPush(states)
+        if let claim { try await store.admit(claim, by: writer) }
+        return try await withCheckedThrowingContinuation { continuation in
+            let startDrain = queue.withLock { queue in
+                queue.waiting.append(Member(prepared: prepared, writer: writer, continuation: continuation))
+                guard !queue.draining else { return false }
+                queue.draining = true
+                return true
+            }
+            if startDrain {
+                Task { await self.drain(logger: logger) }
+            }
+        }
+    }
+
+    /// Commits groups until the queue is empty.
+    private func drain(logger: Logger) async {
+        while true {
+            let group: [Member] = queue.withLock { queue in
+                guard !queue.waiting.isEmpty else {
+                    queue.draining = false
+                    return []
+                }
+                var count = 0
+                var records = 0
+                for member in queue.waiting {
+                    if count > 0 && (count == maxMembers || records + member.prepared.count > maxRecords) { break }
+                    count += 1
+                    records += member.prepared.count
+                }
+                let group = Array(queue.waiting.prefix(count))
+                queue.waiting.removeFirst(count)
+                return group
+            }
+            guard !group.isEmpty else { return }
+            await commit(group, logger: logger)
+        }
+    }
+
+    /// Runs `group` in one transaction, or each member alone if that fails; answers every member.
+    private func commit(_ group: [Member], logger: Logger) async {
+        if group.count > 1 {
+            do {
+                // Every member waits for this transaction: it goes ahead of pulls in the pool's queue.
+                let results = try await store.pool.withConnection(first: true) { connection in
+                    try connection.transaction { connection in try Self.mergeAll(group, on: connection) }
+                }
+                queue.withLock { queue in
+                    queue.statistics.sharedCommits += 1
+                    queue.statistics.sharedPushes += group.count
+                }
+                for (member, outcome) in zip(group, results) {
+                    member.continuation.resume(returning: outcome)
+                }
+                return
+            } catch {
+                queue.withLock { $0.statistics.failedShares += 1 }
+                logger.info(
+                    "a group commit failed; retrying its pushes one by one",
+                    metadata: ["pushes": .stringConvertible(group.count), "error": "\(error)"])
+            }
+        }
+        for member in group {
+            do {
+                member.continuation.resume(returning: try await store.push(member.prepared, as: member.writer, claim: nil, first: true))
+            } catch {
+                member.continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// The shared transaction's body: the sequence lock, one read for all members, then each
+    /// member's merge in arrival order.
+    private static func mergeAll(_ group: [Member], on connection: PostgresConnection) throws -> [RecordStore.PushOutcome] {
+        try RecordStore.takeSequenceLock(on: connection)
+        var reads = try PushReads(group.map { ($0.prepared, $0.writer) }, on: connection)
+        return try group.map { member in
+            try RecordStore.merge(member.prepared, as: member.writer, reads: &reads, on: connection)
+        }
+    }
+}

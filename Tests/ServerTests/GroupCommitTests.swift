@@ -1,0 +1,256 @@
+import CXModel
+import CXPostgres
+import Foundation
+import Testing
+
+@testable import CXServer
+
+/// Group commit (``PushCoalescer``): pushes waiting at the same time share one transaction, and
+/// each still gets exactly the reply it would have had alone; a push that fails does not fail
+/// the others.
+///
+/// To make a group deterministic, a test holds the sequence lock from a session of its own:
+/// the first push then waits for it inside its own transaction, the others queue behind it,
+/// and once the lock is released they are committed together.
+@Suite(.serverDatabase) struct GroupCommitTests {
+    /// A rep's writer, as the sync endpoint builds it.
+    static func rep(_ name: String, territories: Set<String>, replica: String, in database: TestDatabase) async throws -> RecordStore.Writer {
+        _ = try await database.user(name, territories: territories.sorted())
+        let id = try await database.sql { connection in
+            try connection.query("SELECT id FROM cx.users WHERE name = \(name)")[0].decode("id", as: Int64.self)
+        }
+        return RecordStore.Writer(
+            userID: id, userName: name, replicaID: replica,
+            scope: AccessScope(role: .rep, territories: territories, handoffTerritories: []))
+    }
+
+    /// Runs `pushes` through `coalescer` while the sequence lock is held elsewhere, so that all
+    /// but the first queue up (`queued` of them: the others fail before) and share the next
+    /// transaction; returns each push's result.
+    static func grouped(
+        _ pushes: [@Sendable (PushCoalescer) async throws -> RecordStore.PushOutcome], queued: Int? = nil,
+        through coalescer: PushCoalescer, database: TestDatabase
+    ) async throws -> [Result<RecordStore.PushOutcome, any Error>] {
+        let locked = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let holder = Task {
+            try await database.sql { connection in
+                try connection.query("SELECT pg_advisory_lock(\(RecordStore.sequenceLockKey))")
+                locked.signal()
+                release.wait()
+                try connection.query("SELECT pg_advisory_unlock(\(RecordStore.sequenceLockKey))")
+            }
+        }
+        // Never leave the holder blocked (and its connection taken) if the test fails early.
+        defer { release.signal() }
+        try await blocking { locked.wait() }
+        var tasks: [Task<RecordStore.PushOutcome, any Error>] = []
+        // The first push starts the drain and waits for the lock in a transaction of its own.
+        tasks.append(Task { try await pushes[0](coalescer) })
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await database.sql({ connection in
+            try connection.query(
+                """
+                SELECT count(*) AS n FROM pg_locks
+                WHERE locktype = 'advisory' AND NOT granted
+                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                """)[0].decode("n", as: Int.self)
+        }) == 0 {
+            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        for push in pushes.dropFirst() {
+            tasks.append(Task { try await push(coalescer) })
+        }
+        try await waitUntil { coalescer.statistics.waiting == (queued ?? pushes.count - 1) }
+        release.signal()
+        try await holder.value
+        var results: [Result<RecordStore.PushOutcome, any Error>] = []
+        for task in tasks {
+            results.append(await task.result)
+        }
+        return results
+    }
+
+    /// Polls `condition` every 10 ms for up to 30 s.
+    static func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("timed out waiting")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    @Test func concurrentPushesOfDifferentUsersShareACommitAndEachGetsItsOwnReply() async throws {
+        try await withTestDatabase(poolSize: 6) { database in
+            let store = RecordStore(pool: database.pool)
+            let coalescer = PushCoalescer(store: store)
+            let alice = try await Self.rep("alice", territories: ["north"], replica: "alice-laptop", in: database)
+            let bob = try await Self.rep("bob", territories: ["south"], replica: "bob-laptop", in: database)
+            let first = try Records.customer("First", replica: "server")
+            let aliceOwn = try Records.customer("Alice's", territory: "north", replica: "alice-laptop")
+            let aliceForeign = try Records.customer("Not Alice's", territory: "south", replica: "alice-laptop")
+            let bobOwn = try Records.customer("Bob's", territory: "south", replica: "bob-laptop")
+            // Bob also edits alice's customer: refused (not his territory), however it is grouped.
+            let bobEdit = try {
+                var edit = aliceOwn
+                try edit.set("phone", to: "555-0100", by: Records.author("bob-laptop", minute: 1))
+                return edit
+            }()
+            // A second push of alice's, after her first: it sees her first push's write.
+            var aliceEdit = aliceOwn
+            try aliceEdit.set("phone", to: "555-0199", by: Records.author("alice-laptop", minute: 2))
+
+            let results = try await Self.grouped(
+                [
+                    { try await $0.push([first], as: .system(), claim: nil, logger: TestDatabase.logger) },
+                    {
+                        try await $0.push(
+                            [aliceOwn, aliceForeign], as: alice, claim: .init(replicaID: "alice-laptop", token: nil, nextToken: "a1"),
+                            logger: TestDatabase.logger)
+                    },
+                    {
+                        try await $0.push(
+                            [bobOwn, bobEdit], as: bob, claim: .init(replicaID: "bob-laptop", token: nil, nextToken: "b1"),
+                            logger: TestDatabase.logger)
+                    },
+                ], through: coalescer, database: database)
+            // Alice's edit in a second round, with her next token.
+            let edit = try await coalescer.push(
+                [aliceEdit], as: alice, claim: .init(replicaID: "alice-laptop", token: "a1", nextToken: "a2"), logger: TestDatabase.logger)
+
+            #expect(try results[0].get().written == 1)
+            let aliceOutcome = try results[1].get()
+            #expect(aliceOutcome.written == 1)
+            #expect(aliceOutcome.rejected.map(\.id) == [aliceForeign.id])
+            #expect(aliceOutcome.rejected.map(\.code) == [.territoryNotHeld])
+            let bobOutcome = try results[2].get()
+            #expect(bobOutcome.written == 1)
+            #expect(bobOutcome.rejected.map(\.id) == [aliceOwn.id])
+            #expect(edit.written == 1 && edit.rejected.isEmpty)
+            #expect(coalescer.statistics.sharedCommits == 1)
+            #expect(coalescer.statistics.sharedPushes == 2)
+            #expect(coalescer.statistics.failedShares == 0)
+
+            let page = try await store.pull(after: 0, limit: 100)
+            let states = try page.states.map { try RecordState(jsonString: $0) }
+            #expect(Set(states.map(\.id)) == [first.id, aliceOwn.id, bobOwn.id])
+            #expect(states.first { $0.id == aliceOwn.id }?.displayedValue("phone") == "555-0199")
+            // Each write is audited under its own pusher, though they shared a transaction.
+            let audited = try await database.sql { connection in
+                try connection.query("SELECT record_id::text AS id, user_name FROM cx.changes ORDER BY seq").map {
+                    "\(try $0.decode("id", as: String.self)) \(try $0.decode("user_name", as: String.self))"
+                }
+            }
+            #expect(audited.contains("\(aliceOwn.id) alice") && audited.contains("\(bobOwn.id) bob"))
+            #expect(!audited.contains("\(aliceOwn.id) bob"))
+        }
+    }
+
+    @Test func aForkedReplicaIsRefusedAloneAndTheOthersShareTheCommit() async throws {
+        try await withTestDatabase(poolSize: 6) { database in
+            let store = RecordStore(pool: database.pool)
+            let coalescer = PushCoalescer(store: store)
+            let alice = try await Self.rep("alice", territories: ["north"], replica: "laptop", in: database)
+            let bob = try await Self.rep("bob", territories: ["north"], replica: "bob-laptop", in: database)
+            // Alice's replica has synced with token t2; a copy of her cache still holds t1.
+            _ = try await store.push([], as: alice, claim: .init(replicaID: "laptop", token: nil, nextToken: "t1"), logger: TestDatabase.logger)
+            _ = try await store.push([], as: alice, claim: .init(replicaID: "laptop", token: "t1", nextToken: "t2"), logger: TestDatabase.logger)
+            let copied = try Records.customer("From the copy", replica: "laptop")
+            let bobs = try Records.customer("Bob's", replica: "bob-laptop")
+            let second = try Records.customer("Second", replica: "server")
+            let results = try await Self.grouped(
+                [
+                    { try await $0.push([try Records.customer("First", replica: "server")], as: .system(), claim: nil, logger: TestDatabase.logger) },
+                    { try await $0.push([copied], as: alice, claim: .init(replicaID: "laptop", token: "t1", nextToken: "t9"), logger: TestDatabase.logger) },
+                    { try await $0.push([bobs], as: bob, claim: .init(replicaID: "bob-laptop", token: nil, nextToken: "b1"), logger: TestDatabase.logger) },
+                    { try await $0.push([second], as: .system(), claim: nil, logger: TestDatabase.logger) },
+                ], queued: 2, through: coalescer, database: database)
+            #expect(try results[0].get().written == 1)
+            #expect(throws: APIError.self) { try results[1].get() }
+            if case .failure(let error as APIError) = results[1] { #expect(error.code == "replica_forked") }
+            #expect(try results[2].get().written == 1)
+            #expect(try results[3].get().written == 1)
+            #expect(coalescer.statistics.sharedCommits == 1)
+            #expect(coalescer.statistics.failedShares == 0)
+            let ids = try await store.pull(after: 0, limit: 100).states.map { try RecordState(jsonString: $0).id }
+            #expect(!ids.contains(copied.id))
+            #expect(ids.contains(bobs.id) && ids.contains(second.id))
+            // Bob's token was stored: his next request continues the chain.
+            _ = try await coalescer.push(
+                [try Records.customer("Bob's next", replica: "bob-laptop")], as: bob,
+                claim: .init(replicaID: "bob-laptop", token: "b1", nextToken: "b2"), logger: TestDatabase.logger)
+        }
+    }
+
+    @Test func aMemberThatBreaksTheSharedTransactionFailsAloneAndTheOthersAreRetried() async throws {
+        try await withTestDatabase(poolSize: 6) { database in
+            let store = RecordStore(pool: database.pool)
+            let coalescer = PushCoalescer(store: store)
+            // A database rule that refuses one customer's row (as a constraint would).
+            try await database.sql { connection in
+                try connection.executeScript(
+                    """
+                    CREATE FUNCTION cx.test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        IF NEW.name = 'Explodes' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+                        RETURN NEW;
+                    END $$;
+                    CREATE TRIGGER test_refuse BEFORE INSERT OR UPDATE ON cx.customers
+                        FOR EACH ROW EXECUTE FUNCTION cx.test_refuse();
+                    """)
+            }
+            let fine1 = try Records.customer("Fine 1", replica: "laptop-1")
+            let bad = try Records.customer("Explodes", replica: "laptop-2")
+            let fine2 = try Records.customer("Fine 2", replica: "laptop-3")
+            let results = try await Self.grouped(
+                [
+                    { try await $0.push([try Records.customer("First", replica: "server")], as: .system(), claim: nil, logger: TestDatabase.logger) },
+                    { try await $0.push([fine1], as: .system(replica: "laptop-1"), claim: nil, logger: TestDatabase.logger) },
+                    { try await $0.push([bad], as: .system(replica: "laptop-2"), claim: nil, logger: TestDatabase.logger) },
+                    { try await $0.push([fine2], as: .system(replica: "laptop-3"), claim: nil, logger: TestDatabase.logger) },
+                ], through: coalescer, database: database)
+            #expect(try results[0].get().written == 1)
+            #expect(try results[1].get().written == 1)
+            #expect(throws: PostgresError.self) { try results[2].get() }
+            #expect(try results[3].get().written == 1)
+            #expect(coalescer.statistics.failedShares == 1)
+            #expect(coalescer.statistics.sharedCommits == 0)
+            let ids = try await store.pull(after: 0, limit: 100).states.map { try RecordState(jsonString: $0).id }
+            #expect(Set(ids).isSuperset(of: [fine1.id, fine2.id]) && !ids.contains(bad.id))
+        }
+    }
+
+    @Test func groupedWritersNeverLetACursorSkip() async throws {
+        try await withTestDatabase(poolSize: 6) { database in
+            let store = RecordStore(pool: database.pool)
+            let coalescer = PushCoalescer(store: store, maxMembers: 4)
+            let customers = try (0..<120).map { try Records.customer("C\($0)") }
+            var seen: Set<String> = []
+            var cursor: Int64 = 0
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for chunk in stride(from: 0, to: customers.count, by: 3) {
+                    let batch = Array(customers[chunk..<chunk + 3])
+                    group.addTask { _ = try await coalescer.push(batch, as: .system(), claim: nil, logger: TestDatabase.logger) }
+                }
+                // Pull continuously while the groups commit.
+                for _ in 0..<60 {
+                    let page = try await store.pull(after: cursor, limit: 7)
+                    for state in page.states { seen.insert(try RecordState(jsonString: state).id) }
+                    cursor = page.lastSequence
+                }
+                try await group.waitForAll()
+            }
+            while true {
+                let page = try await store.pull(after: cursor, limit: 7)
+                for state in page.states { seen.insert(try RecordState(jsonString: state).id) }
+                cursor = page.lastSequence
+                if !page.hasMore { break }
+            }
+            #expect(seen == Set(customers.map(\.id)))
+        }
+    }
+}
