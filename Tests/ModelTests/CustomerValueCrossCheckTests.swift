@@ -29,7 +29,7 @@ import Testing
         let output = Pipe()
         process.standardOutput = output
         let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("cx-lifetimes-\(getpid()).err")
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errorFile) }
         do {
             process.standardError = try FileHandle(forWritingTo: errorFile)

@@ -100,7 +100,7 @@ public struct BetaGeometricNBD: Hashable, Sendable {
         init(_ summaries: [PurchaseSummary], timeScale: Double) {
             var counts: [Double: Double] = [:]
             for s in summaries { counts[s.frequency, default: 0] += 1 }
-            frequencies = counts.map { (x: $0.key, count: $0.value) }
+            frequencies = counts.map { (x: $0.key, count: $0.value) }.sorted { $0.x < $1.x }  // a fixed summation order: the same fit in every process
             customers = summaries.map { (x: $0.frequency, recency: $0.recency * timeScale, age: $0.age * timeScale) }
         }
 

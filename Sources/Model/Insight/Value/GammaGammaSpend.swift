@@ -76,7 +76,7 @@ public struct GammaGammaSpend: Hashable, Sendable {
         init(_ summaries: [PurchaseSummary]) {
             var counts: [Double: Double] = [:]
             for s in summaries { counts[s.frequency, default: 0] += 1 }
-            frequencies = counts.map { (x: $0.key, count: $0.value) }
+            frequencies = counts.map { (x: $0.key, count: $0.value) }.sorted { $0.x < $1.x }  // a fixed summation order: the same fit in every process
             customers = summaries.map { (x: $0.frequency, logX: log($0.frequency), monetary: $0.monetary, logMonetary: log($0.monetary)) }
         }
 

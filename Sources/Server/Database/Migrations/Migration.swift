@@ -20,5 +20,6 @@ struct Migration: Sendable {
         Migration0007ServerEpoch.migration,
         Migration0008MetricsBreakdownsAndSeries.migration,
         Migration0009Cohorts.migration,
+        Migration0010CustomerValue.migration,
     ]
 }
