@@ -47,7 +47,7 @@ public struct BetaGeometricNBD: Hashable, Sendable {
         let maxAge = summaries.map(\.age).max() ?? 0
         let scale = maxAge > 0 ? 10 / maxAge : 1
         let data = LikelihoodData(summaries, timeScale: scale)
-        let result = NelderMead().minimize({ -data.meanLogLikelihood(logParameters: $0) }, from: [0, 0, 0, 0])
+        let result = NelderMead().minimize({ NelderMead.withinBounds($0) ? -data.meanLogLikelihood(logParameters: $0) : .infinity }, from: [0, 0, 0, 0])
         let p = result.point.map { exp($0) }
         let model = BetaGeometricNBD(r: p[0], alpha: p[1] / scale, a: p[2], b: p[3])
         guard result.converged, [model.r, model.alpha, model.a, model.b].allSatisfy({ $0.isFinite && $0 > 0 }) else {

@@ -42,7 +42,7 @@ public struct GammaGammaSpend: Hashable, Sendable {
             throw CustomerValueError(.tooFewRepeatCustomers(found: used.count, needed: needed, customers: summaries.count))
         }
         let data = LikelihoodData(used)
-        let result = NelderMead().minimize({ -data.meanLogLikelihood(logParameters: $0) }, from: [0, 0, 0])
+        let result = NelderMead().minimize({ NelderMead.withinBounds($0) ? -data.meanLogLikelihood(logParameters: $0) : .infinity }, from: [0, 0, 0])
         let model = GammaGammaSpend(p: exp(result.point[0]), q: exp(result.point[1]), v: exp(result.point[2]))
         guard result.converged, [model.p, model.q, model.v].allSatisfy({ $0.isFinite && $0 > 0 }) else {
             throw CustomerValueError(.didNotConverge(model: "Gamma-Gamma"))

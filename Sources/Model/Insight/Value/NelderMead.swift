@@ -16,6 +16,20 @@ struct NelderMead: Sendable {
     /// The first simplex's edge length.
     var initialStep = 0.5
 
+    /// The largest log-parameter magnitude the models' fits accept: e^±15 (≈ 3.3 million).
+    ///
+    /// Where the data show no heterogeneity along some dimension — every customer spending alike,
+    /// say — the likelihood keeps rising as a shape parameter and its scale grow together, and an
+    /// unbounded search would walk off to infinity (where `lifetimes` reports a convergence error).
+    /// Bounded, the fit settles at the boundary, which is the model's limit there (Gamma-Gamma
+    /// with q → ∞: every customer's expected spend is the book's mean).
+    static let logParameterBound = 15.0
+
+    /// Whether every coordinate lies within ±``logParameterBound``.
+    static func withinBounds(_ x: [Double]) -> Bool {
+        x.allSatisfy { abs($0) <= logParameterBound }
+    }
+
     /// The result of a minimisation.
     struct Result: Sendable {
         /// The best point found.
