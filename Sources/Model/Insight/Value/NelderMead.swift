@@ -8,11 +8,11 @@
 /// guards against the premature collapse plain Nelder–Mead is known for.
 struct NelderMead: Sendable {
     /// The largest coordinate spread of a converged simplex.
-    var pointTolerance = 1e-10
+    var pointTolerance = 1e-8
     /// The largest value spread of a converged simplex.
-    var valueTolerance = 1e-14
+    var valueTolerance = 1e-12
     /// The most function evaluations in all (runs and restarts together).
-    var maxEvaluations = 200_000
+    var maxEvaluations = 40_000
     /// The first simplex's edge length.
     var initialStep = 0.5
 
@@ -52,6 +52,7 @@ struct NelderMead: Sendable {
         var best = start, bestValue = value(start)
         var step = initialStep
         var converged = false
+        var previousValue = bestValue
         while evaluations < maxEvaluations {
             let run = simplexRun(value, from: best, step: step, budget: maxEvaluations - evaluations)
             evaluations += run.evaluations
@@ -64,6 +65,13 @@ struct NelderMead: Sendable {
                 converged = true
                 break
             }
+            // Out of budget on a ridge that no longer pays: the value has settled even if the
+            // point still drifts along a flat direction (e.g. towards a bound).
+            if evaluations >= maxEvaluations, abs(previousValue - bestValue) <= 1e-9 * max(1, abs(bestValue)) {
+                converged = true
+                break
+            }
+            previousValue = bestValue
             step = max(step / 2, 1e-3)
         }
         return Result(point: best, value: bestValue, converged: converged, evaluations: evaluations)
