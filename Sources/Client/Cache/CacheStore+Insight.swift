@@ -112,13 +112,13 @@ final class CustomerActivityReader {
     }
 }
 
-/// Adds `"status"` (and optionally `"status_reason"`) to a customer's view JSON, between
-/// `"deleted"` and `"conflicts"` as in the CLI contract.
+/// Adds `"status"` (and optionally `"status_reason"`, then `extra`, e.g. `,"value":{…}`) to a
+/// customer's view JSON, between `"deleted"` and `"conflicts"` as in the CLI contract.
 enum StatusJSON {
     static let conflictsKey = Array(",\"conflicts\":".utf8)
 
     static func insert(
-        into view: UnsafeBufferPointer<UInt8>, status: CustomerStatus, reason: String?, output: inout [UInt8]
+        into view: UnsafeBufferPointer<UInt8>, status: CustomerStatus, reason: String?, extra: [UInt8] = [], output: inout [UInt8]
     ) {
         // The first `,"conflicts":` is the top-level key: inside JSON strings `"` is escaped.
         var split = view.count
@@ -144,14 +144,15 @@ enum StatusJSON {
             w.raw(",\"status_reason\":")
             w.string(reason)
         }
+        w.rawJSON(extra)
         output.append(contentsOf: w.bytes)
         output.append(contentsOf: UnsafeBufferPointer(rebasing: view[split...]))
     }
 
-    static func insert(into view: [UInt8], status: CustomerStatus, reason: String?) -> [UInt8] {
+    static func insert(into view: [UInt8], status: CustomerStatus, reason: String?, extra: [UInt8] = []) -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(view.count + 64)
-        view.withUnsafeBufferPointer { insert(into: $0, status: status, reason: reason, output: &output) }
+        output.reserveCapacity(view.count + 64 + extra.count)
+        view.withUnsafeBufferPointer { insert(into: $0, status: status, reason: reason, extra: extra, output: &output) }
         return output
     }
 }

@@ -10,10 +10,14 @@ extension CX {
                 conflict with all its candidates.
 
                 For a customer, also its classification as of today (lead, bad_debt, passer_by, \
-                prospect, advocate, customer) and why.
+                prospect, advocate, customer) and why, and its figures of `cx value` (12 months \
+                ahead, models fitted on the whole cache): P(alive), expected purchases and value.
 
                 JSON shape: {"id","kind","fields":{name: value},"tags":[…],"deleted":bool,
-                "status","status_reason" (customers),
+                "status","status_reason","value" (customers; value is null without a purchase \
+                or when the book is too small to fit: {"as_of","expected_purchases",
+                "expected_spend","expected_value","frequency","horizon","monetary","p_alive",
+                "recency","t"}),
                 "conflicts":[{"field","candidates":[{"value","replica","user","at"}]}]}
 
                 Examples:
@@ -34,14 +38,18 @@ extension CX {
                 let (id, kind) = try context.resolve(self.id, in: store)
                 guard let bytes = try store.viewBytes(id) else { throw CXError(.failure, "no record \(id)") }
                 var assessment: CustomerClassifier.Assessment?
+                var value: CustomerValueFigures?
                 if kind == .customer {
                     let classifier = CustomerClassifier(settings: try context.classificationSettings())
                     assessment = try CustomerActivityReader(store).assess(id, asOf: try context.today(), classifier: classifier)
+                    value = try CustomerValueFigures(of: id, book: store.customerBook(), asOf: try context.today())
                 }
                 if json {
                     if let assessment {
                         CommandOutput.printJSON(
-                            StatusJSON.insert(into: bytes, status: assessment.status, reason: assessment.reason), terminal: context.terminal)
+                            StatusJSON.insert(
+                                into: bytes, status: assessment.status, reason: assessment.reason, extra: value?.jsonMember() ?? []),
+                            terminal: context.terminal)
                     } else {
                         CommandOutput.printJSON(bytes, terminal: context.terminal)
                     }
@@ -52,6 +60,7 @@ extension CX {
                 if let assessment {
                     context.terminal.line(Describe.statusLine(assessment, asOf: context.asOf, terminal: context.terminal))
                 }
+                if let line = value?.humanLine() { context.terminal.line(line) }
                 if kind == .customer {
                     let activities = try store.activityIDs(ofCustomer: id)
                     if !activities.isEmpty {

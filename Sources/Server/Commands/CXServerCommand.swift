@@ -19,7 +19,7 @@ public struct CXServerCommand: AsyncParsableCommand {
               cx-server token issue alice
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Migrate.self, User.self, Token.self, Settings.self, Epoch.self]
+        subcommands: [Serve.self, Migrate.self, User.self, Token.self, Settings.self, Epoch.self, Value.self]
     )
 
     public init() {}

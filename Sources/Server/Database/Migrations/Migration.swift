@@ -20,6 +20,7 @@ struct Migration: Sendable {
         Migration0007ServerEpoch.migration,
         Migration0008MetricsBreakdownsAndSeries.migration,
         Migration0009Cohorts.migration,
+        Migration0010CustomerValue.migration,
         Migration0011StateFunctions.migration,
         Migration0012SQLWrites.migration,
     ]

@@ -1,0 +1,74 @@
+import CXModel
+import Foundation
+import Testing
+import CXSampleData
+
+/// `cx value` after a real sync, against the Model and against `cx.customer_value` after
+/// `cx-server value refresh` on the same book.
+@Suite(.serialized) struct CustomerValueEndToEndTests {
+    @Test func laptopAndServerAgreeOnTheSampleBook() async throws {
+        let states = SampleBook.generate(seed: 2025, customers: 300)
+        let asOf = "2025-12-31"
+        let expected = try CustomerValueTable(book: CustomerBook(states: states), observationEnd: CalendarDate(asOf)!)
+        try await withServer { server in
+            try InsightEndToEndTests().push(states, to: server)
+            let home = try makeHome(server, user: "value")
+            let sync = try home.cx("sync")
+            #expect(sync.status == 0 || sync.status == 3, "\(sync)")  // the sample book has conflicts
+
+            // The laptop: the Model's figures, as JSON and CSV.
+            let run = try home.cx("value", "--as-of", asOf, "--json")
+            #expect(run.status == 0, "\(run)")
+            let json = try #require(try run.json() as? [String: Any])
+            #expect(json["as_of"] as? String == asOf && json["horizon"] as? String == "12m" && json["horizon_days"] as? Int == 365)
+            let customers = try #require(json["customers"] as? [[String: Any]])
+            #expect(customers.count == expected.rows.count && customers.count > 100)
+            #expect(customers.first?["customer_id"] as? String == expected.rows.first?.id)
+            #expect(customers.first?["expected_value"] as? String == expected.rows.first.map { CustomerValueTable.columnValues($0)[9] })
+            let parameters = try #require(json["parameters"] as? [String: String])
+            #expect(parameters == Dictionary(uniqueKeysWithValues: expected.parameterValues.map { ($0.name, $0.value) }))
+            let csv = try home.ok("value", "--as-of", asOf, "--format", "csv").split(separator: "\n").map(String.init)
+            #expect(csv.first == CustomerValueTable.columnNames.joined(separator: ","))
+
+            // The server: the same rows in cx.customer_value.
+            let refresh = try server.admin("value", "refresh", "--as-of", asOf)
+            #expect(refresh.status == 0 && refresh.stdout.contains("Refreshed cx.customer_value: \(expected.rows.count) customers"), "\(refresh)")
+            let sql = try InsightEndToEndTests().sqlCSV(
+                server, "SELECT " + CustomerValueTable.columnNames.joined(separator: ", ") + " FROM cx.customer_value")
+            #expect(sql.first == csv.first)
+            #expect(sql.count == csv.count)
+            #expect(sql.dropFirst().sorted() == csv.dropFirst().sorted())
+            let fitted = try InsightEndToEndTests().sqlCSV(
+                server, "SELECT DISTINCT as_of, horizon, horizon_days, r, alpha, a, b, p, q, v FROM cx.customer_value")
+            #expect(fitted.count == 2, "one refresh: \(fitted)")
+            #expect(
+                fitted.last == "\(asOf),12m,365," + ["r", "alpha", "a", "b", "p", "q", "v"].map { parameters[$0] ?? "" }.joined(separator: ","))
+
+            // cx show carries the customer's figures.
+            let top = try #require(expected.rows.first)
+            let shown = try #require(try home.cx("show", top.id, "--as-of", asOf, "--json").json() as? [String: Any])
+            let value = try #require(shown["value"] as? [String: Any])
+            #expect(value["expected_value"] as? String == CustomerValueTable.columnValues(top)[9])
+            #expect(value["frequency"] as? Int == Int(top.summary.frequency))
+            #expect(shown["status"] is String && shown["conflicts"] is [Any], "existing keys stay")
+            let human = try home.cx("show", top.id, "--as-of", asOf)
+            #expect(human.status == 0 && human.stdout.contains("Value: \(CustomerValueTable.columnValues(top)[9]) expected"), "\(human)")
+        }
+    }
+
+    @Test func aBookTooSmallToFitSaysWhatItNeeds() throws {
+        let home = Home()
+        _ = try home.ok("init")
+        let acme = try home.ok("add", "--name", "Acme")
+        _ = try home.ok("purchase", acme, "--amount", "120.00", "--on", "2025-03-01")
+        _ = try home.ok("purchase", acme, "--amount", "80.00", "--on", "2025-04-01")
+        let run = try home.cx("value", "--as-of", "2025-12-31")
+        #expect(run.status == 1, "\(run)")
+        #expect(run.stderr.contains("1 of its 1 customers with purchases bought again") && run.stderr.contains("at least 10"), "\(run)")
+        let shown = try #require(try home.cx("show", acme, "--json").json() as? [String: Any])
+        #expect(shown["value"] is NSNull)
+        #expect(try home.cx("value", "--horizon", "1y").status == 64)
+        #expect(try home.cx("value", "--discount", "-0.1").status == 64)
+        #expect(try home.cx("value", "--json", "--format", "csv").status == 64)
+    }
+}
