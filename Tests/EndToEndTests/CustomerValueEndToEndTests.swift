@@ -46,12 +46,14 @@ import CXSampleData
 
             // cx show carries the customer's figures.
             let top = try #require(expected.rows.first)
-            let shown = try #require(try home.cx("show", top.id, "--as-of", asOf, "--json").json() as? [String: Any])
+            let shown = try #require(try home.cx("show", top.id, "--as-of", asOf, "--json", "--value").json() as? [String: Any])
             let value = try #require(shown["value"] as? [String: Any])
             #expect(value["expected_value"] as? String == CustomerValueTable.columnValues(top)[9])
             #expect(value["frequency"] as? Int == Int(top.summary.frequency))
             #expect(shown["status"] is String && shown["conflicts"] is [Any], "existing keys stay")
-            let human = try home.cx("show", top.id, "--as-of", asOf)
+            let plain = try #require(try home.cx("show", top.id, "--as-of", asOf, "--json").json() as? [String: Any])
+            #expect(plain["value"] == nil, "without --value, show does not fit the models")
+            let human = try home.cx("show", top.id, "--as-of", asOf, "--value")
             #expect(human.status == 0 && human.stdout.contains("Value: \(CustomerValueTable.columnValues(top)[9]) expected"), "\(human)")
         }
     }
@@ -65,7 +67,7 @@ import CXSampleData
         let run = try home.cx("value", "--as-of", "2025-12-31")
         #expect(run.status == 1, "\(run)")
         #expect(run.stderr.contains("1 of its 1 customers with purchases bought again") && run.stderr.contains("at least 10"), "\(run)")
-        let shown = try #require(try home.cx("show", acme, "--json").json() as? [String: Any])
+        let shown = try #require(try home.cx("show", acme, "--json", "--value").json() as? [String: Any])
         #expect(shown["value"] is NSNull)
         #expect(try home.cx("value", "--horizon", "1y").status == 64)
         #expect(try home.cx("value", "--discount", "-0.1").status == 64)

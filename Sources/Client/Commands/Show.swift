@@ -29,6 +29,8 @@ extension CX {
         @OptionGroup var asOf: AsOfOption
         @Argument(help: "Record id or unique prefix (≥ 6 characters).") var id: String
         @Flag(help: "Print the record as JSON.") var json = false
+        @Flag(help: "Add the customer's `cx value` figures (fits the value models on the whole cached book: seconds on a large one).")
+        var value = false
 
         func run() async throws {
             try await runCommand(global) { context in
@@ -42,7 +44,10 @@ extension CX {
                 if kind == .customer {
                     let classifier = CustomerClassifier(settings: try context.classificationSettings())
                     assessment = try CustomerActivityReader(store).assess(id, asOf: try context.today(), classifier: classifier)
-                    value = try CustomerValueFigures(of: id, book: store.customerBook(), asOf: try context.today())
+                    // The fit reads the whole book, so only on request: `cx show` stays a lookup.
+                    if self.value {
+                        value = try CustomerValueFigures(of: id, book: store.customerBook(), asOf: try context.today())
+                    }
                 }
                 if json {
                     if let assessment {
