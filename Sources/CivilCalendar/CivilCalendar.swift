@@ -4,8 +4,12 @@
 /// free of time zones, locales and Foundation calendars (whose Gregorian calendar turns Julian
 /// before 1582), so dates never shift on a laptop in another time zone and agree with
 /// PostgreSQL's. Shared by the Model's dates and the PostgreSQL driver's timestamps.
+///
+/// Its functions are `@inlinable`: they run for every date and timestamp parsed (millions in a
+/// report or a push), and a generic call across the module boundary would not be specialised.
 public enum CivilCalendar {
     /// The day number (days since 1970-01-01) of a proleptic Gregorian date; year 0 is 1 BC.
+    @inlinable
     public static func dayNumber(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
@@ -17,6 +21,7 @@ public enum CivilCalendar {
     }
 
     /// The proleptic Gregorian date of a day number.
+    @inlinable
     public static func civil(dayNumber: Int) -> (year: Int, month: Int, day: Int) {
         let z = dayNumber + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
@@ -30,6 +35,7 @@ public enum CivilCalendar {
     }
 
     /// The number of days in `month` of `year`.
+    @inlinable
     public static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
@@ -39,6 +45,7 @@ public enum CivilCalendar {
     }
 
     /// Parses exactly `count` ASCII digits starting at `index`.
+    @inlinable
     public static func digits(_ bytes: some RandomAccessCollection<UInt8>, _ index: Int, _ count: Int) -> Int? {
         guard index + count <= bytes.count else { return nil }
         var value = 0

@@ -78,7 +78,7 @@ import Testing
             let connection = try PostgresConnection(connectionString: databaseURL)
             defer { connection.close() }
             let before = Migration.all.filter { $0.version < 5 }
-            try Migrator(migrations: before, logger: TestDatabase.logger).migrate(connection)
+            _ = try clusterMigrationLock.withLock { try Migrator(migrations: before, logger: TestDatabase.logger).migrate(connection) }
             try connection.query("INSERT INTO cx.users (name, role) VALUES (\("Jo\u{308}rg"), 'rep')")
             try connection.query("INSERT INTO cx.users (name, role) VALUES ('bob', 'rep')")
             try connection.executeScript(
@@ -96,7 +96,7 @@ import Testing
                   VALUES ('0d9c6c1e-8a55-4d2e-9f5e-0b7a1c2d3e4f', U&'Zu\\0308rich', 1),
                          ('0d9c6c1e-8a55-4d2e-9f5e-0b7a1c2d3e4f', U&'Z\\00FCrich', 2);
                 """)
-            try Migrator(logger: TestDatabase.logger).migrate(connection)
+            _ = try clusterMigrationLock.withLock { try Migrator(logger: TestDatabase.logger).migrate(connection) }
 
             let notNFC = try connection.query(
                 """

@@ -114,7 +114,7 @@ import Testing
                                 nextval('cx.change_seq'), \(purchaseText)::jsonb)
                         """)
                     // The upgrade: today's server starts and applies the rest.
-                    let applied = try Migrator(logger: TestDatabase.logger).migrate(connection)
+                    let applied = try clusterMigrationLock.withLock { try Migrator(logger: TestDatabase.logger).migrate(connection) }
                     #expect(applied == Migration.all.map(\.version).filter { $0 >= 4 })
                 }
             }

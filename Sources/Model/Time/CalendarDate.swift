@@ -23,13 +23,20 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// Parses the strict form `YYYY-MM-DD`; `nil` for anything else or an impossible date.
     public init?(_ text: String) {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+        // Reads the string's own bytes: no array per date (a report parses millions).
+        guard let date = text.utf8.withContiguousStorageIfAvailable(Self.parse) ?? Self.parse(Array(text.utf8)) else { return nil }
+        self = date
+    }
+
+    private static func parse(_ bytes: some RandomAccessCollection<UInt8>) -> CalendarDate? {
+        guard bytes.count == 10 else { return nil }
+        let start = bytes.startIndex
+        guard bytes[bytes.index(start, offsetBy: 4)] == UInt8(ascii: "-"), bytes[bytes.index(start, offsetBy: 7)] == UInt8(ascii: "-"),
             let year = CivilCalendar.digits(bytes, 0, 4),
             let month = CivilCalendar.digits(bytes, 5, 2),
             let day = CivilCalendar.digits(bytes, 8, 2)
         else { return nil }
-        self.init(year: year, month: month, day: day)
+        return CalendarDate(year: year, month: month, day: day)
     }
 
     /// The year, month and day.

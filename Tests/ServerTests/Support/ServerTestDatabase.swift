@@ -41,6 +41,12 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
 }
 
 /// A fresh migrated database with a pool, an admin token and a rep token.
+/// Parallel tests migrate their databases of one cluster one at a time. The migrations create
+/// cluster-wide roles (`cx_analyst`, `cx_editor`) if missing; a transaction that loses that race
+/// waits for the winner, then may still miss the role in its own catalog cache for the rest of
+/// the transaction ("role does not exist", 42704). A server migrates its one database alone.
+let clusterMigrationLock = NSLock()
+
 struct TestDatabase: Sendable {
     let connectionString: String
     let pool: PostgresPool
@@ -64,7 +70,7 @@ struct TestDatabase: Sendable {
         let connectionString = cluster.connectionString(database: String(name))
         let pool = PostgresPool(connectionString: connectionString, maxConnections: poolSize, logger: logger)
         let token = try await pool.withConnection { connection in
-            try Migrator(migrations: migrations, logger: logger).migrate(connection)
+            try clusterMigrationLock.withLock { try Migrator(migrations: migrations, logger: logger).migrate(connection) }
             guard migrations.count == Migration.all.count else { return "" }
             return try FirstStart.createAdminIfEmpty(on: connection) ?? ""
         }
