@@ -40,22 +40,44 @@ final class LineReader {
                 }
                 start = position
             }
-            if stop || atEnd { return }
-            // Refill: keep the partial line, read the next chunk.
-            if start > 0 {
-                buffer.removeFirst(start)
-                start = 0
-            }
-            let previous = buffer.count
-            let want = Swift.max(chunk, previous)
-            buffer.append(contentsOf: repeatElement(0, count: want))
-            let n = try buffer.withUnsafeMutableBytes { bytes throws(IOError) in
-                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[previous...]), at: fileOffset)
-            }
-            buffer.removeLast(want - n)
-            fileOffset += n
-            if n == 0 { atEnd = true }
+            if try stop || !refill() { return }
         }
+    }
+
+    /// The next complete line (without its newline), left unread: ``skip(_:)`` consumes it.
+    /// `nil` at the end of the file (a trailing line without a newline is ignored).
+    func peekLine() throws -> ArraySlice<UInt8>? {
+        while true {
+            if let newline = buffer.withUnsafeBufferPointer({ Self.findNewline($0, from: start) }) {
+                return buffer[start..<newline]
+            }
+            if !(try refill()) { return nil }
+        }
+    }
+
+    /// Consumes `line`, the last one ``peekLine()`` returned.
+    func skip(_ line: ArraySlice<UInt8>) {
+        start = line.endIndex + 1
+    }
+
+    /// Reads the next chunk behind the buffered bytes, keeping the unread ones; `false` once
+    /// the file is exhausted.
+    private func refill() throws -> Bool {
+        if atEnd { return false }
+        if start > 0 {
+            buffer.removeFirst(start)
+            start = 0
+        }
+        let previous = buffer.count
+        let want = Swift.max(chunk, previous)
+        buffer.append(contentsOf: repeatElement(0, count: want))
+        let n = try buffer.withUnsafeMutableBytes { bytes throws(IOError) in
+            try file.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[previous...]), at: fileOffset)
+        }
+        buffer.removeLast(want - n)
+        fileOffset += n
+        if n == 0 { atEnd = true }
+        return n > 0
     }
 
     static func findNewline(_ bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
