@@ -34,6 +34,64 @@ import CXSampleData
         #expect(fromFacts.ratings == fromStates.ratings)
     }
 
+    /// `CustomerBookBuilder` reads plain lines itself and hands the rest to the general parser: the
+    /// two must build the same book from any line, including the ones only one of them reads.
+    @Test func readingFactsLinesDirectlyGivesTheBookOfTheGeneralParser() throws {
+        var lines = SampleBook.generate(seed: 11, customers: 120).map { InsightFacts($0).jsonBytes() }
+        let id = "0c1e0000-0000-4000-8000-000000000001", customer = "0c1e0000-0000-4000-8000-000000000002"
+        let handWritten = [
+            // Escapes, non-ASCII text and whitespace: the general parser's lines.
+            #"["\#(customer)","customer",false,"Quote \" back","Zürich","rep-ü",null]"#,
+            #"[ "\#(id)1","activity",false,"\#(customer)","purchase","2025-03-02","120.00","0.25",null,null,null]"#,
+            #"["\#(id)2","activity",false,"\#(customer)","purch\u0061se","2025-03-03","1.5",null,null,null,null]"#,
+            // Values the book skips or defaults: bad date, bad amount, bad margin, bad score.
+            #"["\#(id)3","activity",false,"\#(customer)","purchase","2025-02-30","9.99",null,null,null,null]"#,
+            #"["\#(id)4","activity",false,"\#(customer)","purchase","2025-03-04","9.999",null,null,null,null]"#,
+            #"["\#(id)5","activity",false,"\#(customer)","purchase","2025-03-05","-3.5","abc","2025-04-01","2025-03-20",null]"#,
+            #"["\#(id)6","activity",false,"\#(customer)","touchpoint","2025-03-06",null,null,null,null,"x"]"#,
+            #"["\#(id)7","activity",false,"\#(customer)","touchpoint","2025-03-07",null,null,null,null,"9"]"#,
+            #"["\#(id)8","activity",false,"\#(customer)","referral","2025-03-08",null,null,null,null,null]"#,
+            #"["\#(id)9","activity",true,"\#(customer)","purchase","2025-03-09","5.00",null,null,null,null]"#,
+            #"["\#(id)a","activity",false,"\#(customer)","meeting","2025-03-10",null,null,null,null,null]"#,
+            #"["\#(id)b","activity",false,null,"purchase","2025-03-11","5.00",null,null,null,null]"#,
+            #"["\#(id)c","activity",false,"\#(customer)","purchase","2025-03-12",".50",null,null,null,null]"#,
+            #"["\#(id)d","activity",false,"\#(customer)","purchase","2025-03-13","12.",null,null,null,null]"#,
+            #"["\#(id)e","activity",false,"\#(customer)","purchase","2025-03-14","1234567890123.45","-1.0000",null,null,null]"#,
+        ]
+        lines += handWritten.map { Array($0.utf8) }
+        var builder = CustomerBookBuilder(), general = CustomerBook()
+        for line in lines {
+            try line.withUnsafeBufferPointer { try builder.add(factsLine: $0) }
+            general.add(try InsightFacts(jsonBytes: line))
+        }
+        let direct = builder.build()
+        #expect(direct.customers == general.customers)
+        #expect(direct.purchases == general.purchases)
+        #expect(direct.referrals == general.referrals)
+        #expect(direct.ratings == general.ratings)
+        #expect(direct.purchases[customer]?.count == 5)
+        #expect(direct.customers[customer]?.territory == "Zürich")
+    }
+
+    @Test(arguments: [
+        "", "[]", "[\"a\",\"customer\",false,null,null,null,null] x", "[\"a\",\"customer\",false,null,null,null]",
+        "[\"a\",\"activity\",false,null,null,null,null,null,null,null,null,null]", "[\"a\",\"customer\",false,\"\u{1}\",null,null,null]",
+        "[\"a\",\"customer\",false,\"\\q\",null,null,null]",
+    ])
+    func malformedFactsLinesAreRefusedByTheDirectReaderToo(_ line: String) {
+        var builder = CustomerBookBuilder()
+        #expect(throws: JSONScanner.Failure.self) { try Array(line.utf8).withUnsafeBufferPointer { try builder.add(factsLine: $0) } }
+        let book = builder.build()
+        #expect(book.customers.isEmpty && book.purchases.isEmpty)
+    }
+
+    @Test func illFormedUTF8InAFactsLineIsRefusedNotRepaired() {
+        var line = Array(#"["a","customer",false,"x",null,null,null]"#.utf8)
+        line[line.firstIndex(of: UInt8(ascii: "x"))!] = 0xC3  // a truncated two-byte sequence
+        var builder = CustomerBookBuilder()
+        #expect(throws: JSONScanner.Failure.self) { try line.withUnsafeBufferPointer { try builder.add(factsLine: $0) } }
+    }
+
     @Test(arguments: [
         "", "[]", "{}", "[\"a\",\"customer\",false]", "[\"a\",\"customer\",false,null,null,null,null,null]",
         "[\"a\",\"planet\",false,null,null,null,null]", "[\"a\",\"customer\",0,null,null,null,null]",

@@ -27,45 +27,89 @@ extension CacheStore {
     /// were kept do not, until their next compaction).
     var snapshotHasFacts: Bool { (customers?.hasFacts ?? true) && (activities?.hasFacts ?? true) }
 
-    /// Calls `body` with the ``InsightFacts`` of every cached record, each exactly once: read
-    /// from the snapshot's facts files (no state is decoded) with the journal's puts laid over.
-    /// Without facts files (an old generation), every state is decoded instead.
-    public func forEachFacts(_ body: (InsightFacts) throws -> Void) throws {
-        guard snapshotHasFacts else { return try forEachState { try body(InsightFacts($0)) } }
+    /// A book of every cached customer and activity, from their facts: the snapshot's facts
+    /// lines (no state is decoded) with the journal's puts laid over. A generation written
+    /// before facts were kept is read by decoding every state instead.
+    ///
+    /// A report reads 600,000 facts lines: they are read by two workers (both cores of a
+    /// laptop), each into its own ``CustomerBookBuilder`` over about half of the bytes, and the
+    /// halves joined in file order.
+    public func customerBook() throws -> CustomerBook {
+        guard snapshotHasFacts else {
+            var builder = CustomerBookBuilder()
+            try forEachState { builder.add($0) }
+            return builder.build()
+        }
         let journal = journal
-        let journalIsEmpty = journal.puts.isEmpty && journal.dropped.isEmpty
-        for table in [customers, activities] {
-            guard let file = table?.factsFile else { continue }
-            try LineReader(file: file).forEachLine { line in
-                // A facts line starts `["<36-byte id>"`.
-                if !journalIsEmpty, line.count > 38,
-                    journal.supersedes(String(decoding: UnsafeBufferPointer(rebasing: line[2..<38]), as: UTF8.self))
-                {
-                    return true
+        let shares = try factsShares()
+        let customerCount = customers?.count ?? 0
+        // Each worker builds its own share from its own files' bytes (read with `pread`: no
+        // shared offset); the journal is an immutable value.
+        let builders = try ParallelMap.map(shares.count) { worker in
+            var builder = CustomerBookBuilder(expectedCustomers: customerCount)
+            for part in shares[worker] {
+                try Self.forEachFactsLine(in: part, skipping: journal) { line throws(JSONScanner.Failure) in
+                    try builder.add(factsLine: line)
                 }
-                do {
-                    try body(InsightFacts(jsonBytes: line))
-                } catch let failure as JSONScanner.Failure {
-                    throw CXError(.failure, "the cache file \(file.path) is unreadable (\(failure))",
-                                  hint: "Move the cache directory away and run `cx sync` to download the data again.")
-                }
-                return true
             }
+            return builder
         }
+        var builder = CustomerBookBuilder()
+        for share in builders { builder.append(share) }
         for (id, put) in journal.puts {
-            if let known = committedFacts[id], let facts = try? InsightFacts(jsonBytes: known) {
-                try body(facts)
-            } else {
-                try body(InsightFacts(decode(journal.stateBytes(put), id: id)))
+            if let known = committedFacts[id], (try? known.withUnsafeBufferPointer { try builder.add(factsLine: $0) }) != nil {
+                continue
             }
+            builder.add(try decode(journal.stateBytes(put), id: id))
         }
+        return builder.build()
     }
 
-    /// A book of every cached customer and activity, from their facts.
-    public func customerBook() throws -> CustomerBook {
-        var book = CustomerBook()
-        try forEachFacts { book.add($0) }
-        return book
+    /// A byte range of one facts file.
+    private struct FactsPart {
+        let file: FileHandle
+        let range: Range<Int>
+    }
+
+    /// The facts files split into the workers' shares, in file order: customers then
+    /// activities, the activities split on a line boundary so both shares hold about as many
+    /// bytes. One share when the book is small (a thread would cost more than it saves).
+    private func factsShares() throws -> [[FactsPart]] {
+        var parts: [FactsPart] = []
+        for file in [customers?.factsFile, activities?.factsFile].compactMap({ $0 }) {
+            parts.append(FactsPart(file: file, range: 0..<(try file.size())))
+        }
+        let total = parts.reduce(0) { $0 + $1.range.count }
+        guard total >= 4 << 20, let activities = parts.last, parts.count == 2 else { return [parts] }
+        let half = total / 2, customers = parts[0]
+        guard customers.range.count < half else { return [[customers], [activities]] }
+        let split = try LineReader.lineBoundary(in: activities.file, near: half - customers.range.count, size: activities.range.count)
+        return [
+            [customers, FactsPart(file: activities.file, range: 0..<split)],
+            [FactsPart(file: activities.file, range: split..<activities.range.count)],
+        ]
+    }
+
+    /// Calls `read` with each facts line of `part` whose record the journal does not supersede.
+    private static func forEachFactsLine(
+        in part: FactsPart, skipping journal: Journal, _ read: (UnsafeBufferPointer<UInt8>) throws(JSONScanner.Failure) -> Void
+    ) throws {
+        let journalIsEmpty = journal.puts.isEmpty && journal.dropped.isEmpty
+        try LineReader(file: part.file, range: part.range).forEachLine { line in
+            // A facts line starts `["<36-byte id>"`.
+            if !journalIsEmpty, line.count > 38,
+                journal.supersedes(String(decoding: UnsafeBufferPointer(rebasing: line[2..<38]), as: UTF8.self))
+            {
+                return true
+            }
+            do {
+                try read(line)
+            } catch {
+                throw CXError(.failure, "the cache file \(part.file.path) is unreadable (\(error))",
+                              hint: "Move the cache directory away and run `cx sync` to download the data again.")
+            }
+            return true
+        }
     }
 }
 

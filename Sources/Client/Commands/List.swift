@@ -78,10 +78,10 @@ extension CX {
                             count += 1
                             return
                         }
-                        guard let assessment = try statuses.assess(line) else { return }
+                        guard let status = statuses.status(line) else { return }
                         if count > 0 { terminal.write(",\n") }
                         buffer.removeAll(keepingCapacity: true)
-                        StatusJSON.insert(into: line, status: assessment.status, reason: nil, output: &buffer)
+                        StatusJSON.insert(into: line, status: status, reason: nil, output: &buffer)
                         terminal.write(buffer)
                         count += 1
                     }
@@ -93,8 +93,8 @@ extension CX {
                 try filter.forEachMatch(in: store) { line, view in
                     var status: CustomerStatus?
                     if let statuses {
-                        guard let assessment = try statuses.assess(line) else { return }
-                        status = assessment.status
+                        guard let wantedStatus = statuses.status(line) else { return }
+                        status = wantedStatus
                     }
                     let parsed = try view ?? RecordView(jsonBytes: line)
                     statusOf[parsed.id] = status
@@ -146,14 +146,14 @@ final class StatusFilter {
         self.wanted = wanted
     }
 
-    /// The assessment of the customer of a view line, or `nil` when it does not have the
-    /// wanted status.
-    func assess(_ line: UnsafeBufferPointer<UInt8>) throws -> CustomerClassifier.Assessment? {
+    /// The status of the customer of a view line, or `nil` when it is not the wanted one.
+    /// (The figures only: the sentence explaining a status is for `cx show`.)
+    func status(_ line: UnsafeBufferPointer<UInt8>) -> CustomerStatus? {
         guard line.count > 43 else { return nil }
         let id = String(decoding: UnsafeBufferPointer(rebasing: line[7..<43]), as: UTF8.self)
-        let assessment = classifier.assess(id, in: book, asOf: today)
-        if let wanted, assessment.status != wanted { return nil }
-        return assessment
+        let status = classifier.status(of: id, in: book, asOf: today)
+        if let wanted, status != wanted { return nil }
+        return status
     }
 }
 

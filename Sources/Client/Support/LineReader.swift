@@ -15,10 +15,27 @@ final class LineReader {
     private var fileOffset = 0
     private var atEnd = false
     private let chunk: Int
+    private let endOffset: Int
 
-    init(file: FileHandle, chunk: Int = 4 << 20) {
+    /// Reads `file`, or only its bytes in `range` (which must start at the beginning of a line).
+    init(file: FileHandle, range: Range<Int>? = nil, chunk: Int = 4 << 20) {
         self.file = file
         self.chunk = chunk
+        fileOffset = range?.lowerBound ?? 0
+        endOffset = range?.upperBound ?? Int.max
+    }
+
+    /// Where a file of `size` bytes splits near `offset` on a line boundary: just after the
+    /// first newline at or after `offset` (`size` when there is none).
+    static func lineBoundary(in file: FileHandle, near offset: Int, size: Int) throws(IOError) -> Int {
+        var position = offset
+        while position < size {
+            let block = try file.read(Swift.min(64 << 10, size - position), at: position)
+            if block.isEmpty { break }
+            if let newline = block.firstIndex(of: 0x0A) { return position + newline + 1 }
+            position += block.count
+        }
+        return size
     }
 
     /// Calls `body` with each complete line (without its newline). A trailing line without a
@@ -69,14 +86,14 @@ final class LineReader {
             start = 0
         }
         let previous = buffer.count
-        let want = Swift.max(chunk, previous)
+        let want = Swift.min(Swift.max(chunk, previous), endOffset - fileOffset)
         buffer.append(contentsOf: repeatElement(0, count: want))
         let n = try buffer.withUnsafeMutableBytes { bytes throws(IOError) in
             try file.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[previous...]), at: fileOffset)
         }
         buffer.removeLast(want - n)
         fileOffset += n
-        if n == 0 { atEnd = true }
+        if n == 0 || fileOffset >= endOffset { atEnd = true }
         return n > 0
     }
 

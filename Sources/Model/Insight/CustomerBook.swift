@@ -60,13 +60,13 @@ public struct CustomerBook: Sendable {
     }
 
     /// Live customers by id.
-    public private(set) var customers: [String: Customer] = [:]
+    public internal(set) var customers: [String: Customer] = [:]
     /// Live purchases by customer id.
-    public private(set) var purchases: [String: [Purchase]] = [:]
+    public internal(set) var purchases: [String: [Purchase]] = [:]
     /// Live referrals by referring customer id.
-    public private(set) var referrals: [String: [Referral]] = [:]
+    public internal(set) var referrals: [String: [Referral]] = [:]
     /// Live touchpoints that carry an NPS answer.
-    public private(set) var ratings: [Rating] = []
+    public internal(set) var ratings: [Rating] = []
 
     /// An empty book.
     public init() {}

@@ -28,6 +28,12 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CustomStringConverti
         self = date
     }
 
+    /// Parses UTF-8 bytes by the same rules as ``init(_:)``.
+    public init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard let date = Self.parse(bytes) else { return nil }
+        self = date
+    }
+
     private static func parse(_ bytes: some RandomAccessCollection<UInt8>) -> CalendarDate? {
         guard bytes.count == 10 else { return nil }
         let start = bytes.startIndex

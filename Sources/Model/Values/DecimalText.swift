@@ -15,6 +15,12 @@ public struct DecimalText: Hashable, Comparable, Sendable, CustomStringConvertib
         tenThousandths = value
     }
 
+    /// Parses UTF-8 bytes by the same rules as ``init(_:)``.
+    public init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard let value = ScaledDecimal.parse(utf8: bytes, maxIntegerDigits: 9, places: 4) else { return nil }
+        tenThousandths = value
+    }
+
     /// Whether the value lies in [-1, 1].
     public var isWithinUnitRange: Bool { (-10_000...10_000).contains(tenThousandths) }
 

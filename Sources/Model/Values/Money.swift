@@ -17,6 +17,12 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible, Ad
         self.cents = cents
     }
 
+    /// Parses UTF-8 bytes by the same rules as ``init(_:)``.
+    public init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard let value = ScaledDecimal.parse(utf8: bytes, maxIntegerDigits: 13, places: 2) else { return nil }
+        self.cents = value
+    }
+
     /// Zero.
     public static let zero = Money(cents: 0)
 

@@ -4,29 +4,39 @@ enum ScaledDecimal {
     /// The value of `text` in units of `10^-places`, or `nil` when `text` has more than
     /// `maxIntegerDigits` integer digits, more than `places` decimals, or any other character.
     static func parse(_ text: String, maxIntegerDigits: Int, places: Int) -> Int64? {
-        var bytes = Substring(text).utf8[...]
-        var negative = false
-        if bytes.first == UInt8(ascii: "-") {
-            negative = true
-            bytes = bytes.dropFirst()
+        var text = text
+        return text.withUTF8 { parse(utf8: $0, maxIntegerDigits: maxIntegerDigits, places: places) }
+    }
+
+    /// The value of the UTF-8 text `bytes`, by the rules of ``parse(_:maxIntegerDigits:places:)``
+    /// (reports read amounts straight from cache bytes, without a `String` per value).
+    static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>, maxIntegerDigits: Int, places: Int) -> Int64? {
+        var i = 0
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { i = 1 }
+        var value: Int64 = 0, integerDigits = 0
+        while i < bytes.count, bytes[i] != UInt8(ascii: ".") {
+            let digit = bytes[i] &- 0x30
+            guard digit <= 9 else { return nil }
+            value = value * 10 + Int64(digit)
+            integerDigits += 1
+            guard integerDigits <= maxIntegerDigits else { return nil }
+            i += 1
         }
-        let parts = bytes.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
-        guard let whole = parts.first, (1...maxIntegerDigits).contains(whole.count),
-            whole.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
-        else { return nil }
-        var scale: Int64 = 1
-        for _ in 0..<places { scale *= 10 }
-        var value = whole.reduce(Int64(0)) { $0 * 10 + Int64($1 - 0x30) } * scale
-        if parts.count == 2 {
-            let fraction = parts[1]
-            guard (1...places).contains(fraction.count), fraction.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-                return nil
-            }
-            for digit in fraction {
-                scale /= 10
-                value += Int64(digit - 0x30) * scale
+        guard integerDigits >= 1 else { return nil }
+        var fractionDigits = 0
+        if i < bytes.count {
+            i += 1  // the point
+            guard i < bytes.count else { return nil }  // "12." has no decimals
+            while i < bytes.count {
+                let digit = bytes[i] &- 0x30
+                guard digit <= 9, fractionDigits < places else { return nil }
+                value = value * 10 + Int64(digit)
+                fractionDigits += 1
+                i += 1
             }
         }
+        for _ in fractionDigits..<places { value *= 10 }
         return negative ? -value : value
     }
 

@@ -1,0 +1,170 @@
+/// Builds a ``CustomerBook`` from a whole cache's facts lines, fast: a report reads 600,000 of
+/// them, and adding each to a book one by one spends most of its time hashing and comparing
+/// 36-byte customer ids as `String`s and growing one small array per customer.
+///
+/// Plain lines (see ``PlainFactsLine``) are read straight from their bytes: no `InsightFacts`,
+/// no `String` per value or for an activity's own id. Activities are gathered per customer
+/// under a fixed-size key of the id's bytes, and each customer's id becomes a `String` once.
+/// Any other line goes through ``InsightFacts/init(jsonBytes:)``. The book built is the one
+/// ``CustomerBook/add(_:)-(InsightFacts)`` would build from the same facts in the same order.
+public struct CustomerBookBuilder {
+    private var book = CustomerBook()
+    private var line = PlainFactsLine()
+    private var slotOfKey: [IDKey: Int32] = [:]
+    private var slotOfOtherID: [String: Int32] = [:]
+    private var slotIDs: [String] = []
+    private var purchases: [(slot: Int32, on: CalendarDate, amount: Money, margin: DecimalText?, dueOn: CalendarDate, paidOn: CalendarDate?)] = []
+    private var referrals: [(slot: Int32, on: CalendarDate)] = []
+
+    /// An empty builder.
+    public init() {}
+
+    /// An empty builder with room for about `customers` customers (saves growing its tables).
+    public init(expectedCustomers customers: Int) {
+        book.customers.reserveCapacity(customers)
+        slotOfKey.reserveCapacity(customers)
+        slotIDs.reserveCapacity(customers)
+    }
+
+    /// Whether nothing was added yet.
+    private var isEmpty: Bool { book.customers.isEmpty && book.ratings.isEmpty && slotIDs.isEmpty }
+
+    /// Adds everything `other` gathered after what this builder holds, as if `other`'s lines
+    /// had been added here (lines read by several workers are joined in file order).
+    public mutating func append(_ other: CustomerBookBuilder) {
+        if isEmpty { return self = other }
+        for (id, customer) in other.book.customers { book.customers[id] = customer }
+        book.ratings.append(contentsOf: other.book.ratings)
+        let slots = other.slotIDs.map { slot(ofID: $0) }
+        purchases.reserveCapacity(purchases.count + other.purchases.count)
+        for p in other.purchases { purchases.append((slots[Int(p.slot)], p.on, p.amount, p.margin, p.dueOn, p.paidOn)) }
+        for r in other.referrals { referrals.append((slots[Int(r.slot)], r.on)) }
+    }
+
+    /// Adds the record whose facts are `line`, the JSON array form of ``InsightFacts``; throws
+    /// what ``InsightFacts/init(jsonBytes:)`` throws for a line that is not one.
+    public mutating func add(factsLine bytes: UnsafeBufferPointer<UInt8>) throws(JSONScanner.Failure) {
+        guard line.read(bytes) else { return add(try InsightFacts(jsonBytes: bytes)) }
+        guard !line.isDeleted else { return }
+        let v = line.values
+        func text(_ range: Range<Int>?) -> String? {
+            range.map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
+        }
+        func value(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[range]) }
+        func date(_ range: Range<Int>?) -> CalendarDate? { range.flatMap { CalendarDate(utf8: value($0)) } }
+        switch line.kind {
+        case .customer:
+            // InsightFacts.customerFields: name, territory, owner, segment.
+            let id = text(line.id)!
+            book.customers[id] = CustomerBook.Customer(id: id, name: text(v[0]) ?? "", territory: text(v[1]), owner: text(v[2]), segment: text(v[3]))
+        case .activity:
+            // InsightFacts.activityFields: customer_id, type, on, amount, margin, due_on, paid_on, nps.
+            guard let customer = v[0], let type = v[1], let on = date(v[2]) else { return }
+            if PlainFactsLine.bytes(bytes, type, equal: "purchase") {
+                guard let amount = v[3].flatMap({ Money(utf8: value($0)) }) else { return }
+                purchases.append(
+                    (slot(of: value(customer)), on, amount, v[4].flatMap { DecimalText(utf8: value($0)) },
+                     date(v[5]) ?? on.adding(days: 30), date(v[6])))
+            } else if PlainFactsLine.bytes(bytes, type, equal: "referral") {
+                referrals.append((slot(of: value(customer)), on))
+            } else if PlainFactsLine.bytes(bytes, type, equal: "touchpoint"), let score = text(v[7]).flatMap({ Int($0) }) {
+                book.ratings.append(CustomerBook.Rating(customerID: slotIDs[Int(slot(of: value(customer)))], on: on, score: score))
+            }
+        }
+    }
+
+    /// Adds the facts of one record (ignored when deleted or incomplete).
+    public mutating func add(_ facts: InsightFacts) {
+        guard !facts.isDeleted else { return }
+        guard facts.kind == .activity else { return book.add(facts) }
+        // Rare (lines the general parser reads, old generations): read through a one-record book.
+        var single = CustomerBook()
+        single.add(facts)
+        for (customerID, list) in single.purchases {
+            let slot = slot(ofID: customerID)
+            for p in list { purchases.append((slot, p.on, p.amount, p.margin, p.dueOn, p.paidOn)) }
+        }
+        for (customerID, list) in single.referrals {
+            let slot = slot(ofID: customerID)
+            for r in list { referrals.append((slot, r.on)) }
+        }
+        for rating in single.ratings {
+            let slot = slot(ofID: rating.customerID)
+            book.ratings.append(CustomerBook.Rating(customerID: slotIDs[Int(slot)], on: rating.on, score: rating.score))
+        }
+    }
+
+    /// Adds one record state (ignored when deleted or incomplete).
+    public mutating func add(_ state: RecordState) {
+        guard !state.isDeleted else { return }
+        add(InsightFacts(state))
+    }
+
+    /// The book: each customer's purchases and referrals in the order they were added, in one
+    /// exactly sized array per customer.
+    public consuming func build() -> CustomerBook {
+        var book = book
+        var purchaseLists = Self.lists(count: slotIDs.count, slots: purchases.lazy.map(\.slot)) as [[CustomerBook.Purchase]]
+        for p in purchases {
+            purchaseLists[Int(p.slot)].append(
+                CustomerBook.Purchase(customerID: slotIDs[Int(p.slot)], on: p.on, amount: p.amount, margin: p.margin, dueOn: p.dueOn, paidOn: p.paidOn))
+        }
+        var referralLists = Self.lists(count: slotIDs.count, slots: referrals.lazy.map(\.slot)) as [[CustomerBook.Referral]]
+        for r in referrals { referralLists[Int(r.slot)].append(CustomerBook.Referral(customerID: slotIDs[Int(r.slot)], on: r.on)) }
+        book.purchases.reserveCapacity(purchaseLists.count { !$0.isEmpty })
+        book.referrals.reserveCapacity(referralLists.count { !$0.isEmpty })
+        for (slot, id) in slotIDs.enumerated() {
+            if !purchaseLists[slot].isEmpty { book.purchases[id] = purchaseLists[slot] }
+            if !referralLists[slot].isEmpty { book.referrals[id] = referralLists[slot] }
+        }
+        return book
+    }
+
+    /// One empty array per slot, each with room for exactly the entries of its slot.
+    private static func lists<Element>(count: Int, slots: some Sequence<Int32>) -> [[Element]] {
+        var sizes = [Int](repeating: 0, count: count)
+        for slot in slots { sizes[Int(slot)] += 1 }
+        return sizes.map { size in
+            var list: [Element] = []
+            list.reserveCapacity(size)
+            return list
+        }
+    }
+
+    private mutating func slot(ofID id: String) -> Int32 {
+        var id = id
+        return id.withUTF8 { bytes in slot(of: bytes) }
+    }
+
+    /// The slot of the customer whose id is `bytes` (valid UTF-8), made on first sight.
+    private mutating func slot(of bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
+        let next = Int32(slotIDs.count)
+        let slot: Int32
+        if bytes.count == IDKey.size {
+            slot = slotOfKey[IDKey(bytes), default: next]
+            if slot == next { slotOfKey[IDKey(bytes)] = next }
+        } else {
+            let id = String(decoding: bytes, as: UTF8.self)
+            slot = slotOfOtherID[id, default: next]
+            if slot == next { slotOfOtherID[id] = next }
+        }
+        if slot == next { slotIDs.append(String(decoding: bytes, as: UTF8.self)) }
+        return slot
+    }
+}
+
+/// The 36 bytes of a record id (a UUID's text) as five machine words: hashed and compared
+/// without the per-`String` work of a dictionary keyed by the id's text.
+private struct IDKey: Hashable {
+    static let size = 36
+    let a: UInt64, b: UInt64, c: UInt64, d: UInt64, e: UInt32
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let raw = UnsafeRawPointer(bytes.baseAddress!)
+        a = raw.loadUnaligned(as: UInt64.self)
+        b = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        c = raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+        d = raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+        e = raw.loadUnaligned(fromByteOffset: 32, as: UInt32.self)
+    }
+}
