@@ -27,6 +27,9 @@ extension CustomerBaseMetrics {
         book: CustomerBook, from: CalendarDate, to: CalendarDate, every step: ReportingStep,
         settings: ClassificationSettings = .default
     ) -> [CustomerBaseMetrics] {
-        step.periods(from: from, to: to).map { CustomerBaseMetrics(book: book, start: $0.start, end: $0.end, settings: settings) }
+        let histories = book.histories()
+        return step.periods(from: from, to: to).map {
+            CustomerBaseMetrics(histories: histories, start: $0.start, end: $0.end, settings: settings)
+        }
     }
 }

@@ -40,6 +40,12 @@ public struct CustomerBaseMetrics: Hashable, Sendable {
 
     /// Computes the metrics of `book` for [start, end).
     public init(book: CustomerBook, start: CalendarDate, end: CalendarDate, settings: ClassificationSettings = .default) {
+        self.init(histories: book.histories(), start: start, end: end, settings: settings)
+    }
+
+    /// Computes the metrics of [start, end) from every customer's history (looked up once for
+    /// a whole series of periods).
+    init(histories: [CustomerBook.History], start: CalendarDate, end: CalendarDate, settings: ClassificationSettings) {
         self.start = start
         self.end = end
         let window = settings.windowDays
@@ -50,8 +56,9 @@ public struct CustomerBaseMetrics: Hashable, Sendable {
         var revenueNew: Int64 = 0, revenueExisting: Int64 = 0
         // One pass per customer over its purchases; a book restricted to a group visits only
         // the group's customers.
-        for id in book.customers.keys {
-            guard let purchases = book.purchases[id], var first = purchases.first?.on else { continue }
+        for history in histories {
+            let purchases = history.purchases
+            guard var first = purchases.first?.on else { continue }
             var revenue: Int64 = 0, inPeriod = false, wasInBase = false, isInBase = false
             for purchase in purchases {
                 let on = purchase.on
@@ -92,8 +99,8 @@ public struct CustomerBaseMetrics: Hashable, Sendable {
         revenuePerExisting = Self.divide(self.revenueExisting, by: existing)
         let classifier = CustomerClassifier(settings: settings)
         var counts = Dictionary(uniqueKeysWithValues: CustomerStatus.allCases.map { ($0, 0) })
-        for id in book.customers.keys {
-            counts[classifier.status(of: id, in: book, asOf: lastIn), default: 0] += 1
+        for history in histories {
+            counts[classifier.figures(of: history, asOf: lastIn).status, default: 0] += 1
         }
         statusCounts = counts
     }

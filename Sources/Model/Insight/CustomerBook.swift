@@ -25,10 +25,8 @@ public struct CustomerBook: Sendable {
         }
     }
 
-    /// A purchase.
+    /// A purchase (of the customer whose list holds it).
     public struct Purchase: Hashable, Sendable {
-        /// The customer it belongs to.
-        public let customerID: String
         /// The date it happened.
         public let on: CalendarDate
         /// Purchase amount.
@@ -41,10 +39,8 @@ public struct CustomerBook: Sendable {
         public let paidOn: CalendarDate?
     }
 
-    /// A referral made by a customer.
+    /// A referral made by a customer (the one whose list holds it).
     public struct Referral: Hashable, Sendable {
-        /// The customer it belongs to.
-        public let customerID: String
         /// The date it happened.
         public let on: CalendarDate
     }
@@ -70,6 +66,23 @@ public struct CustomerBook: Sendable {
 
     /// An empty book.
     public init() {}
+
+    /// One customer's live purchases and referrals: what classification and the metrics read.
+    struct History {
+        var purchases: [Purchase]
+        var referrals: [Referral]
+    }
+
+    /// The history of customer `id`.
+    func history(of id: String) -> History {
+        History(purchases: purchases[id] ?? [], referrals: referrals[id] ?? [])
+    }
+
+    /// Every customer's history, each looked up once: a series of reports passes over every
+    /// customer once per period, and then reads arrays instead of hashing ids.
+    func histories() -> [History] {
+        customers.keys.map(history(of:))
+    }
 
     /// Builds a book from record states (customers and activities in any order).
     public init(states: some Sequence<RecordState>) {
@@ -113,10 +126,10 @@ public struct CustomerBook: Sendable {
                 let due = values[5].flatMap(CalendarDate.init) ?? on.adding(days: 30)
                 purchases[customerID, default: []].append(
                     Purchase(
-                        customerID: customerID, on: on, amount: amount, margin: values[4].flatMap(DecimalText.init),
+                        on: on, amount: amount, margin: values[4].flatMap(DecimalText.init),
                         dueOn: due, paidOn: values[6].flatMap(CalendarDate.init)))
             case "referral":
-                referrals[customerID, default: []].append(Referral(customerID: customerID, on: on))
+                referrals[customerID, default: []].append(Referral(on: on))
             case "touchpoint":
                 if let score = values[7].flatMap({ Int($0) }) {
                     ratings.append(Rating(customerID: customerID, on: on, score: score))

@@ -107,10 +107,10 @@ public struct CustomerBookBuilder {
         var purchaseLists = Self.lists(count: slotIDs.count, slots: purchases.lazy.map(\.slot)) as [[CustomerBook.Purchase]]
         for p in purchases {
             purchaseLists[Int(p.slot)].append(
-                CustomerBook.Purchase(customerID: slotIDs[Int(p.slot)], on: p.on, amount: p.amount, margin: p.margin, dueOn: p.dueOn, paidOn: p.paidOn))
+                CustomerBook.Purchase(on: p.on, amount: p.amount, margin: p.margin, dueOn: p.dueOn, paidOn: p.paidOn))
         }
         var referralLists = Self.lists(count: slotIDs.count, slots: referrals.lazy.map(\.slot)) as [[CustomerBook.Referral]]
-        for r in referrals { referralLists[Int(r.slot)].append(CustomerBook.Referral(customerID: slotIDs[Int(r.slot)], on: r.on)) }
+        for r in referrals { referralLists[Int(r.slot)].append(CustomerBook.Referral(on: r.on)) }
         book.purchases.reserveCapacity(purchaseLists.count { !$0.isEmpty })
         book.referrals.reserveCapacity(referralLists.count { !$0.isEmpty })
         for (slot, id) in slotIDs.enumerated() {

@@ -71,10 +71,15 @@ public struct CustomerClassifier: Sendable {
     }
 
     func figures(of id: String, in book: CustomerBook, asOf t: CalendarDate) -> Figures {
+        figures(of: book.history(of: id), asOf: t)
+    }
+
+    /// The figures of one customer's history as of T.
+    func figures(of history: CustomerBook.History, asOf t: CalendarDate) -> Figures {
         var figures = Figures()
         let windowStart = t.adding(days: -settings.windowDays)  // exclusive
         let grace = settings.graceDays
-        for purchase in book.purchases[id] ?? [] where purchase.on <= t {
+        for purchase in history.purchases where purchase.on <= t {
             figures.anyPurchase = true
             guard purchase.on > windowStart else { continue }
             figures.purchases += 1
@@ -91,7 +96,7 @@ public struct CustomerClassifier: Sendable {
                 figures.overdueCents += purchase.amount.cents
             }
         }
-        for referral in book.referrals[id] ?? [] where referral.on > windowStart && referral.on <= t { figures.referrals += 1 }
+        for referral in history.referrals where referral.on > windowStart && referral.on <= t { figures.referrals += 1 }
         figures.status =
             if !figures.anyPurchase { .lead }
             else if figures.late > 0 { .badDebt }
