@@ -26,7 +26,8 @@ import CXSampleData
             #expect(customers.first?["customer_id"] as? String == expected.rows.first?.id)
             #expect(customers.first?["expected_value"] as? String == expected.rows.first.map { CustomerValueTable.columnValues($0)[9] })
             let parameters = try #require(json["parameters"] as? [String: String])
-            #expect(parameters == Dictionary(uniqueKeysWithValues: expected.parameterValues.map { ($0.name, $0.value) }))
+            #expect(parameters == Dictionary(uniqueKeysWithValues: expected.parameterValues.map { ($0.name, $0.value ?? "") }))
+            #expect(json["spend_model"] as? String == "gamma-gamma")
             let csv = try home.ok("value", "--as-of", asOf, "--format", "csv").split(separator: "\n").map(String.init)
             #expect(csv.first == CustomerValueTable.columnNames.joined(separator: ","))
 

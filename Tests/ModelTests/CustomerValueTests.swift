@@ -190,4 +190,46 @@ import Darwin
         #expect(error?.description.contains("9 of its 50 customers") == true)
         #expect(error?.description.contains("at least 10") == true)
     }
+
+    /// Every purchase the same amount (as in the demo book): Gamma-Gamma has no spread to
+    /// estimate. The table still comes out, with the purchase model's figures and means for
+    /// spend, and says why.
+    @Test func aBookWithUniformSpendFallsBackToMeanSpend() throws {
+        var simulator = Simulator(state: 7)
+        let truth = BetaGeometricNBD(r: 0.6, alpha: 25, a: 0.8, b: 2.5)
+        let start = CalendarDate("2024-01-01")!, end = CalendarDate("2025-12-31")!
+        let histories = (0..<400).map { index in
+            let summary = simulator.customer(truth, age: 300 + 300 * simulator.uniform())
+            let first = end.adding(days: -Int(summary.age))
+            var days = [first]
+            for step in 0..<Int(summary.frequency) {
+                days.append(first.adding(days: max(1, Int(summary.recency) * (step + 1) / Int(summary.frequency))))
+            }
+            return CustomerValueTable.History(
+                id: "c\(index)", name: "Customer \(index)", purchases: days.map { .init(on: max($0, start), amount: Money(cents: 10_000)) })
+        }
+        let table = try CustomerValueTable(histories: histories, observationEnd: end)
+        let failure = try #require(table.spendFitFailure, "Gamma-Gamma cannot fit identical amounts")
+        #expect(table.spendModel == nil && table.spendModelName == "customer-mean")
+        #expect(!failure.description.isEmpty)
+        #expect(table.rows.count == 400)
+        for row in table.rows {
+            #expect(abs(row.expectedSpend - 100) < 1e-9, "every purchase was 100.00: \(row)")
+            #expect(abs(row.expectedValue - row.expectedSpend * row.expectedPurchases) < 1e-6)
+        }
+        #expect(table.rows.contains { $0.summary.frequency == 0 } && table.rows.contains { $0.summary.frequency > 0 })
+        let parameters = Dictionary(uniqueKeysWithValues: table.parameterValues.map { ($0.name, $0.value) })
+        #expect(parameters["p"]! == nil && parameters["q"]! == nil && parameters["v"]! == nil)
+        #expect(parameters["r"]! != nil && parameters["alpha"]! != nil)
+    }
+
+    @Test func meanRepeatSpendWeighsEachRepeatDay() {
+        let summaries = [
+            PurchaseSummary(frequency: 1, recency: 5, age: 30, monetary: 10),
+            PurchaseSummary(frequency: 3, recency: 9, age: 30, monetary: 30),
+            PurchaseSummary(frequency: 0, recency: 0, age: 30, monetary: 0),
+        ]
+        #expect(CustomerValueTable.meanRepeatSpend(summaries) == 25)  // (10 + 90) / 4 days
+        #expect(CustomerValueTable.meanRepeatSpend([]) == 0)
+    }
 }

@@ -118,20 +118,25 @@ extension CustomerValueTable {
             if index > 0 { w.byte(UInt8(ascii: ",")) }
             w.string(parameter.name)
             w.byte(UInt8(ascii: ":"))
-            w.string(parameter.value)
+            w.optionalString(parameter.value)
         }
-        w.raw("}}")
+        w.raw("},\"spend_model\":")
+        w.string(spendModelName)
+        w.raw("}")
         return w.bytes
     }
 
     /// The lines above the human table: what was fitted, on what, and the parameters.
     func humanHeader() -> [String] {
-        let parameters = Dictionary(uniqueKeysWithValues: parameterValues.map { ($0.name, $0.value) })
+        let parameters = Dictionary(uniqueKeysWithValues: parameterValues.map { ($0.name, $0.value ?? "") })
         let discount = monthlyDiscount == 0 ? "undiscounted" : "discounted \(Self.fixed(monthlyDiscount * 100, places: 2))% a month"
+        let spend =
+            spendModel == nil
+            ? "spend: each customer's own mean repeat spend (the book's mean for one-time buyers), because \(spendFitFailure?.description ?? "Gamma-Gamma could not be fitted")"
+            : "Gamma-Gamma p \(parameters["p"]!), q \(parameters["q"]!), v \(parameters["v"]!)"
         return [
             "Customer value as of \(observationEnd), next \(horizon) (\(horizonDays) days), \(discount); fitted on \(rows.count) customers",
-            "BG/NBD r \(parameters["r"]!), alpha \(parameters["alpha"]!) days, a \(parameters["a"]!), b \(parameters["b"]!); "
-                + "Gamma-Gamma p \(parameters["p"]!), q \(parameters["q"]!), v \(parameters["v"]!)",
+            "BG/NBD r \(parameters["r"]!), alpha \(parameters["alpha"]!) days, a \(parameters["a"]!), b \(parameters["b"]!); " + spend,
         ]
     }
 }

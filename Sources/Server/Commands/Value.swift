@@ -59,10 +59,13 @@ extension CXServerCommand {
                 } catch let error as CustomerValueError {
                     throw AdminError("cx.customer_value was not refreshed: \(error.description)")
                 }
-                let parameters = table.parameterValues.map { "\($0.name) \($0.value)" }.joined(separator: ", ")
+                let parameters = table.parameterValues.compactMap { parameter in parameter.value.map { "\(parameter.name) \($0)" } }
+                let spend = table.spendFitFailure.map {
+                    " Gamma-Gamma was not fitted (\($0.description)): expected_spend is each customer's own mean repeat spend (spend_model customer-mean)."
+                } ?? ""
                 print(
                     "Refreshed cx.customer_value: \(table.rows.count) customers as of \(day), next \(horizon) "
-                        + "(\(table.horizonDays) days). Fitted \(parameters).")
+                        + "(\(table.horizonDays) days). Fitted \(parameters.joined(separator: ", ")).\(spend)")
             }
         }
     }

@@ -26,7 +26,7 @@ enum CustomerValueStore {
     }
 
     /// Fits the models on the book as of `asOf` and replaces `cx.customer_value` with the result.
-    /// - Throws: ``CustomerValueError`` when the book is too small or a fit fails (the table is
+    /// - Throws: ``CustomerValueError`` when the book is too small or the purchase model's fit fails (the table is
     ///   then left as it was), or a database error.
     @discardableResult
     static func refresh(
@@ -46,14 +46,14 @@ enum CustomerValueStore {
                 """
                 INSERT INTO cx.customer_value (
                     customer_id, name, frequency, recency, t, monetary, p_alive, expected_purchases, expected_spend, expected_value,
-                    as_of, horizon, horizon_days, monthly_discount, r, alpha, a, b, p, q, v)
+                    as_of, horizon, horizon_days, monthly_discount, r, alpha, a, b, p, q, v, spend_model)
                 SELECT u.id::uuid, u.name, u.frequency::integer, u.recency::integer, u.t::integer, u.monetary::numeric,
                        u.p_alive::numeric, u.expected_purchases::numeric, u.expected_spend::numeric, u.expected_value::numeric,
                        \(asOf.description)::date, \(horizon.description), \(table.horizonDays),
                        \(CustomerValueTable.fixed(monthlyDiscount, places: 4))::numeric,
                        \(parameters["r"]!)::numeric, \(parameters["alpha"]!)::numeric, \(parameters["a"]!)::numeric,
                        \(parameters["b"]!)::numeric, \(parameters["p"]!)::numeric, \(parameters["q"]!)::numeric,
-                       \(parameters["v"]!)::numeric
+                       \(parameters["v"]!)::numeric, \(table.spendModelName)
                 FROM unnest(\(arrays[0])::text[], \(arrays[1])::text[], \(arrays[2])::text[], \(arrays[3])::text[],
                             \(arrays[4])::text[], \(arrays[5])::text[], \(arrays[6])::text[], \(arrays[7])::text[],
                             \(arrays[8])::text[], \(arrays[9])::text[])

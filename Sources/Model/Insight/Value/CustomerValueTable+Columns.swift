@@ -9,13 +9,17 @@ extension CustomerValueTable {
     public static let integerColumns: Set<String> = ["frequency", "recency", "t"]
 
     /// The fitted parameters by name (BG/NBD's r, alpha (per day), a, b; Gamma-Gamma's p, q, v),
-    /// as SQL's `cx.customer_value` columns name them, each to six decimal places.
-    public var parameterValues: [(name: String, value: String)] {
-        [
-            ("r", purchaseModel.r), ("alpha", purchaseModel.alpha), ("a", purchaseModel.a), ("b", purchaseModel.b),
-            ("p", spendModel.p), ("q", spendModel.q), ("v", spendModel.v),
-        ].map { ($0.0, Self.fixed($0.1, places: 6)) }
+    /// as SQL's `cx.customer_value` columns name them, each to six decimal places; `nil` for
+    /// Gamma-Gamma's when it could not be fitted.
+    public var parameterValues: [(name: String, value: String?)] {
+        let purchase = [("r", purchaseModel.r), ("alpha", purchaseModel.alpha), ("a", purchaseModel.a), ("b", purchaseModel.b)]
+        let spend = [("p", spendModel?.p), ("q", spendModel?.q), ("v", spendModel?.v)]
+        return purchase.map { ($0.0, Self.fixed($0.1, places: 6)) } + spend.map { ($0.0, $0.1.map { Self.fixed($0, places: 6) }) }
     }
+
+    /// How expected spend was estimated, as SQL's `cx.customer_value.spend_model`:
+    /// `gamma-gamma`, or `customer-mean` when that model could not be fitted.
+    public var spendModelName: String { spendModel == nil ? "customer-mean" : "gamma-gamma" }
 
     /// One row's values as text, in the order of ``columnNames``: counts and days whole,
     /// money to the cent, the probability and expected purchases to four places (half away

@@ -72,8 +72,14 @@ public struct CustomerValueTable: Hashable, Sendable {
     public let monthlyDiscount: Double
     /// The fitted purchase model (α in days).
     public let purchaseModel: BetaGeometricNBD
-    /// The fitted spend model.
-    public let spendModel: GammaGammaSpend
+    /// The fitted spend model; `nil` when Gamma-Gamma could not be fitted on the book (see
+    /// ``spendFitFailure``): each customer's expected spend is then their own mean repeat spend,
+    /// and the book's mean repeat spend for customers who bought once — the limits Gamma-Gamma's
+    /// estimate moves between.
+    public let spendModel: GammaGammaSpend?
+    /// Why Gamma-Gamma could not be fitted, when it could not (e.g. spend too uniform to estimate
+    /// its spread). The purchase model and every other figure are unaffected.
+    public let spendFitFailure: CustomerValueError?
     /// The customers, highest expected value first (ties by id).
     public let rows: [Row]
 
@@ -91,8 +97,9 @@ public struct CustomerValueTable: Hashable, Sendable {
     }
 
     /// Fits both models on `histories` as known at the end of `observationEnd` and computes
-    /// every customer's figures.
-    /// - Throws: ``CustomerValueError`` when the book is too small or a fit fails.
+    /// every customer's figures. When only the spend model fails, expected spend falls back to
+    /// means (see ``spendModel``) instead of failing the whole table.
+    /// - Throws: ``CustomerValueError`` when the book is too small or the purchase model's fit fails.
     public init(
         histories: [History], observationEnd: CalendarDate, horizon: ValueHorizon = .twelveMonths, monthlyDiscount: Double = 0
     ) throws(CustomerValueError) {
@@ -107,13 +114,19 @@ public struct CustomerValueTable: Hashable, Sendable {
         summarised.sort { $0.0.id < $1.0.id }
         let summaries = summarised.map(\.1)
         let purchaseModel = try BetaGeometricNBD.fit(summaries)
-        let spendModel = try GammaGammaSpend.fit(summaries)
+        var spendModel: GammaGammaSpend?, spendFitFailure: CustomerValueError?
+        do {
+            spendModel = try GammaGammaSpend.fit(summaries)
+        } catch {
+            spendFitFailure = error
+        }
+        let meanRepeatSpend = Self.meanRepeatSpend(summaries)
         let horizonDays = horizon.days(after: observationEnd)
         let steps = horizon.steps(after: observationEnd).enumerated().map { index, end in
             (end: Double(end), discountExponent: horizon.unit == .months ? Double(index + 1) : Double(end) / 30)
         }
         var rows = summarised.map { history, summary in
-            let spend = spendModel.expectedAverageSpend(summary)
+            let spend = spendModel?.expectedAverageSpend(summary) ?? (summary.frequency > 0 ? summary.monetary : meanRepeatSpend)
             return Row(
                 id: history.id, name: history.name, summary: summary, probabilityAlive: purchaseModel.probabilityAlive(summary),
                 expectedPurchases: purchaseModel.expectedPurchases(in: Double(horizonDays), given: summary), expectedSpend: spend,
@@ -127,7 +140,18 @@ public struct CustomerValueTable: Hashable, Sendable {
         self.monthlyDiscount = monthlyDiscount
         self.purchaseModel = purchaseModel
         self.spendModel = spendModel
+        self.spendFitFailure = spendFitFailure
         self.rows = rows
+    }
+
+    /// The mean spend of all repeat purchase days of the book (0 when there is none).
+    static func meanRepeatSpend(_ summaries: [PurchaseSummary]) -> Double {
+        var total = 0.0, days = 0.0
+        for summary in summaries where summary.frequency > 0 {
+            total += summary.monetary * summary.frequency
+            days += summary.frequency
+        }
+        return days > 0 ? total / days : 0
     }
 }
 
