@@ -6,6 +6,48 @@ import CXSampleData
 /// `cx value` after a real sync, against the Model and against `cx.customer_value` after
 /// `cx-server value refresh` on the same book.
 @Suite(.serialized) struct CustomerValueEndToEndTests {
+    /// Every purchase 100.00: Gamma-Gamma cannot be fitted, and neither side fails — both
+    /// give the purchase model's figures with mean spend, and say so.
+    @Test func aBookWithUniformSpendGetsMeanSpendOnTheLaptopAndTheServer() async throws {
+        let author = Author(replica: "uniform-laptop", user: "uniform", at: Timestamp(millisecondsSinceEpoch: 1_767_000_000_000))
+        var rng = SeededRandomGenerator(seed: 31)
+        var states: [RecordState] = []
+        let start = CalendarDate("2024-06-01")!, asOf = CalendarDate("2025-12-31")!
+        for index in 0..<240 {
+            let customer = try RecordState.new(kind: .customer, fields: ["name": "Uniform \(index)", "territory": "north"], by: author)
+            states.append(customer)
+            var day = start.adding(days: Int.random(in: 0...400, using: &rng))
+            for _ in 0..<Int.random(in: 1...7, using: &rng) where day <= asOf {
+                states.append(
+                    try RecordState.new(
+                        kind: .activity, fields: ["customer_id": customer.id, "type": "purchase", "on": day.description, "amount": "100.00"],
+                        by: author))
+                day = day.adding(days: Int.random(in: 7...90, using: &rng))
+            }
+        }
+        let expected = try CustomerValueTable(book: CustomerBook(states: states), observationEnd: asOf)
+        #expect(expected.spendModel == nil, "the premise: Gamma-Gamma does not fit identical amounts")
+        try await withServer { server in
+            try InsightEndToEndTests().push(states, to: server)
+            let home = try makeHome(server, user: "uniform")
+            #expect(try home.cx("sync").status == 0)
+            let json = try #require(try home.cx("value", "--as-of", asOf.description, "--json").json() as? [String: Any])
+            #expect(json["spend_model"] as? String == "customer-mean")
+            let parameters = try #require(json["parameters"] as? [String: Any])
+            #expect(parameters["p"] is NSNull && parameters["r"] is String, "\(parameters)")
+            let customers = try #require(json["customers"] as? [[String: Any]])
+            #expect(customers.count == expected.rows.count && customers.allSatisfy { $0["expected_spend"] as? String == "100.00" })
+            let human = try home.cx("value", "--as-of", asOf.description)
+            #expect(human.status == 0 && human.stdout.contains("own mean repeat spend"), "\(human)")
+
+            let refresh = try server.admin("value", "refresh", "--as-of", asOf.description)
+            #expect(refresh.status == 0 && refresh.stdout.contains("Gamma-Gamma was not fitted"), "\(refresh)")
+            let fitted = try InsightEndToEndTests().sqlCSV(
+                server, "SELECT DISTINCT spend_model, p IS NULL AND q IS NULL AND v IS NULL, r IS NOT NULL FROM cx.customer_value")
+            #expect(fitted == ["spend_model,?column?,?column?", "customer-mean,t,t"], "\(fitted)")
+        }
+    }
+
     @Test func laptopAndServerAgreeOnTheSampleBook() async throws {
         let states = SampleBook.generate(seed: 2025, customers: 300)
         let asOf = "2025-12-31"
