@@ -126,8 +126,8 @@ import CXSampleData
             let filter = try StatusFilter(store: store, settings: .default, today: CalendarDate(today)!, wanted: wanted)
             var result: [String: CustomerStatus] = [:]
             try CustomerFilter().forEachMatch(in: store) { line, _ in
-                if let assessment = try filter.assess(line) {
-                    result[String(decoding: UnsafeBufferPointer(rebasing: line[7..<43]), as: UTF8.self)] = assessment.status
+                if let status = filter.status(line) {
+                    result[String(decoding: UnsafeBufferPointer(rebasing: line[7..<43]), as: UTF8.self)] = status
                 }
             }
             return result

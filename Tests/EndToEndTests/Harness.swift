@@ -217,6 +217,16 @@ final class ServerProcess: @unchecked Sendable {
                         adminToken: nil, extraArguments: extraArguments, environment: environment)
     }
 
+    /// Starts a second `cx-server serve` on the database of running `first` (through its
+    /// embedded cluster's socket, as `--database-url`), on a port and scratch directory of its
+    /// own: two instances behind one proxy. It shares `first`'s users and tokens.
+    static func startSecondInstance(of first: ServerProcess, extraArguments: [String] = ["--log-format", "json"]) async throws -> ServerProcess {
+        let url = "host=\(first.dataDirectory)/socket dbname=cx user=cx"
+        return try await start(
+            dataDirectory: "/tmp/cx-e2e-server-" + UUID().uuidString.lowercased().prefix(8), port: try freePort(),
+            adminToken: first.adminToken, extraArguments: ["--database-url", url] + extraArguments)
+    }
+
     /// Starts `cx-server serve` again on the data directory and port of a stopped server (whose
     /// data was kept), e.g. after restoring a backup of that directory.
     static func restart(_ stopped: ServerProcess) async throws -> ServerProcess {

@@ -133,7 +133,7 @@ import Testing
             horizon: ValueHorizon("365d")!)
         #expect(table.rows.count == 2_357)
         #expect(table.horizonDays == 365)
-        let bg = table.purchaseModel, gg = table.spendModel
+        let bg = table.purchaseModel, gg = try #require(table.spendModel, "Gamma-Gamma fits CDNOW")
         Self.compareParameters("daily BG/NBD parameters", ["r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b], reference.bgnbd)
         Self.compareParameters("daily Gamma-Gamma parameters", ["p": gg.p, "q": gg.q, "v": gg.v], reference.gammaGamma)
         // The summaries are lifetimes' exactly (monetary up to the cent's binary rounding).
