@@ -1,14 +1,14 @@
 import Foundation
 import Testing
 
-/// Two `cx-server` processes on one PostgreSQL behind nginx (deploy/nginx/cx-two-instances.conf's
-/// upstream and proxy settings): laptops syncing through the proxy at the same time, each request
+/// Two `cx-server` processes on one PostgreSQL behind nginx (the upstream and proxy settings of
+/// deploy/nginx/cx.conf with its second `server` line enabled): laptops syncing through the proxy at the same time, each request
 /// going to either instance, converge, and no change is skipped by a cursor that one instance
 /// handed out and the other continues (the sequence lock is PostgreSQL's, not a process's).
 @Suite(.serialized) struct TwoInstancesEndToEndTests {
     @Test func laptopsSyncingThroughNginxToTwoInstancesConverge() async throws {
         guard let nginx = Nginx.binary else {
-            Issue.record("nginx is not installed (apt-get install nginx; .ci/run installs it)")
+            Issue.record("nginx is not installed: run scripts/install-dependencies (apt-get install nginx)")
             return
         }
         try await withServer(extraArguments: ["--log-format", "json"]) { first in
@@ -70,8 +70,8 @@ import Testing
     }
 }
 
-/// An nginx in front of local upstreams, with the proxy settings of deploy/nginx/cx-two-instances.conf
-/// (no TLS: the test talks plain HTTP to it).
+/// An nginx in front of local upstreams, with the proxy settings of deploy/nginx/cx.conf (no TLS:
+/// the test talks plain HTTP to it).
 final class Nginx: @unchecked Sendable {
     // Safe: set up in init, then only read; stop() is called once by the owner.
     static var binary: String? {
