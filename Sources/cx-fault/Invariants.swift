@@ -183,7 +183,11 @@ extension FaultRun {
                     .flatMap { ($0["candidates"] as? [[String: Any]]) ?? [] }
                     .compactMap { JSON.text($0["value"]) }
             }
-            let deletedLater = deleted && later.contains { $0.field == "deleted" && $0.value == "delete" }
+            // A delete made after seeing the write replaces it (and every other field) — whether
+            // the record now shows deleted, or stands in a keep/delete conflict in which that
+            // delete is a candidate and the record shows the concurrent edits kept against it.
+            let deletedLater = (deleted || candidates("deleted").contains("delete"))
+                && later.contains { $0.field == "deleted" && $0.value == "delete" }
             let replacedLater = later.contains { $0.field == write.field }
             var kept: Bool
             var shown: String
