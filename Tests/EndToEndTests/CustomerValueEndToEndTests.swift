@@ -14,14 +14,16 @@ import CXSampleData
         var states: [RecordState] = []
         let start = CalendarDate("2024-06-01")!, asOf = CalendarDate("2025-12-31")!
         for index in 0..<240 {
-            let customer = try RecordState.new(kind: .customer, fields: ["name": "Uniform \(index)", "territory": "north"], by: author)
+            // Seeded ids: the fit visits customers in id order, so the book is the same every run.
+            let customer = try RecordState.new(
+                kind: .customer, id: RecordID.random(using: &rng), fields: ["name": "Uniform \(index)", "territory": "north"], by: author)
             states.append(customer)
             var day = start.adding(days: Int.random(in: 0...400, using: &rng))
             for _ in 0..<Int.random(in: 1...7, using: &rng) where day <= asOf {
                 states.append(
                     try RecordState.new(
-                        kind: .activity, fields: ["customer_id": customer.id, "type": "purchase", "on": day.description, "amount": "100.00"],
-                        by: author))
+                        kind: .activity, id: RecordID.random(using: &rng),
+                        fields: ["customer_id": customer.id, "type": "purchase", "on": day.description, "amount": "100.00"], by: author))
                 day = day.adding(days: Int.random(in: 7...90, using: &rng))
             }
         }
