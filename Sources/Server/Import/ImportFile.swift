@@ -154,9 +154,6 @@ struct ImportFile: Sendable {
                 report(1, "no '\(required)' column: a payment file has the columns ref, paid_on")
             }
         }
-        if kind == .activities, customerColumns.keys.filter({ seen[$0] != nil }).count > 1 {
-            report(1, "name each row's customer with one column: customer_id, customer_ref or customer_email")
-        }
         guard problems.isEmpty else { return (empty, problems, problemCount) }
 
         var rows: [ImportRow] = []
@@ -206,6 +203,11 @@ struct ImportFile: Sendable {
                 case .customer(let make):
                     let value = cell.trimmingWhitespace
                     guard !value.isEmpty else { continue }
+                    guard row.customer == nil else {
+                        report(line, "the customer is named twice: fill one of customer_id, customer_ref and customer_email")
+                        bad = true
+                        continue
+                    }
                     switch make(value) {
                     case .id:
                         guard let id = RecordID.canonical(value) else {
