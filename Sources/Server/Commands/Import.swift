@@ -101,15 +101,18 @@ struct ImportOptions: ParsableArguments {
             progress.update("checking", fraction: fraction)
         }
         progress.finish()
-        if parsed.problemCount > 0 {
-            try reject(parsed.problems, count: parsed.problemCount)
+        if parsed.problems.contains(where: { $0.line == 1 }) {
+            try reject(parsed.problems, count: parsed.problemCount)  // a bad header: no row can be read
         }
+        // With bad values, the valid rows are still checked against the database (customers,
+        // refs) without writing, so one run reports every problem.
+        let badValues = parsed.problemCount > 0
         let rowCount = parsed.file.rows.count
         let writer = Self.osUserName()
         let summary: ImportSummary
         do {
             summary = try database.withMigratedConnection(logger: logger) { connection in
-                var run = ERPImport(file: parsed.file, writer: writer, dryRun: dryRun)
+                var run = ERPImport(file: parsed.file, writer: writer, dryRun: dryRun || badValues)
                 run.progress = { done in
                     progress.update(
                         dryRun ? "checking" : "importing", fraction: Double(done) / Double(max(rowCount, 1)),
@@ -119,10 +122,11 @@ struct ImportOptions: ParsableArguments {
             }
         } catch let rejected as ImportRejected {
             progress.finish()
-            try reject(rejected.problems, count: rejected.count)
-            return
+            let all = (parsed.problems + rejected.problems).sorted { $0.line < $1.line }
+            try reject(Array(all.prefix(200)), count: parsed.problemCount + rejected.count)
         }
         progress.finish()
+        if badValues { try reject(parsed.problems, count: parsed.problemCount) }
         let elapsed = (ContinuousClock.now - started).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
         if json {
@@ -130,7 +134,7 @@ struct ImportOptions: ParsableArguments {
         } else {
             let what = summary.rows == 1 ? String(kind.rawValue.dropLast()) : kind.rawValue
             let verb = dryRun ? "Would import" : "Imported"
-            let rate = seconds > 0 ? " (\(ImportOutput.grouped(Int(Double(summary.rows) / seconds))) rows/s)" : ""
+            let rate = seconds > 0 && summary.rows >= 1000 ? " (\(ImportOutput.grouped(Int(Double(summary.rows) / seconds))) rows/s)" : ""
             print(
                 "\(verb) \(ImportOutput.grouped(summary.rows)) \(what) from \(file) as \(summary.replica) in "
                     + "\(ImportOutput.decimal(seconds, places: 1)) s\(rate): \(summary.created) new, \(summary.updated) updated, \(summary.unchanged) unchanged.")

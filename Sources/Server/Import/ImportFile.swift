@@ -84,7 +84,8 @@ struct ImportFile: Sendable {
         }
     }
 
-    /// Parses and validates `bytes`. Any problem means nothing is imported; at most
+    /// Parses and validates `bytes`. Any problem means nothing is imported (``ImportFile/rows``
+    /// then holds the valid rows, none after a problem with the header); at most
     /// `problemLimit` are collected (the count stays exact in `problemCount`).
     static func parse(
         _ bytes: [UInt8], as kind: ImportKind, problemLimit: Int = 200, progress: ((Double) -> Void)? = nil
@@ -251,7 +252,9 @@ struct ImportFile: Sendable {
             if !bad { rows.append(row) }
         }
         progress?(1)
-        return (ImportFile(kind: kind, fields: fields, rows: problems.isEmpty ? rows : []), problems, problemCount)
+        // The valid rows even when others are bad: the import checks them against the database
+        // too (and writes nothing), so one run reports every problem.
+        return (ImportFile(kind: kind, fields: fields, rows: rows), problems, problemCount)
     }
 }
 
