@@ -197,7 +197,7 @@ import CXSampleData
         let acmeRows = try home.ok("activities", acme, "--format", "csv").split(separator: "\n").map(String.init)
         #expect(acmeRows.first == lines.first && acmeRows.count == 2 && acmeRows[1] == lines[2], "\(acmeRows)")
         let customers = try home.ok("list", "--format", "csv").split(separator: "\n").map(String.init)
-        #expect(customers.first == "id,name,company,email,phone,address,city,country,territory,owner,segment,notes,tags")
+        #expect(customers.first == "id,name,company,email,phone,address,city,country,territory,owner,segment,notes,reference,tags")
         #expect(customers.count == 3 && customers[1].hasPrefix(acme + ",Acme,"), "\(customers)")
         let withStatus = try home.cx(["list", "--status", "lead", "--format", "csv"], environment: ["CX_TODAY": "2025-12-31"])
         #expect(withStatus.stdout.split(separator: "\n").map(String.init) == [customers[0] + ",status", customers[2] + ",lead"], "\(withStatus)")

@@ -77,7 +77,7 @@ import Testing
                      "territory: is longer than 200 characters (Unicode code points); shorten it or put long text in notes"),
                     ("SELECT cx.set_field(\(customer)::uuid, 'name', NULL)", "name: is required and cannot be unset"),
                     ("SELECT cx.set_field(\(customer)::uuid, 'colour', 'red')",
-                     "colour: unknown customer field; use one of name, company, email, phone, address, city, country, territory, owner, segment, notes, or extra.<key>"),
+                     "colour: unknown customer field; use one of name, company, email, phone, address, city, country, territory, owner, segment, notes, reference, or extra.<key>"),
                     (#"SELECT cx.add_customer('{"company": "No Name Ltd"}')"#, "name: a customer needs a name"),
                     ("SELECT cx.add_activity(jsonb_build_object('customer_id', \(customer)::text, 'type', 'purchase', 'amount', '12.345'))",
                      "amount: '12.345' is not an amount (expected a decimal > 0 with at most 2 places, e.g. 120.00)"),

@@ -7,7 +7,7 @@ extension CX {
             abstract: "Import customers from a CSV file.",
             discussion: """
                 The header row names the columns: name, company, email, phone, address, city, \
-                country, territory, owner, segment, notes, tags (separated by ';'), extra.<key>, and \
+                country, territory, owner, segment, notes, reference, tags (separated by ';'), extra.<key>, and \
                 optionally id (updates that customer, or creates it with that id — so an export \
                 imports back). Every row is validated first: if any row is bad, nothing is imported, \
                 each bad row is reported with its line number, and the exit code is 65.

@@ -34,6 +34,9 @@ public enum Schema {
         ("name", .requiredText), ("company", .text), ("email", .email), ("phone", .text),
         ("address", .text), ("city", .text), ("country", .text), ("territory", .text),
         ("owner", .text), ("segment", .text), ("notes", .text),
+        // The external key of the customer in another system (an ERP's customer number):
+        // `cx-server import` finds customers by it.
+        ("reference", .text),
     ]
 
     /// The activity types.
