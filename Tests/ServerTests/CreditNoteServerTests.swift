@@ -102,7 +102,7 @@ import Testing
                 let unset = SQLWriting.error { try connection.query("SELECT cx.set_field(\(note)::uuid, 'credits', NULL)") }
                 #expect(unset?.message.hasPrefix("amount: '-20.00' is negative") == true, "\(unset?.message ?? "no error")")
                 // One write may change both: the zero-value order becomes a credit note.
-                try connection.query(#"SELECT cx.set_fields(\#(zero)::uuid, '{"amount": "-3.00", "credits": "\#(purchase)"}')"#)
+                try connection.query("SELECT cx.set_fields(\(zero)::uuid, jsonb_build_object('amount', '-3.00', 'credits', \(purchase)::text))")
 
                 let stored = try SQLWriting.state(note, on: connection)
                 #expect(stored.displayedValue("amount") == "-20.00" && stored.displayedValue("credits") == purchase)
