@@ -186,7 +186,7 @@ import CXSampleData
         _ = try home.ok("touch", globex, "--channel", "call", "--nps", "9", "--on", "2025-02-01")
         let csv = try home.ok("export", "--activities")
         let lines = csv.split(separator: "\n").map(String.init)
-        #expect(lines.first == "id,customer_id,type,on,amount,margin,due_on,paid_on,reference,referred_customer_id,referred_name,note,channel,nps,tags")
+        #expect(lines.first == "id,customer_id,type,on,amount,margin,due_on,paid_on,reference,referred_customer_id,referred_name,note,channel,nps,credits,tags")
         #expect(lines.count == 3, "\(csv)")
         #expect(lines[1].contains(globex) && lines[1].contains(",touchpoint,2025-02-01,") && lines[1].contains(",call,9,"))
         #expect(lines[2].hasPrefix(first + "," + acme + ",purchase,2025-03-01,120.00,0.1") && lines[2].contains(",2025-03-20,"), "\(lines[2])")

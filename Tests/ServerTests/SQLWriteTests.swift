@@ -80,7 +80,7 @@ import Testing
                      "colour: unknown customer field; use one of name, company, email, phone, address, city, country, territory, owner, segment, notes, reference, or extra.<key>"),
                     (#"SELECT cx.add_customer('{"company": "No Name Ltd"}')"#, "name: a customer needs a name"),
                     ("SELECT cx.add_activity(jsonb_build_object('customer_id', \(customer)::text, 'type', 'purchase', 'amount', '12.345'))",
-                     "amount: '12.345' is not an amount (expected a decimal > 0 with at most 2 places, e.g. 120.00)"),
+                     "amount: '12.345' is not an amount (expected a decimal with at most 2 places, e.g. 120.00, or -20.00 on a credit note)"),
                     ("SELECT cx.add_activity(jsonb_build_object('customer_id', \(customer)::text, 'type', 'touchpoint', 'channel', 'visit', 'nps', 11))",
                      "nps: '11' is not a score (expected a whole number 0–10)"),
                     (#"SELECT cx.set_fields(\#(customer)::uuid, '{"tags": ["vip"]}')"#, "tags: expected a string, a number or null, got [\"vip\"]"),

@@ -135,7 +135,7 @@ extension CX {
 
                 --activities exports the purchases, payments, referrals and touchpoints instead, \
                 oldest first: CSV columns id, customer_id, type, on, amount, margin, due_on, \
-                paid_on, reference, referred_customer_id, referred_name, note, channel, nps, tags, \
+                paid_on, reference, referred_customer_id, referred_name, note, channel, nps, credits, tags, \
                 extra.<key>…; JSON an array of `cx show --json` objects (kind "activity").
 
                 Examples:

@@ -44,7 +44,15 @@ enum RecordEditing {
     /// `state` is complete (what the server's sync checks for every pushed state).
     static func requireComplete(_ state: RecordState) throws {
         do throws(RecordValidationError) {
-            try state.validateComplete()
+            try state.validateCreditNote()
+        } catch {
+            let title = "\(Describe.title(RecordView(state))) (\(Describe.short(state.id)))"
+            throw CXError(
+                .dataError, "\(title): \(error.description); nothing was changed",
+                hint: "A negative amount is a credit note's: record one with `cx purchase CUSTOMER --amount -20.00 --credits PURCHASE_ID`.")
+        }
+        do throws(RecordValidationError) {
+            try state.validateRequiredFields()
         } catch {
             let title = "\(Describe.title(RecordView(state))) (\(Describe.short(state.id)))"
             let field = error.field ?? "the field"

@@ -101,14 +101,21 @@ public struct SyncEngine {
         return try pushOrder(store)
     }
 
-    /// The refusal the server would answer for `state` if it is incomplete (`nil` when complete).
+    /// The refusal the server would answer for `state` if it is incomplete or breaks the rules
+    /// of credit notes (`nil` when it is neither).
     static func incompleteRefusal(_ state: RecordState) -> RecordRejection? {
         do throws(RecordValidationError) {
-            try state.validateComplete()
-            return nil
+            try state.validateRequiredFields()
         } catch {
             return RecordRejection(
                 id: state.id, code: .incompleteRecord, message: "record \(state.id) is incomplete: \(error.description); not pushed")
+        }
+        do throws(RecordValidationError) {
+            try state.validateCreditNote()
+            return nil
+        } catch {
+            return RecordRejection(
+                id: state.id, code: .invalidRecord, message: "record \(state.id) is invalid: \(error.description); not pushed")
         }
     }
 

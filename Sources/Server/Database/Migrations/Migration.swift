@@ -24,6 +24,7 @@ struct Migration: Sendable {
         Migration0011StateFunctions.migration,
         Migration0012SQLWrites.migration,
         Migration0013ImportKeys.migration,
+        Migration0014CreditNotes.migration,
         Migration0016SpendModelFallback.migration,
     ]
 }
