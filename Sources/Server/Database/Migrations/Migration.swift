@@ -23,5 +23,6 @@ struct Migration: Sendable {
         Migration0010CustomerValue.migration,
         Migration0011StateFunctions.migration,
         Migration0012SQLWrites.migration,
+        Migration0015DuplicateCustomers.migration,
     ]
 }
