@@ -77,7 +77,7 @@ extension CX {
                     CommandOutput.printJSON(w.bytes, terminal: terminal)
                     return
                 }
-                let keptTitle = "\(Describe.title(RecordView(merge.kept))) (\(Describe.short(keepID)))"
+                let keptTitle = "\(Describe.title(RecordView(keepState))) (\(Describe.short(keepID)))"
                 let dropTitle = "\(dropState.displayedValue("name") ?? "") (\(Describe.short(dropID)))"
                 terminal.line("Merged \(dropTitle) into \(keptTitle).")
                 if !absorbed.filled.isEmpty { terminal.line("  filled: \(absorbed.filled.joined(separator: ", "))") }
