@@ -32,7 +32,8 @@ enum ActivityDates {
         let author = try context.author(in: store)
         let (customerID, _) = try context.resolve(customer, in: store, kind: .customer)
         if let state = try store.state(customerID), state.isDeleted {
-            throw CXError(.failure, "\(Describe.title(RecordView(state))) (\(Describe.short(customerID))) is deleted; activities cannot be added to it")
+            let merged = state.mergedInto.map { " (merged into \(Describe.short($0)): add it there)" } ?? ""
+            throw CXError(.failure, "\(Describe.title(RecordView(state))) (\(Describe.short(customerID))) is deleted\(merged); activities cannot be added to it")
         }
         var fields = extra
         fields["customer_id"] = customerID

@@ -18,6 +18,10 @@ enum RecordEditing {
         guard var state = try store.state(id) else {
             throw CXError(.failure, "no record \(id) in the cache")
         }
+        if state.isDeleted && !allowDeleted, let survivor = state.mergedInto {
+            throw CXError(.failure, "\(Describe.title(RecordView(state))) (\(Describe.short(id))) was merged into \(Describe.short(survivor)); edits to it are refused",
+                          hint: "Edit the survivor instead (`cx show \(Describe.short(survivor))`).")
+        }
         if state.isDeleted && !allowDeleted {
             throw CXError(.failure, "\(Describe.title(RecordView(state))) (\(Describe.short(id))) is deleted; edits to deleted records are refused",
                           hint: "If the delete was a mistake, a concurrent edit elsewhere or `cx resolve` can keep it.")

@@ -25,6 +25,7 @@ struct Migration: Sendable {
         Migration0012SQLWrites.migration,
         Migration0013ImportKeys.migration,
         Migration0014CreditNotes.migration,
+        Migration0015DuplicateCustomers.migration,
         Migration0016SpendModelFallback.migration,
     ]
 }
