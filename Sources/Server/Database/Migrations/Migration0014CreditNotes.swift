@@ -88,7 +88,7 @@ enum Migration0014CreditNotes {
                     WHEN 'name' THEN 'required_text' WHEN 'email' THEN 'email'
                     WHEN 'company' THEN 'text' WHEN 'phone' THEN 'text' WHEN 'address' THEN 'text' WHEN 'city' THEN 'text'
                     WHEN 'country' THEN 'text' WHEN 'territory' THEN 'text' WHEN 'owner' THEN 'text' WHEN 'segment' THEN 'text'
-                    WHEN 'notes' THEN 'text' END
+                    WHEN 'notes' THEN 'text' WHEN 'reference' THEN 'text' END
                 WHEN 'activity' THEN CASE field
                     WHEN 'customer_id' THEN 'record_id' WHEN 'referred_customer_id' THEN 'record_id'
                     WHEN 'type' THEN 'type' WHEN 'channel' THEN 'channel'
@@ -106,7 +106,7 @@ enum Migration0014CreditNotes {
             END IF;
             IF field_type IS NULL THEN
                 known := CASE kind
-                    WHEN 'customer' THEN 'name, company, email, phone, address, city, country, territory, owner, segment, notes'
+                    WHEN 'customer' THEN 'name, company, email, phone, address, city, country, territory, owner, segment, notes, reference'
                     ELSE 'customer_id, type, on, amount, margin, due_on, paid_on, reference, referred_customer_id, referred_name, note, channel, nps, credits' END;
                 RAISE EXCEPTION '%: unknown % field; use one of %, or extra.<key>', field, kind, known
                     USING ERRCODE = 'invalid_parameter_value';
@@ -192,6 +192,9 @@ enum Migration0014CreditNotes {
             END CASE;
         END
         $$;
+        -- Migration 13 wrapped migration 12's function (renamed normalize_field_0012) to add the
+        -- customer field reference; the function above has every field itself, reference included.
+        DROP FUNCTION cx.normalize_field_0012(text, text, text);
 
         -- Checks that a new record has what its kind requires and the rules of credit notes
         -- (RecordState.validateComplete), and that an activity's customer is stored.

@@ -261,6 +261,9 @@ enum Migration0015DuplicateCustomers {
             new_state := jsonb_set(new_state, '{clock}', clock || jsonb_build_object(replica, last_counter));
             IF old_state IS NULL THEN
                 PERFORM cx.sql_write_check_complete(new_state);
+            ELSIF record_kind = 'activity' AND p_operation IN ('set', 'resolve') THEN
+                -- An edit is held to the rules of credit notes, as a push's merged state is.
+                PERFORM cx.check_credit_note(new_state);
             END IF;
 
             before := CASE WHEN old_state IS NULL THEN '{}'::jsonb ELSE cx.state_row_values(old_state) END;
@@ -294,20 +297,20 @@ enum Migration0015DuplicateCustomers {
                                          'segment', 'notes'];
             ELSE
                 INSERT INTO cx.activities (id, customer_id, type, "on", amount, margin, due_on, paid_on, reference,
-                                           referred_customer_id, referred_name, note, channel, nps,
+                                           referred_customer_id, referred_name, note, channel, nps, credits,
                                            tags, extra, has_conflicts, deleted, seq, state)
                 SELECT p_record, r.customer_id, r.type, r."on", r.amount, r.margin, r.due_on, r.paid_on, r.reference,
-                       r.referred_customer_id, r.referred_name, r.note, r.channel, r.nps,
+                       r.referred_customer_id, r.referred_name, r.note, r.channel, r.nps, r.credits,
                        cx.state_tags(new_state), cx.state_extra(new_state), cx.state_has_conflicts(new_state), cx.state_deletion(new_state) = 'deleted',
                        nextval('cx.change_seq'), new_state
                 FROM jsonb_to_record(after) AS r(customer_id uuid, type text, "on" date, amount numeric, margin numeric, due_on date,
                                                  paid_on date, reference text, referred_customer_id uuid, referred_name text,
-                                                 note text, channel text, nps smallint)
+                                                 note text, channel text, nps smallint, credits uuid)
                 ON CONFLICT (id) DO UPDATE SET
                     customer_id = excluded.customer_id, type = excluded.type, "on" = excluded."on", amount = excluded.amount,
                     margin = excluded.margin, due_on = excluded.due_on, paid_on = excluded.paid_on, reference = excluded.reference,
                     referred_customer_id = excluded.referred_customer_id, referred_name = excluded.referred_name,
-                    note = excluded.note, channel = excluded.channel, nps = excluded.nps, tags = excluded.tags,
+                    note = excluded.note, channel = excluded.channel, nps = excluded.nps, credits = excluded.credits, tags = excluded.tags,
                     extra = excluded.extra, has_conflicts = excluded.has_conflicts, deleted = excluded.deleted, seq = excluded.seq,
                     state = excluded.state, updated_at = now()
                 RETURNING seq INTO new_seq;
@@ -321,7 +324,7 @@ enum Migration0015DuplicateCustomers {
                     ON CONFLICT (activity_id, territory) DO UPDATE SET seq = excluded.seq, exited_at = now();
                 END IF;
                 order_of_fields := ARRAY['customer_id', 'type', 'on', 'amount', 'margin', 'due_on', 'paid_on', 'reference',
-                                         'referred_customer_id', 'referred_name', 'note', 'channel', 'nps'];
+                                         'referred_customer_id', 'referred_name', 'note', 'channel', 'nps', 'credits'];
             END IF;
 
             -- The audit row: displayed values that changed, fixed fields in schema order, then
