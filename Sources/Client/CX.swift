@@ -33,7 +33,7 @@ public struct CX: AsyncParsableCommand {
             Init.self, Add.self, Edit.self, Show.self, List.self, Remove.self,
             Purchase.self, Paid.self, Referral.self, Touch.self, Activities.self,
             Sync.self, Status.self, History.self, Forget.self, Conflicts.self, Resolve.self,
-            Report.self, Cohorts.self, Value.self, Import.self, Export.self,
+            Report.self, Cohorts.self, Value.self, Import.self, Export.self, Duplicates.self, Merge.self,
         ]
     )
 

@@ -26,8 +26,12 @@ struct BookLoader: AsyncParsableCommand {
     @Option(help: "Generator seed; the same seed gives the same book.")
     var seed: UInt64 = 2026
 
+    @Flag(help: "Add refunds (credit notes) and zero-value orders (SampleBook.addingCreditNotes).")
+    var creditNotes = false
+
     func run() async throws {
-        let states = SampleBook.generate(seed: seed, customers: customers)
+        let generated = SampleBook.generate(seed: seed, customers: customers)
+        let states = creditNotes ? SampleBook.addingCreditNotes(to: generated) : generated
         let url = server.hasSuffix("/") ? server + "v1/sync" : server + "/v1/sync"
         let start = ContinuousClock.now
         for offset in stride(from: 0, to: states.count, by: 1_000) {

@@ -24,6 +24,10 @@ import Testing
 
     @Test(arguments: [
         ("amount", "120", "120.00"), ("amount", "120.5", "120.50"), ("amount", "0.01", "0.01"),
+        // Zero-value orders and credit notes: a value of any sign is an amount; which records may
+        // hold a negative one is the record's rule (CreditNoteTests).
+        ("amount", "0", "0.00"), ("amount", "-0", "0.00"), ("amount", "-5", "-5.00"), ("amount", "-20.5", "-20.50"),
+        ("credits", "0D9C6C1E-8A55-4D2E-9F5E-0B7A1C2D3E4F", "0d9c6c1e-8a55-4d2e-9f5e-0b7a1c2d3e4f"),
         ("margin", "0.12", "0.12"), ("margin", "-0.075", "-0.075"), ("margin", "1", "1"), ("margin", "-1.0", "-1"),
         ("margin", "0.1200", "0.12"), ("on", "2024-02-29", "2024-02-29"), ("nps", "0", "0"), ("nps", "10", "10"),
         ("type", "purchase", "purchase"), ("channel", "visit", "visit"),
@@ -34,7 +38,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("amount", "0"), ("amount", "0.00"), ("amount", "-5"), ("amount", "1.234"), ("amount", "1e3"), ("amount", "12,50"),
+        ("amount", "+5"), ("amount", "--5"), ("amount", "1.234"), ("amount", "1e3"), ("amount", "12,50"), ("credits", "9b1d22"),
         ("amount", ""), ("margin", "1.01"), ("margin", "-1.5"), ("margin", "0.12345"), ("margin", "abc"),
         ("on", "2023-02-29"), ("on", "2026-13-01"), ("on", "26-11-20"), ("on", "2026-11-20T10:00"),
         ("nps", "11"), ("nps", "-1"), ("nps", "5.5"), ("type", "sale"), ("channel", "fax"), ("customer_id", "not-a-uuid"),

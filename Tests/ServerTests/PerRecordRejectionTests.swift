@@ -30,6 +30,15 @@ import Testing
                 + "\"type\":[{\"value\":\"purchase\",\"dot\":[\"r\",3],\"at\":\"2026-01-01T00:00:00.000Z\"}]}}",
             "incomplete_record"
         ),
+        (
+            "negative amount without credits",
+            "{\"id\":\"\(badID)\",\"kind\":\"activity\",\"clock\":{\"r\":4},\"fields\":{"
+                + "\"amount\":[{\"value\":\"-20.00\",\"dot\":[\"r\",4],\"at\":\"2026-01-01T00:00:00.000Z\"}],"
+                + "\"customer_id\":[{\"value\":\"\(badID)\",\"dot\":[\"r\",1],\"at\":\"2026-01-01T00:00:00.000Z\"}],"
+                + "\"on\":[{\"value\":\"2026-01-01\",\"dot\":[\"r\",2],\"at\":\"2026-01-01T00:00:00.000Z\"}],"
+                + "\"type\":[{\"value\":\"purchase\",\"dot\":[\"r\",3],\"at\":\"2026-01-01T00:00:00.000Z\"}]}}",
+            "invalid_record"
+        ),
         ("NUL in a name", "{\"id\":\"\(badID)\",\"kind\":\"customer\",\"clock\":{\"r\":1},\"fields\":{\"name\":[{\"value\":\"a\\u0000b\",\"dot\":[\"r\",1],\"at\":\"2026-01-01T00:00:00.000Z\"}]}}", "invalid_record"),
         ("6,000-character owner", "{\"id\":\"\(badID)\",\"kind\":\"customer\",\"clock\":{\"r\":2},\"fields\":{\"name\":[{\"value\":\"A\",\"dot\":[\"r\",1],\"at\":\"2026-01-01T00:00:00.000Z\"}],\"owner\":[{\"value\":\"\(String(repeating: "o", count: 6_000))\",\"dot\":[\"r\",2],\"at\":\"2026-01-01T00:00:00.000Z\"}]}}", "invalid_record"),
         ("20,000 replicas", "{\"id\":\"\(badID)\",\"kind\":\"customer\",\"clock\":{\((0..<20_000).map { "\"r\($0)\":1" }.joined(separator: ","))},\"fields\":{}}", "too_many_entries"),

@@ -80,7 +80,7 @@ import Testing
         case "amount", "margin", "nps": pieces = digits
         case "type": pieces = ["purchase", "referral", "touchpoint", " ", "Purchase"]
         case "channel": pieces = ["visit", "call", "email", "meeting", "other", "Visit", " "]
-        case "customer_id", "referred_customer_id": pieces = ["6f1c1c32", "-", "62d4", "4C4D", "9a8e", "3b8c35f4a001", "g", "0"]
+        case "customer_id", "referred_customer_id", "credits": pieces = ["6f1c1c32", "-", "62d4", "4C4D", "9a8e", "3b8c35f4a001", "g", "0"]
         default: pieces = text
         }
         var values: [String?] = [nil, "", String(repeating: "x", count: 200), String(repeating: "x", count: 201),

@@ -24,7 +24,7 @@ enum ActivityDates {
     /// Creates an activity for customer `customer` and prints its id.
     static func create(
         _ context: CommandContext, customer: String, type: String, on: String?, fields extra: [String: String?],
-        json: Bool, resolving: ((CacheStore) throws -> [String: String?])? = nil
+        json: Bool, resolving: ((CacheStore, _ customerID: String) throws -> [String: String?])? = nil
     ) throws {
         let date = try parse(on, option: "--on") ?? today()
         let store = try context.openStore(exclusive: true)
@@ -32,13 +32,14 @@ enum ActivityDates {
         let author = try context.author(in: store)
         let (customerID, _) = try context.resolve(customer, in: store, kind: .customer)
         if let state = try store.state(customerID), state.isDeleted {
-            throw CXError(.failure, "\(Describe.title(RecordView(state))) (\(Describe.short(customerID))) is deleted; activities cannot be added to it")
+            let merged = state.mergedInto.map { " (merged into \(Describe.short($0)): add it there)" } ?? ""
+            throw CXError(.failure, "\(Describe.title(RecordView(state))) (\(Describe.short(customerID))) is deleted\(merged); activities cannot be added to it")
         }
         var fields = extra
         fields["customer_id"] = customerID
         fields["type"] = type
         fields["on"] = date.description
-        if let resolving { fields.merge(try resolving(store)) { $1 } }
+        if let resolving { fields.merge(try resolving(store, customerID)) { $1 } }
         let state = try RecordEditing.create(kind: .activity, fields: fields, author: author, in: store)
         try store.compactIfNeeded()
         CommandOutput.printID(state.id, json: json, terminal: context.terminal)
@@ -48,37 +49,76 @@ enum ActivityDates {
 extension CX {
     struct Purchase: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Record a purchase by a customer; prints its id.",
+            abstract: "Record a purchase, a zero-value order or a credit note; prints its id.",
             discussion: """
                 The amount is a decimal with at most 2 places; the margin a fraction (0.12 = 12%). \
-                --on defaults to today, --due to 30 days after --on. Dates are YYYY-MM-DD.
+                --on defaults to today, --due to 30 days after --on. Dates are YYYY-MM-DD. \
+                --paid records a purchase that is already paid.
+
+                An amount of 0.00 is a zero-value order (a purchase that adds no revenue). A \
+                negative amount is a credit note (a refund): give --credits, the purchase it \
+                corrects (id or unique prefix, a purchase of the same customer). A credit note \
+                has no due date, subtracts from revenue on its own date and is not a purchase in \
+                the counts of classification and `cx report`; without --margin it takes the \
+                margin of the purchase it credits.
 
                 Examples:
                   cx purchase 3f2a9c --amount 120.00 --margin 0.12
                   cx purchase 3f2a9c --amount 99.90 --on 2026-03-01 --due 2026-04-15 --ref INV-1042
+                  cx purchase 3f2a9c --amount 45.00 --on 2026-03-01 --paid 2026-03-01
+                  cx purchase 3f2a9c --amount -20.00 --credits 9b1d22 --ref CN-7
                 """)
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Customer id or unique prefix.") var id: String
-        @Option(parsing: .unconditional, help: "Amount, e.g. 120.00.") var amount: String
+        @Option(parsing: .unconditional, help: "Amount, e.g. 120.00; 0.00 for a zero-value order; negative, e.g. -20.00, for a credit note (with --credits).")
+        var amount: String
         @Option(parsing: .unconditional, help: "Gross margin as a fraction in [-1, 1], e.g. 0.12 or -0.02.") var margin: String?
         @Option(help: "Purchase date (default: today).") var on: String?
-        @Option(help: "Due date (default: --on + 30 days).") var due: String?
+        @Option(help: "Due date (default: --on + 30 days; none for a credit note).") var due: String?
+        @Option(help: "Payment date: the purchase is already paid.") var paid: String?
+        @Option(help: ArgumentHelp("The purchase this credit note corrects (id or unique prefix); needs a negative --amount.", valueName: "purchase-id"))
+        var credits: String?
         @Option(help: "Reference (invoice number…).") var ref: String?
         @Flag(help: "Print {\"id\": …} as JSON.") var json = false
 
         func validate() throws {
             try OptionValues.requireValue(amount, option: "--amount")
             try OptionValues.requireValue(margin, option: "--margin")
+            if credits != nil && due != nil {
+                throw ValidationError("--due: a credit note has no due date of its own; leave --due out with --credits.")
+            }
         }
 
         func run() async throws {
             try await runCommand(global) { context in
                 let date = try ActivityDates.parse(on, option: "--on") ?? ActivityDates.today()
-                let dueDate = try ActivityDates.parse(due, option: "--due") ?? date.adding(days: 30)
+                let paidDate = try ActivityDates.parse(paid, option: "--paid")
+                // The Model refuses these too (exit 65); here the message speaks in options.
+                if let money = Money(amount) {
+                    if money.isNegative && credits == nil {
+                        throw CXError(
+                            .dataError, "--amount \(amount): a negative amount is a credit note; nothing was recorded",
+                            hint: "Give the purchase it corrects: `cx purchase \(id) --amount \(amount) --credits PURCHASE_ID` (see `cx activities \(id)`).")
+                    }
+                    if !money.isNegative && credits != nil {
+                        throw CXError(
+                            .dataError, "--amount \(amount): a credit note (--credits) has a negative amount, e.g. -\(money); nothing was recorded")
+                    }
+                }
+                var fields: [String: String?] = ["amount": amount, "margin": margin, "reference": ref, "paid_on": paidDate?.description]
+                if credits == nil {
+                    fields["due_on"] = (try ActivityDates.parse(due, option: "--due") ?? date.adding(days: 30)).description
+                }
                 try ActivityDates.create(
-                    context, customer: id, type: "purchase", on: date.description,
-                    fields: ["amount": amount, "margin": margin, "due_on": dueDate.description, "reference": ref], json: json)
+                    context, customer: id, type: "purchase", on: date.description, fields: fields, json: json,
+                    resolving: { store, customerID in
+                        guard let credits else { return [:] }
+                        let credited = try CreditedPurchase.resolve(credits, customer: customerID, in: store, context: context)
+                        var more: [String: String?] = ["credits": credited.id]
+                        if margin == nil, let inherited = credited.margin { more["margin"] = inherited }
+                        return more
+                    })
             }
         }
     }
@@ -145,7 +185,7 @@ extension CX {
                 try ActivityDates.create(
                     context, customer: id, type: "referral", on: on,
                     fields: ["referred_name": name, "note": note], json: json,
-                    resolving: { store in
+                    resolving: { store, _ in
                         guard let referred else { return [:] }
                         return ["referred_customer_id": try context.resolve(referred, in: store, kind: .customer).id]
                     })
@@ -239,7 +279,7 @@ extension CX {
                 }
                 var table = TextTable(headers: ["DATE", "TYPE", "ID", "DETAILS"])
                 for item in items {
-                    table.add([item.view.value("on") ?? "", item.view.value("type") ?? "", Describe.short(item.view.id),
+                    table.add([item.view.value("on") ?? "", Describe.activityType(item.view), Describe.short(item.view.id),
                                Describe.activityDetails(item.view)])
                 }
                 for line in table.render(maxWidth: 80, header: { terminal.out($0, .bold) }) { terminal.line(line) }

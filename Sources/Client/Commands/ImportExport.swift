@@ -7,7 +7,7 @@ extension CX {
             abstract: "Import customers from a CSV file.",
             discussion: """
                 The header row names the columns: name, company, email, phone, address, city, \
-                country, territory, owner, segment, notes, tags (separated by ';'), extra.<key>, and \
+                country, territory, owner, segment, notes, reference, tags (separated by ';'), extra.<key>, and \
                 optionally id (updates that customer, or creates it with that id — so an export \
                 imports back). Every row is validated first: if any row is bad, nothing is imported, \
                 each bad row is reported with its line number, and the exit code is 65.
@@ -135,7 +135,7 @@ extension CX {
 
                 --activities exports the purchases, payments, referrals and touchpoints instead, \
                 oldest first: CSV columns id, customer_id, type, on, amount, margin, due_on, \
-                paid_on, reference, referred_customer_id, referred_name, note, channel, nps, tags, \
+                paid_on, reference, referred_customer_id, referred_name, note, channel, nps, credits, tags, \
                 extra.<key>…; JSON an array of `cx show --json` objects (kind "activity").
 
                 Examples:

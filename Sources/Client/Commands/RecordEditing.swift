@@ -18,6 +18,10 @@ enum RecordEditing {
         guard var state = try store.state(id) else {
             throw CXError(.failure, "no record \(id) in the cache")
         }
+        if state.isDeleted && !allowDeleted, let survivor = state.mergedInto {
+            throw CXError(.failure, "\(Describe.title(RecordView(state))) (\(Describe.short(id))) was merged into \(Describe.short(survivor)); edits to it are refused",
+                          hint: "Edit the survivor instead (`cx show \(Describe.short(survivor))`).")
+        }
         if state.isDeleted && !allowDeleted {
             throw CXError(.failure, "\(Describe.title(RecordView(state))) (\(Describe.short(id))) is deleted; edits to deleted records are refused",
                           hint: "If the delete was a mistake, a concurrent edit elsewhere or `cx resolve` can keep it.")
@@ -44,7 +48,15 @@ enum RecordEditing {
     /// `state` is complete (what the server's sync checks for every pushed state).
     static func requireComplete(_ state: RecordState) throws {
         do throws(RecordValidationError) {
-            try state.validateComplete()
+            try state.validateCreditNote()
+        } catch {
+            let title = "\(Describe.title(RecordView(state))) (\(Describe.short(state.id)))"
+            throw CXError(
+                .dataError, "\(title): \(error.description); nothing was changed",
+                hint: "A negative amount is a credit note's: record one with `cx purchase CUSTOMER --amount -20.00 --credits PURCHASE_ID`.")
+        }
+        do throws(RecordValidationError) {
+            try state.validateRequiredFields()
         } catch {
             let title = "\(Describe.title(RecordView(state))) (\(Describe.short(state.id)))"
             let field = error.field ?? "the field"

@@ -152,8 +152,8 @@ public struct InsightReport {
             ("retained", m.retained, nil, "customers in both bases"),
             ("lost", m.lost, nil, "base_start − retained"),
             ("net_new", m.netNew, nil, "base_end − base_start"),
-            ("revenue_new", nil, m.revenueNew, "revenue in the period from new customers"),
-            ("revenue_existing", nil, m.revenueExisting, "revenue in the period from existing customers"),
+            ("revenue_new", nil, m.revenueNew, "net revenue in the period from new customers"),
+            ("revenue_existing", nil, m.revenueExisting, "net revenue in the period from existing customers"),
             ("revenue_per_new", nil, m.revenuePerNew, "revenue_new / gross_new"),
             ("revenue_per_existing", nil, m.revenuePerExisting, "revenue_existing / existing"),
         ]

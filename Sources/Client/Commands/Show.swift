@@ -66,6 +66,9 @@ extension CX {
                     context.terminal.line(Describe.statusLine(assessment, asOf: context.asOf, terminal: context.terminal))
                 }
                 if let line = value?.humanLine() { context.terminal.line(line) }
+                if kind == .activity {
+                    for line in try CreditNoteLines.lines(for: view, in: store) { context.terminal.line(line) }
+                }
                 if kind == .customer {
                     let activities = try store.activityIDs(ofCustomer: id)
                     if !activities.isEmpty {

@@ -22,7 +22,9 @@ extension CX {
                 once its changes are passed on, `cx forget ID` removes it from this laptop.
 
                 JSON: {"pushed","pulled","conflicts","rejected":[{"id","code","message"}],"removed",
-                "kept":[{"id","reason"}],"duration_ms"}
+                "kept":[{"id","reason"}],"duration_ms"}; after a merge made elsewhere, also
+                "redirected":[{"id","kind","to","fields","conflicts","tags"}]: edits of a merged
+                customer and its activities moved to the survivor (and sent in the same sync).
                 One sync per home at a time: a second `cx sync` (or `cx forget`) waits up to \
                 --wait seconds for the first to finish, then gives up with exit 75 and changes \
                 nothing. Edits, `cx show` and `cx list` are not blocked by a running sync.
@@ -64,6 +66,7 @@ extension CX {
                         try configuration.save(context.paths)
                     }
                     var engine = SyncEngine(cacheDirectory: context.paths.cacheDirectory, replicaID: configuration.replicaID)
+                    engine.user = configuration.user
                     // Smaller pages for tests of paging and resumption (default 1000).
                     if let text = context.environment["CX_SYNC_BATCH"], let size = Int(text), (1...1000).contains(size) {
                         engine.batchSize = size
@@ -112,6 +115,9 @@ extension CX {
                         "kept \(Describe.short(kept.id)): it \(kept.reason); pass the changes on (`cx show \(Describe.short(kept.id)) --json`), "
                             + "then `cx forget \(Describe.short(kept.id)) --yes`")
                 }
+                if !json && !quiet {
+                    for line in CX.redirectLines(report.redirected) { terminal.line(line) }
+                }
                 if !json && !quiet, let note = Self.scopeNote(report) { terminal.note(note) }
                 if json {
                     CommandOutput.printJSON(report.jsonBytes(), terminal: terminal)
@@ -130,6 +136,20 @@ extension CX {
                     throw ExitCode(CXError.Code.conflicts.rawValue)
                 }
             }
+        }
+    }
+
+    /// One sentence per record moved to the survivor of a merge during the sync.
+    static func redirectLines(_ redirects: [SyncReport.Redirect]) -> [String] {
+        redirects.map { redirect in
+            let from = Describe.short(redirect.id), to = Describe.short(redirect.to)
+            if redirect.kind == .activity {
+                return "Activity \(from) belonged to a merged customer: moved to \(to)."
+            }
+            var moved = redirect.fields.map { redirect.conflicts.contains($0) ? "\($0) (kept beside its value: a conflict)" : $0 }
+            moved += redirect.tags.map { "tag \($0)" }
+            let what = moved.isEmpty ? "nothing new to move" : moved.joined(separator: ", ")
+            return "Customer \(from) was merged into \(to); edits made to it meanwhile moved there: \(what)."
         }
     }
 

@@ -39,7 +39,7 @@ extension CX {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var asOf: AsOfOption
-        @Option(help: ArgumentHelp("How far ahead: 12m (calendar months), 52w or 365d.", valueName: "n(m|w|d)"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("How far ahead: 12m (calendar months), 52w or 365d.", valueName: "n(m|w|d)"))
         var horizon: ValueHorizon = .twelveMonths
         @Option(
             parsing: .unconditional, help: ArgumentHelp("Monthly discount rate of expected value, e.g. 0.01 (default 0).", valueName: "rate"))

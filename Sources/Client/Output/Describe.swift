@@ -5,8 +5,14 @@ public enum Describe {
     /// A record's title: a customer's name, or an activity's type and date.
     public static func title(_ view: RecordView) -> String {
         if view.kind == .customer { return view.value("name") ?? "(no name)" }
+        return "\(activityType(view)) on \(view.value("on") ?? "?")"
+    }
+
+    /// An activity's type in words: `credit note` for a purchase that credits another, else its
+    /// `type` (`purchase`, `referral`, `touchpoint`).
+    public static func activityType(_ view: RecordView) -> String {
         let type = view.value("type") ?? "activity"
-        return "\(type) on \(view.value("on") ?? "?")"
+        return type == "purchase" && view.value("credits") != nil ? "credit note" : type
     }
 
     /// The first 8 characters of an id.
@@ -50,10 +56,18 @@ public enum Describe {
         var parts: [String] = []
         switch view.value("type") {
         case "purchase":
-            if let amount = view.value("amount") { parts.append(amount) }
+            let amount = view.value("amount")
+            if let amount { parts.append(amount) }
+            if let credited = view.value("credits") { parts.append("credit note for \(short(credited))") }
             if let margin = view.value("margin") { parts.append("margin \(margin)") }
             if let due = view.value("due_on") { parts.append("due \(due)") }
-            parts.append(view.value("paid_on").map { "paid \($0)" } ?? "unpaid")
+            if let paid = view.value("paid_on") {
+                parts.append("paid \(paid)")
+            } else if let amount, let money = Money(amount), money.isPositive {
+                parts.append("unpaid")
+            } else if amount.flatMap(Money.init) == .zero {
+                parts.append("zero-value order")
+            }
             if let reference = view.value("reference") { parts.append("ref \(reference)") }
         case "referral":
             if let name = view.value("referred_name") { parts.append("referred \(name)") }

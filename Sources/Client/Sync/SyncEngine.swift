@@ -45,6 +45,8 @@ public struct SyncEngine {
     public var batchBytes = 4 << 20
     public var pageLimit = 1000
     public var progress: (@Sendable (String) -> Void)?
+    /// The user name shown on writes the sync makes itself (redirects after a merge).
+    public var user: String?
 
     public init(cacheDirectory: String, replicaID: String) {
         self.cacheDirectory = cacheDirectory
@@ -58,6 +60,26 @@ public struct SyncEngine {
     /// batch; a 413 retries with a smaller batch, a forked replica continues as a new incarnation
     /// and starts over; at the end, records kept for their changes are settled.
     public func run(client: some SyncTransport) async throws -> SyncReport {
+        var report = try await runRound(client: client)
+        // Writes moved to the survivor of a merge go out in the same sync; each round only
+        // redirects what the one before touched, so this ends (bounded all the same).
+        var rounds = 1
+        while !report.redirected.isEmpty && rounds < Self.maximumRounds {
+            let before = report.redirected.count
+            report = report.followed(by: try await runRound(client: client))
+            rounds += 1
+            if report.redirected.count == before { break }
+        }
+        return report
+    }
+
+    /// The most rounds one sync runs (a round after the first sends writes redirected to the
+    /// survivor of a merge, see ``MergeRedirect``).
+    static let maximumRounds = 3
+
+    /// One round: push and pull until done, then redirect the records of merged duplicates that
+    /// the round touched.
+    private func runRound(client: some SyncTransport) async throws -> SyncReport {
         var session = try SyncSession(engine: self)
         while session.wantsAnotherExchange {
             let request = try session.readBatch()
@@ -74,7 +96,24 @@ public struct SyncEngine {
                 }
             }
         }
-        return try session.finish()
+        var report = try session.finish()
+        report.redirected = try redirect(session.touched)
+        if !report.redirected.isEmpty {
+            let store = try CacheStore.open(directory: cacheDirectory, exclusive: true)
+            defer { store.close() }
+            report.conflicts = try store.conflictedIDs().count
+        }
+        return report
+    }
+
+    /// Applies ``MergeRedirect`` to the touched records, writing as this cache's incarnation.
+    private func redirect(_ touched: Set<String>) throws -> [SyncReport.Redirect] {
+        guard !touched.isEmpty else { return [] }
+        let store = try CacheStore.open(directory: cacheDirectory, exclusive: true)
+        defer { store.close() }
+        let incarnation = try store.incarnation(base: replicaID)
+        let author = Author(replica: incarnation.id, user: user, at: .now(), counterFloor: incarnation.counter)
+        return try MergeRedirect.apply(touched: touched, store: store, author: author)
     }
 
     /// Whether `replica` is one of this cache's own: the installation id (caches from before
@@ -101,14 +140,21 @@ public struct SyncEngine {
         return try pushOrder(store)
     }
 
-    /// The refusal the server would answer for `state` if it is incomplete (`nil` when complete).
+    /// The refusal the server would answer for `state` if it is incomplete or breaks the rules
+    /// of credit notes (`nil` when it is neither).
     static func incompleteRefusal(_ state: RecordState) -> RecordRejection? {
         do throws(RecordValidationError) {
-            try state.validateComplete()
-            return nil
+            try state.validateRequiredFields()
         } catch {
             return RecordRejection(
                 id: state.id, code: .incompleteRecord, message: "record \(state.id) is incomplete: \(error.description); not pushed")
+        }
+        do throws(RecordValidationError) {
+            try state.validateCreditNote()
+            return nil
+        } catch {
+            return RecordRejection(
+                id: state.id, code: .invalidRecord, message: "record \(state.id) is invalid: \(error.description); not pushed")
         }
     }
 

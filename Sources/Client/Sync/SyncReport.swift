@@ -15,6 +15,31 @@ public struct SyncReport: Sendable {
         }
     }
 
+    /// A record that was moved to the survivor of a merge (``MergeRedirect``): edits made to
+    /// a merged duplicate, or an activity of it.
+    public struct Redirect: Sendable, Equatable {
+        /// The duplicate customer whose edits moved, or the activity moved.
+        public var id: String
+        public var kind: RecordKind
+        /// The survivor.
+        public var to: String
+        /// The fields written on the survivor (for an activity: `customer_id`).
+        public var fields: [String]
+        /// Those of the fields now in conflict on the survivor.
+        public var conflicts: [String]
+        /// Tags added to the survivor.
+        public var tags: [String]
+
+        public init(id: String, kind: RecordKind, to: String, fields: [String], conflicts: [String], tags: [String]) {
+            self.id = id
+            self.kind = kind
+            self.to = to
+            self.fields = fields
+            self.conflicts = conflicts
+            self.tags = tags
+        }
+    }
+
     /// States the server accepted from this replica.
     public var pushed = 0
     /// Pulled states that changed the local cache.
@@ -44,8 +69,29 @@ public struct SyncReport: Sendable {
     /// Whether the server's history changed under the cursor (a restore or a failover), so the
     /// whole book was pulled again and this cache's own writes re-sent.
     public var recovered = false
+    /// Records moved to the survivor of a merge they missed (sent in the same `cx sync`).
+    public var redirected: [Redirect] = []
 
     public init() {}
+
+    /// This report followed by `next`, a further round of the same sync.
+    func followed(by next: SyncReport) -> SyncReport {
+        var result = next
+        result.pushed += pushed
+        result.pulled += pulled
+        result.rejected = rejected.filter { old in !next.rejected.contains { $0.id == old.id } } + next.rejected
+        result.skipped = skipped + next.skipped
+        result.removed += removed
+        result.kept = next.kept
+        result.scope = next.scope ?? scope
+        result.scopeChanged = scopeChanged || next.scopeChanged
+        result.rescoped = rescoped || next.rescoped
+        result.reincarnated = next.reincarnated ?? reincarnated
+        result.recovered = recovered || next.recovered
+        result.redirected = redirected + next.redirected
+        result.durationMS = durationMS + next.durationMS
+        return result
+    }
 
     /// `{"pushed","pulled","conflicts","rejected":[{"id","code","message"}],"removed",
     /// "kept":[{"id","reason"}],"duration_ms"}`: the keys of older versions keep their order,
@@ -76,6 +122,30 @@ public struct SyncReport: Sendable {
         }
         w.raw("]")
         if recovered { w.raw(",\"server_restored\":true") }
+        if !redirected.isEmpty {
+            w.raw(",\"redirected\":[")
+            for (index, redirect) in redirected.enumerated() {
+                if index > 0 { w.byte(UInt8(ascii: ",")) }
+                w.raw("{\"id\":")
+                w.string(redirect.id)
+                w.raw(",\"kind\":")
+                w.string(redirect.kind.rawValue)
+                w.raw(",\"to\":")
+                w.string(redirect.to)
+                for (key, values) in [("fields", redirect.fields), ("conflicts", redirect.conflicts), ("tags", redirect.tags)] {
+                    w.byte(UInt8(ascii: ","))
+                    w.string(key)
+                    w.raw(":[")
+                    for (position, value) in values.enumerated() {
+                        if position > 0 { w.byte(UInt8(ascii: ",")) }
+                        w.string(value)
+                    }
+                    w.byte(UInt8(ascii: "]"))
+                }
+                w.byte(UInt8(ascii: "}"))
+            }
+            w.byte(UInt8(ascii: "]"))
+        }
         if let reincarnated {
             w.raw(",\"new_replica\":")
             w.string(reincarnated)

@@ -42,6 +42,8 @@ extension SyncSession {
         var page = PageChanges(store: store)
         try acknowledge(request, refused: Set(reply.rejected.map(\.id)), in: &page)
         try mergePulled(reply.changes, into: &page)
+        touched.formUnion(request.batch.map(\.id))
+        touched.formUnion(page.delivered)
         // Back in scope (or never out of it): no longer a candidate for dropping at the end.
         for id in page.delivered { leftScope[id] = nil }
         try dropRemoved(reply.removed, in: &page)

@@ -29,6 +29,8 @@ struct SyncSession {
     var byteLimit: Int
     /// Records re-based after a `foreign_clock` refusal (once each per sync).
     var rebased: Set<String> = []
+    /// Ids pushed or pulled so far: the records ``MergeRedirect`` looks at when the sync ends.
+    var touched: Set<String> = []
 
     // MARK: Pull state
 

@@ -45,11 +45,13 @@ public struct CohortTable: Hashable, Sendable {
             cells = []
             return
         }
-        // Each customer's cohort (period index) by first purchase ever.
+        // Each customer's cohort (period index) by first order ever: a credit note (amount < 0)
+        // makes no one a customer and keeps no one active; it subtracts from the revenue of its
+        // period (net revenue, docs/sql-guide.md §4).
         var members: [[[CustomerBook.Purchase]]] = Array(repeating: [], count: periods.count)
-        for (id, purchases) in book.purchases where book.customers[id] != nil && !purchases.isEmpty {
-            let firstOn = purchases.map(\.on).min()!
-            guard firstOn >= first, firstOn < last.end,
+        for (id, purchases) in book.purchases where book.customers[id] != nil {
+            guard let firstOn = purchases.lazy.filter({ !$0.amount.isNegative }).map(\.on).min(),
+                firstOn >= first, firstOn < last.end,
                 let index = periods.firstIndex(where: { firstOn < $0.end })
             else { continue }
             members[index].append(purchases)
@@ -62,7 +64,9 @@ public struct CohortTable: Hashable, Sendable {
                 var active = 0
                 var revenue = Money.zero
                 for purchases in cohortPurchases {
-                    if purchases.contains(where: { $0.on > lastDay.adding(days: -window) && $0.on <= lastDay }) { active += 1 }
+                    if purchases.contains(where: { !$0.amount.isNegative && $0.on > lastDay.adding(days: -window) && $0.on <= lastDay }) {
+                        active += 1
+                    }
                     for purchase in purchases where purchase.on >= period.start && purchase.on < period.end {
                         revenue = revenue + purchase.amount
                     }

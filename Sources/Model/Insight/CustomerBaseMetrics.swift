@@ -6,6 +6,14 @@
 /// |base(end−1)|, `retained` = |base(start−1) ∩ base(end−1)|, `lost` = base_start − retained,
 /// `net_new` = base_end − base_start; revenue in P split between new and existing customers,
 /// and per customer (0 when there is none); plus the count per status as of end−1.
+///
+/// Credit notes and zero-value orders (docs/sql-guide.md §4): a "purchase" above — first
+/// purchase, active, base — is an order (amount ≥ 0, zero-value orders included); a credit
+/// note (amount < 0) only subtracts revenue, in the period of its own date. Revenue is net:
+/// `revenue_new` is the net revenue in P of the customers whose first order falls in P,
+/// `revenue_existing` that of the customers whose first order is before P — a credit note of a
+/// customer without an order in P still counts there, so the two add up to the period's net
+/// revenue (customers without any order before `end` count nowhere).
 public struct CustomerBaseMetrics: Hashable, Sendable {
     /// First day of the period.
     public let start: CalendarDate
@@ -58,29 +66,30 @@ public struct CustomerBaseMetrics: Hashable, Sendable {
         // the group's customers.
         for history in histories {
             let purchases = history.purchases
-            guard var first = purchases.first?.on else { continue }
+            guard !purchases.isEmpty else { continue }
+            var first: CalendarDate?
             var revenue: Int64 = 0, inPeriod = false, wasInBase = false, isInBase = false
             for purchase in purchases {
                 let on = purchase.on
-                if on < first { first = on }
-                if on >= start && on < end {
-                    inPeriod = true
-                    revenue += purchase.amount.cents
-                }
+                let isPeriod = on >= start && on < end
+                // Net revenue: credit notes subtract on their own date.
+                if isPeriod { revenue += purchase.amount.cents }
+                // Only orders (amount ≥ 0) make a customer new, active or part of the base.
+                guard !purchase.amount.isNegative else { continue }
+                if first.map({ on < $0 }) ?? true { first = on }
+                if isPeriod { inPeriod = true }
                 if on > startBaseFrom && on <= lastBefore { wasInBase = true }
                 if on > endBaseFrom && on <= lastIn { isInBase = true }
             }
+            guard let first else { continue }
             if first >= start && first < end {
                 grossNew += 1
                 revenueNew += revenue
+            } else if first < start {
+                revenueExisting += revenue
+                if inPeriod { existing += 1 }
             }
-            if inPeriod {
-                active += 1
-                if first < start {
-                    existing += 1
-                    revenueExisting += revenue
-                }
-            }
+            if inPeriod { active += 1 }
             if wasInBase { baseStart += 1 }
             if isInBase { baseEnd += 1 }
             if wasInBase && isInBase { retained += 1 }

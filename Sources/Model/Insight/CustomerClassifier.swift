@@ -7,6 +7,15 @@
 ///    a margin is below target (purchases without a margin are left out; none → not a prospect);
 /// 5. `advocate` — at least one referral in (T−W, T];
 /// 6. `customer` — otherwise.
+///
+/// Credit notes and zero-value orders (docs/sql-guide.md §3): a "purchase" in the counts above
+/// is an order, a purchase with amount ≥ 0 — a zero-value order counts, a credit note (amount
+/// < 0) does not. Revenue is net: credit notes subtract on their own date. The margin average
+/// is weighted over net amounts (credit notes with a margin weigh negatively); when the net
+/// revenue carrying a margin is ≤ 0 there is no average, and the prospect rule does not apply.
+/// Only purchases with amount > 0 can be paid late or overdue: a credit note has no due date
+/// of its own and a zero-value order nothing to pay, and a credit note leaves the payment of
+/// the purchase it credits as it is.
 public struct CustomerClassifier: Sendable {
     /// The rules' parameters.
     public let settings: ClassificationSettings
@@ -20,10 +29,12 @@ public struct CustomerClassifier: Sendable {
     public struct Assessment: Hashable, Sendable {
         /// The classification.
         public let status: CustomerStatus
-        /// Purchases in (T−W, T].
+        /// Purchases in (T−W, T] (orders: credit notes do not count).
         public let purchasesInWindow: Int
-        /// Revenue of those purchases.
+        /// Net revenue in (T−W, T]: the purchases' amounts less the credit notes'.
         public let revenueInWindow: Money
+        /// Credit notes in (T−W, T].
+        public let creditNotesInWindow: Int
         /// Revenue-weighted margin of those purchases with a margin, in ten-thousandths.
         public let weightedMargin: DecimalText?
         /// Late or overdue purchases in the window.
@@ -47,6 +58,7 @@ public struct CustomerClassifier: Sendable {
         let figures = figures(of: id, in: book, asOf: t)
         return Assessment(
             status: figures.status, purchasesInWindow: figures.purchases, revenueInWindow: Money(cents: figures.revenueCents),
+            creditNotesInWindow: figures.creditNotes,
             weightedMargin: figures.weightedMargin, latePurchases: figures.late, overdueAmount: Money(cents: figures.overdueCents),
             referralsInWindow: figures.referrals, reason: reason(figures))
     }
@@ -55,6 +67,7 @@ public struct CustomerClassifier: Sendable {
     struct Figures {
         var anyPurchase = false
         var purchases = 0
+        var creditNotes = 0
         var revenueCents: Int64 = 0
         var marginRevenue: Int64 = 0
         var marginWeighted: Int64 = 0
@@ -80,14 +93,17 @@ public struct CustomerClassifier: Sendable {
         let windowStart = t.adding(days: -settings.windowDays)  // exclusive
         let grace = settings.graceDays
         for purchase in history.purchases where purchase.on <= t {
-            figures.anyPurchase = true
+            let isOrder = !purchase.amount.isNegative
+            if isOrder { figures.anyPurchase = true }
             guard purchase.on > windowStart else { continue }
-            figures.purchases += 1
+            if isOrder { figures.purchases += 1 } else { figures.creditNotes += 1 }
             figures.revenueCents += purchase.amount.cents
             if let margin = purchase.margin {
                 figures.marginRevenue += purchase.amount.cents
                 figures.marginWeighted += purchase.amount.cents * margin.tenThousandths
             }
+            // Only an amount owed can be paid late: not a credit note's, not a zero-value order's.
+            guard purchase.amount.isPositive else { continue }
             let deadline = purchase.dueOn.adding(days: grace)
             if let paid = purchase.paidOn, paid <= t {
                 if deadline < paid { figures.late += 1 }
@@ -109,6 +125,13 @@ public struct CustomerClassifier: Sendable {
 
     /// A sentence explaining the status.
     private func reason(_ figures: Figures) -> String {
+        let reason = statusReason(figures)
+        guard figures.status != .lead, figures.creditNotes > 0 else { return reason }
+        let notes = figures.creditNotes
+        return reason + " (\(notes) credit note\(notes == 1 ? "" : "s"), net revenue \(Money(cents: figures.revenueCents)))"
+    }
+
+    private func statusReason(_ figures: Figures) -> String {
         let window = "in the last \(settings.windowDays) days"
         let count = figures.purchases
         switch figures.status {

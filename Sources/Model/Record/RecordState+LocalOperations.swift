@@ -101,9 +101,50 @@ extension RecordState {
         ]
     }
 
+    /// Checks that the record has what its kind requires (``validateRequiredFields()``) and
+    /// that its amount and `credits` agree (``validateCreditNote()``): the record-level rules
+    /// every write is held to, on a laptop, on the server's sync push and in SQL writes.
+    public func validateComplete() throws(RecordValidationError) {
+        try validateRequiredFields()
+        try validateCreditNote()
+    }
+
+    /// Checks the rules of credit notes and zero-value orders, on displayed values:
+    /// - a purchase's amount may be 0 (a zero-value order) or positive;
+    /// - a negative amount is allowed only on a purchase with `credits` set — a credit note,
+    ///   naming the purchase it corrects — and a purchase with `credits` has a negative amount;
+    /// - `credits` is a purchase's field only, and never the record's own id.
+    ///
+    /// Whether `credits` names a purchase of the same customer cannot be checked on one record
+    /// (the purchase may reach this replica later); `cx purchase --credits` checks it locally.
+    public func validateCreditNote() throws(RecordValidationError) {
+        guard kind == .activity else { return }
+        let credits = displayedValue("credits")
+        guard displayedValue("type") == "purchase" else {
+            if credits != nil {
+                throw RecordValidationError(
+                    field: "credits", "only a purchase can credit a purchase (a credit note); unset credits or make the activity a purchase")
+            }
+            return
+        }
+        guard let amount = displayedValue("amount").flatMap(Money.init) else { return }
+        if let credits {
+            if credits == id {
+                throw RecordValidationError(field: "credits", "a credit note cannot credit itself; give the purchase it corrects")
+            }
+            if !amount.isNegative {
+                throw RecordValidationError(
+                    field: "amount", "'\(amount)' is not a credit note's amount: a purchase that credits another has a negative amount, e.g. -20.00")
+            }
+        } else if amount.isNegative {
+            throw RecordValidationError(
+                field: "amount", "'\(amount)' is negative: only a credit note has a negative amount; set credits to the purchase it corrects")
+        }
+    }
+
     /// Checks that the record has what its kind requires: a customer's name; an activity's
     /// customer, type and date, and the fields its type needs.
-    public func validateComplete() throws(RecordValidationError) {
+    public func validateRequiredFields() throws(RecordValidationError) {
         func has(_ field: String) -> Bool { displayedValue(field) != nil }
         switch kind {
         case .customer:

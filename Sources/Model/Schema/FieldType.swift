@@ -10,7 +10,9 @@ public enum FieldType: Hashable, Sendable {
     case recordID
     /// A calendar date `YYYY-MM-DD`.
     case date
-    /// A money amount: decimal, greater than 0, at most 2 places; stored with exactly 2.
+    /// A money amount: decimal, at most 2 places, stored with exactly 2. Zero is a zero-value
+    /// order; a negative amount is a credit note, allowed only on a purchase that credits
+    /// another (``RecordState/validateCreditNote()``).
     case amount
     /// A gross-margin fraction in [-1, 1], e.g. `0.12`.
     case fraction

@@ -34,6 +34,9 @@ public enum Schema {
         ("name", .requiredText), ("company", .text), ("email", .email), ("phone", .text),
         ("address", .text), ("city", .text), ("country", .text), ("territory", .text),
         ("owner", .text), ("segment", .text), ("notes", .text),
+        // The external key of the customer in another system (an ERP's customer number):
+        // `cx-server import` finds customers by it.
+        ("reference", .text),
     ]
 
     /// The activity types.
@@ -46,7 +49,7 @@ public enum Schema {
         ("customer_id", .recordID), ("type", .oneOf(activityTypes)), ("on", .date),
         ("amount", .amount), ("margin", .fraction), ("due_on", .date), ("paid_on", .date),
         ("reference", .text), ("referred_customer_id", .recordID), ("referred_name", .text),
-        ("note", .text), ("channel", .oneOf(channels)), ("nps", .score),
+        ("note", .text), ("channel", .oneOf(channels)), ("nps", .score), ("credits", .recordID),
     ]
 
     private static let customerTypes = Dictionary(uniqueKeysWithValues: customerFields.map { ($0.name, $0.type) })
@@ -165,9 +168,11 @@ public enum Schema {
             }
             return date.description
         case .amount:
-            guard let amount = Money(value), amount.isPositive else {
+            // Any sign: zero-value orders are purchases, and a credit note's amount is negative
+            // (which purchases may have one is a rule of the record, RecordState.validateCreditNote).
+            guard let amount = Money(value) else {
                 throw RecordValidationError(
-                    field: field, "'\(value)' is not an amount (expected a decimal > 0 with at most 2 places, e.g. 120.00)")
+                    field: field, "'\(value)' is not an amount (expected a decimal with at most 2 places, e.g. 120.00, or -20.00 on a credit note)")
             }
             return amount.description
         case .fraction:

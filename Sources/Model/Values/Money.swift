@@ -29,6 +29,9 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible, Ad
     /// Whether the amount is greater than zero.
     public var isPositive: Bool { cents > 0 }
 
+    /// Whether the amount is less than zero (a credit note's).
+    public var isNegative: Bool { cents < 0 }
+
     public static func + (lhs: Money, rhs: Money) -> Money { Money(cents: lhs.cents + rhs.cents) }
     public static func - (lhs: Money, rhs: Money) -> Money { Money(cents: lhs.cents - rhs.cents) }
     public static func < (lhs: Money, rhs: Money) -> Bool { lhs.cents < rhs.cents }

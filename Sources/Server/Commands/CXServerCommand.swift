@@ -17,9 +17,10 @@ public struct CXServerCommand: AsyncParsableCommand {
               cx-server serve --database-url postgresql://cx@db/cx --port 9000
               cx-server user add alice --role rep --territory north
               cx-server token issue alice
+              cx-server import activities invoices-2026.csv
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Migrate.self, User.self, Token.self, Settings.self, Epoch.self, Value.self]
+        subcommands: [Serve.self, Migrate.self, User.self, Token.self, Settings.self, Epoch.self, Value.self, Import.self]
     )
 
     public init() {}

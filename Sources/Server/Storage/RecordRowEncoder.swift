@@ -11,6 +11,12 @@ enum RecordRowEncoder {
         Schema.fields(of: kind).map(\.name)
     }
 
+    /// Typed columns PostgreSQL computes from the state (migration 13): written by every
+    /// writer alike, never in an upsert's column list.
+    static func isGenerated(_ column: String, of kind: RecordKind) -> Bool {
+        kind == .customer && column == "reference"
+    }
+
     /// A JSON array of row objects for `states`, all of one kind.
     static func rows(_ states: [RecordState]) -> String {
         var w = JSONWriter(capacity: states.count * 2500)
@@ -76,7 +82,7 @@ enum RecordRowEncoder {
     /// schema (program constants), never from input; the data is the bound parameter.
     static func upsertSQL(for kind: RecordKind) -> String {
         let table = kind == .customer ? "cx.customers" : "cx.activities"
-        let fields = Schema.fields(of: kind)
+        let fields = Schema.fields(of: kind).filter { !isGenerated($0.name, of: kind) }
         let quoted = fields.map { "\"\($0.name)\"" }
         let definitions = zip(quoted, fields).map { "\($0) \(sqlType($1.type))" }.joined(separator: ", ")
         let columnList = (["id"] + quoted + ["tags", "extra", "has_conflicts", "deleted", "seq", "state"]).joined(separator: ", ")

@@ -16,12 +16,27 @@ extension RecordStore {
                 message: "record \(merged.id) merged with the server's copy would be too large: \(violation); resolve its conflicts on a replica and sync again")
         }
         do throws(RecordValidationError) {
-            try merged.validateComplete()
+            try merged.validateRequiredFields()
         } catch {
             return Rejection(
                 id: merged.id, code: .incompleteRecord,
                 message: "record \(merged.id) merged with the server's copy is incomplete: \(error.description); set the missing field with cx edit and sync again")
         }
-        return nil
+        return creditNoteRefusal(merged, merged: true)
+    }
+
+    /// Why a state breaks the rules of credit notes (``RecordState/validateCreditNote()``: a
+    /// negative amount only on a purchase that credits another), or `nil`: refused as
+    /// `invalid_record`, the other records of the push are written.
+    static func creditNoteRefusal(_ state: RecordState, merged: Bool) -> Rejection? {
+        do throws(RecordValidationError) {
+            try state.validateCreditNote()
+            return nil
+        } catch {
+            let what = merged ? "merged with the server's copy is invalid" : "is invalid"
+            return Rejection(
+                id: state.id, code: .invalidRecord,
+                message: "record \(state.id) \(what): \(error.description); fix it with cx edit (or record a credit note with cx purchase --credits) and sync again")
+        }
     }
 }

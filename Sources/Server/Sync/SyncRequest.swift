@@ -108,13 +108,14 @@ struct SyncRequest: Sendable {
             return .rejected(RecordRejection(id: id, code: error.code, message: error.message + advice))
         }
         do throws(RecordValidationError) {
-            try state.validateComplete()
+            try state.validateRequiredFields()
         } catch {
             return .rejected(
                 RecordRejection(
                     id: state.id, code: .incompleteRecord,
                     message: "record \(state.id) is incomplete: \(error.description); set the missing field with cx edit and sync again"))
         }
+        if let refusal = RecordStore.creditNoteRefusal(state, merged: false) { return .rejected(refusal) }
         return .state(state)
     }
 }

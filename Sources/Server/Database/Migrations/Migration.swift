@@ -23,6 +23,9 @@ struct Migration: Sendable {
         Migration0010CustomerValue.migration,
         Migration0011StateFunctions.migration,
         Migration0012SQLWrites.migration,
+        Migration0013ImportKeys.migration,
+        Migration0014CreditNotes.migration,
+        Migration0015DuplicateCustomers.migration,
         Migration0016SpendModelFallback.migration,
     ]
 }

@@ -1,0 +1,79 @@
+import CXModel
+
+/// Moves writes made to a merged duplicate onto its survivor, after a sync brought the news of
+/// the merge (``DuplicateMerge``: the duplicate's tombstone holds `extra.merged_into`).
+///
+/// A laptop that edited the duplicate offline pushes those edits; merged with the tombstone on
+/// the server they come back as edits the merge had not seen (a delete/edit conflict). Here:
+/// - the survivor absorbs exactly those edits (``RecordState/absorb(_:unseenBy:by:)``): a value
+///   it lacks fills a gap, a different one stands beside its own as a conflict — never chosen
+///   silently; the duplicate is then deleted again, under a clock that covers them;
+/// - an activity of the duplicate (added offline, or moved to it) is moved to the survivor.
+///
+/// Only records this sync touched (pushed or pulled) are looked at, and only survivors in the
+/// cache (in the user's territories) receive anything: otherwise the duplicate keeps its
+/// delete/edit conflict, visible and resolvable, and the activity its customer. A delete
+/// conflict with a restore (someone chose to keep the duplicate) is left to people.
+enum MergeRedirect {
+    /// How many merges are followed from a duplicate to its final survivor.
+    static let maximumHops = 16
+
+    /// Applies the redirects for the `touched` records and returns what moved; the writes are
+    /// committed as pending (the caller pushes them).
+    static func apply(touched: Set<String>, store: CacheStore, author base: Author) throws -> [SyncReport.Redirect] {
+        var author = base
+        var redirects: [SyncReport.Redirect] = []
+        var changes: [String: RecordState] = [:]
+        func current(_ id: String) throws -> RecordState? { try changes[id] ?? store.state(id) }
+        func write(_ state: RecordState) {
+            changes[state.id] = state
+            author.counterFloor = Swift.max(author.counterFloor, state.clock[author.replica])
+        }
+        /// The live survivor at the end of the chain of merges from `id`, if cached.
+        func survivor(of id: String) throws -> RecordState? {
+            var next = id
+            for _ in 0..<maximumHops {
+                guard let state = try current(next) else { return nil }
+                guard let target = state.mergedInto else { return state.isDeleted ? nil : state }
+                next = target
+            }
+            return nil
+        }
+
+        var activities: Set<String> = []
+        for id in touched.sorted() {
+            guard let state = try current(id) else { continue }
+            switch state.kind {
+            case .activity:
+                activities.insert(id)
+            case .customer:
+                guard let target = state.mergedInto else { continue }
+                try activities.formUnion(store.activityIDs(ofCustomer: id))
+                guard state.deletionState == .conflicted, state.deletion.allSatisfy(\.value.deleted),
+                    let seen = state.tombstoneSeen, var kept = try survivor(of: target)
+                else { continue }
+                let absorbed = kept.absorb(state, unseenBy: seen, by: author)
+                if !absorbed.isEmpty { write(kept) }
+                var dropped = state
+                dropped.delete(by: author)
+                write(dropped)
+                redirects.append(
+                    .init(id: id, kind: .customer, to: kept.id, fields: absorbed.filled + absorbed.conflicted,
+                          conflicts: absorbed.conflicted, tags: absorbed.tags))
+            }
+        }
+        for id in activities.sorted() {
+            guard var state = try current(id), state.kind == .activity, !state.isDeleted,
+                let customerID = state.displayedValue("customer_id"), let customer = try current(customerID),
+                customer.mergedInto != nil, let kept = try survivor(of: customerID)
+            else { continue }
+            try state.set("customer_id", to: kept.id, by: author)
+            write(state)
+            redirects.append(.init(id: id, kind: .activity, to: kept.id, fields: ["customer_id"], conflicts: [], tags: []))
+        }
+        if !changes.isEmpty {
+            try store.commit(changes.keys.sorted().map { CacheStore.Change(state: changes[$0]!, pending: true) })
+        }
+        return redirects
+    }
+}
