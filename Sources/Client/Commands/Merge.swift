@@ -43,6 +43,19 @@ extension CX {
                 guard let keepState = try store.state(keepID), let dropState = try store.state(dropID) else {
                     throw CXError(.failure, "the cache lost a record while merging; run the command again")
                 }
+                // A rep merges within their territories (as of the last sync); the server checks
+                // every write of the merge anyway.
+                if let scope = store.scope, !scope.isEverything, scope.role == .rep {
+                    for state in [keepState, dropState] {
+                        let territory = state.displayedValue("territory")
+                        guard let territory, scope.territories.contains(territory) else {
+                            throw CXError(
+                                .permission,
+                                "\(Describe.title(RecordView(state))) (\(Describe.short(state.id))) is in \(territory.map { "territory '\($0)'" } ?? "no territory"), which you do not hold; a rep merges customers of their territories",
+                                hint: "Ask a manager or an admin to merge them (`cx merge` or `cx.merge_customers` in SQL).")
+                        }
+                    }
+                }
                 let activities = try store.activityIDs(ofCustomer: dropID).compactMap { try store.state($0) }
                 let merge: DuplicateMerge
                 do throws(DuplicateMerge.Refusal) {

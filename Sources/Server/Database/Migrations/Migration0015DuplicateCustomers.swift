@@ -20,10 +20,8 @@ enum Migration0015DuplicateCustomers {
         -- controls, ASCII letters lower-cased (DuplicateFinder.words).
         CREATE FUNCTION cx.duplicate_words(t text) RETURNS text[]
         LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-            SELECT coalesce(array_agg(w ORDER BY n), '{}')
-            FROM regexp_split_to_table(translate(t, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'),
-                                       '[\x01-\x2F\x3A-\x40\x5B-\x60\x7B-\x7F]+') WITH ORDINALITY AS s(w, n)
-            WHERE w <> ''
+            SELECT array_remove(regexp_split_to_array(translate(t, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'),
+                                                      '[\x01-\x2F\x3A-\x40\x5B-\x60\x7B-\x7F]+'), '')
         $$;
 
         -- The distinct trigrams of a name: each word padded as '  word ' (DuplicateFinder.trigrams).
@@ -76,29 +74,28 @@ enum Migration0015DuplicateCustomers {
         -- measured exactly: similar when shared trigrams are at least half of all.
         CREATE VIEW cx.duplicate_candidates AS
         WITH live AS (
-            SELECT c.id, c.name, c.email, c.phone, c.city,
-                   cx.duplicate_email_key(c.email) AS email_key, cx.duplicate_phone_key(c.phone) AS phone_key,
-                   cx.duplicate_city_key(c.city) AS city_key
+            SELECT c.id, c.name, cx.duplicate_email_key(c.email) AS email_key, cx.duplicate_phone_key(c.phone) AS phone_key,
+                   cx.duplicate_city_key(c.city) AS city_key, cx.duplicate_trigrams(c.name) AS grams
             FROM cx.customers AS c WHERE NOT c.deleted
         ), grams AS (
-            SELECT l.id, l.city_key, g.t FROM live AS l CROSS JOIN LATERAL unnest(cx.duplicate_trigrams(l.name)) AS g(t)
-            WHERE l.city_key IS NOT NULL
-        ), ranked AS (
-            SELECT g.id, g.city_key, g.t,
-                   row_number() OVER (PARTITION BY g.id ORDER BY f.n, g.t COLLATE "C") AS r,
-                   count(*) OVER (PARTITION BY g.id) AS n
-            FROM grams AS g
-            JOIN (SELECT city_key, t, count(*) AS n FROM grams GROUP BY city_key, t) AS f USING (city_key, t)
+            SELECT l.id, l.city_key, g.t, cardinality(l.grams) AS n
+            FROM live AS l CROSS JOIN LATERAL unnest(l.grams) AS g(t) WHERE l.city_key IS NOT NULL
+        ), counted AS (
+            SELECT g.id, g.city_key, g.t, g.n, count(*) OVER (PARTITION BY g.city_key, g.t) AS f FROM grams AS g
         ), prefix AS (
-            SELECT id, city_key, t FROM ranked WHERE r <= n - (n + 1) / 2 + 1
+            SELECT r.id, r.city_key, r.t FROM (
+                SELECT c.id, c.city_key, c.t, c.n, row_number() OVER (PARTITION BY c.id ORDER BY c.f, c.t COLLATE "C") AS r
+                FROM counted AS c
+            ) AS r
+            WHERE r.r <= r.n - (r.n + 1) / 2 + 1
         ), named AS (
             SELECT p.a, p.b FROM (
                 SELECT DISTINCT x.id AS a, y.id AS b FROM prefix AS x
                 JOIN prefix AS y ON y.city_key = x.city_key AND y.t = x.t AND x.id < y.id
             ) AS p
             JOIN live AS la ON la.id = p.a JOIN live AS lb ON lb.id = p.b
-            CROSS JOIN LATERAL (SELECT cx.duplicate_name_overlap(la.name, lb.name) AS o) AS m
-            WHERE m.o[1] * 2 >= m.o[2] AND m.o[2] > 0
+            CROSS JOIN LATERAL (SELECT count(*) AS shared FROM unnest(la.grams) AS g WHERE g = ANY (lb.grams)) AS m
+            WHERE m.shared * 2 >= cardinality(la.grams) + cardinality(lb.grams) - m.shared AND cardinality(la.grams) + cardinality(lb.grams) > 0
         ), reasons AS (
             SELECT a.id AS a, b.id AS b, 1 AS position, 'email' AS reason
             FROM live AS a JOIN live AS b ON b.email_key = a.email_key AND a.id < b.id
