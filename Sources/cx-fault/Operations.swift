@@ -48,6 +48,8 @@ extension FaultRun {
             if let record, let customer = plan.createsPurchaseOf { purchases.append((record, customer)) }
         }
         guard let record else { return }
+        // `cx edit` of a field to the value it already shows writes nothing: no write to check.
+        if outcome.succeeded && plan.subcommand == "edit" && outcome.stdout.hasPrefix("Unchanged") { return }
         var notes = circumstances
         if let clockOffset { notes.append("clock \(clockOffset)") }
         if outcome.killed { notes.append("killed") }

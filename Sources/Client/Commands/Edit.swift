@@ -62,6 +62,7 @@ extension CX {
                 defer { store.close() }
                 let author = try context.author(in: store)
                 let (id, _) = try context.resolve(self.id, in: store)
+                let before = try store.state(id)
                 let state = try RecordEditing.modify(id, in: store) { state in
                     for (field, value) in changes where state.displayedValue(field) != value || state.register(field)?.isConflicted == true {
                         try state.set(field, to: value, by: author)
@@ -77,7 +78,10 @@ extension CX {
                     }
                 }
                 try store.compactIfNeeded()
-                context.terminal.line("Updated \(Describe.title(RecordView(state))) (\(Describe.short(id))).")
+                // Setting a field to the value it shows writes nothing (no new version to sync,
+                // no conflict with a concurrent edit elsewhere): say so rather than "Updated".
+                let verb = state == before ? "Unchanged (it already shows those values):" : "Updated"
+                context.terminal.line("\(verb) \(Describe.title(RecordView(state))) (\(Describe.short(id))).")
                 if state.kind == .customer, changes.contains(where: { $0.0 == "territory" }),
                     let warning = TerritoryCheck.warning(
                         territory: state.displayedValue("territory"), scope: store.scope, id: id, action: .edit)
