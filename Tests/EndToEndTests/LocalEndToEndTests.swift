@@ -12,6 +12,26 @@ import Glibc
     /// also land in the middle of compactions.
     static let compactOften = ["CX_COMPACTION_THRESHOLD": "1"]
 
+    /// Setting a field to the value it shows writes nothing, and says so: "Updated" would claim
+    /// a write that a concurrent edit elsewhere could then appear to have lost.
+    @Test func anEditToTheValueAlreadyShownSaysUnchangedAndWritesNothing() throws {
+        let home = Home()
+        _ = try home.ok("init")
+        let added = try home.ok("add", "--name", "Same", "--territory", "north", "--json")
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(added.utf8)) as? [String: Any])?["id"] as? String)
+        let journal = { () throws -> Int in
+            try FileManager.default.subpathsOfDirectory(atPath: home.path + "/cache").filter { $0.hasSuffix("journal.jsonl") }
+                .map { try String(contentsOfFile: home.path + "/cache/" + $0, encoding: .utf8).count }.reduce(0, +)
+        }
+        let before = try journal()
+        let same = try home.cx("edit", id, "--territory", "north")
+        #expect(same.status == 0 && same.stdout.hasPrefix("Unchanged"), "\(same)")
+        #expect(try journal() == before, "nothing was written")
+        let changed = try home.cx("edit", id, "--territory", "south")
+        #expect(changed.status == 0 && changed.stdout.hasPrefix("Updated"), "\(changed)")
+        #expect(try journal() > before)
+    }
+
     @Test func killDashNineDuringWritesLeavesALoadableCacheWithEveryCompletedAdd() throws {
         let home = Home()
         _ = try home.ok("init")
