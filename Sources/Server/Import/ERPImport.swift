@@ -40,7 +40,8 @@ struct ImportRejected: Error, Sendable {
 /// **Speed.** Rows are worked through in chunks: one statement reads the stored records the
 /// chunk's refs name, states are built in Swift, and ``PushWrites`` writes a thousand rows per
 /// statement. The sequence lock is held from the first read to the commit, as for a push, so
-/// syncs wait for the import (about a minute for a million rows).
+/// syncs wait for the import (docs/benchmarks.md, "ERP import": about 1,500 new rows a second
+/// on a busy 2-core machine, bound by the push path's writes).
 struct ERPImport {
     let file: ImportFile
     /// The OS user importing: the replica is `import:<writer>`.
@@ -56,6 +57,10 @@ struct ERPImport {
     func run(on connection: PostgresConnection) throws -> ImportSummary {
         try connection.transaction { connection in
             if !dryRun { try RecordStore.takeSequenceLock(on: connection) }
+            // Every lookup here has an index, but a table that grows by a million rows inside
+            // this transaction keeps the statistics of its start: an empty table's plan would scan
+            // the whole table for each chunk. Indexes only, then.
+            try connection.query("SET LOCAL enable_seqscan = off")
             var claim = dryRun ? try ImportWriters.peek(writer, on: connection) : try ImportWriters.claim(writer, on: connection)
             var summary = ImportSummary(kind: file.kind, rows: file.rows.count, dryRun: dryRun, replica: claim.replicaID)
             var author = Author(replica: claim.replicaID, user: claim.replicaID, at: .now(), counterFloor: claim.counter)
@@ -109,6 +114,11 @@ struct ERPImport {
             if !dryRun {
                 claim.counter = author.counterFloor
                 try ImportWriters.save(claim, on: connection)
+                // Fresh statistics for the syncs and lookups after a large load (autovacuum
+                // would get there, later).
+                if summary.created + summary.updated >= 10_000 {
+                    try connection.query(PostgresQuery(unsafeSQL: "ANALYZE \(RecordStore.table(of: file.kind.recordKind)), cx.changes"))
+                }
             }
             return summary
         }
