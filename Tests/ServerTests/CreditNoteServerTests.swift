@@ -130,7 +130,7 @@ import Testing
                 try connection.query(
                     "INSERT INTO cx.activities (id, customer_id, type, \"on\", amount, seq, state) VALUES (\(note)::uuid, \(customer)::uuid, 'purchase', '2026-03-10', -20, nextval('cx.change_seq'), \(withID.jsonString())::jsonb)")
                 let applied = try clusterMigrationLock.withLock { try Migrator(logger: TestDatabase.logger).migrate(connection) }
-                #expect(applied == [14])
+                #expect(applied == Migration.all.map(\.version).filter { $0 >= 14 }, "14 and every later migration")
                 #expect(try connection.query("SELECT credits::text FROM cx.activities WHERE id = \(note)::uuid")[0][0] == purchase)
             }
         }
