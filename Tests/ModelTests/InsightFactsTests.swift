@@ -73,6 +73,47 @@ import CXSampleData
         #expect(direct.customers[customer]?.territory == "Zürich")
     }
 
+    /// The builder gathers each customer with its history so reports need not look them up:
+    /// what it gathers must be what the book's dictionaries hold, whether the lines were read by
+    /// one builder or split between two (activities before or after their customer), and when the
+    /// book is partitioned.
+    @Test(arguments: [0, 1, 97, 250, 400])
+    func gatheredHistoriesAreTheOnesLookedUp(split: Int) throws {
+        var lines = SampleBook.generate(seed: 12, customers: 80).map { InsightFacts($0).jsonBytes() }
+        lines.reverse()  // activities first: a slot exists before its customer's line
+        let cut = min(split, lines.count)
+        var first = CustomerBookBuilder(), second = CustomerBookBuilder()
+        for line in lines[..<cut] { try line.withUnsafeBufferPointer { try first.add(factsLine: $0) } }
+        for line in lines[cut...] { try line.withUnsafeBufferPointer { try second.add(factsLine: $0) } }
+        first.append(second)
+        let book = first.build()
+        let gathered = try #require(book.gathered)
+        #expect(gathered.count == book.customers.count)
+        #expect(Set(gathered.map(\.customer.id)) == Set(book.customers.keys))
+        for (customer, history) in gathered {
+            #expect(book.customers[customer.id] == customer)
+            #expect(history.purchases == book.purchases[customer.id] ?? [])
+            #expect(history.referrals == book.referrals[customer.id] ?? [])
+        }
+        var lookedUp = book
+        lookedUp.gathered = nil
+        let start = CalendarDate(year: 2024, month: 1, day: 1)!, end = CalendarDate(year: 2025, month: 1, day: 1)!
+        #expect(CustomerBaseMetrics(book: book, start: start, end: end) == CustomerBaseMetrics(book: lookedUp, start: start, end: end))
+        for dimension in MetricsDimension.allCases {
+            let gatheredGroups = book.histories(groupedBy: dimension.value(of:)), lookedUpGroups = lookedUp.histories(groupedBy: dimension.value(of:))
+            #expect(gatheredGroups.keys.sorted() == lookedUpGroups.keys.sorted())
+            for (value, histories) in gatheredGroups {
+                #expect(CustomerBaseMetrics(histories: histories, start: start, end: end, settings: .default)
+                    == CustomerBaseMetrics(histories: lookedUpGroups[value]!, start: start, end: end, settings: .default))
+            }
+        }
+        // A change to the book drops what was gathered: histories are looked up again.
+        var changed = book
+        changed.add(try InsightFacts(jsonBytes: Array(#"["0c1e0000-0000-4000-8000-0000000000ff","customer",false,"New",null,null,null]"#.utf8)))
+        #expect(changed.gathered == nil)
+        #expect(changed.histories().count == book.customers.count + 1)
+    }
+
     @Test(arguments: [
         "", "[]", "[\"a\",\"customer\",false,null,null,null,null] x", "[\"a\",\"customer\",false,null,null,null]",
         "[\"a\",\"activity\",false,null,null,null,null,null,null,null,null,null]", "[\"a\",\"customer\",false,\"\u{1}\",null,null,null]",

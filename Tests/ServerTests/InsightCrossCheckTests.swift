@@ -101,7 +101,7 @@ import CXSampleData
             // Breakdowns: every group's row and the total, as the laptop computes them.
             for dimension in MetricsDimension.allCases {
                 for (from, to) in Self.periods.prefix(4) {
-                    let (groups, total) = CustomerBaseMetrics.breakdown(
+                    let (groups, total) = await CustomerBaseMetrics.breakdown(
                         book: book, by: dimension, start: CalendarDate(from)!, end: CalendarDate(to)!)
                     #expect(groups.count > 1, "the sample book has several \(dimension.rawValue) values")
                     let rows = try await database.sql { connection in
@@ -124,7 +124,7 @@ import CXSampleData
                 ("2024-01-31", "2025-06-15", ReportingStep.month, "1 month"),
                 ("2024-02-01", "2026-11-01", .quarter, "3 months"), ("2023-01-01", "2027-01-01", .year, "1 year"),
             ] {
-                let series = CustomerBaseMetrics.series(book: book, from: CalendarDate(from)!, to: CalendarDate(to)!, every: step)
+                let series = await CustomerBaseMetrics.series(book: book, from: CalendarDate(from)!, to: CalendarDate(to)!, every: step)
                 let rows = try await database.sql { connection in
                     try connection.query("SELECT * FROM cx.customer_metrics_series(\(from)::date, \(to)::date, \(interval)::interval)")
                 }

@@ -72,8 +72,8 @@ extension CacheStore {
     }
 
     /// The facts files split into the workers' shares, in file order: customers then
-    /// activities, the activities split on a line boundary so both shares hold about as many
-    /// bytes. One share when the book is small (a thread would cost more than it saves).
+    /// activities, the activities split on a line boundary so both shares hold about as much
+    /// work. One share when the book is small (a thread would cost more than it saves).
     private func factsShares() throws -> [[FactsPart]] {
         var parts: [FactsPart] = []
         for file in [customers?.factsFile, activities?.factsFile].compactMap({ $0 }) {
@@ -81,9 +81,12 @@ extension CacheStore {
         }
         let total = parts.reduce(0) { $0 + $1.range.count }
         guard total >= 4 << 20, let activities = parts.last, parts.count == 2 else { return [parts] }
-        let half = total / 2, customers = parts[0]
-        guard customers.range.count < half else { return [[customers], [activities]] }
-        let split = try LineReader.lineBoundary(in: activities.file, near: half - customers.range.count, size: activities.range.count)
+        // A customer line costs about twice an activity line's work per byte (five strings and
+        // two table entries against one key lookup): the shares are about equal in work.
+        let customers = parts[0], customerWork = customers.range.count * 2
+        let half = (customerWork + activities.range.count) / 2
+        guard customerWork < half else { return [[customers], [activities]] }
+        let split = try LineReader.lineBoundary(in: activities.file, near: half - customerWork, size: activities.range.count)
         return [
             [customers, FactsPart(file: activities.file, range: 0..<split)],
             [FactsPart(file: activities.file, range: split..<activities.range.count)],

@@ -48,6 +48,8 @@ extension CommandContext {
         let store = try openStore(exclusive: false)
         defer { store.close() }
         try checkHomeBeforeReading(store, what: what, emptyBook: true)
-        return (start, end, settings, try store.customerBook())
+        let book = try store.customerBook()
+        KeptUntilExit.keep(book)
+        return (start, end, settings, book)
     }
 }

@@ -141,6 +141,7 @@ final class StatusFilter {
 
     init(store: CacheStore, settings: ClassificationSettings, today: CalendarDate, wanted: CustomerStatus?) throws {
         book = try store.customerBook()
+        KeptUntilExit.keep(book)
         classifier = CustomerClassifier(settings: settings)
         self.today = today
         self.wanted = wanted

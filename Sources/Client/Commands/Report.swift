@@ -60,7 +60,7 @@ extension CX {
                 let format = json ? .json : format
                 let shown = ["active", "gross_new", "existing", "lost", "net_new", "revenue_per_new", "revenue_per_existing", "customer", "bad_debt"]
                 if let by {
-                    let (groups, total) = CustomerBaseMetrics.breakdown(book: book, by: by, start: start, end: end, settings: settings)
+                    let (groups, total) = await CustomerBaseMetrics.breakdown(book: book, by: by, start: start, end: end, settings: settings)
                     var table = OutputTable(breakdown: groups, total: total)
                     if format ?? .table == .table {
                         table.rows = table.rows.map { row in [row[0].map { $0.isEmpty ? "(none)" : $0 }] + row.dropFirst() }
@@ -70,7 +70,7 @@ extension CX {
                     return
                 }
                 if let every {
-                    let table = OutputTable(series: CustomerBaseMetrics.series(book: book, from: start, to: end, every: every, settings: settings))
+                    let table = OutputTable(series: await CustomerBaseMetrics.series(book: book, from: start, to: end, every: every, settings: settings))
                     table.print(format ?? .table, terminal: context.terminal, showing: ["period_start"] + shown)
                     return
                 }

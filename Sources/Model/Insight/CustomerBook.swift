@@ -63,6 +63,10 @@ public struct CustomerBook: Sendable {
     public internal(set) var referrals: [String: [Referral]] = [:]
     /// Live touchpoints that carry an NPS answer.
     public internal(set) var ratings: [Rating] = []
+    /// Every customer with its history, when ``CustomerBookBuilder`` gathered them (it holds each
+    /// customer's purchases and referrals side by side, so nothing needs looking up); `nil` once
+    /// the book changes, and ``histories()`` then looks each customer up.
+    var gathered: [(customer: Customer, history: History)]?
 
     /// An empty book.
     public init() {}
@@ -78,10 +82,12 @@ public struct CustomerBook: Sendable {
         History(purchases: purchases[id] ?? [], referrals: referrals[id] ?? [])
     }
 
-    /// Every customer's history, each looked up once: a series of reports passes over every
-    /// customer once per period, and then reads arrays instead of hashing ids.
+    /// Every customer's history, each looked up once (or none, when the builder gathered them):
+    /// a series of reports passes over every customer once per period, and then reads arrays
+    /// instead of hashing ids.
     func histories() -> [History] {
-        customers.keys.map(history(of:))
+        if let gathered { return gathered.map(\.history) }
+        return customers.keys.map(history(of:))
     }
 
     /// Builds a book from record states (customers and activities in any order).
@@ -89,18 +95,16 @@ public struct CustomerBook: Sendable {
         for state in states { add(state) }
     }
 
-    /// The same book split by `key` of each customer: one book per key value, holding that
-    /// value's customers. Activities are kept as they are (shared storage, nothing copied);
-    /// metrics and classification look activities up by customer, so other groups' no longer
-    /// count. One pass over the customers, whatever the number of groups.
-    public func partitioned(by key: (Customer) -> String) -> [String: CustomerBook] {
-        var groups: [String: [String: Customer]] = [:]
-        for (id, customer) in customers { groups[key(customer), default: [:]][id] = customer }
-        return groups.mapValues { members in
-            var book = self
-            book.customers = members
-            return book
+    /// Every customer's history grouped by `key` of the customer: what a breakdown computes one
+    /// group's metrics from. One pass over the customers, whatever the number of groups.
+    func histories(groupedBy key: (Customer) -> String) -> [String: [History]] {
+        var groups: [String: [History]] = [:]
+        if let gathered {
+            for (customer, history) in gathered { groups[key(customer), default: []].append(history) }
+        } else {
+            for (id, customer) in customers { groups[key(customer), default: []].append(history(of: id)) }
         }
+        return groups
     }
 
     /// Adds one record state (ignored when deleted or incomplete).
@@ -112,6 +116,7 @@ public struct CustomerBook: Sendable {
     /// Adds the facts of one record (ignored when deleted or incomplete).
     public mutating func add(_ facts: InsightFacts) {
         guard !facts.isDeleted else { return }
+        gathered = nil
         let values = facts.values
         switch facts.kind {
         case .customer:
