@@ -89,17 +89,26 @@ import CXSampleData
             #expect(
                 fitted.last == "\(asOf),12m,365," + ["r", "alpha", "a", "b", "p", "q", "v"].map { parameters[$0] ?? "" }.joined(separator: ","))
 
-            // cx show carries the customer's figures.
+            // cx show carries the customer's figures: fitted again with --value, and without it
+            // from the models `cx value` kept (the same figures, no refit).
             let top = try #require(expected.rows.first)
             let shown = try #require(try home.cx("show", top.id, "--as-of", asOf, "--json", "--value").json() as? [String: Any])
             let value = try #require(shown["value"] as? [String: Any])
             #expect(value["expected_value"] as? String == CustomerValueTable.columnValues(top)[9])
             #expect(value["frequency"] as? Int == Int(top.summary.frequency))
+            #expect(value["models_fitted_as_of"] as? String == asOf)
             #expect(shown["status"] is String && shown["conflicts"] is [Any], "existing keys stay")
             let plain = try #require(try home.cx("show", top.id, "--as-of", asOf, "--json").json() as? [String: Any])
-            #expect(plain["value"] == nil, "without --value, show does not fit the models")
+            #expect(NSDictionary(dictionary: try #require(plain["value"] as? [String: Any])).isEqual(to: value), "the kept models give the same figures")
             let human = try home.cx("show", top.id, "--as-of", asOf, "--value")
             #expect(human.status == 0 && human.stdout.contains("Value: \(CustomerValueTable.columnValues(top)[9]) expected"), "\(human)")
+            // Later, the kept models apply to the customer's history as known then; the output says when they were fitted.
+            let later = try home.cx("show", top.id, "--as-of", "2026-03-31")
+            #expect(later.status == 0 && later.stdout.contains("Value (models fitted as of \(asOf)): "), "\(later)")
+            let topPurchases = try #require(CustomerBook(states: states).purchases[top.id])
+            let topHistory = CustomerValueTable.History(id: top.id, name: "", purchases: topPurchases.map { .init(on: $0.on, amount: $0.amount) })
+            let laterRow = try #require(expected.models.row(of: topHistory, observationEnd: CalendarDate("2026-03-31")!))
+            #expect(later.stdout.contains("\(CustomerValueTable.columnValues(laterRow)[9]) expected"), "\(later)")
         }
     }
 
@@ -114,6 +123,11 @@ import CXSampleData
         #expect(run.stderr.contains("1 of its 1 customers with purchases bought again") && run.stderr.contains("at least 10"), "\(run)")
         let shown = try #require(try home.cx("show", acme, "--json", "--value").json() as? [String: Any])
         #expect(shown["value"] is NSNull)
+        // No models were ever fitted here: show says how to get the figures, JSON holds null.
+        let plain = try #require(try home.cx("show", acme, "--json").json() as? [String: Any])
+        #expect(plain["value"] is NSNull)
+        let human = try home.cx("show", acme)
+        #expect(human.status == 0 && human.stdout.contains("Value: none (no models fitted yet: run `cx value` once)"), "\(human)")
         #expect(try home.cx("value", "--horizon", "1y").status == 64)
         #expect(try home.cx("value", "--discount", "-0.1").status == 64)
         #expect(try home.cx("value", "--json", "--format", "csv").status == 64)

@@ -223,6 +223,40 @@ import Darwin
         #expect(parameters["r"]! != nil && parameters["alpha"]! != nil)
     }
 
+    /// The models a table keeps give every customer the table's own row (what `cx show` computes
+    /// from kept models), with Gamma-Gamma and with the mean-spend fallback, discounted or not.
+    @Test(arguments: [(spread: true, discount: 0.0), (spread: false, discount: 0.0), (spread: true, discount: 0.01)])
+    func keptModelsGiveEachCustomerTheTablesRow(spread: Bool, discount: Double) throws {
+        var simulator = Simulator(state: 11)
+        let truth = BetaGeometricNBD(r: 0.6, alpha: 25, a: 0.8, b: 2.5)
+        let end = CalendarDate("2025-12-31")!
+        let histories = (0..<300).map { index in
+            let summary = simulator.customer(truth, age: 200 + 300 * simulator.uniform())
+            let first = end.adding(days: -Int(summary.age))
+            var days = [first]
+            for step in 0..<Int(summary.frequency) {
+                days.append(first.adding(days: max(1, Int(summary.recency) * (step + 1) / Int(summary.frequency))))
+            }
+            // Spread: each customer spends around a mean of their own, which varies across the book.
+            let mean = 20 + 200 * simulator.uniform() * simulator.uniform()
+            let amounts = days.map { _ in spread ? Int64(100 * mean * (0.5 + simulator.uniform())) : 10_000 }
+            return CustomerValueTable.History(
+                id: "c\(index)", name: "Customer \(index)", purchases: zip(days, amounts).map { .init(on: $0, amount: Money(cents: $1)) })
+        }
+        let table = try CustomerValueTable(histories: histories, observationEnd: end, horizon: .twelveMonths, monthlyDiscount: discount)
+        #expect((table.spendModel == nil) == !spread)
+        #expect(table.models.fittedAsOf == end && table.models.customersFitted == 300)
+        let byID = Dictionary(uniqueKeysWithValues: histories.map { ($0.id, $0) })
+        for row in table.rows {
+            let kept = try #require(table.models.row(of: byID[row.id]!, observationEnd: end, monthlyDiscount: discount))
+            #expect(kept.summary == row.summary && kept.probabilityAlive == row.probabilityAlive)
+            #expect(kept.expectedPurchases == row.expectedPurchases && kept.expectedSpend == row.expectedSpend)
+            #expect(kept.expectedValue == row.expectedValue)
+        }
+        // Before a customer's first purchase there is nothing to project.
+        #expect(table.models.row(of: histories[0], observationEnd: CalendarDate("1990-01-01")!) == nil)
+    }
+
     @Test func meanRepeatSpendWeighsEachRepeatDay() {
         let summaries = [
             PurchaseSummary(frequency: 1, recency: 5, age: 30, monetary: 10),

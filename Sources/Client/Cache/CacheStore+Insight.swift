@@ -151,11 +151,11 @@ final class CustomerActivityReader {
         return states
     }
 
-    /// The classification of `customerID` as of `date`, from its cached activities.
-    func assess(_ customerID: String, asOf date: CalendarDate, classifier: CustomerClassifier) throws -> CustomerClassifier.Assessment {
+    /// A book of `customerID`'s cached activities alone (what its classification and value read).
+    func book(of customerID: String) throws -> CustomerBook {
         var book = CustomerBook()
         for state in try activityStates(of: customerID) { book.add(state) }
-        return classifier.assess(customerID, in: book, asOf: date)
+        return book
     }
 }
 

@@ -11,13 +11,14 @@ extension CX {
 
                 For a customer, also its classification as of today (lead, bad_debt, passer_by, \
                 prospect, advocate, customer) and why, and its figures of `cx value` (12 months \
-                ahead, models fitted on the whole cache): P(alive), expected purchases and value.
+                ahead): P(alive), expected purchases and value, from the models the last \
+                `cx value` fitted on the whole cache (--value fits them again first).
 
                 JSON shape: {"id","kind","fields":{name: value},"tags":[…],"deleted":bool,
-                "status","status_reason","value" (customers; value is null without a purchase \
-                or when the book is too small to fit: {"as_of","expected_purchases",
-                "expected_spend","expected_value","frequency","horizon","monetary","p_alive",
-                "recency","t"}),
+                "status","status_reason","value" (customers; value is null without a purchase, \
+                before the first `cx value`, or when the book is too small to fit: {"as_of",
+                "expected_purchases","expected_spend","expected_value","frequency","horizon",
+                "models_fitted_as_of","monetary","p_alive","recency","t"}),
                 "conflicts":[{"field","candidates":[{"value","replica","user","at"}]}]}
 
                 Examples:
@@ -29,7 +30,7 @@ extension CX {
         @OptionGroup var asOf: AsOfOption
         @Argument(help: "Record id or unique prefix (≥ 6 characters).") var id: String
         @Flag(help: "Print the record as JSON.") var json = false
-        @Flag(help: "Add the customer's `cx value` figures (fits the value models on the whole cached book: seconds on a large one).")
+        @Flag(help: "Fit the value models on the whole cached book again before showing the figures (seconds on a large one).")
         var value = false
 
         func run() async throws {
@@ -43,10 +44,19 @@ extension CX {
                 var value: CustomerValueFigures?
                 if kind == .customer {
                     let classifier = CustomerClassifier(settings: try context.classificationSettings())
-                    assessment = try CustomerActivityReader(store).assess(id, asOf: try context.today(), classifier: classifier)
-                    // The fit reads the whole book, so only on request: `cx show` stays a lookup.
+                    let today = try context.today(), activities = try CustomerActivityReader(store).book(of: id)
+                    assessment = classifier.assess(id, in: activities, asOf: today)
+                    let kept = ValueModelsFile(context.paths)
                     if self.value {
-                        value = try CustomerValueFigures(of: id, book: store.customerBook(), asOf: try context.today())
+                        // The fit reads the whole book, so only on request; the models are kept
+                        // for the next `cx show`.
+                        value = CustomerValueFigures(of: id, book: try store.customerBook(), asOf: today)
+                        if let models = value?.models { try kept.save(models) }
+                    } else {
+                        // `cx show` stays a lookup: the kept models on this customer's purchases.
+                        let purchases = (activities.purchases[id] ?? []).map { CustomerValueTable.DatedAmount(on: $0.on, amount: $0.amount) }
+                        value = CustomerValueFigures(
+                            of: CustomerValueTable.History(id: id, name: "", purchases: purchases), models: kept.load(), asOf: today)
                     }
                 }
                 if json {

@@ -24,7 +24,8 @@ extension CX {
                 or 365d. --discount is a monthly rate applied per month of the horizon (0, the \
                 default: undiscounted). The fit needs at least 10 customers who bought again on a \
                 later day. The server's table cx.customer_value holds the same figures after \
-                `cx-server value refresh`.
+                `cx-server value refresh`. The fitted models are kept beside the cache, so that \
+                `cx show` shows a customer's figures without fitting again.
 
                 JSON: {"as_of","horizon","horizon_days","monthly_discount","customers_fitted",
                 "parameters":{"r","alpha","a","b","p","q","v"},"customers":[{"customer_id",
@@ -64,6 +65,12 @@ extension CX {
                 defer { store.close() }
                 try context.checkHomeBeforeReading(store, what: "the value table", emptyBook: true)
                 let table = try Self.fit(book: try store.customerBook(), asOf: today, horizon: horizon, discount: discount)
+                // Kept for `cx show`, which then shows one customer's figures without refitting.
+                do {
+                    try ValueModelsFile(context.paths).save(table.models)
+                } catch {
+                    context.terminal.warn("the fitted models could not be kept for `cx show` (\(error)); `cx show --value` fits them when needed")
+                }
                 let chosen: TableFormat = json ? .json : format ?? .table
                 switch chosen {
                 case .json:

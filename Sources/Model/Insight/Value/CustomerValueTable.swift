@@ -80,6 +80,8 @@ public struct CustomerValueTable: Hashable, Sendable {
     /// Why Gamma-Gamma could not be fitted, when it could not (e.g. spend too uniform to estimate
     /// its spread). The purchase model and every other figure are unaffected.
     public let spendFitFailure: CustomerValueError?
+    /// Both models, to compute one customer's figures later (``CustomerValueModels/row(of:observationEnd:horizon:monthlyDiscount:)``).
+    public let models: CustomerValueModels
     /// The customers, highest expected value first (ties by id).
     public let rows: [Row]
 
@@ -120,18 +122,14 @@ public struct CustomerValueTable: Hashable, Sendable {
         } catch {
             spendFitFailure = error
         }
-        let meanRepeatSpend = Self.meanRepeatSpend(summaries)
+        let models = CustomerValueModels(
+            fittedAsOf: observationEnd, customersFitted: summaries.count, purchaseModel: purchaseModel, spendModel: spendModel,
+            meanRepeatSpend: Self.meanRepeatSpend(summaries))
         let horizonDays = horizon.days(after: observationEnd)
-        let steps = horizon.steps(after: observationEnd).enumerated().map { index, end in
-            (end: Double(end), discountExponent: horizon.unit == .months ? Double(index + 1) : Double(end) / 30)
-        }
+        let steps = CustomerValueModels.steps(horizon, after: observationEnd)
         var rows = summarised.map { history, summary in
-            let spend = spendModel?.expectedAverageSpend(summary) ?? (summary.frequency > 0 ? summary.monetary : meanRepeatSpend)
-            return Row(
-                id: history.id, name: history.name, summary: summary, probabilityAlive: purchaseModel.probabilityAlive(summary),
-                expectedPurchases: purchaseModel.expectedPurchases(in: Double(horizonDays), given: summary), expectedSpend: spend,
-                expectedValue: purchaseModel.expectedValue(
-                    given: summary, spendPerPurchase: spend, steps: steps, discount: monthlyDiscount))
+            models.row(
+                id: history.id, name: history.name, summary: summary, horizonDays: horizonDays, steps: steps, monthlyDiscount: monthlyDiscount)
         }
         rows.sort { ($0.expectedValue, $1.id) > ($1.expectedValue, $0.id) }
         self.observationEnd = observationEnd
@@ -141,6 +139,7 @@ public struct CustomerValueTable: Hashable, Sendable {
         self.purchaseModel = purchaseModel
         self.spendModel = spendModel
         self.spendFitFailure = spendFitFailure
+        self.models = models
         self.rows = rows
     }
 
