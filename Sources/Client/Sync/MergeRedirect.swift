@@ -40,9 +40,26 @@ enum MergeRedirect {
             return nil
         }
 
+        /// Whether `id` may be a merged duplicate: only a state whose bytes name the merge field
+        /// (or hold an escape, which could spell it otherwise) is decoded to find out. A first
+        /// sync touches every record; decoding each again here cost a sixth of it.
+        var mayBeMergedMemo: [String: Bool] = [:]
+        func mayBeMerged(_ id: String) throws -> Bool {
+            if changes[id] != nil { return true }
+            if let known = mayBeMergedMemo[id] { return known }
+            let answer = try store.stateBytes(id).map { Self.mayName(RecordState.mergedIntoField, $0.bytes) } ?? false
+            mayBeMergedMemo[id] = answer
+            return answer
+        }
+
         var activities: Set<String> = []
         for id in touched.sorted() {
-            guard let state = try current(id) else { continue }
+            guard let (kind, _) = try store.stateBytes(id) else { continue }
+            if kind == .activity {
+                activities.insert(id)
+                continue
+            }
+            guard try mayBeMerged(id), let state = try current(id) else { continue }
             switch state.kind {
             case .activity:
                 activities.insert(id)
@@ -64,7 +81,7 @@ enum MergeRedirect {
         }
         for id in activities.sorted() {
             guard var state = try current(id), state.kind == .activity, !state.isDeleted,
-                let customerID = state.displayedValue("customer_id"), let customer = try current(customerID),
+                let customerID = state.displayedValue("customer_id"), try mayBeMerged(customerID), let customer = try current(customerID),
                 customer.mergedInto != nil, let kept = try survivor(of: customerID)
             else { continue }
             try state.set("customer_id", to: kept.id, by: author)
@@ -75,5 +92,20 @@ enum MergeRedirect {
             try store.commit(changes.keys.sorted().map { CacheStore.Change(state: changes[$0]!, pending: true) })
         }
         return redirects
+    }
+
+    /// Whether the JSON `bytes` may hold the key `name`: they contain it, or a backslash (an
+    /// escape could spell it with other bytes).
+    static func mayName(_ name: String, _ bytes: [UInt8]) -> Bool {
+        if bytes.contains(UInt8(ascii: "\\")) { return true }
+        let needle = Array(name.utf8)
+        guard bytes.count >= needle.count, let first = needle.first else { return false }
+        var i = 0
+        let last = bytes.count - needle.count
+        while i <= last {
+            if bytes[i] == first, bytes[i..<(i + needle.count)].elementsEqual(needle) { return true }
+            i += 1
+        }
+        return false
     }
 }
