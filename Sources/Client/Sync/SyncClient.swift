@@ -10,7 +10,8 @@ import FoundationNetworking  // URLSession on Linux (libcurl); part of Foundatio
 ///
 /// It speaks HTTP through the platform's stack (`URLSession`: the system's on macOS, libcurl's
 /// on Linux), so `cx` builds without a TLS library of its own and follows the system's
-/// certificates and proxies.
+/// certificates and proxies — except plain `http://` on Linux, where ``PlainHTTPExchange``
+/// avoids FoundationNetworking's busy wait.
 public final class SyncClient: Sendable {
     /// How many attempts a request gets, and the waits between them (seconds).
     public static let retryDelays: [Double] = RetryPolicy.standard.backoff
@@ -47,8 +48,8 @@ public final class SyncClient: Sendable {
         let configuration = URLSessionConfiguration.ephemeral
         // No answer for 120 s ends an attempt; a whole request (a large pull page) may take 300 s.
         // A refused connection fails at once, and the Retrier decides about retries.
-        configuration.timeoutIntervalForRequest = 120
-        configuration.timeoutIntervalForResource = 300
+        configuration.timeoutIntervalForRequest = Self.requestTimeout
+        configuration.timeoutIntervalForResource = Self.resourceTimeout
         configuration.httpCookieStorage = nil
         configuration.urlCache = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
@@ -181,13 +182,7 @@ public final class SyncClient: Sendable {
         let bytes: [UInt8]
         let retryAfter: Int?
         do {
-            let (data, response) = try await session.data(for: request)
-            guard let response = response as? HTTPURLResponse else {
-                throw TransientFailure(.network, reason: "the answer was not HTTP")
-            }
-            status = response.statusCode
-            retryAfter = response.value(forHTTPHeaderField: "Retry-After").flatMap { Int($0.filter { $0 != " " }) }
-            bytes = [UInt8](data)
+            (status, retryAfter, bytes) = try await exchange(request, body: body)
         } catch let error as URLError where [.badURL, .unsupportedURL].contains(error.code) {
             throw CXError(.usage, "'\(server)' is not a valid server URL (\(error.localizedDescription))",
                           hint: "Use a URL such as http://cx.example.com:8080.")
@@ -219,6 +214,50 @@ public final class SyncClient: Sendable {
         default:
             throw CXError(.failure, "the server answered HTTP \(status): \(Self.errorMessage(bytes) ?? "no details")")
         }
+    }
+
+    /// Sends `request` and returns the answer's status, `Retry-After` seconds and body: over
+    /// ``PlainHTTPExchange`` for an `http://` server on Linux (no proxy configured), through
+    /// `URLSession` otherwise.
+    private func exchange(_ request: URLRequest, body: [UInt8]?) async throws -> (status: Int, retryAfter: Int?, body: [UInt8]) {
+        #if canImport(FoundationNetworking) && canImport(Glibc)
+        if let url = request.url, url.scheme?.lowercased() == "http", let host = url.host, !Self.httpProxyConfigured,
+            let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
+        {
+            let target = (components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath)
+                + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
+            let headers = (request.allHTTPHeaderFields ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            let method = request.httpMethod ?? "GET"
+            // Blocking socket calls: on a thread of their own, not the cooperative pool's.
+            let answer = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PlainHTTPExchange.Answer, any Error>) in
+                Thread.detachNewThread {
+                    continuation.resume(with: Result {
+                        try PlainHTTPExchange.perform(
+                            host: host, port: url.port ?? 80, method: method, target: target, headers: headers, body: body,
+                            readTimeout: Self.requestTimeout, totalTimeout: Self.resourceTimeout)
+                    })
+                }
+            }
+            return (answer.status, answer.headers["retry-after"].flatMap { Int($0.filter { $0 != " " }) }, answer.body)
+        }
+        #endif
+        let (data, response) = try await session.data(for: request)
+        guard let response = response as? HTTPURLResponse else {
+            throw TransientFailure(.network, reason: "the answer was not HTTP")
+        }
+        return (response.statusCode, response.value(forHTTPHeaderField: "Retry-After").flatMap { Int($0.filter { $0 != " " }) }, [UInt8](data))
+    }
+
+    /// Seconds without an answer that end an attempt.
+    static let requestTimeout: Double = 120
+    /// Seconds a whole request (a large pull page) may take.
+    static let resourceTimeout: Double = 300
+
+    /// Whether the environment names an HTTP proxy (libcurl's variables), which `URLSession`
+    /// honours on Linux: such requests stay with it.
+    static var httpProxyConfigured: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"].contains { !(environment[$0] ?? "").isEmpty }
     }
 
     /// A request that got no answer, as a failure to retry: refused, timed out, or other.
