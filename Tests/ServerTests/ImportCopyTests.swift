@@ -25,7 +25,7 @@ import Testing
             kind: .activity,
             fields: [
                 "customer_id": customer.id, "type": "purchase", "on": "2026-01-10", "amount": "1200.5", "margin": "0.12",
-                "due_on": "2026-02-09", "reference": "INV-1", "note": awkward, "channel": "erp", "extra.po": "PO\t7",
+                "due_on": "2026-02-09", "reference": "INV-1", "note": awkward, "channel": "other", "extra.po": "PO\t7",
             ],
             by: author)
         let touchpoint = try RecordState.new(

@@ -52,11 +52,14 @@ struct NewRecordWrites: Sendable {
             }
             try connection.copyIn(RecordRowEncoder.copySQL(for: kind), data: rows.prefixingEachRow(with: numbers))
             try connection.copyIn(AuditEntry.copySQL, data: audit.prefixingEachRow(with: numbers))
-        }
-        if !arrived.isEmpty {
-            let ids = "{" + arrived.joined(separator: ",") + "}"
-            try connection.query(
-                "UPDATE cx.activities SET seq = nextval('cx.change_seq') WHERE customer_id = ANY(\(ids)::uuid[])")
+            // Activities stored under a new customer's id take numbers after it, before this
+            // batch's own activities are numbered (RecordKind.allCases lists customers first): so
+            // every audit row keeps its record's final number, as the push path's join gives it.
+            if kind == .customer && !arrived.isEmpty {
+                let ids = "{" + arrived.joined(separator: ",") + "}"
+                try connection.query(
+                    "UPDATE cx.activities SET seq = nextval('cx.change_seq') WHERE customer_id = ANY(\(ids)::uuid[])")
+            }
         }
     }
 }
