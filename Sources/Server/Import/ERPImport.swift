@@ -26,8 +26,9 @@ struct ImportRejected: Error, Sendable {
 }
 
 /// Loads a validated ``ImportFile`` into storage: one transaction, all or nothing, each record
-/// written as a push would write it (``PushWrites``: typed columns, audit rows, territory
-/// exits, re-sequenced activities), with dots of the importing user's server replica.
+/// written as a push would write it, with dots of the importing user's server replica: new
+/// records by ``NewRecordWrites`` (COPY: typed columns, state, audit rows), changed ones by
+/// ``PushWrites`` (upserts, audit rows, territory exits, re-sequenced activities).
 ///
 /// **Idempotent on `ref`.** A row whose `ref` names a stored (live) record updates it: each
 /// non-empty cell whose value is not already one of the field's values is written as a new
@@ -38,10 +39,12 @@ struct ImportRejected: Error, Sendable {
 /// concurrent writes — never a silent overwrite. Rows without `ref` are always new records.
 ///
 /// **Speed.** Rows are worked through in chunks: one statement reads the stored records the
-/// chunk's refs name, states are built in Swift, and ``PushWrites`` writes a thousand rows per
-/// statement. The sequence lock is held from the first read to the commit, as for a push, so
-/// syncs wait for the import (docs/benchmarks.md, "ERP import": about 1,500 new rows a second
-/// on a busy 2-core machine, bound by the push path's writes).
+/// chunk's refs name, ``ImportChunkBuilder`` builds and encodes the states on another thread,
+/// and the connection writes them — new records with two `COPY`s (rows, audit rows) and
+/// sequence numbers taken in one statement. While chunk k is written, chunk k+1 is built, so
+/// PostgreSQL and the Swift work overlap. The sequence lock is held from the first read to the
+/// commit, as for a push, so syncs wait for the import and no pull cursor passes a change that
+/// commits later (docs/benchmarks.md, "ERP import").
 struct ERPImport {
     let file: ImportFile
     /// The OS user importing: the replica is `import:<writer>`.
@@ -66,47 +69,38 @@ struct ERPImport {
             var author = Author(replica: claim.replicaID, user: claim.replicaID, at: .now(), counterFloor: claim.counter)
             let storeWriter = RecordStore.Writer(userID: nil, userName: claim.replicaID, replicaID: claim.replicaID, scope: .unrestricted)
             var problems = Problems(limit: problemLimit)
-            let customers = try resolveCustomers(on: connection)
+            let builder = ImportChunkBuilder(file: file, customers: try resolveCustomers(on: connection), writer: storeWriter)
+            let chunks = stride(from: 0, to: file.rows.count, by: max(chunkSize, 1)).map { $0..<min($0 + max(chunkSize, 1), file.rows.count) }
 
-            var start = 0
-            while start < file.rows.count {
-                let chunk = file.rows[start..<min(start + chunkSize, file.rows.count)]
-                let stored = try storedRecords(named: chunk.compactMap(\.ref), on: connection)
-                var writes = PushWrites()
-                for row in chunk {
-                    do throws(ImportProblem) {
-                        let matches = row.ref.map { stored[$0] ?? [] } ?? []
-                        guard matches.count <= 1 else {
-                            throw ImportProblem(
-                                line: row.line,
-                                message: "ref '\(row.ref ?? "")' names \(matches.count) stored \(file.kind.recordKind.rawValue)s (\(matches.map(\.id).joined(separator: ", "))); give them distinct references first")
-                        }
-                        if let key = row.customer, let failure = customers.failures[key] {
-                            throw ImportProblem(line: row.line, message: failure)
-                        }
-                        let customerID = row.customer.flatMap { customers.ids[$0] }
-                        if let previous = matches.first {
-                            let updated = try update(previous, with: row, customerID: customerID, by: &author)
-                            if updated == previous {
-                                summary.unchanged += 1
-                            } else {
-                                if let refusal = RecordStore.mergedRefusal(updated) { throw ImportProblem(line: row.line, message: refusal.message) }
-                                writes.add(updated, replacing: previous)
-                                summary.updated += 1
-                            }
-                        } else {
-                            let state = try create(row, customerID: customerID, by: &author)
-                            writes.add(state, replacing: nil)
-                            summary.created += 1
-                        }
-                    } catch {
-                        problems.add(error)
-                    }
+            // Chunk k+1 is built while chunk k is written. Its stored records are read before
+            // chunk k is written: refs are distinct within a file (ImportFile), so no write of
+            // chunk k changes what chunk k+1 finds. Dots are minted in row order all the same:
+            // each build starts from the author the previous build ended with.
+            var building: OffThread<ImportChunk>?
+            if let first = chunks.first {
+                let stored = try storedRecords(named: first, on: connection)
+                let start = author
+                building = OffThread { try builder.build(first, stored: stored, by: start) }
+            }
+            for (index, range) in chunks.enumerated() {
+                let following = index + 1 < chunks.count ? chunks[index + 1] : nil
+                let storedNext = try following.map { try storedRecords(named: $0, on: connection) }
+                guard let chunk = try building?.value() else { break }
+                author = chunk.author
+                if let following, let storedNext {
+                    let start = author
+                    building = OffThread { try builder.build(following, stored: storedNext, by: start) }
                 }
+                summary.created += chunk.created
+                summary.updated += chunk.updated
+                summary.unchanged += chunk.unchanged
+                for problem in chunk.problems { problems.add(problem) }
                 // After the first bad row nothing more is written, but every row is still checked.
-                if problems.isEmpty && !dryRun { try writes.apply(by: storeWriter, on: connection) }
-                start += chunk.count
-                progress?(start)
+                if problems.isEmpty && !dryRun {
+                    try chunk.inserts.apply(on: connection)
+                    try chunk.updates.apply(by: storeWriter, on: connection)
+                }
+                progress?(range.upperBound)
             }
             guard problems.isEmpty else {
                 throw ImportRejected(problems: problems.list.sorted { $0.line < $1.line }, count: problems.count)
@@ -124,88 +118,23 @@ struct ERPImport {
         }
     }
 
-    /// A stored record with the row's values written where they are new.
-    private func update(
-        _ previous: RecordState, with row: ImportRow, customerID: String?, by author: inout Author
-    ) throws(ImportProblem) -> RecordState {
-        if file.kind == .payments, previous.displayedValue("type") != "purchase" {
-            throw ImportProblem(
-                line: row.line,
-                message: "ref '\(row.ref ?? "")' is a \(previous.displayedValue("type") ?? "record") (\(previous.id)), not a purchase; a payment marks a purchase paid")
-        }
-        var state = previous
-        func has(_ field: String, _ value: String) -> Bool {
-            state.register(field)?.entries.contains { $0.value == value } ?? false
-        }
-        do throws(RecordValidationError) {
-            if let customerID, !has("customer_id", customerID) {
-                try state.set("customer_id", to: customerID, by: author)
-            }
-            for (field, value) in zip(file.fields, row.values) {
-                guard let value, !has(field, value) else { continue }
-                try state.set(field, to: value, by: author)
-            }
-            for tag in row.tags where !state.tagNames.contains(tag) {
-                try state.addTag(tag, by: author)
-            }
-        } catch {
-            throw ImportProblem(line: row.line, message: error.description)
-        }
-        author.counterFloor = max(author.counterFloor, state.clock[author.replica])
-        return state
-    }
-
-    /// A new record from the row.
-    private func create(_ row: ImportRow, customerID: String?, by author: inout Author) throws(ImportProblem) -> RecordState {
-        if file.kind == .payments {
-            throw ImportProblem(line: row.line, message: "no purchase has ref '\(row.ref ?? "")'; a payment marks a stored purchase paid")
-        }
-        var fields: [String: String?] = [:]
-        for (field, value) in zip(file.fields, row.values) where value != nil { fields[field] = value }
-        if let ref = row.ref { fields["reference"] = ref }
-        if file.kind == .activities {
-            guard let customerID else {
-                throw ImportProblem(
-                    line: row.line,
-                    message: row.ref == nil
-                        ? "a new activity needs its customer: fill customer_id, customer_ref or customer_email"
-                        : "no activity has ref '\(row.ref ?? "")', and a new one needs its customer: fill customer_id, customer_ref or customer_email")
-            }
-            fields["customer_id"] = customerID
-            // A purchase is due 30 days after it was made unless the file says otherwise (as `cx purchase`).
-            if fields["type"] == "purchase", fields["due_on"] == nil, let on = fields["on"].flatMap({ $0 }).flatMap({ CalendarDate($0) }) {
-                fields["due_on"] = on.adding(days: 30).description
-            }
-        }
-        do throws(RecordValidationError) {
-            let state = try RecordState.new(kind: file.kind.recordKind, fields: fields, tags: row.tags, by: author)
-            author.counterFloor = max(author.counterFloor, state.clock[author.replica])
-            return state
-        } catch {
-            throw ImportProblem(line: row.line, message: error.description)
-        }
-    }
-
-    /// The live records of this kind whose `reference` is one of `refs`, by reference.
+    /// The states (JSON, not yet decoded: the builder decodes them off the connection) of the
+    /// live records of this kind whose `reference` is one of the refs of `rows`, by reference.
     ///
     /// Read without row locks: every writer of records (pushes, SQL writes) holds the sequence
     /// lock this import holds, and a dry run writes nothing.
-    private func storedRecords(named refs: [String], on connection: PostgresConnection) throws -> [String: [RecordState]] {
-        guard !refs.isEmpty else { return [:] }
+    private func storedRecords(named rows: Range<Int>, on connection: PostgresConnection) throws -> [(reference: String, state: String)] {
+        let refs = file.rows[rows].compactMap(\.ref)
+        guard !refs.isEmpty else { return [] }
         let table = RecordStore.table(of: file.kind.recordKind)
-        let rows = try connection.query(
+        let found = try connection.query(
             PostgresQuery(
                 unsafeSQL: """
                     SELECT reference, state::text AS state FROM \(table)
                     WHERE reference = ANY($1::text[]) AND NOT deleted AND reference IS NOT NULL ORDER BY id
                     """,
                 binds: [PostgresArrayLiteral.text(refs)]))
-        var stored: [String: [RecordState]] = [:]
-        for row in rows {
-            let state = try RecordState(jsonString: try row.decode("state", as: String.self), values: .stored)
-            stored[try row.decode("reference", as: String.self), default: []].append(state)
-        }
-        return stored
+        return try found.map { (try $0.decode("reference", as: String.self), try $0.decode("state", as: String.self)) }
     }
 
     /// The customer id of every customer the rows name; unknown or ambiguous ones are problems.
@@ -277,7 +206,7 @@ struct ERPImport {
 }
 
 /// The customers an activity file names: their ids, or why a name finds none (or several).
-struct CustomerResolution {
+struct CustomerResolution: Sendable {
     var ids: [CustomerKey: String] = [:]
     var failures: [CustomerKey: String] = [:]
 }

@@ -25,14 +25,21 @@ enum AuditEntry {
         w.string(merged.id)
         w.raw(",\"operation\":")
         w.string(previous == nil ? "insert" : "update")
-        w.raw(",\"fields\":[")
+        w.raw(",\"fields\":")
+        encodeFields(previous: previous, merged: merged, into: &w)
+        w.raw(",\"has_conflicts\":")
+        w.bool(merged.hasConflicts)
+        w.byte(UInt8(ascii: "}"))
+    }
+
+    /// The `fields` column: the JSON array of ``fieldChanges(previous:merged:)``.
+    static func encodeFields(previous: RecordState?, merged: RecordState, into w: inout JSONWriter) {
+        w.byte(UInt8(ascii: "["))
         for (index, change) in fieldChanges(previous: previous, merged: merged).enumerated() {
             if index > 0 { w.byte(UInt8(ascii: ",")) }
             change.encode(into: &w)
         }
-        w.raw("],\"has_conflicts\":")
-        w.bool(merged.hasConflicts)
-        w.byte(UInt8(ascii: "}"))
+        w.byte(UInt8(ascii: "]"))
     }
 
     /// Every displayed value of `state` by field, with `tags` and `deleted`; absent when unset

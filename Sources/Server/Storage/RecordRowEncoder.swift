@@ -17,6 +17,33 @@ enum RecordRowEncoder {
         kind == .customer && column == "reference"
     }
 
+    /// The displayed values of `state`'s typed columns by name, and its `extra.*` fields
+    /// (without the prefix) for the `extra` column.
+    static func columnValues(of state: RecordState) -> (values: [String: String], extra: [(String, String)]) {
+        var extra: [(String, String)] = []
+        var values: [String: String] = [:]
+        for (name, value) in state.displayedFields {
+            if name.hasPrefix(Schema.extraPrefix) {
+                extra.append((String(name.dropFirst(Schema.extraPrefix.count)), value))
+            } else {
+                values[name] = value
+            }
+        }
+        return (values, extra)
+    }
+
+    /// The `extra` column's JSON object.
+    static func encodeExtra(_ extra: [(String, String)], into w: inout JSONWriter) {
+        w.byte(UInt8(ascii: "{"))
+        for (extraIndex, (key, value)) in extra.enumerated() {
+            if extraIndex > 0 { w.byte(UInt8(ascii: ",")) }
+            w.string(key)
+            w.byte(UInt8(ascii: ":"))
+            w.string(value)
+        }
+        w.byte(UInt8(ascii: "}"))
+    }
+
     /// A JSON array of row objects for `states`, all of one kind.
     static func rows(_ states: [RecordState]) -> String {
         var w = JSONWriter(capacity: states.count * 2500)
@@ -25,16 +52,7 @@ enum RecordRowEncoder {
             if index > 0 { w.byte(UInt8(ascii: ",")) }
             w.raw("{\"id\":")
             w.string(state.id)
-            var extra: [(String, String)] = []
-            let displayed = state.displayedFields
-            var values: [String: String] = [:]
-            for (name, value) in displayed {
-                if name.hasPrefix(Schema.extraPrefix) {
-                    extra.append((String(name.dropFirst(Schema.extraPrefix.count)), value))
-                } else {
-                    values[name] = value
-                }
-            }
+            let (values, extra) = columnValues(of: state)
             for column in columns(of: state.kind) {
                 w.byte(UInt8(ascii: ","))
                 w.string(column)
@@ -46,14 +64,9 @@ enum RecordRowEncoder {
                 if tagIndex > 0 { w.byte(UInt8(ascii: ",")) }
                 w.string(tag)
             }
-            w.raw("],\"extra\":{")
-            for (extraIndex, (key, value)) in extra.enumerated() {
-                if extraIndex > 0 { w.byte(UInt8(ascii: ",")) }
-                w.string(key)
-                w.byte(UInt8(ascii: ":"))
-                w.string(value)
-            }
-            w.raw("},\"has_conflicts\":")
+            w.raw("],\"extra\":")
+            encodeExtra(extra, into: &w)
+            w.raw(",\"has_conflicts\":")
             w.bool(state.hasConflicts)
             w.raw(",\"deleted\":")
             w.bool(state.isDeleted)

@@ -1,0 +1,65 @@
+import CXModel
+import CXPostgres
+
+/// Records new to the server, written with `COPY` instead of the push's upsert (the bulk path
+/// of `cx-server import`, docs/benchmarks.md "ERP import").
+///
+/// Writes exactly what ``PushWrites`` writes for a record it adds with no previous state: the
+/// row with its typed columns (``RecordRowEncoder``) and a sequence number of its own, an
+/// `insert` audit row in `cx.changes` (``AuditEntry``) carrying the same number, and for a
+/// customer, new numbers for any activities already stored under its id. A new record needs
+/// no `ON CONFLICT` and no read-back of its number: the numbers are taken in one statement,
+/// in row order, and both the rows and the audit rows are sent with them.
+///
+/// ``add(_:)`` only encodes, without a connection, so a caller can build the next batch on
+/// another thread while ``apply(on:)`` runs. The caller's transaction must hold the sequence
+/// lock (``RecordStore/takeSequenceLock(on:)``) from before ``apply(on:)`` to its commit,
+/// as every writer does: a pull's cursor then never passes a number that commits later.
+struct NewRecordWrites: Sendable {
+    let writer: RecordStore.Writer
+    /// COPY rows without their leading `seq` column, by kind.
+    private var rows: [RecordKind: PostgresCopyText] = [:]
+    /// The audit rows, one per row above, in the same order and also without `seq`.
+    private var audit: [RecordKind: PostgresCopyText] = [:]
+    /// New customers: activities stored under their id are re-sequenced, as for a push.
+    private var arrived: [String] = []
+
+    /// How many records are written.
+    private(set) var count = 0
+
+    init(by writer: RecordStore.Writer) {
+        self.writer = writer
+    }
+
+    /// Adds `state`, a record the server does not hold (no stored row has its id).
+    mutating func add(_ state: RecordState) {
+        RecordRowEncoder.copyRow(state, into: &rows[state.kind, default: PostgresCopyText(capacity: 1 << 20)])
+        AuditEntry.copyRow(previous: nil, merged: state, by: writer, into: &audit[state.kind, default: PostgresCopyText()])
+        if state.kind == .customer { arrived.append(state.id) }
+        count += 1
+    }
+
+    /// Writes every record and its audit row, inside the caller's transaction (which holds the
+    /// sequence lock).
+    func apply(on connection: PostgresConnection) throws {
+        for kind in RecordKind.allCases {
+            guard let rows = rows[kind], rows.rowCount > 0, let audit = audit[kind] else { continue }
+            let numbers = try connection.query(
+                "SELECT nextval('cx.change_seq') AS seq FROM generate_series(1, \(rows.rowCount)::integer) ORDER BY 1"
+            ).map { try $0.decode("seq", as: Int64.self) }
+            guard numbers.count == rows.rowCount else {
+                throw PostgresError(.queryFailed, "asked for \(rows.rowCount) sequence numbers and got \(numbers.count)")
+            }
+            try connection.copyIn(RecordRowEncoder.copySQL(for: kind), data: rows.prefixingEachRow(with: numbers))
+            try connection.copyIn(AuditEntry.copySQL, data: audit.prefixingEachRow(with: numbers))
+            // Activities stored under a new customer's id take numbers after it, before this
+            // batch's own activities are numbered (RecordKind.allCases lists customers first): so
+            // every audit row keeps its record's final number, as the push path's join gives it.
+            if kind == .customer && !arrived.isEmpty {
+                let ids = "{" + arrived.joined(separator: ",") + "}"
+                try connection.query(
+                    "UPDATE cx.activities SET seq = nextval('cx.change_seq') WHERE customer_id = ANY(\(ids)::uuid[])")
+            }
+        }
+    }
+}
