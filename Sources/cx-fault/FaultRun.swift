@@ -12,7 +12,7 @@ final class FaultRun {
     var replicas: [ReplicaDriver] = []
     var ledger = Ledger()
     var result: RunResult
-    /// Purchases made (activity id, customer id), for `cx paid`.
+    /// Purchases made (activity id, customer id), for `cx paid` (by laptops, SQL and imports).
     var purchases: [(id: String, customer: String)] = []
     /// Saved copies of homes (`restore` fault): replica name → snapshot directory and the
     /// ledger mark when it was taken.
@@ -108,6 +108,7 @@ final class FaultRun {
         }
         self.proxy = proxy
         tokens["admin"] = server.adminToken
+        if config.central { try createSQLUsers() }
         for (name, scope) in users() where name != "admin" {
             _ = try server.admin(
                 ["user", "add", name, "--role", scope.role] + scope.territories.flatMap { ["--territory", $0] })
@@ -137,6 +138,8 @@ final class FaultRun {
             try injectFault()
         } else if random.chance(0.22) {
             sync(replica)
+        } else if config.central && random.chance(0.2) {
+            performCentralWrite()
         } else {
             performWrite(on: replica)
         }

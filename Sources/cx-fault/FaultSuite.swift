@@ -12,7 +12,8 @@ struct FaultSuite: ParsableCommand {
         discussion: """
             Each run starts cx-server on a throwaway data directory (embedded PostgreSQL), a proxy \
             that can duplicate requests and drop answers, and several cx homes (an admin, reps, a \
-            manager). It makes random writes and syncs, injects the chosen faults, then syncs every \
+            manager). It makes random writes and syncs — the laptops', and the central team's: SQL \
+            as cx_editor, ERP imports, duplicate merges — injects the chosen faults, then syncs every \
             home until quiet and checks: every home shows the server's records of its scope, the \
             server's typed columns match its state, no acknowledged write is lost, every cache \
             loads, no 5xx but 503 while the database is down. Run i uses seed SEED+i; a failure \
@@ -42,6 +43,11 @@ struct FaultSuite: ParsableCommand {
     @Option(
         help: "Faults to inject, comma-separated: \(Fault.allCases.map(\.rawValue).joined(separator: ",")), all or none.")
     var faults = "all"
+
+    @Flag(
+        name: .customLong("no-central"),
+        help: "Leave out the central team's writes (SQL as cx_editor, ERP imports, SQL merges); laptops only.")
+    var noCentral = false
 
     @Option(help: "Directory holding cx and cx-server (default: .build/debug of the current directory).")
     var binDir: String?
@@ -88,7 +94,7 @@ struct FaultSuite: ParsableCommand {
         let work = workDir ?? "/tmp/cx-fault-\(getpid())"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let faultSet = try parseFaults()
-        say("cx-fault: seed=\(firstSeed) runs=\(runCount) replicas=\(replicas) ops=\(opCount) faults=\(faultSet.isEmpty ? "none" : faultSet.sorted().map(\.rawValue).joined(separator: ","))")
+        say("cx-fault: seed=\(firstSeed) runs=\(runCount) replicas=\(replicas) ops=\(opCount) faults=\(faultSet.isEmpty ? "none" : faultSet.sorted().map(\.rawValue).joined(separator: ","))\(noCentral ? " no-central" : "")")
         if faultSet.contains(.clock) && Shell.which("faketime") == nil {
             say("note: faketime is not installed; the clock fault will be skipped (apt-get install -y faketime)")
         }
@@ -98,7 +104,7 @@ struct FaultSuite: ParsableCommand {
         for index in 0..<runCount {
             let config = RunConfig(
                 seed: firstSeed + UInt64(index), replicas: replicas, ops: opCount, faults: faultSet,
-                binDirectory: binDirectory, workDirectory: work, keep: keep, verbose: verbose)
+                binDirectory: binDirectory, workDirectory: work, keep: keep, verbose: verbose, central: !noCentral)
             let result: RunResult
             do {
                 result = try FaultRun(config: config).execute()
@@ -110,6 +116,9 @@ struct FaultSuite: ParsableCommand {
             Report.printRun(result, config: config)
             totals.writes += result.writes
             totals.acknowledged += result.acknowledged
+            totals.centralWrites += result.centralWrites
+            totals.centralRefusals += result.centralRefusals
+            totals.merges += result.merges
             totals.lost += result.lost
             totals.refused += result.refused
             totals.diverged += result.diverged
@@ -122,7 +131,8 @@ struct FaultSuite: ParsableCommand {
         }
         if !keep { try? FileManager.default.removeItem(atPath: work) }
         say(
-            "runs=\(runCount) writes=\(totals.writes) acknowledged=\(totals.acknowledged) lost=\(totals.lost.count) "
+            "runs=\(runCount) writes=\(totals.writes) acknowledged=\(totals.acknowledged) central=\(totals.centralWrites) "
+                + "merges=\(totals.merges) central_refused=\(totals.centralRefusals) lost=\(totals.lost.count) "
                 + "refused=\(totals.refused.count) diverged=\(totals.diverged.count) bad5xx=\(totals.badAnswers) "
                 + "broken_caches=\(totals.brokenCaches.count) other=\(totals.other.count) slow=\(totals.slowAnswers.count) "
                 + "failing_runs=\(failing.count)")

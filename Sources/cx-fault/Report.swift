@@ -14,6 +14,7 @@ enum Report {
         let faults = result.faultCounts.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")
         say(
             "run seed=\(result.seed) writes=\(result.writes) acknowledged=\(result.acknowledged) "
+                + "central=\(result.centralWrites) merges=\(result.merges) "
                 + "lost=\(result.lost.count) refused=\(result.refused.count) diverged=\(result.diverged.count) "
                 + "bad5xx=\(result.badAnswers) broken_caches=\(result.brokenCaches.count) "
                 + "other=\(result.other.count) faults={\(faults)} "
