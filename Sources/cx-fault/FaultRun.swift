@@ -29,6 +29,8 @@ final class FaultRun {
     let started = Date()
 
     static let territories = ["north", "south", "east"]
+    /// The central team's share of the writes by default (`--central-share`).
+    static let defaultCentralShare = 0.25
 
     init(config: RunConfig) throws {
         self.config = config
@@ -138,7 +140,7 @@ final class FaultRun {
             try injectFault()
         } else if random.chance(0.22) {
             sync(replica)
-        } else if config.central && random.chance(0.2) {
+        } else if config.central && random.chance(config.centralShare) {
             performCentralWrite()
         } else {
             performWrite(on: replica)

@@ -44,10 +44,9 @@ struct FaultSuite: ParsableCommand {
         help: "Faults to inject, comma-separated: \(Fault.allCases.map(\.rawValue).joined(separator: ",")), all or none.")
     var faults = "all"
 
-    @Flag(
-        name: .customLong("no-central"),
-        help: "Leave out the central team's writes (SQL as cx_editor, ERP imports, SQL merges); laptops only.")
-    var noCentral = false
+    @Option(
+        help: "Share of the writes made by the central team (SQL as cx_editor, ERP imports, merges), 0–1; 0 leaves them (and laptop merges) out.")
+    var centralShare = FaultRun.defaultCentralShare
 
     @Option(help: "Directory holding cx and cx-server (default: .build/debug of the current directory).")
     var binDir: String?
@@ -64,6 +63,7 @@ struct FaultSuite: ParsableCommand {
     func validate() throws {
         if !(2...7).contains(replicas) { throw ValidationError("--replicas must be 2–7") }
         if runs < 1 || ops < 1 { throw ValidationError("--runs and --ops must be at least 1") }
+        if !(0...1).contains(centralShare) { throw ValidationError("--central-share must be between 0 and 1") }
         _ = try parseFaults()
     }
 
@@ -94,7 +94,7 @@ struct FaultSuite: ParsableCommand {
         let work = workDir ?? "/tmp/cx-fault-\(getpid())"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let faultSet = try parseFaults()
-        say("cx-fault: seed=\(firstSeed) runs=\(runCount) replicas=\(replicas) ops=\(opCount) faults=\(faultSet.isEmpty ? "none" : faultSet.sorted().map(\.rawValue).joined(separator: ","))\(noCentral ? " no-central" : "")")
+        say("cx-fault: seed=\(firstSeed) runs=\(runCount) replicas=\(replicas) ops=\(opCount) faults=\(faultSet.isEmpty ? "none" : faultSet.sorted().map(\.rawValue).joined(separator: ",")) central-share=\(centralShare)")
         if faultSet.contains(.clock) && Shell.which("faketime") == nil {
             say("note: faketime is not installed; the clock fault will be skipped (apt-get install -y faketime)")
         }
@@ -104,7 +104,7 @@ struct FaultSuite: ParsableCommand {
         for index in 0..<runCount {
             let config = RunConfig(
                 seed: firstSeed + UInt64(index), replicas: replicas, ops: opCount, faults: faultSet,
-                binDirectory: binDirectory, workDirectory: work, keep: keep, verbose: verbose, central: !noCentral)
+                binDirectory: binDirectory, workDirectory: work, keep: keep, verbose: verbose, centralShare: centralShare)
             let result: RunResult
             do {
                 result = try FaultRun(config: config).execute()
@@ -119,6 +119,7 @@ struct FaultSuite: ParsableCommand {
             totals.centralWrites += result.centralWrites
             totals.centralRefusals += result.centralRefusals
             totals.merges += result.merges
+            totals.checkedOnSurvivors += result.checkedOnSurvivors
             totals.lost += result.lost
             totals.refused += result.refused
             totals.diverged += result.diverged
@@ -132,7 +133,7 @@ struct FaultSuite: ParsableCommand {
         if !keep { try? FileManager.default.removeItem(atPath: work) }
         say(
             "runs=\(runCount) writes=\(totals.writes) acknowledged=\(totals.acknowledged) central=\(totals.centralWrites) "
-                + "merges=\(totals.merges) central_refused=\(totals.centralRefusals) lost=\(totals.lost.count) "
+                + "merges=\(totals.merges) on_survivors=\(totals.checkedOnSurvivors) central_refused=\(totals.centralRefusals) lost=\(totals.lost.count) "
                 + "refused=\(totals.refused.count) diverged=\(totals.diverged.count) bad5xx=\(totals.badAnswers) "
                 + "broken_caches=\(totals.brokenCaches.count) other=\(totals.other.count) slow=\(totals.slowAnswers.count) "
                 + "failing_runs=\(failing.count)")

@@ -183,6 +183,7 @@ extension FaultRun {
             // to a merged customer belongs on its survivor.
             let redirected = FaultRun.isMergedTombstone(record) && write.field != "deleted" && write.field != FaultRun.mergePointer
             var (kept, shown) = FaultRun.stands(write, in: record, replacedBy: later, countingValues: !redirected)
+            if redirected { result.checkedOnSurvivors += 1 }
             if redirected && !kept {
                 for survivor in survivors(of: write.record, reference: reference) {
                     guard let target = reference[survivor] else { continue }
@@ -224,6 +225,7 @@ extension FaultRun {
     /// (b, merges) no live activity is left on a merged customer: a merge moves the activities it
     /// sees, and a laptop that holds the survivor moves those it did not see (added offline, or
     /// moved there) on its next sync — an activity left behind is shown under no live customer.
+    /// And no merged customer is left in the keep/delete conflict its late edits cause.
     private func checkMergedActivities(against reference: [String: [String: Any]]) {
         for (id, activity) in reference.sorted(by: { $0.key < $1.key }) where activity["kind"] as? String == "activity" {
             guard !(activity["deleted"] as? Bool ?? false),
@@ -233,6 +235,27 @@ extension FaultRun {
             let pointer = JSON.text((owner["fields"] as? [String: Any])?[FaultRun.mergePointer]) ?? "?"
             result.lost.append(
                 "activity \(id) stays on customer \(customer), merged into \(pointer): not moved to the survivor\n      reproduce: \(config.reproduction)")
+        }
+        // A merged customer edited elsewhere after the merge shows a keep/delete conflict until
+        // a laptop that holds its survivor moves those edits there and deletes it again; every
+        // home has synced until quiet, the admin's among them, so none may remain — unless
+        // someone chose to keep the duplicate (a `keep` resolution) or its survivor is gone.
+        for (id, customer) in reference.sorted(by: { $0.key < $1.key }) where customer["kind"] as? String == "customer" {
+            let fields = customer["fields"] as? [String: Any] ?? [:]
+            let conflicts = customer["conflicts"] as? [[String: Any]] ?? []
+            guard !(customer["deleted"] as? Bool ?? false), let pointer = JSON.text(fields[FaultRun.mergePointer]),
+                conflicts.contains(where: { $0["field"] as? String == "deleted" }),
+                !ledger.writes(of: id).contains(where: { $0.field == "deleted" && $0.value == "keep" })
+            else { continue }
+            var end = pointer
+            for _ in 0..<16 {
+                guard let next = reference[end], let onward = JSON.text((next["fields"] as? [String: Any])?[FaultRun.mergePointer])
+                else { break }
+                end = onward
+            }
+            guard let survivor = reference[end], !(survivor["deleted"] as? Bool ?? false) else { continue }
+            result.lost.append(
+                "customer \(id), merged into \(pointer), still stands in a keep/delete conflict: the edits made to it after the merge were not moved to its survivor \(end)\n      reproduce: \(config.reproduction)")
         }
     }
 

@@ -20,6 +20,9 @@ enum Report {
                 + "other=\(result.other.count) faults={\(faults)} "
                 + "time=\(Int(result.seconds))s \(result.violations == 0 ? "OK" : "FAIL")")
         for note in result.notes { say("  note: \(note)") }
+        if result.checkedOnSurvivors > 0 || result.centralRefusals > 0 {
+            say("  note: \(result.checkedOnSurvivors) writes to merged customers checked on their survivors; \(result.centralRefusals) SQL writes refused as documented")
+        }
         if result.rolledBack > 0 {
             say("  note: \(result.rolledBack) writes were taken back by a backup restore before any complete sync (not checked)")
         }
