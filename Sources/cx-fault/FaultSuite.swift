@@ -23,6 +23,8 @@ struct FaultSuite: ParsableCommand {
               swift run cx-fault                       # the bounded CI configuration
               swift run cx-fault --seed 42 --runs 1 --faults restore,copy -v
               swift run cx-fault --long                # 200 runs
+              swift run cx-fault --central-share 0.6   # mostly the central team's writes
+              swift run cx-fault --central-share 0     # laptops only
             """)
 
     @Option(help: "Seed of the first run (default: from the time; always printed).")

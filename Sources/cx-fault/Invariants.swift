@@ -184,6 +184,15 @@ extension FaultRun {
             let redirected = FaultRun.isMergedTombstone(record) && write.field != "deleted" && write.field != FaultRun.mergePointer
             var (kept, shown) = FaultRun.stands(write, in: record, replacedBy: later, countingValues: !redirected)
             if redirected { result.checkedOnSurvivors += 1 }
+            // A clear is no value to carry: a merge fills the survivor's gaps with the duplicate's
+            // values and leaves the survivor's own values alone. A clear the duplicate shows
+            // undisputed therefore stands as it is; a clear in conflict with a value must stay
+            // a candidate on the survivor (the merge may not choose the value silently).
+            if redirected && !kept && write.value == Write.cleared {
+                let fields = record["fields"] as? [String: Any] ?? [:]
+                let disputed = (record["conflicts"] as? [[String: Any]] ?? []).contains { $0["field"] as? String == write.field }
+                if !disputed && JSON.text(fields[write.field]) == nil { kept = true }
+            }
             if redirected && !kept {
                 for survivor in survivors(of: write.record, reference: reference) {
                     guard let target = reference[survivor] else { continue }
