@@ -31,7 +31,7 @@ extension FaultRun {
         checkServerColumns(against: reference)
         checkReplicas(against: reference)
         checkWrites(against: reference)
-        checkMergedActivities(against: reference)
+        checkMerges(against: reference)
         // One line per kind of bad answer, with its count (a dead database gives many alike).
         let bad = proxy.snapshot().bad
         for (kind, count) in Dictionary(grouping: bad, by: \.description).mapValues(\.count).sorted(by: { $0.key < $1.key }) {
@@ -235,7 +235,7 @@ extension FaultRun {
     /// sees, and a laptop that holds the survivor moves those it did not see (added offline, or
     /// moved there) on its next sync — an activity left behind is shown under no live customer.
     /// And no merged customer is left in the keep/delete conflict its late edits cause.
-    private func checkMergedActivities(against reference: [String: [String: Any]]) {
+    private func checkMerges(against reference: [String: [String: Any]]) {
         for (id, activity) in reference.sorted(by: { $0.key < $1.key }) where activity["kind"] as? String == "activity" {
             guard !(activity["deleted"] as? Bool ?? false),
                 let customer = JSON.text((activity["fields"] as? [String: Any])?["customer_id"]),
