@@ -12,7 +12,7 @@ final class FaultRun {
     var replicas: [ReplicaDriver] = []
     var ledger = Ledger()
     var result: RunResult
-    /// Purchases made (activity id, customer id), for `cx paid`.
+    /// Purchases made (activity id, customer id), for `cx paid` (by laptops, SQL and imports).
     var purchases: [(id: String, customer: String)] = []
     /// Saved copies of homes (`restore` fault): replica name → snapshot directory and the
     /// ledger mark when it was taken.
@@ -29,6 +29,8 @@ final class FaultRun {
     let started = Date()
 
     static let territories = ["north", "south", "east"]
+    /// The central team's share of the writes by default (`--central-share`).
+    static let defaultCentralShare = 0.25
 
     init(config: RunConfig) throws {
         self.config = config
@@ -108,6 +110,7 @@ final class FaultRun {
         }
         self.proxy = proxy
         tokens["admin"] = server.adminToken
+        if config.central { try createSQLUsers() }
         for (name, scope) in users() where name != "admin" {
             _ = try server.admin(
                 ["user", "add", name, "--role", scope.role] + scope.territories.flatMap { ["--territory", $0] })
@@ -137,6 +140,8 @@ final class FaultRun {
             try injectFault()
         } else if random.chance(0.22) {
             sync(replica)
+        } else if config.central && random.chance(config.centralShare) {
+            performCentralWrite()
         } else {
             performWrite(on: replica)
         }

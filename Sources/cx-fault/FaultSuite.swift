@@ -12,7 +12,8 @@ struct FaultSuite: ParsableCommand {
         discussion: """
             Each run starts cx-server on a throwaway data directory (embedded PostgreSQL), a proxy \
             that can duplicate requests and drop answers, and several cx homes (an admin, reps, a \
-            manager). It makes random writes and syncs, injects the chosen faults, then syncs every \
+            manager). It makes random writes and syncs — the laptops', and the central team's: SQL \
+            as cx_editor, ERP imports, duplicate merges — injects the chosen faults, then syncs every \
             home until quiet and checks: every home shows the server's records of its scope, the \
             server's typed columns match its state, no acknowledged write is lost, every cache \
             loads, no 5xx but 503 while the database is down. Run i uses seed SEED+i; a failure \
@@ -22,6 +23,8 @@ struct FaultSuite: ParsableCommand {
               swift run cx-fault                       # the bounded CI configuration
               swift run cx-fault --seed 42 --runs 1 --faults restore,copy -v
               swift run cx-fault --long                # 200 runs
+              swift run cx-fault --central-share 0.6   # mostly the central team's writes
+              swift run cx-fault --central-share 0     # laptops only
             """)
 
     @Option(help: "Seed of the first run (default: from the time; always printed).")
@@ -43,6 +46,10 @@ struct FaultSuite: ParsableCommand {
         help: "Faults to inject, comma-separated: \(Fault.allCases.map(\.rawValue).joined(separator: ",")), all or none.")
     var faults = "all"
 
+    @Option(
+        help: "Share of the writes made by the central team (SQL as cx_editor, ERP imports, merges), 0–1; 0 leaves them (and laptop merges) out.")
+    var centralShare = FaultRun.defaultCentralShare
+
     @Option(help: "Directory holding cx and cx-server (default: .build/debug of the current directory).")
     var binDir: String?
 
@@ -58,6 +65,7 @@ struct FaultSuite: ParsableCommand {
     func validate() throws {
         if !(2...7).contains(replicas) { throw ValidationError("--replicas must be 2–7") }
         if runs < 1 || ops < 1 { throw ValidationError("--runs and --ops must be at least 1") }
+        if !(0...1).contains(centralShare) { throw ValidationError("--central-share must be between 0 and 1") }
         _ = try parseFaults()
     }
 
@@ -88,7 +96,7 @@ struct FaultSuite: ParsableCommand {
         let work = workDir ?? "/tmp/cx-fault-\(getpid())"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let faultSet = try parseFaults()
-        say("cx-fault: seed=\(firstSeed) runs=\(runCount) replicas=\(replicas) ops=\(opCount) faults=\(faultSet.isEmpty ? "none" : faultSet.sorted().map(\.rawValue).joined(separator: ","))")
+        say("cx-fault: seed=\(firstSeed) runs=\(runCount) replicas=\(replicas) ops=\(opCount) faults=\(faultSet.isEmpty ? "none" : faultSet.sorted().map(\.rawValue).joined(separator: ",")) central-share=\(centralShare)")
         if faultSet.contains(.clock) && Shell.which("faketime") == nil {
             say("note: faketime is not installed; the clock fault will be skipped (apt-get install -y faketime)")
         }
@@ -98,7 +106,7 @@ struct FaultSuite: ParsableCommand {
         for index in 0..<runCount {
             let config = RunConfig(
                 seed: firstSeed + UInt64(index), replicas: replicas, ops: opCount, faults: faultSet,
-                binDirectory: binDirectory, workDirectory: work, keep: keep, verbose: verbose)
+                binDirectory: binDirectory, workDirectory: work, keep: keep, verbose: verbose, centralShare: centralShare)
             let result: RunResult
             do {
                 result = try FaultRun(config: config).execute()
@@ -110,6 +118,10 @@ struct FaultSuite: ParsableCommand {
             Report.printRun(result, config: config)
             totals.writes += result.writes
             totals.acknowledged += result.acknowledged
+            totals.centralWrites += result.centralWrites
+            totals.centralRefusals += result.centralRefusals
+            totals.merges += result.merges
+            totals.checkedOnSurvivors += result.checkedOnSurvivors
             totals.lost += result.lost
             totals.refused += result.refused
             totals.diverged += result.diverged
@@ -122,7 +134,8 @@ struct FaultSuite: ParsableCommand {
         }
         if !keep { try? FileManager.default.removeItem(atPath: work) }
         say(
-            "runs=\(runCount) writes=\(totals.writes) acknowledged=\(totals.acknowledged) lost=\(totals.lost.count) "
+            "runs=\(runCount) writes=\(totals.writes) acknowledged=\(totals.acknowledged) central=\(totals.centralWrites) "
+                + "merges=\(totals.merges) on_survivors=\(totals.checkedOnSurvivors) central_refused=\(totals.centralRefusals) lost=\(totals.lost.count) "
                 + "refused=\(totals.refused.count) diverged=\(totals.diverged.count) bad5xx=\(totals.badAnswers) "
                 + "broken_caches=\(totals.brokenCaches.count) other=\(totals.other.count) slow=\(totals.slowAnswers.count) "
                 + "failing_runs=\(failing.count)")

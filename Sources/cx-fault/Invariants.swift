@@ -31,6 +31,7 @@ extension FaultRun {
         checkServerColumns(against: reference)
         checkReplicas(against: reference)
         checkWrites(against: reference)
+        checkMerges(against: reference)
         // One line per kind of bad answer, with its count (a dead database gives many alike).
         let bad = proxy.snapshot().bad
         for (kind, count) in Dictionary(grouping: bad, by: \.description).mapValues(\.count).sorted(by: { $0.key < $1.key }) {
@@ -154,6 +155,9 @@ extension FaultRun {
 
     /// (b) every acknowledged write is shown, or a conflict candidate, or replaced by a write that
     /// may have seen it; records refused by the documented rules are reported, not counted lost.
+    /// A write to a customer merged into another (its tombstone points to the survivor) must
+    /// stand on the survivor (or on the survivor's survivor…): a value left only on the
+    /// tombstone is seen by no one.
     private func checkWrites(against reference: [String: [String: Any]]) {
         let (expectedRefusals, unexpectedRefusals) = classifyRefusals()
         let allRefused = Set(expectedRefusals.keys)
@@ -175,40 +179,45 @@ extension FaultRun {
                 }
                 continue
             }
-            let fields = record["fields"] as? [String: Any] ?? [:]
-            let conflicts = record["conflicts"] as? [[String: Any]] ?? []
-            let deleted = record["deleted"] as? Bool ?? false
-            func candidates(_ field: String) -> [String] {
-                conflicts.filter { $0["field"] as? String == field }
-                    .flatMap { ($0["candidates"] as? [[String: Any]]) ?? [] }
-                    .compactMap { JSON.text($0["value"]) }
+            // The pointer and the delete of a merge are the tombstone's own; every other write
+            // to a merged customer belongs on its survivor.
+            let redirected = FaultRun.isMergedTombstone(record) && write.field != "deleted" && write.field != FaultRun.mergePointer
+            var (kept, shown) = FaultRun.stands(write, in: record, replacedBy: later, countingValues: !redirected)
+            if redirected { result.checkedOnSurvivors += 1 }
+            // A clear is no value to carry: a merge fills the survivor's gaps with the duplicate's
+            // values and leaves the survivor's own values alone. A clear the duplicate shows
+            // undisputed therefore stands as it is; a clear in conflict with a value must stay
+            // a candidate on the survivor (the merge may not choose the value silently).
+            if redirected && !kept && write.value == Write.cleared {
+                let fields = record["fields"] as? [String: Any] ?? [:]
+                let disputed = (record["conflicts"] as? [[String: Any]] ?? []).contains { $0["field"] as? String == write.field }
+                if !disputed && JSON.text(fields[write.field]) == nil { kept = true }
             }
-            // A delete made after seeing the write replaces it (and every other field) — whether
-            // the record now shows deleted, or stands in a keep/delete conflict in which that
-            // delete is a candidate and the record shows the concurrent edits kept against it.
-            let deletedLater = (deleted || candidates("deleted").contains("delete"))
-                && later.contains { $0.field == "deleted" && $0.value == "delete" }
-            let replacedLater = later.contains { $0.field == write.field }
-            var kept: Bool
-            var shown: String
-            switch write.field {
-            case "deleted":
-                if write.value == "keep" {
-                    kept = !deleted || replacedLater
-                } else {
-                    kept = deleted || !candidates("deleted").isEmpty || replacedLater
+            if redirected && !kept {
+                for survivor in survivors(of: write.record, reference: reference) {
+                    guard let target = reference[survivor] else { continue }
+                    // Writes to the survivor that saw this write, or saw a write of the same value
+                    // to the same field of the survivor (a merge adds nothing for a value the
+                    // survivor already holds: that value then stands for both).
+                    // (The same value may have reached the survivor from another customer merged into it.)
+                    let onSurvivor = byRecord[survivor, default: []]
+                    let sources = [survivor] + ledger.writes.filter {
+                        $0.field == "deleted" && $0.value == Ledger.mergePrefix + survivor
+                    }.map(\.record)
+                    let twins = Set(sources.flatMap { byRecord[$0, default: []] }
+                        .filter { $0.field == write.field && $0.value == write.value && $0.id != write.id }.map(\.id))
+                    let replacing = onSurvivor.filter { $0.possiblySaw.contains(write.id) || !$0.possiblySaw.isDisjoint(with: twins) }
+                    // A survivor merged on in its turn shows nothing either: the chain goes on.
+                    let (standsThere, _) = FaultRun.stands(
+                        write, in: target, replacedBy: replacing, countingValues: !FaultRun.isMergedTombstone(target))
+                    if standsThere {
+                        kept = true
+                        break
+                    }
                 }
-                shown = deleted ? "deleted" : "not deleted"
-            case let field where field.hasPrefix("tag:"):
-                guard write.value == "+" else { continue }  // removals lose to concurrent adds by design
-                let tag = String(field.dropFirst(4))
-                let tags = (record["tags"] as? [String]) ?? []
-                kept = tags.contains(tag) || replacedLater || deletedLater
-                shown = "tags \(tags)"
-            default:
-                let value = JSON.text(fields[write.field])
-                kept = value == write.value || candidates(write.field).contains(write.value) || replacedLater || deletedLater
-                shown = "shown '\(value ?? "(none)")'"
+                if !kept {
+                    shown += " on the merged tombstone (merged into \(survivors(of: write.record, reference: reference).joined(separator: " → "))), not on the survivor"
+                }
             }
             if kept { continue }
             if let why = unexpectedRefusals[write.record] {
@@ -219,6 +228,111 @@ extension FaultRun {
             } else {
                 result.lost.append(describe("\(shown) on the server, no candidate, no later write saw it"))
             }
+        }
+    }
+
+    /// (b, merges) no live activity is left on a merged customer: a merge moves the activities it
+    /// sees, and a laptop that holds the survivor moves those it did not see (added offline, or
+    /// moved there) on its next sync — an activity left behind is shown under no live customer.
+    /// And no merged customer is left in the keep/delete conflict its late edits cause.
+    private func checkMerges(against reference: [String: [String: Any]]) {
+        for (id, activity) in reference.sorted(by: { $0.key < $1.key }) where activity["kind"] as? String == "activity" {
+            guard !(activity["deleted"] as? Bool ?? false),
+                let customer = JSON.text((activity["fields"] as? [String: Any])?["customer_id"]),
+                let owner = reference[customer], FaultRun.isMergedTombstone(owner)
+            else { continue }
+            let pointer = JSON.text((owner["fields"] as? [String: Any])?[FaultRun.mergePointer]) ?? "?"
+            result.lost.append(
+                "activity \(id) stays on customer \(customer), merged into \(pointer): not moved to the survivor\n      reproduce: \(config.reproduction)")
+        }
+        // A merged customer edited elsewhere after the merge shows a keep/delete conflict until
+        // a laptop that holds its survivor moves those edits there and deletes it again; every
+        // home has synced until quiet, the admin's among them, so none may remain — unless
+        // someone chose to keep the duplicate (a `keep` resolution) or its survivor is gone.
+        for (id, customer) in reference.sorted(by: { $0.key < $1.key }) where customer["kind"] as? String == "customer" {
+            let fields = customer["fields"] as? [String: Any] ?? [:]
+            let conflicts = customer["conflicts"] as? [[String: Any]] ?? []
+            guard !(customer["deleted"] as? Bool ?? false), let pointer = JSON.text(fields[FaultRun.mergePointer]),
+                conflicts.contains(where: { $0["field"] as? String == "deleted" }),
+                !ledger.writes(of: id).contains(where: { $0.field == "deleted" && $0.value == "keep" })
+            else { continue }
+            var end = pointer
+            for _ in 0..<16 {
+                guard let next = reference[end], let onward = JSON.text((next["fields"] as? [String: Any])?[FaultRun.mergePointer])
+                else { break }
+                end = onward
+            }
+            guard let survivor = reference[end], !(survivor["deleted"] as? Bool ?? false) else { continue }
+            result.lost.append(
+                "customer \(id), merged into \(pointer), still stands in a keep/delete conflict: the edits made to it after the merge were not moved to its survivor \(end)\n      reproduce: \(config.reproduction)")
+        }
+    }
+
+    /// The field a merge writes on the dropped customer: the survivor's id.
+    static let mergePointer = "extra.merged_into"
+
+    /// A deleted customer whose displayed fields point to a survivor.
+    static func isMergedTombstone(_ record: [String: Any]) -> Bool {
+        (record["deleted"] as? Bool ?? false) && JSON.text((record["fields"] as? [String: Any])?[mergePointer]) != nil
+    }
+
+    /// Every customer `record` was (or may have been) merged into, following merges of merged
+    /// survivors: the merges in the ledger (acknowledged or not) and the pointers the server
+    /// shows, displayed or as a conflict candidate.
+    private func survivors(of record: String, reference: [String: [String: Any]]) -> [String] {
+        var found: [String] = []
+        var queue = [record]
+        while let next = queue.first, found.count < 32 {
+            queue.removeFirst()
+            var targets = ledger.mergeTargets(of: next)
+            if let shown = reference[next] {
+                if let pointer = JSON.text((shown["fields"] as? [String: Any])?[FaultRun.mergePointer]) { targets.append(pointer) }
+                for conflict in (shown["conflicts"] as? [[String: Any]] ?? []) where conflict["field"] as? String == FaultRun.mergePointer {
+                    targets += ((conflict["candidates"] as? [[String: Any]]) ?? []).compactMap { JSON.text($0["value"]) }
+                }
+            }
+            for target in targets where target != record && !found.contains(target) {
+                found.append(target)
+                queue.append(target)
+            }
+        }
+        return found
+    }
+
+    /// Whether `write` stands in `record` as the auditor shows it: its value displayed or a
+    /// conflict candidate (only when `countingValues`), or replaced by one of `replacedBy` (writes
+    /// that may have seen it) — a later write to the field, or a delete the record shows.
+    /// Returns what the record shows instead, for messages.
+    static func stands(_ write: Write, in record: [String: Any], replacedBy later: [Write], countingValues: Bool) -> (Bool, String) {
+        let fields = record["fields"] as? [String: Any] ?? [:]
+        let conflicts = record["conflicts"] as? [[String: Any]] ?? []
+        let deleted = record["deleted"] as? Bool ?? false
+        func candidates(_ field: String) -> [String] {
+            conflicts.filter { $0["field"] as? String == field }
+                .flatMap { ($0["candidates"] as? [[String: Any]]) ?? [] }
+                .map { JSON.text($0["value"]) ?? Write.cleared }
+        }
+        // A delete made after seeing the write replaces it (and every other field) — whether
+        // the record now shows deleted, or stands in a keep/delete conflict in which that
+        // delete is a candidate and the record shows the concurrent edits kept against it.
+        let deletedLater = (deleted || candidates("deleted").contains("delete"))
+            && later.contains { $0.field == "deleted" && $0.value == "delete" }
+        let replacedLater = later.contains { $0.field == write.field && $0.id != write.id }
+        switch write.field {
+        case "deleted":
+            let shown = deleted ? "deleted" : "not deleted"
+            if write.value == "keep" { return (!deleted || replacedLater, shown) }
+            // A delete, or a merge (the dropped customer's delete).
+            return (deleted || !candidates("deleted").isEmpty || replacedLater, shown)
+        case let field where field.hasPrefix("tag:"):
+            let tags = (record["tags"] as? [String]) ?? []
+            guard write.value == "+" else { return (true, "tags \(tags)") }  // removals lose to concurrent adds by design
+            let tag = String(field.dropFirst(4))
+            return ((countingValues && tags.contains(tag)) || replacedLater || deletedLater, "tags \(tags)")
+        default:
+            let value = JSON.text(fields[write.field]) ?? Write.cleared
+            let present = value == write.value || candidates(write.field).contains(write.value)
+            return ((countingValues && present) || replacedLater || deletedLater, "shown '\(value)'")
         }
     }
 

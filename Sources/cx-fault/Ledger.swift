@@ -1,5 +1,6 @@
-/// One write the suite asked `cx` to make: a field value, a tag added or removed, a delete, or
-/// the `keep` of a delete/edit conflict.
+/// One write the suite asked `cx` (or the central team: SQL, an ERP import) to make: a field
+/// value (`<null>` for a value cleared), a tag added or removed, a delete, the `keep` of a
+/// delete/edit conflict, or a merge (`deleted` = `merge:KEEP` on the dropped customer).
 struct Write: Sendable {
     /// Sequence number in the run (also the write's identity in knowledge sets).
     var id: Int
@@ -7,8 +8,8 @@ struct Write: Sendable {
     var replica: String
     /// Full record id.
     var record: String
-    /// A schema field (`phone`), `tag:NAME` for a tag, or `deleted` for a delete (`delete`) or a
-    /// conflict kept (`keep`).
+    /// A schema field (`phone`), `tag:NAME` for a tag, or `deleted` for a delete (`delete`), a
+    /// conflict kept (`keep`) or a merge into another customer (`merge:KEEP`).
     var field: String
     var value: String
     /// The command line, for messages.
@@ -22,6 +23,8 @@ struct Write: Sendable {
     var possiblySaw: Set<Int>
     /// Step of the run it was made at.
     var step: Int
+    /// The value of a write that cleared its field (SQL `NULL`).
+    static let cleared = "<null>"
     /// Made under a shifted clock (`faketime`), restored home, copied home…: notes for reports.
     var circumstances: [String]
 }
@@ -50,6 +53,29 @@ struct Ledger: Sendable {
                 acknowledged: acknowledged, possiblySaw: seen, step: step, circumstances: circumstances))
         replicaSeen[replica, default: []].insert(id)
     }
+
+    /// Records a write the central team made on the server itself (an SQL call as `cx_editor`,
+    /// a `cx-server import`, an SQL merge): `writer` (`sql:erin`, `import`) saw whatever the
+    /// server may hold now, and the server holds the write at once.
+    mutating func recordCentral(
+        writer: String, record: String, field: String, value: String, command: String, step: Int,
+        circumstances: [String]
+    ) {
+        replicaSeen[writer, default: []].formUnion(serverSeen)
+        self.record(
+            replica: writer, record: record, field: field, value: value, command: command, acknowledged: true,
+            step: step, circumstances: circumstances)
+        serverSeen.insert(writes.count)
+    }
+
+    /// The survivors a merge write named for `record` (`deleted` = `merge:KEEP`), in order.
+    func mergeTargets(of record: String) -> [String] {
+        writes.filter { $0.record == record && $0.field == "deleted" && $0.value.hasPrefix(Ledger.mergePrefix) }
+            .map { String($0.value.dropFirst(Ledger.mergePrefix.count)) }
+    }
+
+    /// The value of a merge's `deleted` write: `merge:` and the survivor's id.
+    static let mergePrefix = "merge:"
 
     /// A sync of `replica` was attempted: knowledge may have flowed both ways.
     mutating func synced(_ replica: String) {

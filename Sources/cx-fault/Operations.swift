@@ -1,7 +1,8 @@
 import Foundation
 
-/// The random writes: `cx add`, `edit` (fields, tags, territory moves), `rm`, `purchase`,
-/// `touch`, `paid` and `resolve`, each recorded in the ledger with its outcome.
+/// The random writes of the laptops: `cx add`, `edit` (fields, tags, territory moves), `rm`,
+/// `purchase`, `touch`, `paid`, `resolve` and `merge`, each recorded in the ledger with its
+/// outcome. (The central team's writes are in CentralWrites.swift and ERPLoad.swift.)
 extension FaultRun {
     /// A planned write command: its arguments and the (field, value) writes it makes; `record`
     /// nil for a create (the id comes from the output).
@@ -50,6 +51,7 @@ extension FaultRun {
         guard let record else { return }
         // `cx edit` of a field to the value it already shows writes nothing: no write to check.
         if outcome.succeeded && plan.subcommand == "edit" && outcome.stdout.hasPrefix("Unchanged") { return }
+        if outcome.succeeded && plan.subcommand == "merge" { result.merges += 1 }
         var notes = circumstances
         if let clockOffset { notes.append("clock \(clockOffset)") }
         if outcome.killed { notes.append("killed") }
@@ -83,10 +85,17 @@ extension FaultRun {
     }
 
     private func plan(for replica: ReplicaDriver) -> Plan? {
-        let kinds = ["add", "edit", "tag", "move", "rm", "purchase", "touch", "paid", "resolve"]
-        let kind = kinds[random.weighted([14, 32, 8, 6, 4, 8, 5, 5, 8])]
+        let kinds = ["add", "edit", "tag", "move", "rm", "purchase", "touch", "paid", "resolve", "merge"]
+        let kind = kinds[random.weighted([14, 32, 8, 6, 4, 8, 5, 5, 8, config.central ? 3 : 0])]
         if kind == "add" {
-            let name = value(replica, "name"), phone = value(replica, "phone")
+            let name = value(replica, "name")
+            var phone = value(replica, "phone")
+            // Sometimes the phone of a customer the laptop shows: a likely duplicate to merge.
+            if config.central && random.chance(0.15),
+                let twin = random.pick((replica.customers() ?? []).compactMap { JSON.text(($0["fields"] as? [String: Any])?["phone"]) })
+            {
+                phone = twin
+            }
             let territory = territory(for: replica, foreignChance: 0.08)
             let tag = "t\(random.int(0...3))"
             return Plan(
@@ -106,6 +115,24 @@ extension FaultRun {
             return Plan(
                 subcommand: "resolve", arguments: [id, field, "--pick", "\(pick)"], record: id,
                 writes: [(field, chosen)])
+        }
+        if kind == "merge" {
+            // A pair `cx duplicates` lists (most often, when there is one), else two customers
+            // the laptop shows; recorded on the dropped one as its delete and its pointer.
+            var pair: (keep: String, drop: String)?
+            let listed = JSON.array(replica.cx("duplicates", ["--json"]).stdout) ?? []
+            if random.chance(0.7), let duplicate = random.pick(listed),
+                let first = duplicate["customer_id"] as? String, let second = duplicate["duplicate_id"] as? String
+            {
+                pair = random.chance(0.5) ? (first, second) : (second, first)
+            } else if let customers = replica.customers() {
+                let ids = customers.compactMap { $0["id"] as? String }
+                if let keep = random.pick(ids), let drop = random.pick(ids.filter { $0 != keep }) { pair = (keep, drop) }
+            }
+            guard let pair else { return nil }
+            return Plan(
+                subcommand: "merge", arguments: [pair.keep, pair.drop, "--json"], record: pair.drop,
+                writes: [("deleted", Ledger.mergePrefix + pair.keep), ("extra.merged_into", pair.keep)])
         }
         if kind == "paid" {
             guard let customers = replica.customers() else { return nil }

@@ -14,11 +14,15 @@ enum Report {
         let faults = result.faultCounts.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")
         say(
             "run seed=\(result.seed) writes=\(result.writes) acknowledged=\(result.acknowledged) "
+                + "central=\(result.centralWrites) merges=\(result.merges) "
                 + "lost=\(result.lost.count) refused=\(result.refused.count) diverged=\(result.diverged.count) "
                 + "bad5xx=\(result.badAnswers) broken_caches=\(result.brokenCaches.count) "
                 + "other=\(result.other.count) faults={\(faults)} "
                 + "time=\(Int(result.seconds))s \(result.violations == 0 ? "OK" : "FAIL")")
         for note in result.notes { say("  note: \(note)") }
+        if result.checkedOnSurvivors > 0 || result.centralRefusals > 0 {
+            say("  note: \(result.checkedOnSurvivors) writes to merged customers checked on their survivors; \(result.centralRefusals) SQL writes refused as documented")
+        }
         if result.rolledBack > 0 {
             say("  note: \(result.rolledBack) writes were taken back by a backup restore before any complete sync (not checked)")
         }

@@ -33,11 +33,17 @@ struct RunConfig: Sendable {
     /// Keep the run's directory (data dir, homes, logs) after the run.
     var keep: Bool
     var verbose: Bool
+    /// Share of the writes made by the central team (SQL as `cx_editor`, ERP imports, merges);
+    /// 0 leaves them out (laptops only, and no laptop merges).
+    var centralShare = FaultRun.defaultCentralShare
+
+    var central: Bool { centralShare > 0 }
 
     /// The command line that repeats exactly this run.
     var reproduction: String {
         let faultList = faults.isEmpty ? "none" : faults.sorted().map(\.rawValue).joined(separator: ",")
         return "swift run cx-fault --seed \(seed) --runs 1 --replicas \(replicas) --ops \(ops) --faults \(faultList)"
+            + (centralShare == FaultRun.defaultCentralShare ? "" : " --central-share \(centralShare)")
     }
 }
 
@@ -46,6 +52,14 @@ struct RunResult: Sendable {
     var seed: UInt64
     var writes = 0
     var acknowledged = 0
+    /// Successful writes of the central team (SQL calls, imports); each may write several fields.
+    var centralWrites = 0
+    /// SQL writes refused with a documented SQLSTATE (a deleted record, a field no longer in conflict…).
+    var centralRefusals = 0
+    /// Merges acknowledged (`cx merge` exit 0, `cx.merge_customers` returned).
+    var merges = 0
+    /// Acknowledged writes to customers that ended merged, checked on their survivors.
+    var checkedOnSurvivors = 0
     /// Acknowledged writes neither present, nor a conflict candidate, nor replaced by a write that saw them.
     var lost: [String] = []
     /// Acknowledged writes the server refused by the documented rules (still pending on the laptop).

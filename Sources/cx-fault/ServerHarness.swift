@@ -24,6 +24,7 @@ final class ServerHarness {
     private(set) var kills = 0
     private(set) var databaseStops = 0
     private var logIndex = 0
+    private var scriptCounter = 0
 
     /// The cluster's directories inside the data directory (docs/server.md, "The embedded cluster").
     var clusterDirectory: String { dataDirectory + "/pgdata" }
@@ -139,6 +140,25 @@ final class ServerHarness {
         return result.stdout.split(separator: "\n", omittingEmptySubsequences: true).map {
             $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
         }
+    }
+
+    /// Runs an SQL script through `psql` on the embedded socket as the login role `role`, the way
+    /// a member of the central team would (trust authentication on the socket: the cluster's
+    /// owner and root only reach it). `variables` are psql variables, used in the script as
+    /// `:'name'` (quoted by psql as literals). Errors name their SQLSTATE (`VERBOSITY=verbose`).
+    func psql(as role: String, _ script: String, variables: [(String, String)] = []) -> CommandResult {
+        scriptCounter += 1
+        let file = "\(dataDirectory)-sql-\(scriptCounter).sql"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        do {
+            try script.write(toFile: file, atomically: true, encoding: .utf8)
+        } catch {
+            return CommandResult(commandLine: "psql -f \(file)", exitCode: 127, stdout: "", stderr: "cannot write \(file): \(error)", killed: false)
+        }
+        let psql = Shell.which("psql") ?? ServerHarness.newestPostgresBinary("psql") ?? "psql"
+        let options = ["-X", "-A", "-t", "-q", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose"]
+            + variables.flatMap { ["-v", "\($0.0)=\($0.1)"] }
+        return shell.run(psql, options + ["host=\(socketDirectory) dbname=cx user=\(role)", "-f", file], timeout: 120)
     }
 
     static func newestPostgresBinary(_ name: String) -> String? {
