@@ -54,8 +54,11 @@ import CXSampleData
                 #expect(values.isSubset(of: after[field] ?? []), "\(field): \(values) not all in \(after[field] ?? [])")
             }
             #expect(Set(drop.tagNames).union(keep.tagNames) == Set(kept.tagNames))
-            // The displayed fields of `keep` with values are all still there.
-            for (name, _) in keep.displayedFields { #expect(kept.displayedValue(name) != nil) }
+            // The displayed values of `keep` are all still there: displayed, or a candidate of a
+            // conflict (beside a value or a clear the duplicate held).
+            for (name, value) in keep.displayedFields {
+                #expect(kept.register(name)?.entries.contains { $0.value == value } == true, "\(name): \(value)")
+            }
         }
     }
 
@@ -123,6 +126,39 @@ import CXSampleData
         let outcome = kept.absorb(drop, by: Self.merger)
         #expect(outcome.conflicted == ["phone"])
         #expect(Set(kept.register("phone")!.entries.map(\.value)) == ["555-1", "555-2"], "the unset entry is superseded")
+    }
+
+    /// A duplicate whose field shows a value in conflict with a clear (someone unset it while
+    /// someone else set it): the merge keeps the clear as a candidate beside the value, on a
+    /// survivor without the field and on one with another value — never the value alone
+    /// (fault suite, seed 610000: the clear was left on the tombstone only).
+    @Test func aClearInConflictOnTheDuplicateStaysACandidate() throws {
+        var base = try Self.customer(["name": "Dup", "email": "old@example.com"], by: Self.bob)
+        var cleared = base
+        try base.set("email", to: "x@example.com", by: Self.bob)
+        try cleared.set("email", to: nil, by: Author(replica: "sql:erin", user: "erin", at: Self.at(3)))
+        let drop = base.merging(cleared)
+        #expect(Set(try #require(drop.register("email")).entries.map(\.value)) == ["x@example.com", nil])
+
+        var gap = try Self.customer(["name": "Keep"])
+        var outcome = gap.absorb(drop, by: Self.merger)
+        #expect(outcome.conflicted.contains("email") && !outcome.filled.contains("email"))
+        #expect(Set(try #require(gap.register("email")).entries.map(\.value)) == ["x@example.com", nil])
+
+        var valued = try Self.customer(["name": "Keep", "email": "keep@example.com"])
+        outcome = valued.absorb(drop, by: Self.merger)
+        #expect(outcome.conflicted.contains("email"))
+        #expect(Set(try #require(valued.register("email")).entries.map(\.value)) == ["keep@example.com", "x@example.com", nil])
+
+        // Only a clear on the duplicate: the survivor's value stands (the merge adds nothing).
+        var onlyCleared = try Self.customer(["name": "Keep", "email": "keep@example.com"])
+        outcome = onlyCleared.absorb(cleared, by: Self.merger)
+        #expect(!outcome.conflicted.contains("email") && !outcome.filled.contains("email"))
+        #expect(onlyCleared.displayedValue("email") == "keep@example.com")
+        // The survivor already shows a clear among its values: no second empty candidate.
+        var both = valued
+        outcome = both.absorb(drop, by: Self.merger)
+        #expect(!outcome.conflicted.contains("email") && both.register("email") == valued.register("email"))
     }
 
     @Test func mergeMovesActivitiesTombstonesWithPointerAndRefusesBadPairs() throws {

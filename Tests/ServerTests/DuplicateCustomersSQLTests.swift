@@ -20,6 +20,35 @@ import Testing
         return result
     }
 
+    /// A field the duplicate shows as a value in conflict with a clear: the SQL merge keeps the
+    /// clear as a candidate beside the value on the survivor, as the Model's merge does (fault
+    /// suite, seed 610000: the value alone reached the survivor, the clear stayed on the tombstone).
+    @Test func mergeCustomersKeepsAClearInConflictAsACandidate() async throws {
+        try await withTestApp { client, database in
+            let keep = try RecordState.new(kind: .customer, fields: ["name": "Keep", "territory": "north"], by: Records.author("hq"))
+            let base = try RecordState.new(
+                kind: .customer, fields: ["name": "Dup", "territory": "north", "email": "old@example.com"], by: Records.author("laptop-b"))
+            var setting = base, clearing = base
+            try setting.set("email", to: "x@example.com", by: Records.author("laptop-b", minute: 2))
+            try clearing.set("email", to: nil, by: Records.author("laptop-c", minute: 3))
+            let drop = setting.merging(clearing)
+            let pushed = try SyncResponse(
+                try await client.sync(token: database.adminToken, body: Records.syncBody(replica: "hq", changes: [keep, drop])).text)
+            #expect(pushed.rejected.isEmpty)
+            try await database.sql { connection in
+                let before = try [keep.id, drop.id].map { try SQLWriting.state($0, on: connection) }
+                #expect(Set(try #require(before[1].register("email")).entries.map(\.value)) == ["x@example.com", nil])
+                let summary = try #require(try connection.query("SELECT cx.merge_customers(\(keep.id)::uuid, \(drop.id)::uuid)::text")[0][0])
+                #expect(summary.contains(#""email""#), "\(summary)")
+                let kept = try SQLWriting.state(keep.id, on: connection)
+                #expect(Set(try #require(kept.register("email")).entries.map(\.value)) == ["x@example.com", nil], "the clear stands beside the value")
+                let model = try DuplicateMerge(keep: before[0], drop: before[1], activities: [], by: Records.author("model", minute: 9))
+                #expect(kept.conflicts.map { $0.candidates.map(\.value) } == model.kept.conflicts.map { $0.candidates.map(\.value) })
+                #expect(try SQLWriting.faithfulnessProblems(on: connection) == [])
+            }
+        }
+    }
+
     @Test func mergeCustomersWritesWhatTheModelWritesAndRefusesBadPairs() async throws {
         try await withTestApp { client, database in
             var keeping = try RecordState.new(

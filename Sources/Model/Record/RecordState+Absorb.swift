@@ -42,7 +42,11 @@ extension RecordState {
     /// - where this record has values, each value of `other` it does not hold is added as an
     ///   entry with a fresh dot **beside** the entries already here: the write's causal context
     ///   does not cover them, exactly as if it had been made concurrently on another replica, so
-    ///   the field shows a conflict that `resolve` settles, on every replica, after sync.
+    ///   the field shows a conflict that `resolve` settles, on every replica, after sync;
+    /// - where `other` shows values in conflict with a clear (an unset entry), the clear comes
+    ///   along as an empty candidate (unless this record already shows one beside values), so
+    ///   the field stays a conflict here rather than the values winning over the clear; a field
+    ///   `other` only clears leaves this record's values alone.
     ///
     /// Tags of `other` are added (add-wins union). The new entries keep the value's original
     /// writer and time (`user`, `at`) for display; the dots are `author`'s, so each is a new
@@ -59,24 +63,34 @@ extension RecordState {
     public mutating func absorb(_ other: RecordState, unseenBy seen: VersionVector? = nil, by author: Author) -> Absorption {
         var outcome = Absorption()
         for register in other.fields where register.name != Self.mergedIntoField {
-            // Distinct values of `other`, in the order every replica displays them.
+            // Distinct values of `other`, in the order every replica displays them, and the first
+            // clear (an unset entry) standing among them.
             var values: [FieldEntry] = []
-            for entry in register.entries.sorted(by: { $0.displaysBefore($1) }) {
-                guard let value = entry.value, seen?.contains(entry.dot) != true else { continue }
+            var clear: FieldEntry?
+            for entry in register.entries.sorted(by: { $0.displaysBefore($1) }) where seen?.contains(entry.dot) != true {
+                guard let value = entry.value else {
+                    if clear == nil { clear = entry }
+                    continue
+                }
                 if !values.contains(where: { $0.value == value }) { values.append(entry) }
             }
+            // A field `other` only clears leaves this record's values alone.
             if values.isEmpty { continue }
             let held = self.register(register.name)?.entries ?? []
             let isGap = held.allSatisfy { $0.value == nil }
             let added = values.filter { entry in !held.contains { $0.value == entry.value } }
-            if added.isEmpty { continue }
+            // A clear in conflict with values on `other` is someone's edit too: it stands beside
+            // them here (an empty candidate), unless this record already shows a clear among
+            // its values. Taking only the values would choose them over the clear silently.
+            let carriedClear: FieldEntry? = if let clear, isGap || !held.contains(where: { $0.value == nil }) { clear } else { nil }
+            if added.isEmpty && carriedClear == nil { continue }
             var entries = isGap ? [] : held
-            for entry in added {
+            for entry in added + (carriedClear.map { [$0] } ?? []) {
                 entries.append(FieldEntry(value: entry.value, dot: clock.mint(author), at: entry.at, user: entry.user))
             }
             entries.sort { $0.dot < $1.dot }
             replaceRegister(FieldRegister(name: register.name, entries: entries))
-            if isGap && added.count == 1 {
+            if isGap && added.count == 1 && carriedClear == nil {
                 outcome.filled.append(register.name)
             } else {
                 outcome.conflicted.append(register.name)

@@ -27,5 +27,6 @@ struct Migration: Sendable {
         Migration0014CreditNotes.migration,
         Migration0015DuplicateCustomers.migration,
         Migration0016SpendModelFallback.migration,
+        Migration0017MergeKeepsClears.migration,
     ]
 }
