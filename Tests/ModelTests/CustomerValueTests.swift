@@ -152,6 +152,18 @@ import Darwin
 
         /// One BG/NBD customer observed for `age`: purchases at rate λ ~ Gamma(r, α) while
         /// alive, dropping out after each with probability p ~ Beta(a, b).
+        /// The purchase days of one simulated customer aged `age` days at `end`: the first day,
+        /// then its repeat purchases spread evenly up to its recency.
+        mutating func purchaseDays(_ m: BetaGeometricNBD, age: Double, endingOn end: CalendarDate) -> [CalendarDate] {
+            let summary = customer(m, age: age)
+            let first = end.adding(days: -Int(summary.age))
+            var days = [first]
+            for step in 0..<Int(summary.frequency) {
+                days.append(first.adding(days: max(1, Int(summary.recency) * (step + 1) / Int(summary.frequency))))
+            }
+            return days
+        }
+
         mutating func customer(_ m: BetaGeometricNBD, age: Double) -> PurchaseSummary {
             let rate = gamma(m.r) / m.alpha
             let ga = gamma(m.a), p = ga / (ga + gamma(m.b))
@@ -199,12 +211,7 @@ import Darwin
         let truth = BetaGeometricNBD(r: 0.6, alpha: 25, a: 0.8, b: 2.5)
         let start = CalendarDate("2024-01-01")!, end = CalendarDate("2025-12-31")!
         let histories = (0..<400).map { index in
-            let summary = simulator.customer(truth, age: 300 + 300 * simulator.uniform())
-            let first = end.adding(days: -Int(summary.age))
-            var days = [first]
-            for step in 0..<Int(summary.frequency) {
-                days.append(first.adding(days: max(1, Int(summary.recency) * (step + 1) / Int(summary.frequency))))
-            }
+            let days = simulator.purchaseDays(truth, age: 300 + 300 * simulator.uniform(), endingOn: end)
             return CustomerValueTable.History(
                 id: "c\(index)", name: "Customer \(index)", purchases: days.map { .init(on: max($0, start), amount: Money(cents: 10_000)) })
         }
@@ -231,12 +238,7 @@ import Darwin
         let truth = BetaGeometricNBD(r: 0.6, alpha: 25, a: 0.8, b: 2.5)
         let end = CalendarDate("2025-12-31")!
         let histories = (0..<300).map { index in
-            let summary = simulator.customer(truth, age: 200 + 300 * simulator.uniform())
-            let first = end.adding(days: -Int(summary.age))
-            var days = [first]
-            for step in 0..<Int(summary.frequency) {
-                days.append(first.adding(days: max(1, Int(summary.recency) * (step + 1) / Int(summary.frequency))))
-            }
+            let days = simulator.purchaseDays(truth, age: 200 + 300 * simulator.uniform(), endingOn: end)
             // Spread: each customer spends around a mean of their own, which varies across the book.
             let mean = 20 + 200 * simulator.uniform() * simulator.uniform()
             let amounts = days.map { _ in spread ? Int64(100 * mean * (0.5 + simulator.uniform())) : 10_000 }
