@@ -39,6 +39,21 @@ import Testing
         #expect(SyncClient.describe(error!) == "the connection was lost")
     }
 
+    /// An answer is complete by its length or its last chunk, without waiting for the server (or
+    /// a proxy) to close the connection; without either, only the end of the connection ends it.
+    @Test func anAnswerIsCompleteByItsLengthOrItsLastChunk() throws {
+        func complete(_ text: String) throws -> PlainHTTPExchange.Answer? {
+            let bytes = self.bytes(text)
+            let end = try #require(bytes.firstRange(of: [13, 10, 13, 10] as [UInt8])).upperBound
+            return try PlainHTTPExchange.complete(bytes, headerEnd: end)
+        }
+        #expect(try complete("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{") == nil)
+        #expect(try complete("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")?.body == bytes("{}"))
+        #expect(try complete("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n") == nil)
+        #expect(try complete("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")?.body == bytes("{}"))
+        #expect(try complete("HTTP/1.0 200 OK\r\n\r\nhello") == nil)
+    }
+
     @Test func aRefusedConnectionIsReportedAsOne() throws {
         // A port nothing listens on: bind one, note it, close it.
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -47,13 +47,21 @@ enum PlainHTTPExchange {
         head += "Connection: close\r\n\r\n"
         try sendAll(Array(head.utf8) + (body ?? []), on: socket)
 
+        // Read until the answer is complete — by its length or its last chunk — or the server
+        // closes: a proxy or server that keeps the connection open must not hold the answer.
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var headerEnd: Int?
         while true {
             if Date() > deadline { throw URLError(.timedOut) }
             let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
             if count > 0 {
+                let searchFrom = max(0, received.count - 3)
                 received.append(contentsOf: chunk[0..<count])
+                if headerEnd == nil, let end = received[searchFrom...].firstRange(of: [13, 10, 13, 10] as [UInt8]) {
+                    headerEnd = end.upperBound
+                }
+                if let headerEnd, let answer = try complete(received, headerEnd: headerEnd) { return answer }
             } else if count == 0 {
                 break
             } else if errno == EINTR {
@@ -65,6 +73,22 @@ enum PlainHTTPExchange {
             }
         }
         return try parse(received)
+    }
+
+    /// The answer in `bytes` if it is complete already (its `Content-Length` bytes arrived, or
+    /// its last chunk), `nil` when more is to come or only the end of the connection ends it.
+    static func complete(_ bytes: [UInt8], headerEnd: Int) throws -> Answer? {
+        let fields = String(decoding: bytes[..<headerEnd], as: UTF8.self).lowercased().components(separatedBy: "\r\n")
+        if fields.contains(where: { $0.hasPrefix("transfer-encoding:") && $0.contains("chunked") }) {
+            // The last chunk (without trailers) ends the answer.
+            let last: [UInt8] = Array("0\r\n\r\n".utf8)
+            guard bytes.count - headerEnd >= last.count, bytes.suffix(last.count).elementsEqual(last) else { return nil }
+            return try? parse(bytes)
+        }
+        guard let field = fields.first(where: { $0.hasPrefix("content-length:") }),
+            let length = Int(field.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+        else { return nil }
+        return bytes.count - headerEnd >= length ? try parse(bytes) : nil
     }
 
     /// The answer in `bytes`, everything the server sent before closing the connection.
