@@ -75,6 +75,49 @@ public final class CacheStore {
 
     deinit { close() }
 
+    /// Releases the lock but keeps what was loaded, so that ``resume()`` need not read the
+    /// journal again (a long sync releases the cache during every round trip). The store must
+    /// not be used until ``resume()``.
+    public func suspend() {
+        lock?.release()
+        lock = nil
+    }
+
+    /// Takes the lock again after ``suspend()`` and catches up with what other processes
+    /// wrote meanwhile: only the lines appended to the journal while it is still the one
+    /// loaded; a full load when the generation changed (a compaction) or the cache was replaced.
+    public func resume() throws {
+        guard lock == nil else { return }
+        lock = try FileLock(path: directory + "/lock", exclusive: isExclusive)
+        if try !catchUpWithJournal() {
+            journalFile?.close()
+            journalFile = nil
+            try load()
+        }
+    }
+
+    /// Applies the journal lines other processes appended since this store last read or wrote
+    /// it; `false` when the journal open here is no longer the current generation's file.
+    private func catchUpWithJournal() throws -> Bool {
+        guard isExclusive, let journalFile, let generationDirectory,
+            let current = try POSIX.readFile(directory + "/CURRENT"),
+            directory + "/" + String(decoding: current, as: UTF8.self).trimmingCharacters(in: " \n") == generationDirectory,
+            journalFile.isSameFile(as: journalFile.path)
+        else { return false }
+        let size = try journalFile.size()
+        guard size >= journal.validLength else { return false }
+        guard size > journal.validLength else { return true }
+        journal.appendWritten(try journalFile.read(size - journal.validLength, at: journal.validLength))
+        // Another process may have replaced states this one wrote: their facts are stale.
+        committedFacts = [:]
+        if journal.validLength < size {
+            // A torn tail from a writer that crashed meanwhile: cut it, as a load would.
+            try journalFile.truncate(to: journal.validLength)
+            try journalFile.sync()
+        }
+        return true
+    }
+
     /// The directory name of generation `number` (`gen-00000007`).
     static func generationName(_ number: Int) -> String {
         let digits = String(number)

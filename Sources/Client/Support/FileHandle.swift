@@ -80,6 +80,13 @@ final class FileHandle {
         }
     }
 
+    /// Whether `path` names this open file (same device and inode): `false` when it was
+    /// replaced or removed since it was opened.
+    func isSameFile(as path: String) -> Bool {
+        guard let open = try? descriptor.stat(), let named = try? FilePath(path).stat() else { return false }
+        return open.deviceID == named.deviceID && open.inode == named.inode
+    }
+
     /// Reads exactly `count` bytes at `offset` (fewer only at the end of the file).
     func read(_ count: Int, at offset: Int) throws(IOError) -> [UInt8] {
         if count == 0 { return [] }

@@ -38,7 +38,7 @@ extension SyncSession {
         hasMore = reply.hasMore
         report.rejected += reply.rejected
         let store = try openCache()
-        defer { store.close() }
+        defer { store.suspend() }
         var page = PageChanges(store: store)
         try acknowledge(request, refused: Set(reply.rejected.map(\.id)), in: &page)
         try mergePulled(reply.changes, into: &page)

@@ -16,7 +16,7 @@ extension SyncSession {
         }
         do {
             let store = try openCache()
-            defer { store.close() }
+            defer { store.suspend() }
             let fresh = try store.reincarnate(base: engine.replicaID)
             report.reincarnated = fresh.id
             engine.progress?("this cx home was restored or copied: continuing as replica \(fresh.id); local changes are re-sent")

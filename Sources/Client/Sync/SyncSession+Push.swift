@@ -34,7 +34,7 @@ extension SyncSession {
     mutating func readBatch() throws -> OutgoingBatch {
         startingOver = false
         let store = try openCache()
-        defer { store.close() }
+        defer { store.suspend() }
         let sent = try SyncEngine.proposingIncarnation(store, base: engine.replicaID)
         var request = OutgoingBatch(
             start: next, refusalsBefore: report.rejected.count, restarting: restart, cursor: restart ? nil : store.cursor, sent: sent)

@@ -3,8 +3,10 @@ import CXModel
 /// The state of one `cx sync` run and its steps, so that ``SyncEngine/run(client:)`` reads as
 /// the protocol: ``readBatch()`` (push), ``exchange(_:with:)``, ``apply(_:to:)`` (the pulled
 /// page, removals, rescope, epoch reset), ``continueAsNewIncarnation(after:discarding:)`` and
-/// ``finish()``. Each step opens the cache, does its work and closes it again, so the cache lock
-/// is never held across a network round trip.
+/// ``finish()``. Each step takes the cache's lock, does its work and releases it again, so the
+/// lock is never held across a network round trip; the loaded cache is kept between steps and
+/// only catches up with what other processes appended meanwhile (``CacheStore/resume()``), so a
+/// push of many batches does not read its growing journal again for every batch.
 ///
 /// The steps live in files by job: `SyncSession+Push.swift` (reading a batch, splitting after a
 /// 413), `SyncSession+Apply.swift` (writing a page), `SyncSession+Rescope.swift` (scope changes,
@@ -16,6 +18,8 @@ struct SyncSession {
     let started: UInt64
     /// What the sync did so far.
     var report = SyncReport()
+    /// The cache, loaded once and suspended (unlocked) between steps.
+    private let cache: CacheStore
 
     // MARK: Push state
 
@@ -57,7 +61,8 @@ struct SyncSession {
         countLimit = engine.batchSize
         byteLimit = engine.batchBytes
         let store = try CacheStore.open(directory: engine.cacheDirectory, exclusive: true)
-        defer { store.close() }
+        cache = store
+        defer { store.suspend() }
         queue = try SyncEngine.pushOrder(store)
         if store.isRescoping {
             rescope = []
@@ -66,9 +71,11 @@ struct SyncSession {
         }
     }
 
-    /// Opens the cache for writing (each step holds it only while it works).
+    /// The cache, locked for writing and up to date; each step holds it only while it works
+    /// and hands it back with ``CacheStore/suspend()``.
     func openCache() throws -> CacheStore {
-        try CacheStore.open(directory: engine.cacheDirectory, exclusive: true)
+        try cache.resume()
+        return cache
     }
 
     /// Whether another request is due: the first one, pending states left to push, or pages
