@@ -37,6 +37,7 @@ extension SyncSession {
     mutating func apply(_ reply: SyncReply, to request: OutgoingBatch) throws {
         hasMore = reply.hasMore
         report.rejected += reply.rejected
+        serverOmitsEchoes = reply.features.contains(.omitEchoes)
         let store = try openCache()
         defer { store.suspend() }
         var page = PageChanges(store: store)

@@ -17,12 +17,15 @@ struct OutgoingBatch {
     let cursor: String?
     /// The incarnation sent as, with its proposed next token.
     let sent: ReplicaIncarnation
+    /// Whether the page may leave out the states this request writes exactly as sent
+    /// (``SyncEnvelope/omitsEchoes``).
+    let omitsEchoes: Bool
 
     /// The request body (``SyncEnvelope``).
     func envelope(pageLimit: Int) -> [UInt8] {
         SyncEnvelope(
             replicaID: sent.id, syncToken: sent.token, nextSyncToken: sent.proposedToken, cursor: cursor,
-            changes: batch.map(\.bytes), limit: pageLimit
+            changes: batch.map(\.bytes), limit: pageLimit, omitsEchoes: omitsEchoes && !batch.isEmpty
         ).jsonBytes()
     }
 }
@@ -36,8 +39,12 @@ extension SyncSession {
         let store = try openCache()
         defer { store.suspend() }
         let sent = try SyncEngine.proposingIncarnation(store, base: engine.replicaID)
+        // Echoes of the push are not needed while no rescope is under way: the cache holds
+        // them already. A rescope must see every state of its pages (what it does not see, it
+        // drops), so it asks for everything.
         var request = OutgoingBatch(
-            start: next, refusalsBefore: report.rejected.count, restarting: restart, cursor: restart ? nil : store.cursor, sent: sent)
+            start: next, refusalsBefore: report.rejected.count, restarting: restart, cursor: restart ? nil : store.cursor, sent: sent,
+            omitsEchoes: serverOmitsEchoes && rescope == nil && !restart)
         restart = false
         while next < queue.count, request.batch.count < countLimit {
             let id = queue[next]

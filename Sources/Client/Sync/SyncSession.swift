@@ -35,6 +35,9 @@ struct SyncSession {
     var rebased: Set<String> = []
     /// Ids pushed or pulled so far: the records ``MergeRedirect`` looks at when the sync ends.
     var touched: Set<String> = []
+    /// The server listed ``SyncReply/Feature/omitEchoes`` in a reply of this sync (older
+    /// servers refuse the request option).
+    var serverOmitsEchoes = false
 
     // MARK: Pull state
 

@@ -1,5 +1,5 @@
 /// The body of `POST /v1/sync` (docs/sync-protocol.md §1, §4b):
-/// `{"replica_id","sync_token","next_sync_token","cursor","changes":[state…],"limit"}`.
+/// `{"replica_id","sync_token","next_sync_token","cursor","changes":[state…],"limit","omit_echoes"}`.
 ///
 /// `cx` writes it with ``jsonBytes()``; the server reads it with
 /// ``init(reading:maximumChanges:change:)``, which is as strict as §8a and §9 ask (unknown keys,
@@ -20,10 +20,15 @@ public struct SyncEnvelope: Sendable, Equatable {
     public var changes: [[UInt8]]
     /// Most changes to return; `nil` leaves the server's default.
     public var limit: Int?
+    /// Asks the server to leave out of the page the states this request wrote exactly as sent
+    /// (the sender holds them already); the cursor still moves past them. Sent only to servers
+    /// that list ``SyncReply/Feature/omitEchoes`` in a reply, and only by a client that does
+    /// not need every state of the page (not during a rescope).
+    public var omitsEchoes = false
 
     public init(
         replicaID: String, syncToken: String? = nil, nextSyncToken: String? = nil, cursor: String?,
-        changes: [[UInt8]], limit: Int? = nil
+        changes: [[UInt8]], limit: Int? = nil, omitsEchoes: Bool = false
     ) {
         self.replicaID = replicaID
         self.syncToken = syncToken
@@ -31,6 +36,7 @@ public struct SyncEnvelope: Sendable, Equatable {
         self.cursor = cursor
         self.changes = changes
         self.limit = limit
+        self.omitsEchoes = omitsEchoes
     }
 
     /// Why a body is not a sync envelope. The server answers each with its own error code.
@@ -54,7 +60,8 @@ public struct SyncEnvelope: Sendable, Equatable {
     }
 
     /// Writes the envelope: `replica_id`, then `sync_token` and `next_sync_token` (only with a
-    /// next token), `cursor` (`null` for none), `changes`, and `limit` when given.
+    /// next token), `cursor` (`null` for none), `changes`, `limit` when given and
+    /// `"omit_echoes":true` when asked.
     public func encode(into w: inout JSONWriter) {
         w.raw("{\"replica_id\":")
         w.string(replicaID)
@@ -77,6 +84,7 @@ public struct SyncEnvelope: Sendable, Equatable {
             if limit < 0 { w.byte(UInt8(ascii: "-")) }
             w.number(UInt64(limit.magnitude))
         }
+        if omitsEchoes { w.raw(",\"omit_echoes\":true") }
         w.byte(UInt8(ascii: "}"))
     }
 
@@ -112,6 +120,7 @@ public struct SyncEnvelope: Sendable, Equatable {
                     case "replica_id": replicaID = try scanner.string()
                     case "cursor": envelope.cursor = try scanner.consumeNull() ? nil : try scanner.string()
                     case "limit": envelope.limit = Int(try scanner.integer())
+                    case "omit_echoes": envelope.omitsEchoes = try scanner.bool()
                     case "sync_token": envelope.syncToken = try scanner.consumeNull() ? nil : try scanner.string()
                     // Always a string when present: a proposal of "no next token" is not a thing.
                     case "next_sync_token": envelope.nextSyncToken = try scanner.string()
@@ -134,7 +143,7 @@ public struct SyncEnvelope: Sendable, Equatable {
                         }
                     default:
                         let failure = scanner.failure(
-                            "unknown field '\(key.prefix(100))'; expected replica_id, cursor, changes, limit, sync_token, next_sync_token")
+                            "unknown field '\(key.prefix(100))'; expected replica_id, cursor, changes, limit, sync_token, next_sync_token, omit_echoes")
                         problem = .unknownField(failure)
                         throw failure
                     }

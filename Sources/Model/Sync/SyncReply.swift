@@ -1,5 +1,5 @@
 /// The `200` reply to `POST /v1/sync` (docs/sync-protocol.md §1):
-/// `{"changes":[state…],"cursor","has_more","reset"?,"rejected":[…],"removed":[…],"scope":{…}}`.
+/// `{"changes":[state…],"cursor","has_more","reset"?,"rejected":[…],"removed":[…],"scope":{…},"features":[…]}`.
 ///
 /// The server writes it with ``jsonBytes()``; `cx` reads it with ``init(parsing:)``, which
 /// skips keys it does not know and accepts replies of servers that predate scopes (no
@@ -24,10 +24,22 @@ public struct SyncReply: Sendable, Equatable {
     public var removed: [String]
     /// The user's current scope (`nil` from servers that predate scopes).
     public var scope: SyncScope?
+    /// The request options this server understands (empty from servers that predate them):
+    /// a client sends an option only once a reply listed it, so it keeps working with older
+    /// servers, which refuse unknown request keys.
+    public var features: [Feature]
+
+    /// A request option a server may list in ``features``.
+    public struct Feature: RawRepresentable, Hashable, Sendable {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        /// ``SyncEnvelope/omitsEchoes``: the page leaves out what the request wrote exactly as sent.
+        public static let omitEchoes = Feature(rawValue: "omit_echoes")
+    }
 
     public init(
         changes: [[UInt8]], cursor: String?, hasMore: Bool, rejected: [Rejection] = [], removed: [String] = [],
-        scope: SyncScope? = nil, reset: Bool = false
+        scope: SyncScope? = nil, reset: Bool = false, features: [Feature] = []
     ) {
         self.changes = changes
         self.cursor = cursor
@@ -36,10 +48,11 @@ public struct SyncReply: Sendable, Equatable {
         self.removed = removed
         self.scope = scope
         self.reset = reset
+        self.features = features
     }
 
     /// Writes the reply: `changes` (each state's bytes as they are), `cursor`, `has_more`,
-    /// `reset` only when true, `rejected`, `removed`, and `scope` when known.
+    /// `reset` only when true, `rejected`, `removed`, `scope` when known, and `features` when any.
     public func encode(into w: inout JSONWriter) {
         w.raw("{\"changes\":[")
         for (index, state) in changes.enumerated() {
@@ -65,6 +78,14 @@ public struct SyncReply: Sendable, Equatable {
         if let scope {
             w.raw(",\"scope\":")
             scope.encode(into: &w)
+        }
+        if !features.isEmpty {
+            w.raw(",\"features\":[")
+            for (index, feature) in features.enumerated() {
+                if index > 0 { w.byte(UInt8(ascii: ",")) }
+                w.string(feature.rawValue)
+            }
+            w.byte(UInt8(ascii: "]"))
         }
         w.byte(UInt8(ascii: "}"))
     }
@@ -97,6 +118,12 @@ public struct SyncReply: Sendable, Equatable {
                     }
                 case "scope":
                     reply.scope = try scanner.consumeNull() ? nil : try SyncScope(reading: &scanner)
+                case "features":
+                    if try !scanner.consumeNull() {
+                        try scanner.array { scanner throws(JSONScanner.Failure) in
+                            reply.features.append(Feature(rawValue: try scanner.string()))
+                        }
+                    }
                 default: try scanner.skipValue()
                 }
             }

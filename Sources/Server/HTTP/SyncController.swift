@@ -79,20 +79,24 @@ struct SyncController: Sendable {
         // A cursor from before a restore or a failover could skip changes: start over, and say so
         // (the client then re-sends what the restored database lacks).
         let reset = epoch.invalidates(sync.cursor)
-        let page = try await store.pull(after: reset ? 0 : sync.cursor.sequence, limit: sync.limit, scope: scope)
+        // Echoes are left out only when asked, and never from a page that starts over.
+        let echoes = sync.omitsEchoes && !reset ? outcome.echoes : nil
+        let page = try await store.pull(after: reset ? 0 : sync.cursor.sequence, limit: sync.limit, scope: scope, omitting: echoes)
         metrics.recordsPulled.increment(by: Int64(page.states.count))
         metrics.syncRequests.increment()
         let counts: Logger.Metadata = [
             "replica": "\(sync.replicaID)", "pushed": .stringConvertible(sync.changes.count), "written": .stringConvertible(outcome.written),
             "rejected": .stringConvertible(outcome.rejected.count), "pulled": .stringConvertible(page.states.count),
-            "removed": .stringConvertible(page.removed.count), "has_more": .stringConvertible(page.hasMore), "reset": .stringConvertible(reset),
+            "removed": .stringConvertible(page.removed.count), "echoes_omitted": .stringConvertible(page.echoes),
+            "has_more": .stringConvertible(page.hasMore), "reset": .stringConvertible(reset),
         ]
 
         let reply = SyncReply(
             changes: page.states.map { Array($0.utf8) }, cursor: SyncCursor.format(page.lastSequence, epoch: epoch.id),
             hasMore: page.hasMore, rejected: outcome.rejected,
             removed: page.removed + outcome.outOfScope.filter { !page.removed.contains($0) },
-            scope: SyncScope(user: user.name, role: user.role, territories: scope.sortedTerritories), reset: reset)
+            scope: SyncScope(user: user.name, role: user.role, territories: scope.sortedTerritories), reset: reset,
+            features: [.omitEchoes])
         let response = Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: reply.jsonBytes())))

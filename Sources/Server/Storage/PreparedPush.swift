@@ -12,6 +12,9 @@ extension RecordStore {
         var activities: [RecordState] = []
         /// Records refused while joining.
         var rejectedEarly: [Rejection] = []
+        /// Records sent more than once in the request: their joined state is none of those sent,
+        /// so the server's copy is never an echo of what the client holds.
+        var joined: Set<String> = []
 
         /// How many records the push writes at most.
         var count: Int { customers.count + activities.count }
@@ -27,6 +30,7 @@ extension RecordStore {
                         continue
                     }
                     byID[state.id] = existing.merging(state)
+                    joined.insert(state.id)
                 } else {
                     byID[state.id] = state
                     order.append(state.id)

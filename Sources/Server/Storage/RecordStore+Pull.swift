@@ -10,53 +10,70 @@ extension RecordStore {
     /// not hold (delivered as `removed`), and likewise the exits of activities moved to a customer
     /// of a territory it does not hold. Activities follow their customer: when a customer
     /// arrives in a territory, the push that moved it gave its activities new sequence numbers.
-    func pull(after cursor: Int64, limit: Int, scope: AccessScope = .unrestricted) async throws -> Page {
+    ///
+    /// With `echoes` (the push this pull follows, when its client asked), states that push left
+    /// exactly as sent and that have not changed since are left out; they still count toward
+    /// `limit` and the cursor moves past them, so paging is the same with or without.
+    func pull(
+        after cursor: Int64, limit: Int, scope: AccessScope = .unrestricted, omitting echoes: Echoes? = nil
+    ) async throws -> Page {
         try await pool.withConnection { connection in
             let rows: PostgresRows
+            // An echo's state is never printed: PostgreSQL skips the jsonb-to-text of the row.
+            let echoIDs = PostgresArrayLiteral.text(echoes?.ids ?? [])
+            let echoesThrough = echoes?.throughSequence ?? 0
             if scope.isUnrestricted {
                 rows = try connection.query(
                     """
-                    SELECT seq, state::text AS state, NULL::text AS removed FROM (
-                        (SELECT seq, state FROM cx.customers WHERE seq > \(cursor) ORDER BY seq LIMIT \(limit + 1))
-                        UNION ALL
-                        (SELECT seq, state FROM cx.activities WHERE seq > \(cursor) ORDER BY seq LIMIT \(limit + 1))
-                    ) AS changes
-                    ORDER BY seq LIMIT \(limit + 1)
+                    SELECT seq, echoed, CASE WHEN echoed THEN NULL ELSE state::text END AS state, NULL::text AS removed FROM (
+                        SELECT seq, state, (seq <= \(echoesThrough) AND id = ANY(\(echoIDs)::uuid[])) AS echoed FROM (
+                            (SELECT seq, id, state FROM cx.customers WHERE seq > \(cursor) ORDER BY seq LIMIT \(limit + 1))
+                            UNION ALL
+                            (SELECT seq, id, state FROM cx.activities WHERE seq > \(cursor) ORDER BY seq LIMIT \(limit + 1))
+                            ORDER BY seq LIMIT \(limit + 1)
+                        ) AS changes
+                    ) AS page
+                    ORDER BY seq
                     """)
             } else {
                 let territories = PostgresArrayLiteral.text(scope.sortedTerritories)
                 rows = try connection.query(
                     """
-                    SELECT seq, state::text AS state, removed FROM (
-                        (SELECT c.seq, c.state, NULL::text AS removed FROM cx.customers c
+                    SELECT seq, echoed, CASE WHEN echoed THEN NULL ELSE state::text END AS state, removed FROM (
+                    SELECT seq, state, removed, (id IS NOT NULL AND seq <= \(echoesThrough) AND id = ANY(\(echoIDs)::uuid[])) AS echoed FROM (
+                        (SELECT c.seq, c.id, c.state, NULL::text AS removed FROM cx.customers c
                          WHERE c.territory = ANY(\(territories)::text[]) AND c.seq > \(cursor)
                          ORDER BY c.seq LIMIT \(limit + 1))
                         UNION ALL
-                        (SELECT a.seq, a.state, NULL::text FROM cx.activities a JOIN cx.customers c ON c.id = a.customer_id
+                        (SELECT a.seq, a.id, a.state, NULL::text FROM cx.activities a JOIN cx.customers c ON c.id = a.customer_id
                          WHERE c.territory = ANY(\(territories)::text[]) AND a.seq > \(cursor)
                          ORDER BY a.seq LIMIT \(limit + 1))
                         UNION ALL
-                        (SELECT e.seq, NULL::jsonb, e.customer_id::text FROM cx.territory_exits e
+                        (SELECT e.seq, NULL::uuid, NULL::jsonb, e.customer_id::text FROM cx.territory_exits e
                          WHERE e.territory = ANY(\(territories)::text[]) AND e.seq > \(cursor)
                            AND NOT EXISTS (
                                SELECT 1 FROM cx.customers c
                                WHERE c.id = e.customer_id AND c.territory = ANY(\(territories)::text[]))
                          ORDER BY e.seq LIMIT \(limit + 1))
                         UNION ALL
-                        (SELECT x.seq, NULL::jsonb, x.activity_id::text FROM cx.activity_exits x
+                        (SELECT x.seq, NULL::uuid, NULL::jsonb, x.activity_id::text FROM cx.activity_exits x
                          WHERE x.territory = ANY(\(territories)::text[]) AND x.seq > \(cursor)
                            AND NOT EXISTS (
                                SELECT 1 FROM cx.activities a JOIN cx.customers c ON c.id = a.customer_id
                                WHERE a.id = x.activity_id AND c.territory = ANY(\(territories)::text[]))
                          ORDER BY x.seq LIMIT \(limit + 1))
+                        ORDER BY seq LIMIT \(limit + 1)
                     ) AS changes
-                    ORDER BY seq LIMIT \(limit + 1)
+                    ) AS page
+                    ORDER BY seq
                     """)
             }
             var page = Page(states: [], lastSequence: cursor, hasMore: rows.count > limit)
             page.states.reserveCapacity(min(rows.count, limit))
             for row in rows.prefix(limit) {
-                if let removed = try row.decode("removed", as: String?.self) {
+                if try row.decode("echoed", as: Bool.self) {
+                    page.echoes += 1
+                } else if let removed = try row.decode("removed", as: String?.self) {
                     page.removed.append(removed)
                 } else {
                     page.states.append(try row.decode("state", as: String.self))

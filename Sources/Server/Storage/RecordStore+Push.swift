@@ -80,6 +80,7 @@ extension RecordStore {
         var clocks = ClockAuthority(writer: writer, owners: reads.owners)
         var facts = reads.facts
         var writes = PushWrites()
+        var echoIDs: [String] = []
 
         // Customers first, so activities are judged by where their customer ends up.
         for state in customers + activities {
@@ -100,8 +101,10 @@ extension RecordStore {
                 continue
             }
             let merged = current?.merging(state) ?? state
+            let isEcho = merged == state && !prepared.joined.contains(state.id)
             if let current, merged == current {
                 result.unchanged += 1
+                if isEcho { echoIDs.append(state.id) }
                 if try Self.isOutsideScope(merged, of: writer, facts: &facts, on: connection) { result.outOfScope.append(merged.id) }
                 continue
             }
@@ -112,12 +115,20 @@ extension RecordStore {
             }
             writes.add(merged, replacing: current)
             clocks.accept(state, stored: current)
+            if isEcho { echoIDs.append(state.id) }
             if try Self.isOutsideScope(merged, of: writer, facts: &facts, on: connection) { result.outOfScope.append(merged.id) }
         }
         try clocks.registerNewReplicas(on: connection)
 
         try writes.apply(by: writer, on: connection)
         result.written = writes.count
+        if !echoIDs.isEmpty {
+            // Under the sequence lock: every number handed out so far, and none after it.
+            let rows = try connection.query("SELECT last_value FROM cx.change_seq")
+            if let through = try rows.first?.decode("last_value", as: Int64.self) {
+                result.echoes = Echoes(ids: echoIDs, throughSequence: through)
+            }
+        }
         reads.facts = facts
         reads.wrote(writes.ids, registered: clocks.registered, to: writer.userID)
         return result

@@ -44,6 +44,18 @@ struct RecordStore: Sendable {
         /// Accepted records the writer's scope does not hold (hand-off edits): the reply lists
         /// them as `removed`.
         var outOfScope: [String] = []
+        /// The records the push left exactly as the writer sent them, which a pull may leave out.
+        var echoes: Echoes?
+    }
+
+    /// Records a push left stored exactly as its writer sent them (nothing else merged in), and
+    /// the highest sequence number handed out when it committed. Such a record whose sequence
+    /// number is still at most ``throughSequence`` has not changed since: its writer holds it
+    /// already, so a pull that follows the push may leave it out (``SyncEnvelope/omitsEchoes``).
+    /// Every later write gets a higher number (writers take the sequence lock first).
+    struct Echoes: Sendable {
+        var ids: [String]
+        var throughSequence: Int64
     }
 
     /// A pushed record the server refused, reported in the sync response.
@@ -58,6 +70,8 @@ struct RecordStore: Sendable {
         /// The sequence number of the last item in the page (or the input cursor if none).
         var lastSequence: Int64
         var hasMore: Bool
+        /// States left out as echoes of the push before the pull (see ``Echoes``).
+        var echoes = 0
     }
 
     static func table(of kind: RecordKind) -> String {

@@ -18,6 +18,9 @@ struct SyncRequest: Sendable {
     /// The replica's sync token and its proposed successor (see ``ReplicaRegistry``).
     var syncToken: String? = nil
     var nextSyncToken: String? = nil
+    /// The client asked for the states this request writes exactly as sent to be left out of
+    /// the page (``SyncEnvelope/omitsEchoes``).
+    var omitsEchoes = false
 
     /// The replica part, for ``ReplicaRegistry/admit(_:by:on:)``.
     var claim: ReplicaRegistry.Claim {
@@ -78,7 +81,7 @@ struct SyncRequest: Sendable {
         return SyncRequest(
             replicaID: replicaID, cursor: try SyncCursor.parse(envelope.cursor), changes: states,
             limit: Int(min(requestedLimit, Int64(limits.maxPullLimit))), rejected: rejected, syncToken: syncToken,
-            nextSyncToken: nextSyncToken)
+            nextSyncToken: nextSyncToken, omitsEchoes: envelope.omitsEchoes)
     }
 
     /// One pushed state as read: the state, or why it is refused.

@@ -131,7 +131,9 @@ enum Records {
     }
 
     /// A sync request body.
-    static func syncBody(replica: String = "laptop-a", cursor: String? = nil, changes: [RecordState], limit: Int? = nil) -> String {
+    static func syncBody(
+        replica: String = "laptop-a", cursor: String? = nil, changes: [RecordState], limit: Int? = nil, omitEchoes: Bool = false
+    ) -> String {
         var w = JSONWriter()
         w.raw("{\"replica_id\":")
         w.string(replica)
@@ -147,6 +149,7 @@ enum Records {
             w.raw(",\"limit\":")
             w.number(UInt64(limit))
         }
+        if omitEchoes { w.raw(",\"omit_echoes\":true") }
         w.byte(UInt8(ascii: "}"))
         return String(decoding: w.bytes, as: UTF8.self)
     }
@@ -161,6 +164,7 @@ struct SyncResponse {
     var removed: [String] = []
     var scopeRole = ""
     var scopeTerritories: [String] = []
+    var features: [String] = []
 
     /// The ids of the pulled states.
     var ids: Set<String> { Set(changes.map(\.id)) }
@@ -171,6 +175,7 @@ struct SyncResponse {
         var scopeRole = ""
         var scopeTerritories: [String] = []
         var cursor = "", hasMore = false
+        var features: [String] = []
         var rejected: [(id: String, code: String)] = []
         try JSONScanner.scan(Array(text.utf8)) { scanner throws(JSONScanner.Failure) in
             try scanner.object { scanner, key throws(JSONScanner.Failure) in
@@ -195,6 +200,8 @@ struct SyncResponse {
                     }
                 case "removed":
                     try scanner.array { scanner throws(JSONScanner.Failure) in removed.append(try scanner.string()) }
+                case "features":
+                    try scanner.array { scanner throws(JSONScanner.Failure) in features.append(try scanner.string()) }
                 case "scope":
                     try scanner.object { scanner, key throws(JSONScanner.Failure) in
                         switch key {
@@ -213,6 +220,7 @@ struct SyncResponse {
         self.hasMore = hasMore
         self.rejected = rejected
         self.removed = removed
+        self.features = features
         self.scopeRole = scopeRole
         self.scopeTerritories = scopeTerritories
     }
