@@ -107,6 +107,9 @@ import CXSampleData
         let generation = try #require(writer.generationDirectory)
         writer.close()
         try Data("[\"not-a-facts-line\n".utf8).write(to: URL(fileURLWithPath: "\(generation)/activities.facts.jsonl"))
+        // Without `book.bin` (a generation of an older cx, or one that could not write it) the
+        // facts files are what a report reads.
+        try FileManager.default.removeItem(atPath: "\(generation)/\(GenerationBook.fileName)")
         let store = try Fixtures.open(dir, exclusive: false)
         defer { store.close() }
         let error = #expect(throws: CXError.self) { try store.customerBook() }

@@ -78,6 +78,38 @@ import Testing
         }
     }
 
+    /// A snapshot restored in place re-uses dots the server holds; a copy of that home made
+    /// before its next sync must not push them on as its own history. Here the re-used dots
+    /// leave no entry (a tag added, then removed): only the record's clock claims them, which
+    /// the server cannot tell from having seen its phone write (fault suite, seed 550039).
+    @Test func aCopyOfARestoredHomeMadeBeforeItsNextSyncErasesNothing() async throws {
+        try await withServer { server in
+            let laptop = try makeHome(server, user: "alice")
+            let office = try makeHome(server, user: "hq")
+            let id = try laptop.ok("add", "--name", "Acme")
+            _ = try laptop.ok("sync")
+            let snapshot = try Home(copying: laptop)
+
+            _ = try laptop.ok("edit", id, "--phone", "555-0101")
+            _ = try laptop.ok("sync")
+            try laptop.restoreInPlace(from: snapshot)
+            // The restored cache writes under the dots the phone edit had.
+            _ = try laptop.ok("edit", id, "--tag", "+vip")
+            _ = try laptop.ok("edit", id, "--tag", "-vip")
+            let copy = try Home(copying: laptop)
+            for home in [copy, laptop, copy, laptop] {
+                let run = try home.cx("sync")
+                #expect(run.status == 0 || run.status == 3, "\(run)")
+            }
+
+            _ = try office.cx("sync")
+            #expect(try fields(office, id)["phone"] == "555-0101", "the server's phone write stands")
+            for home in [laptop, copy] {
+                #expect(try fields(home, id) == fields(office, id))
+            }
+        }
+    }
+
     @Test func aHomeCopiedToASecondLaptopKeepsBothLaptopsEdits() async throws {
         try await withServer { server in
             let first = try makeHome(server, user: "alice")

@@ -48,6 +48,7 @@ extension CacheStore {
         newMeta.customers = try compactor.rewriteTable("customers", kind: .customer, table: customers, views: true)
         newMeta.activities = try compactor.rewriteTable("activities", kind: .activity, table: activities, views: false)
         try compactor.rewriteByCustomer(byCustomer, activities: activities)
+        try GenerationBook.write(in: newDirectory)
 
         try CacheCompactor.writeIDList(try pendingIDs(), to: newDirectory + "/pending.txt")
         try CacheCompactor.writeIDList(try conflictedIDs(), to: newDirectory + "/conflicted.txt")

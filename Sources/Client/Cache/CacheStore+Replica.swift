@@ -7,6 +7,12 @@ extension CacheStore {
     /// and for a cache that was copied or restored (its lock file is not the file the
     /// incarnation was made with), which continues as a new incarnation so it never mints a
     /// dot its other copy may mint too.
+    ///
+    /// A copy also re-issues its unconfirmed writes (see ``reincarnate(base:)``): the cache it
+    /// was copied from may itself have been restored and have re-used dots the server holds for
+    /// other writes, which that cache learns from the server but a copy made before its next
+    /// sync would otherwise push on as its own history (a tag removal under a re-used dot then
+    /// erased the server's write of that dot).
     /// - Parameter base: the installation's replica id from `cx init`.
     public func incarnation(base: String) throws -> ReplicaIncarnation {
         guard isExclusive else {
@@ -14,8 +20,11 @@ extension CacheStore {
         }
         let fileID = try lockFileID()
         if let current = replica, current.fileID == fileID { return current }
+        if let copied = replica {
+            return try continueAfter(copied, base: base, fileID: fileID)
+        }
         let fresh: ReplicaIncarnation
-        if replica == nil, holdsEarlierWrites {
+        if holdsEarlierWrites {
             fresh = ReplicaIncarnation(id: base, fileID: fileID)
         } else {
             fresh = ReplicaIncarnation(id: ReplicaIncarnation.newID(base: base), fileID: fileID)
@@ -29,8 +38,14 @@ extension CacheStore {
     /// kept, fresh dots), in one journal batch. Returns the new incarnation.
     @discardableResult
     public func reincarnate(base: String) throws -> ReplicaIncarnation {
-        let old = try incarnation(base: base)
-        var fresh = ReplicaIncarnation(id: ReplicaIncarnation.newID(base: base), fileID: try lockFileID())
+        try continueAfter(try incarnation(base: base), base: base, fileID: try lockFileID())
+    }
+
+    /// A new incarnation that re-issues `old`'s writes above its last confirmed counter in every
+    /// pending record (values kept, fresh dots; the record's clock claims no more of `old` than
+    /// was confirmed), stored in one journal batch.
+    private func continueAfter(_ old: ReplicaIncarnation, base: String, fileID: UInt64) throws -> ReplicaIncarnation {
+        var fresh = ReplicaIncarnation(id: ReplicaIncarnation.newID(base: base), fileID: fileID)
         var changes: [Change] = []
         for id in try pendingIDs() {
             guard let state = try state(id) else { continue }

@@ -38,6 +38,7 @@ extension CacheStore {
         }
         try writeTable("customers", customers.sorted { $0.id < $1.id }.map { ($0.id, $0.state, $0.view, $0.facts) })
         try writeTable("activities", activities.sorted { $0.id < $1.id }.map { ($0.id, $0.state, nil, $0.facts) })
+        try GenerationBook.write(in: target)
         let pairs: [(key: [UInt8], pair: ByCustomerIndex.Pair)] = activities.compactMap { activity in
             activity.customer.map { customer in
                 let pair = (customer: Array(customer.utf8), activity: Array(activity.id.utf8))

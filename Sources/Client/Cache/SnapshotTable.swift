@@ -97,6 +97,15 @@ final class SnapshotTable {
         try CXClient.lowerBound(count: count) { (i) throws(IOError) in try idBytes(at: i).lexicographicallyPrecedes(key) }
     }
 
+    /// The position of `id` in the table (its index line), or `nil` when the table lacks it.
+    func position(of id: String) throws(IOError) -> Int? {
+        guard count > 0 else { return nil }
+        let key = Array(id.utf8)
+        let position = try lowerBound(key)
+        guard position < count, try idBytes(at: position) == key else { return nil }
+        return position
+    }
+
     func find(_ id: String) throws(IOError) -> SnapshotEntry? {
         guard count > 0 else { return nil }
         let key = Array(id.utf8)

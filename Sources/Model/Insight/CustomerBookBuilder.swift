@@ -8,15 +8,20 @@
 /// Any other line goes through ``InsightFacts/init(jsonBytes:)``. The book built is the one
 /// ``CustomerBook/add(_:)-(InsightFacts)`` would build from the same facts in the same order.
 public struct CustomerBookBuilder {
-    private var book = CustomerBook()
+    var book = CustomerBook()
     private var line = PlainFactsLine()
-    private var slotOfKey: [IDKey: Int32] = [:]
-    private var slotOfOtherID: [String: Int32] = [:]
-    private var slotIDs: [String] = []
+    var slotOfKey: [IDKey: Int32] = [:]
+    var slotOfOtherID: [String: Int32] = [:]
+    var slotIDs: [String] = []
     /// The customer record of each slot, once its line was read (activities may come first).
-    private var slotCustomers: [CustomerBook.Customer?] = []
-    private var purchases: [(slot: Int32, on: CalendarDate, amount: Money, margin: DecimalText?, dueOn: CalendarDate, paidOn: CalendarDate?)] = []
-    private var referrals: [(slot: Int32, on: CalendarDate)] = []
+    var slotCustomers: [CustomerBook.Customer?] = []
+    var purchases: [(slot: Int32, on: CalendarDate, amount: Money, margin: DecimalText?, dueOn: CalendarDate, paidOn: CalendarDate?)] = []
+    var referrals: [(slot: Int32, on: CalendarDate)] = []
+
+    /// Whether ``slotOfKey`` and ``slotOfOtherID`` know every slot: a builder read from a
+    /// ``BookFile`` numbers its customers by position and indexes their ids only when a
+    /// journal record needs a lookup.
+    var slotsIndexed = true
 
     /// An empty builder.
     public init() {}
@@ -159,13 +164,26 @@ public struct CustomerBookBuilder {
         }
     }
 
-    private mutating func slot(ofID id: String) -> Int32 {
+    mutating func slot(ofID id: String) -> Int32 {
         var id = id
         return id.withUTF8 { bytes in slot(of: bytes) }
     }
 
+    /// Indexes the ids of every slot made without a lookup (see ``slotsIndexed``).
+    private mutating func indexSlots() {
+        slotsIndexed = true
+        slotOfKey.reserveCapacity(slotIDs.count)
+        for (slot, id) in slotIDs.enumerated() {
+            var id = id
+            id.withUTF8 { bytes in
+                if bytes.count == IDKey.size { slotOfKey[IDKey(bytes)] = Int32(slot) } else { slotOfOtherID[String(decoding: bytes, as: UTF8.self)] = Int32(slot) }
+            }
+        }
+    }
+
     /// The slot of the customer whose id is `bytes` (valid UTF-8), made on first sight.
-    private mutating func slot(of bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
+    mutating func slot(of bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
+        if !slotsIndexed { indexSlots() }
         let next = Int32(slotIDs.count)
         let slot: Int32
         if bytes.count == IDKey.size {
@@ -186,7 +204,7 @@ public struct CustomerBookBuilder {
 
 /// The 36 bytes of a record id (a UUID's text) as five machine words: hashed and compared
 /// without the per-`String` work of a dictionary keyed by the id's text.
-private struct IDKey: Hashable {
+struct IDKey: Hashable {
     static let size = 36
     let a: UInt64, b: UInt64, c: UInt64, d: UInt64, e: UInt32
 
