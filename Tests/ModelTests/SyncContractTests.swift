@@ -150,7 +150,12 @@ import Testing
             Issue.record("an unknown key is unknownField")
             return
         }
-        #expect(unknown.description.hasPrefix("unknown field 'cursr'; expected replica_id, cursor, changes, limit, sync_token, next_sync_token at byte"))
+        #expect(unknown.description.hasPrefix("unknown field 'cursr'; expected replica_id, cursor, changes, limit, sync_token, next_sync_token, omit_echoes at byte"))
+        // `omit_echoes` is a known key: a boolean, written only when true.
+        let asking = SyncEnvelope(replicaID: "r", cursor: nil, changes: [], omitsEchoes: true)
+        #expect((try? SyncEnvelope(reading: asking.jsonBytes()))?.omitsEchoes == true)
+        #expect(!String(decoding: SyncEnvelope(replicaID: "r", cursor: nil, changes: []).jsonBytes(), as: UTF8.self).contains("omit_echoes"))
+        #expect(failure(#"{"replica_id":"r","omit_echoes":"yes"}"#) != nil)
         guard case .malformed(let duplicate)? = failure(#"{"replica_id":"r","changes":[],"changes":[]}"#) else {
             Issue.record("a duplicate key is malformed")
             return
