@@ -99,10 +99,8 @@ public final class CacheStore {
     /// Applies the journal lines other processes appended since this store last read or wrote
     /// it; `false` when the journal open here is no longer the current generation's file.
     private func catchUpWithJournal() throws -> Bool {
-        guard isExclusive, let journalFile, let generationDirectory,
-            let current = try POSIX.readFile(directory + "/CURRENT"),
-            directory + "/" + String(decoding: current, as: UTF8.self).trimmingCharacters(in: " \n") == generationDirectory,
-            journalFile.isSameFile(as: journalFile.path)
+        guard isExclusive, let journalFile, let generationDirectory, let current = try currentGenerationName(),
+            directory + "/" + current == generationDirectory, journalFile.isSameFile(as: journalFile.path)
         else { return false }
         let size = try journalFile.size()
         guard size >= journal.validLength else { return false }
@@ -124,11 +122,16 @@ public final class CacheStore {
         return "gen-" + String(repeating: "0", count: Swift.max(0, 8 - digits.count)) + digits
     }
 
+    /// The generation `CURRENT` names (`nil` when there is no `CURRENT`).
+    private func currentGenerationName() throws(IOError) -> String? {
+        try POSIX.readFile(directory + "/CURRENT").map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: " \n") }
+    }
+
     /// Loads the generation `CURRENT` names (a writer creates an empty first one), its snapshot
     /// tables and its journal.
     func load() throws {
         let currentPath = directory + "/CURRENT"
-        var name = try POSIX.readFile(currentPath).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: " \n") }
+        var name = try currentGenerationName()
         if name == nil || name!.isEmpty {
             guard isExclusive else { return }
             name = Self.generationName(0)

@@ -107,11 +107,7 @@ final class SnapshotTable {
     }
 
     func find(_ id: String) throws(IOError) -> SnapshotEntry? {
-        guard count > 0 else { return nil }
-        let key = Array(id.utf8)
-        let position = try lowerBound(key)
-        guard position < count, try idBytes(at: position) == key else { return nil }
-        return try entry(at: position)
+        try position(of: id).map { (position) throws(IOError) in try entry(at: position) }
     }
 
     /// Up to `limit` ids starting with `prefix`.
