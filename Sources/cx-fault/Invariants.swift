@@ -181,6 +181,10 @@ extension FaultRun {
             }
             // The pointer and the delete of a merge are the tombstone's own; every other write
             // to a merged customer belongs on its survivor.
+            // Merges that crossed (A into B here, B into A there) are undone for the cycle's
+            // smallest id, restored as the survivor: its own merge writes are replaced.
+            let isMergeWrite = write.field == FaultRun.mergePointer || (write.field == "deleted" && write.value.hasPrefix(Ledger.mergePrefix))
+            if isMergeWrite && isRestoredCycleSurvivor(write.record, record: record, reference: reference) { continue }
             let redirected = FaultRun.isMergedTombstone(record) && write.field != "deleted" && write.field != FaultRun.mergePointer
             var (kept, shown) = FaultRun.stands(write, in: record, replacedBy: later, countingValues: !redirected)
             if redirected { result.checkedOnSurvivors += 1 }
@@ -218,6 +222,14 @@ extension FaultRun {
                 if !kept {
                     shown += " on the merged tombstone (merged into \(survivors(of: write.record, reference: reference).joined(separator: " → "))), not on the survivor"
                 }
+            }
+            // An activity moved to a customer merged later follows it to the survivor (the merge
+            // moves it, or the redirect of a later sync).
+            if !kept && write.field == "customer_id",
+                let customer = JSON.text((record["fields"] as? [String: Any])?["customer_id"]),
+                survivors(of: write.value, reference: reference).contains(customer)
+            {
+                kept = true
             }
             if kept { continue }
             if let why = unexpectedRefusals[write.record] {
@@ -279,6 +291,24 @@ extension FaultRun {
     /// Every customer `record` was (or may have been) merged into, following merges of merged
     /// survivors: the merges in the ledger (acknowledged or not) and the pointers the server
     /// shows, displayed or as a conflict candidate.
+    /// Whether `id`, live on the server, is the customer restored when merges crossed: one of
+    /// its own merges led into a chain of merged customers that the server shows leading back
+    /// to it, and it is the smallest id on that cycle (the survivor every replica elects).
+    private func isRestoredCycleSurvivor(_ id: String, record: [String: Any], reference: [String: [String: Any]]) -> Bool {
+        guard !(record["deleted"] as? Bool ?? false), !FaultRun.isMergedTombstone(record) else { return false }
+        for target in ledger.mergeTargets(of: id) {
+            var path = [id]
+            var next = target
+            while path.count < 32, !path.contains(next), let shown = reference[next], FaultRun.isMergedTombstone(shown) {
+                path.append(next)
+                guard let pointer = JSON.text((shown["fields"] as? [String: Any])?[FaultRun.mergePointer]) else { break }
+                next = pointer
+            }
+            if next == id && path.min() == id { return true }
+        }
+        return false
+    }
+
     private func survivors(of record: String, reference: [String: [String: Any]]) -> [String] {
         var found: [String] = []
         var queue = [record]
@@ -341,7 +371,8 @@ extension FaultRun {
     /// a customer — or an activity of one — whose territory, as the laptop shows it, the user
     /// does not hold, and a change of territory of a customer that has meanwhile left the user's
     /// territories on the server (`territory_not_held`: someone moved it concurrently; the
-    /// laptop still shows its own move, so its view alone cannot tell).
+    /// laptop still shows its own move, so its view alone cannot tell), and the tombstone of a
+    /// merge waiting for its refused survivor (`merge_waiting`, the client's own code).
     private func classifyRefusals(
         against reference: [String: [String: Any]]
     ) -> (expected: [String: String], unexpected: [String: String]) {
@@ -360,7 +391,10 @@ extension FaultRun {
                 let centralTerritory = JSON.text(centralFields?["territory"])
                 let leftScopeMeanwhile = centralFields != nil && !replica.scope.sees(territory: centralTerritory)
                     && why.contains("territory_not_held")
-                if replica.scope.sees(territory: territory) && !why.hasPrefix("kept") && !leftScopeMeanwhile {
+                // A merge's tombstone held back for its survivor: the survivor's own refusal
+                // is judged on its own; the held merge leaves the duplicate as the server has it.
+                let heldMerge = why.contains("merge_waiting")
+                if replica.scope.sees(territory: territory) && !why.hasPrefix("kept") && !leftScopeMeanwhile && !heldMerge {
                     unexpected[id] = "\(replica.name), territory \(territory ?? "(none)"): \(why)"
                 } else {
                     expected[id] = "\(replica.name): \(why)"

@@ -112,4 +112,49 @@ import Testing
             #expect(try psql(server, "SELECT count(*) FROM cx.duplicate_candidates WHERE '\(drop1)' IN (customer_id, duplicate_id)") == ["0"])
         }
     }
+
+    /// A rep merges two customers of their territory offline while a manager moves the survivor
+    /// to another territory. The server refuses the rep's write of the survivor; the
+    /// duplicate's tombstone must not land alone (its values would stand on a deleted record,
+    /// seen by no one): it waits, pending and reported. Forgetting the survivor discards the
+    /// merge, and the duplicate comes back as the server has it.
+    @Test func aMergeWhoseSurvivorTheServerRefusesWaitsInsteadOfDeletingTheDuplicate() async throws {
+        try await withServer { server in
+            let ben = try makeHome(server, user: "ben", role: "rep", territories: ["south"], exactName: true)
+            let mia = try makeHome(server, user: "mia", role: "manager", territories: ["north", "south"], exactName: true)
+            let keep = try mia.ok("add", "--name", "Acme GmbH", "--territory", "south")
+            let drop = try mia.ok("add", "--name", "ACME GmbH", "--phone", "555-0100", "--territory", "south")
+            _ = try syncUntilQuiet([mia, ben])
+            // No hand-off window: once moved, the survivor is out of ben's reach at once.
+            #expect(try server.admin("settings", "set", "handoff_days", "0").status == 0)
+
+            _ = try ben.ok("merge", keep, drop)
+            _ = try mia.ok("edit", keep, "--territory", "north")
+            _ = try mia.ok("sync")
+
+            let sync = try ben.cx("sync", "--json")
+            #expect(sync.status == 77, "\(sync)")
+            let rejected = try #require(try sync.json() as? [String: Any])["rejected"] as? [[String: Any]] ?? []
+            let codes = Dictionary(rejected.map { ($0["id"] as? String ?? "", $0["code"] as? String ?? "") }, uniquingKeysWith: { a, _ in a })
+            #expect(codes[keep] == "out_of_scope", "\(rejected)")
+            #expect(codes[drop] == "merge_waiting", "\(rejected)")
+            #expect(sync.stderr.contains("merge_waiting"), "\(sync.stderr)")
+            // The server still shows the duplicate with its phone: nothing stands on a tombstone alone.
+            #expect(try psql(server, "SELECT deleted, phone FROM cx.customers WHERE id = '\(drop)'") == ["f|555-0100"])
+            #expect(try ben.showJSON(drop)["deleted"] as? Bool == true, "the laptop keeps its merge, pending")
+
+            // The way out named by the refusal of the survivor: forget it; that discards the merge.
+            let refused = try ben.cx("forget", keep)
+            #expect(refused.status != 0 && refused.stderr.contains("merged into it on this laptop"), "\(refused)")
+            let forgot = try ben.ok("forget", keep, "--yes")
+            #expect(forgot.contains("Discarded the merge"), "\(forgot)")
+            let after = try ben.cx("sync", "--json")
+            #expect(after.status == 0, "\(after)")
+            let restored = try ben.showJSON(drop)
+            #expect(restored["deleted"] as? Bool == false && (restored["fields"] as? [String: String])?["phone"] == "555-0100", "\(restored)")
+            #expect(try ben.cx("show", keep).status != 0, "the survivor left ben's territories")
+            #expect((try ben.cx("status", "--json").json() as? [String: Any])?["pending"] as? Int == 0)
+            #expect(try shown(mia, drop) == shown(ben, drop))
+        }
+    }
 }

@@ -93,20 +93,39 @@ extension CX {
                     records += try store.activityIDs(ofCustomer: id).map { ($0, RecordKind.activity) }
                 }
                 let pending = try records.filter { try store.isPending($0.id) }
-                if !pending.isEmpty && !yes {
+                // A merge made here into this customer waits for it (``MergeHold``): without the
+                // survivor, the duplicate's tombstone would carry its values to no one. Forgetting
+                // the survivor discards the merge too; the duplicates come back as the server has
+                // them (a rescope re-reads the scope at the next sync).
+                let merges = kind == .customer ? try MergeHold.dependents(of: id, in: store) : []
+                if (!pending.isEmpty || !merges.isEmpty) && !yes {
+                    var problem = "\(title) has changes the server has not accepted "
+                        + "(\(pending.count) record\(pending.count == 1 ? "" : "s")); forgetting discards them"
+                    if !merges.isEmpty {
+                        let names = merges.map { Describe.short($0) }.joined(separator: ", ")
+                        problem += ", and \(names) \(merges.count == 1 ? "was" : "were") merged into it on this laptop: forgetting it discards that merge too"
+                    }
                     throw CXError(
-                        .failure,
-                        "\(title) has changes the server has not accepted "
-                            + "(\(pending.count) record\(pending.count == 1 ? "" : "s")); forgetting discards them",
-                        hint: "Keep a copy first (`cx show \(Describe.short(id)) --json`), then run `cx forget \(Describe.short(id)) --yes`.")
+                        .failure, problem,
+                        hint: "Keep a copy first (`cx show \(Describe.short(id)) --json`), then run `cx forget \(Describe.short(id)) --yes`"
+                            + (merges.isEmpty ? "." : ": the merged customers come back as the server has them at the next `cx sync`."))
                 }
-                try store.commit([], drops: records)
+                for merged in merges {
+                    records.append((merged, .customer))
+                    records += try store.activityIDs(ofCustomer: merged).map { ($0, RecordKind.activity) }
+                }
+                try store.commit([], drops: records, resetsCursor: !merges.isEmpty, rescoping: merges.isEmpty ? nil : true)
                 try store.compactIfNeeded()
-                let activities = records.count - 1
+                let activities = records.count - 1 - merges.count
                 context.terminal.line(
                     "Forgot \(title)"
                         + (activities > 0 ? " and \(activities) activit\(activities == 1 ? "y" : "ies")" : "")
                         + " on this laptop.")
+                if !merges.isEmpty {
+                    context.terminal.line(
+                        "Discarded the merge of \(merges.map { Describe.short($0) }.joined(separator: ", ")) into it: "
+                            + "`cx sync` brings \(merges.count == 1 ? "that customer" : "those customers") back as the server has \(merges.count == 1 ? "it" : "them").")
+                }
             }
         }
     }

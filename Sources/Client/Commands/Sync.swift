@@ -23,8 +23,10 @@ extension CX {
 
                 JSON: {"pushed","pulled","conflicts","rejected":[{"id","code","message"}],"removed",
                 "kept":[{"id","reason"}],"duration_ms"}; after a merge made elsewhere, also
-                "redirected":[{"id","kind","to","fields","conflicts","tags"}]: edits of a merged
-                customer and its activities moved to the survivor (and sent in the same sync).
+                "redirected":[{"id","kind","to","fields","conflicts","tags"[,"crossed":true]}]: edits of a
+                merged customer and its activities moved to the survivor (and sent in the same
+                sync); "crossed" when merges made on different laptops had merged customers into
+                each other and the survivor — the smallest id among them — was restored.
                 One sync per home at a time: a second `cx sync` (or `cx forget`) waits up to \
                 --wait seconds for the first to finish, then gives up with exit 75 and changes \
                 nothing. Edits, `cx show` and `cx list` are not blocked by a running sync.
@@ -149,6 +151,10 @@ extension CX {
             var moved = redirect.fields.map { redirect.conflicts.contains($0) ? "\($0) (kept beside its value: a conflict)" : $0 }
             moved += redirect.tags.map { "tag \($0)" }
             let what = moved.isEmpty ? "nothing new to move" : moved.joined(separator: ", ")
+            if redirect.crossed {
+                return "Customers \(from) and \(to) had been merged into each other on different laptops (the merges crossed): "
+                    + "kept \(to), restored; values of \(from) it had not seen moved there: \(what)."
+            }
             return "Customer \(from) was merged into \(to); edits made to it meanwhile moved there: \(what)."
         }
     }

@@ -52,7 +52,41 @@ enum MergeRedirect {
             return answer
         }
 
+        /// Merges that crossed (A into B on one laptop, B into A on another; or a longer
+        /// cycle) left no live customer along the chain: every replica that sees the cycle
+        /// elects the same survivor, its smallest id, restores it and gives it what it has not
+        /// seen of the others. Their tombstones then lead to it like any chain of merges.
+        func breakCycle(from id: String) throws {
+            var path: [String] = []
+            var next = id
+            for _ in 0..<maximumHops {
+                if let start = path.firstIndex(of: next) {
+                    let cycle = path[start...]
+                    guard let elected = cycle.min(), var survivor = try current(elected), survivor.mergedInto != nil else { return }
+                    survivor.restore(by: author)
+                    try survivor.set(RecordState.mergedIntoField, to: nil, by: author)
+                    let seen = survivor.clock
+                    for member in cycle.sorted() where member != elected {
+                        guard let other = try current(member) else { continue }
+                        let absorbed = survivor.absorb(other, unseenBy: seen, by: author)
+                        redirects.append(
+                            .init(id: member, kind: .customer, to: elected, fields: absorbed.filled + absorbed.conflicted,
+                                  conflicts: absorbed.conflicted, tags: absorbed.tags, crossed: true))
+                    }
+                    write(survivor)
+                    return
+                }
+                path.append(next)
+                guard let state = try current(next), let target = state.mergedInto else { return }
+                next = target
+            }
+        }
+
         var activities: Set<String> = []
+        for id in touched.sorted() where try mayBeMerged(id) {
+            guard let state = try current(id), state.mergedInto != nil else { continue }
+            try breakCycle(from: id)
+        }
         for id in touched.sorted() {
             guard let (kind, _) = try store.stateBytes(id) else { continue }
             if kind == .activity {

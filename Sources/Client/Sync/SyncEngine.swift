@@ -91,6 +91,7 @@ public struct SyncEngine {
             case .reply(let reply):
                 try session.apply(reply, to: request)
                 CrashPoint.reach("sync-page-applied")
+                try session.releaseHeldMerges()
                 if !request.batch.isEmpty || !reply.changes.isEmpty {
                     progress?("synced: \(session.report.pushed) pushed, \(session.report.pulled) pulled so far")
                 }

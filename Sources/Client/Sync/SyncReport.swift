@@ -29,14 +29,19 @@ public struct SyncReport: Sendable {
         public var conflicts: [String]
         /// Tags added to the survivor.
         public var tags: [String]
+        /// Whether this customer's merge crossed another one: merges made elsewhere had merged
+        /// the customers of a chain into each other, so none was left; the survivor (`to`, the
+        /// smallest id of the cycle) was restored and took what it had not seen of the others.
+        public var crossed: Bool
 
-        public init(id: String, kind: RecordKind, to: String, fields: [String], conflicts: [String], tags: [String]) {
+        public init(id: String, kind: RecordKind, to: String, fields: [String], conflicts: [String], tags: [String], crossed: Bool = false) {
             self.id = id
             self.kind = kind
             self.to = to
             self.fields = fields
             self.conflicts = conflicts
             self.tags = tags
+            self.crossed = crossed
         }
     }
 
@@ -142,6 +147,7 @@ public struct SyncReport: Sendable {
                     }
                     w.byte(UInt8(ascii: "]"))
                 }
+                if redirect.crossed { w.raw(",\"crossed\":true") }
                 w.byte(UInt8(ascii: "}"))
             }
             w.byte(UInt8(ascii: "]"))
@@ -240,6 +246,8 @@ extension SyncReport {
             return "complete it (`cx edit \(id) --set FIELD=VALUE`, see `cx show \(id)`)" + (record.localOnly ? ", or \(forget)" : "")
         case .kindMismatch:
             return "the server holds a different kind of record under this id: keep a copy (`cx show \(id) --json`), then `cx forget \(id) --yes`"
+        case .mergeWaiting:
+            return "nothing to do here: it goes out with a later `cx sync` once the customer it was merged into reaches the server — settle that customer's own refusal (above) first"
         case .recordTooLarge:
             return "shorten its largest fields (`cx edit \(id) --notes …`), or ask the server's operator to raise --max-body-bytes"
         case .tooManyEntries:

@@ -23,6 +23,7 @@ extension SyncSession {
         }
         queue = try SyncEngine.pendingQueue(engine.cacheDirectory)
         next = 0
+        heldMerges = [:]
         startingOver = true
         hasMore = true
         if rescope != nil {

@@ -52,6 +52,12 @@ extension SyncSession {
                 next += 1
                 continue
             }
+            // The tombstone of a merge goes only after the survivor that took its values.
+            if let survivor = try MergeHold.blocker(of: id, bytes: bytes, in: store) {
+                next += 1
+                heldMerges[id] = survivor
+                continue
+            }
             // The server refuses a whole request holding an incomplete state (422): such a state
             // (written by an older cx) stays pending and is reported, not pushed.
             if let state = try store.state(id), let refusal = SyncEngine.incompleteRefusal(state) {

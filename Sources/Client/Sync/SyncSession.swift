@@ -33,6 +33,9 @@ struct SyncSession {
     var byteLimit: Int
     /// Records re-based after a `foreign_clock` refusal (once each per sync).
     var rebased: Set<String> = []
+    /// Merged tombstones held back until the pending record they wait for (their survivor, or
+    /// one further along their chain of merges) reaches the server (``MergeHold``).
+    var heldMerges: [String: String] = [:]
     /// Ids pushed or pulled so far: the records ``MergeRedirect`` looks at when the sync ends.
     var touched: Set<String> = []
     /// The server listed ``SyncReply/Feature/omitEchoes`` in a reply of this sync (older
@@ -120,6 +123,7 @@ struct SyncSession {
     mutating func finish() throws -> SyncReport {
         let store = try openCache()
         defer { store.close() }
+        try reportHeldMerges(store)
         let refusals = Dictionary(report.rejected.map { ($0.id, $0.message) }, uniquingKeysWith: { _, last in last })
         var drops: [(id: String, kind: RecordKind)] = []
         for (id, kind) in leftScope.sorted(by: { $0.key < $1.key }) where try store.kind(of: id) != nil {

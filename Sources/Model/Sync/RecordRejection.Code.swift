@@ -56,8 +56,14 @@ extension RecordRejection {
         /// Never sent by the server: `cx` reports it for a state that alone exceeds the
         /// server's body limit (HTTP 413) and stays pending.
         public static let recordTooLarge = Code(rawValue: "record_too_large")
+        /// Never sent by the server: `cx` reports it for the tombstone of a merge made on the
+        /// laptop whose survivor has not reached the server (it was refused, or not pushed):
+        /// the tombstone is held back, pending, so the duplicate's values never stand on a
+        /// deleted record alone.
+        public static let mergeWaiting = Code(rawValue: "merge_waiting")
 
-        /// Every code the server sends in `rejected` (``recordTooLarge`` is the client's own).
+        /// Every code the server sends in `rejected` (``recordTooLarge`` and ``mergeWaiting``
+        /// are the client's own).
         public static let serverCodes: [Code] = [
             .invalidRecord, .incompleteRecord, .tooManyEntries, .kindMismatch,
             .territoryRequired, .territoryNotHeld, .outOfScope, .unknownCustomer,
