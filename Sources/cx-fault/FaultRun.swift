@@ -163,6 +163,13 @@ final class FaultRun {
             }
             refusedIds[replica.name] = refused
             refusalReasons[replica.name] = reasons
+            // A repair of crossed merges restores the cycle's survivor and writes on it what it
+            // had not seen of the others: writes of this replica that saw what it knew.
+            for entry in summary["redirected"] as? [[String: Any]] ?? [] where entry["crossed"] as? Bool == true {
+                guard let survivor = entry["to"] as? String else { continue }
+                let fields = (entry["fields"] as? [String] ?? []) + (entry["tags"] as? [String] ?? []).map { "tag:" + $0 }
+                ledger.recordRepair(replica: replica.name, survivor: survivor, fields: fields, step: step)
+            }
             if !reasons.isEmpty { log("\(replica.name): refused \(reasons)") }
         }
         if [0, 3].contains(outcome.exitCode ?? -1) { ledger.completedSync(replica.name) }

@@ -68,6 +68,18 @@ struct Ledger: Sendable {
         serverSeen.insert(writes.count)
     }
 
+    /// Records the writes `replica`'s sync made to repair crossed merges (the sync reported them):
+    /// the survivor restored (`deleted` = `keep`, its pointer cleared) and the `fields` it took
+    /// from the cycle's other customers. Not checked themselves (their values are the sync's
+    /// choice), they replace the writes they could have seen, like any later write.
+    mutating func recordRepair(replica: String, survivor: String, fields: [String], step: Int) {
+        for field in ["deleted", "extra.merged_into"] + fields {
+            record(
+                replica: replica, record: survivor, field: field, value: field == "deleted" ? "keep" : "(repair)",
+                command: "cx sync (repair of crossed merges)", acknowledged: false, step: step, circumstances: ["crossed-merge repair"])
+        }
+    }
+
     /// The survivors a merge write named for `record` (`deleted` = `merge:KEEP`), in order.
     func mergeTargets(of record: String) -> [String] {
         writes.filter { $0.record == record && $0.field == "deleted" && $0.value.hasPrefix(Ledger.mergePrefix) }

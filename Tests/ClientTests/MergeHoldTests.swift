@@ -67,4 +67,37 @@ import Testing
         defer { store.close() }
         #expect(try store.pendingIDs().isEmpty)
     }
+
+    /// The duplicate was merged here into a new customer the server refuses, and meanwhile
+    /// elsewhere into another, live one — whose pointer then displays. The tombstone carries
+    /// this laptop's merge too (its values went to the refused customer only): it still waits.
+    @Test func aTombstoneWaitsForEverySurvivorItsPointerNamesNotOnlyTheDisplayedOne() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let other = Fixtures.customer("Acme Holding", id: "55555555-0000-4000-8000-000000000003", territory: "north", by: Fixtures.server)
+        var duplicate = Fixtures.customer("ACME GmbH", id: Self.duplicateID, territory: "north", by: Fixtures.server)
+        try duplicate.set("phone", to: "555-0100", by: Fixtures.server)
+        try CacheStore.bulkLoad(directory: dir.path + "/cache", states: [other, duplicate], cursor: "p11")
+        // Elsewhere, later: the duplicate merged into `other`.
+        let elsewhere = Author(replica: "laptop-z", user: "zoe", at: Timestamp(millisecondsSinceEpoch: 1_790_000_500_000))
+        let mergedElsewhere = try DuplicateMerge(keep: other, drop: duplicate, activities: [], by: elsewhere)
+        let server = MiniServer(territories: ["north"], pageSize: 10, book: [other, duplicate, mergedElsewhere.kept, mergedElsewhere.dropped])
+        // Here: a new customer in a territory the user does not hold, and the duplicate merged into it.
+        let store = try Fixtures.open(dir)
+        let refused = Fixtures.customer("Acme GmbH", id: Self.survivorID, territory: "south")
+        let merge = try DuplicateMerge(keep: refused, drop: duplicate, activities: [], by: Fixtures.author)
+        var kept = merge.kept
+        try kept.set("territory", to: "south", by: Fixtures.author)
+        try store.commit([kept, merge.dropped].map { CacheStore.Change(state: $0, pending: true) })
+        store.close()
+
+        let report = try await engine(dir).run(client: server)
+        #expect(!server.pushed.contains(Self.duplicateID), "the tombstone carrying this laptop's merge is never sent: \(server.pushed)")
+        #expect(report.rejected.first { $0.id == Self.duplicateID }?.code == .mergeWaiting, "\(report.rejected)")
+        let reader = try Fixtures.open(dir, exclusive: false)
+        defer { reader.close() }
+        let local = try #require(try reader.state(Self.duplicateID))
+        #expect(local.mergedInto == other.id, "the other merge displays")
+        #expect(try reader.isPending(Self.duplicateID))
+    }
 }

@@ -93,6 +93,11 @@ extension POSIX {
         if link(source, target) != 0 { throw IOError(path: target, operation: "link", errno: errno) }
     }
 
+    /// Removes the file at `path` (best effort: a missing file is no error).
+    static func removeFile(_ path: String) {
+        unlink(path)
+    }
+
     /// Removes a directory tree (best effort; used for stale cache generations). A `path`
     /// that is not a directory is unlinked.
     static func removeTree(_ path: String) {

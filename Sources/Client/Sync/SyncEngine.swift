@@ -73,6 +73,22 @@ public struct SyncEngine {
         return report
     }
 
+    /// The file a sync leaves in the cache directory from its first applied page until its
+    /// redirects are committed (see ``runRound(client:)``).
+    static let redirectDueFile = "redirect-due"
+
+    /// Every cached customer that may be a merged duplicate (its state names the merge field):
+    /// what a sync redirects after an earlier one stopped before its redirects.
+    static func mergedCustomers(_ directory: String) throws -> Set<String> {
+        let store = try CacheStore.open(directory: directory, exclusive: false)
+        defer { store.close() }
+        var ids: Set<String> = []
+        for (id, kind) in try store.records() where kind == .customer {
+            if let (_, bytes) = try store.stateBytes(id), MergeRedirect.mayName(RecordState.mergedIntoField, bytes) { ids.insert(id) }
+        }
+        return ids
+    }
+
     /// The most rounds one sync runs (a round after the first sends writes redirected to the
     /// survivor of a merge, see ``MergeRedirect``).
     static let maximumRounds = 3
@@ -81,6 +97,12 @@ public struct SyncEngine {
     /// the round touched.
     private func runRound(client: some SyncTransport) async throws -> SyncReport {
         var session = try SyncSession(engine: self)
+        // A sync that stopped between applying a page and redirecting what it touched (killed,
+        // or the server gone mid-way) left the marker: the records it touched are unknown now,
+        // so this round looks at every merged customer of the cache.
+        let redirectMarker = cacheDirectory + "/" + Self.redirectDueFile
+        let redirectsEverything = POSIX.exists(redirectMarker)
+        var markerWritten = redirectsEverything
         while session.wantsAnotherExchange {
             let request = try session.readBatch()
             switch try await session.exchange(request, with: client) {
@@ -89,6 +111,10 @@ public struct SyncEngine {
             case .forked(let message):
                 try session.continueAsNewIncarnation(after: message, discarding: request)
             case .reply(let reply):
+                if !markerWritten {
+                    try POSIX.writeAtomically([], to: redirectMarker)
+                    markerWritten = true
+                }
                 try session.apply(reply, to: request)
                 CrashPoint.reach("sync-page-applied")
                 try session.releaseHeldMerges()
@@ -98,7 +124,8 @@ public struct SyncEngine {
             }
         }
         var report = try session.finish()
-        report.redirected = try redirect(session.touched)
+        report.redirected = try redirect(redirectsEverything ? try Self.mergedCustomers(cacheDirectory) : session.touched)
+        if markerWritten { POSIX.removeFile(redirectMarker) }
         if !report.redirected.isEmpty {
             let store = try CacheStore.open(directory: cacheDirectory, exclusive: true)
             defer { store.close() }
