@@ -55,6 +55,30 @@ import Testing
         #expect(try reader.pendingIDs().isEmpty)
     }
 
+    /// A page that delivers an activity under its new customer and removes the customer it
+    /// left (merged away, or moved out of the scope) keeps the activity: the cache's index
+    /// still files it under the old customer until the page is written.
+    @Test func aRemovedCustomerDoesNotTakeAnActivityTheSamePageMovedToAnotherCustomer() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let leaving = Fixtures.customer("Leaving", territory: "north", by: Fixtures.server)
+        let staying = Fixtures.customer("Staying", territory: "north", by: Fixtures.server)
+        let visit = Fixtures.activity(of: leaving.id)
+        try seed(dir, synced: [leaving, staying, visit], cursor: "c1", scope: Self.northEast)
+        var moved = visit
+        try moved.set("customer_id", to: staying.id, by: Fixtures.server)
+        let transport = FakeTransport([
+            { _ in SyncResponse(changes: [moved.jsonBytes()], cursor: "c2", hasMore: false, removed: [leaving.id], scope: Self.northEast) }
+        ])
+        _ = try await engine(dir).run(client: transport)
+
+        let reader = try Fixtures.open(dir, exclusive: false)
+        defer { reader.close() }
+        #expect(try reader.state(leaving.id) == nil)
+        #expect(try reader.state(visit.id)?.displayedValue("customer_id") == staying.id, "the activity moved, it did not leave")
+        #expect(try reader.activityIDs(ofCustomer: staying.id) == [visit.id])
+    }
+
     @Test func aRemovedCustomerGoesWithItsActivitiesButPendingRecordsAreKept() async throws {
         let dir = TemporaryDirectory()
         defer { dir.cleanup() }

@@ -208,6 +208,50 @@ import Testing
         }
     }
 
+    /// An activity moved to a customer of another territory (a merge, or someone's move) is
+    /// handed off like a customer that left: the rep's offline edit to it is accepted within the
+    /// window (and listed removed), not refused as out of scope — but she cannot move it back.
+    @Test func offlineEditsToAnActivityMovedElsewhereAreHandedOffNotLost() async throws {
+        try await withTestApp { client, database in
+            let book = try Book.make()
+            let purchase = try Records.purchase(customer: book.north[0].id, amount: "80.00", replica: "server")
+            _ = try await client.sync(token: database.adminToken, body: Records.syncBody(changes: book.all + [purchase]))
+            let alice = try await database.user("alice", territories: ["north"])
+            let start = try SyncResponse(try await client.sync(token: alice, body: Records.syncBody(changes: [])).text)
+
+            // Alice marks it paid offline; meanwhile an admin moves it to a south customer.
+            var paid = purchase
+            try paid.set("paid_on", to: "2026-03-10", by: Records.author("alice-laptop", minute: 10))
+            var moved = purchase
+            try moved.set("customer_id", to: book.south.id, by: Records.author("admin-laptop", minute: 11))
+            _ = try await client.sync(token: database.adminToken, body: Records.syncBody(replica: "admin-laptop", changes: [moved]))
+
+            let handOff = try SyncResponse(
+                try await client.sync(token: alice, body: Records.syncBody(replica: "alice-laptop", cursor: start.cursor, changes: [paid])).text)
+            #expect(handOff.rejected.isEmpty, "\(handOff.rejected)")
+            #expect(handOff.removed.contains(purchase.id))
+            let row = try await database.sql { connection in
+                try connection.query("SELECT paid_on::text, customer_id::text FROM cx.activities WHERE id = \(purchase.id)::uuid")[0].values
+            }
+            #expect(row == ["2026-03-10", book.south.id])
+
+            // She cannot take it back to her customer.
+            var back = paid
+            try back.set("customer_id", to: book.north[0].id, by: Records.author("alice-laptop", minute: 20))
+            let refused = try SyncResponse(
+                try await client.sync(token: alice, body: Records.syncBody(replica: "alice-laptop", cursor: handOff.cursor, changes: [back])).text)
+            #expect(refused.rejected.map(\.code) == ["out_of_scope"])
+
+            // Once the window is over, edits are refused.
+            _ = try await database.sql { try $0.query("UPDATE cx.settings SET value = '0' WHERE key = 'handoff_days'") }
+            var late = paid
+            try late.set("note", to: "late", by: Records.author("alice-laptop", minute: 30))
+            let closed = try SyncResponse(
+                try await client.sync(token: alice, body: Records.syncBody(replica: "alice-laptop", cursor: handOff.cursor, changes: [late])).text)
+            #expect(closed.rejected.map(\.code) == ["out_of_scope"])
+        }
+    }
+
     @Test func losingAndGainingTerritoriesChangesTheScopeAtOnce() async throws {
         try await withTestApp { client, database in
             let book = try Book.make()

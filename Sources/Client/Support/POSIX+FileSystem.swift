@@ -93,6 +93,15 @@ extension POSIX {
         if link(source, target) != 0 { throw IOError(path: target, operation: "link", errno: errno) }
     }
 
+    /// Creates an empty file at `path` if there is none and makes its name durable. No
+    /// temporary file: an empty file has no content to tear, and cache directories are swept
+    /// of `.tmp-` files by every writer that opens them.
+    static func createEmptyFile(_ path: String, mode: mode_t = 0o644) throws(IOError) {
+        let file = try FileHandle.open(path, .writeOnly, options: [.create], permissions: FilePermissions(rawValue: mode))
+        file.close()
+        try syncDirectory(parentDirectory(path))
+    }
+
     /// Removes the file at `path` (best effort: a missing file is no error).
     static func removeFile(_ path: String) {
         unlink(path)

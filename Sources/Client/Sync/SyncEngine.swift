@@ -112,7 +112,7 @@ public struct SyncEngine {
                 try session.continueAsNewIncarnation(after: message, discarding: request)
             case .reply(let reply):
                 if !markerWritten {
-                    try POSIX.writeAtomically([], to: redirectMarker)
+                    try POSIX.createEmptyFile(redirectMarker)
                     markerWritten = true
                 }
                 try session.apply(reply, to: request)

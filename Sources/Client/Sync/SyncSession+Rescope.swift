@@ -38,7 +38,11 @@ extension SyncSession {
             guard let kind = try page.changes[id]?.state.kind ?? page.store.kind(of: id) else { continue }
             try drop(id, kind: kind, in: &page)
             guard kind == .customer else { continue }
-            var activities = Set(try page.store.activityIDs(ofCustomer: id))
+            // The cache's index files activities under their customer as written so far: one
+            // this page moved to another customer (an arrival, a merge) stays.
+            var activities = Set(try page.store.activityIDs(ofCustomer: id).filter { activityID in
+                page.changes[activityID].map { $0.state.displayedValue("customer_id") == id } ?? true
+            })
             for (activityID, change) in page.changes
             where change.state.kind == .activity && change.state.displayedValue("customer_id") == id {
                 activities.insert(activityID)

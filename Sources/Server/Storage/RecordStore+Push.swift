@@ -158,8 +158,30 @@ extension RecordStore {
                 if let id, !customerIDs.contains(id) { customerIDs.append(id) }
             }
             let named = try customerIDs.map { (id: $0, facts: try facts.customer($0, on: connection)) }
-            return writer.scope.refusal(activity: merged.id, customers: named)
+            guard let refusal = writer.scope.refusal(activity: merged.id, customers: named) else { return nil }
+            // An activity moved out of the user's territories (to a customer elsewhere, by a
+            // merge or a move) within the hand-off window takes their offline edits like a
+            // customer that left — as long as they do not move it themselves.
+            if refusal.code == .outOfScope, current != nil, customerIDs.count == 1,
+                try writer.scope.mayHandOff(currentTerritory: nil, recentlyLeft: Self.recentExits(ofActivity: merged.id, on: connection))
+            {
+                return nil
+            }
+            return refusal
         }
+    }
+
+    /// The territories activity `id` left (moved to a customer elsewhere) within the hand-off window.
+    private static func recentExits(ofActivity id: String, on connection: PostgresConnection) throws -> Set<String> {
+        var territories: Set<String> = []
+        for row in try connection.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT territory FROM cx.activity_exits WHERE activity_id = $1::uuid AND exited_at > cx.handoff_since()",
+                binds: [id]))
+        {
+            territories.insert(try row.decode("territory", as: String.self))
+        }
+        return territories
     }
 
     /// Whether `merged`, just accepted from `writer`, is outside the writer's scope: an edit
