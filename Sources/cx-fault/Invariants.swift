@@ -223,6 +223,15 @@ extension FaultRun {
                     shown += " on the merged tombstone (merged into \(survivors(of: write.record, reference: reference).joined(separator: " → "))), not on the survivor"
                 }
             }
+            // A merge into this customer made after seeing a clear fills the cleared field with
+            // the duplicate's value, as documented (a cleared field is a gap to fill).
+            if !kept && write.value == Write.cleared && !redirected
+                && ledger.writes.contains(where: {
+                    $0.field == "deleted" && $0.value == Ledger.mergePrefix + write.record && $0.possiblySaw.contains(write.id)
+                })
+            {
+                kept = true
+            }
             // An activity moved to a customer merged later follows it to the survivor (the merge
             // moves it, or the redirect of a later sync).
             if !kept && write.field == "customer_id",
