@@ -120,25 +120,42 @@ import Darwin
         }
     }
 
-    @Test func anOldRepCanForgetAMovedActivityHeEditedOffline() async throws {
+    /// Ann edits a visit offline while a manager moves it to a customer of the south. Within
+    /// the hand-off window her edit is accepted and the visit leaves her laptop; once the window
+    /// is over the server refuses such an edit, and `cx forget` is the way out it names.
+    @Test func anOldRepsOfflineEditOfAMovedActivityIsHandedOffOrForgotten() async throws {
         try await withServer { server in
             let ann = try makeHome(server, user: "ann-forget", role: "rep", territories: ["north"])
             let mia = try makeHome(server, user: "mia-forget", role: "manager", territories: ["north", "south"])
             let nord = try mia.ok("add", "--name", "Nord AG", "--territory", "north")
             let sud = try mia.ok("add", "--name", "Sud SA", "--territory", "south")
             let visit = try mia.ok("touch", String(nord.prefix(8)), "--channel", "visit")
+            let call = try mia.ok("touch", String(nord.prefix(8)), "--channel", "call")
             _ = try mia.ok("sync")
             _ = try ann.ok("sync")
-            // Ann edits the visit offline; meanwhile it is moved to the south.
+
+            // Within the window: handed off.
             _ = try ann.ok("edit", String(visit.prefix(8)), "--set", "note=called back")
             _ = try mia.ok("edit", String(visit.prefix(8)), "--set", "customer_id=\(sud)")
             _ = try mia.ok("sync")
+            let handedOff = try ann.cx("sync", "--json")
+            #expect(handedOff.status == 0, "\(handedOff)")
+            #expect(try ann.cx("show", visit).status != 0, "the visit left ann's laptop")
+            _ = try mia.ok("sync")
+            let fields = try mia.showJSON(visit)["fields"] as? [String: String] ?? [:]
+            #expect(fields["note"] == "called back" && fields["customer_id"] == sud, "\(fields)")
+
+            // After the window: refused, and forgotten.
+            #expect(try server.admin("settings", "set", "handoff_days", "0").status == 0)
+            _ = try ann.ok("edit", String(call.prefix(8)), "--set", "note=no answer")
+            _ = try mia.ok("edit", String(call.prefix(8)), "--set", "customer_id=\(sud)")
+            _ = try mia.ok("sync")
             let refused = try ann.cx("sync", "--json")
             #expect(refused.status == 77, "\(refused)")
-            #expect(refused.stderr.contains("cx forget \(visit.prefix(8)) --yes"), "\(refused)")
-            let forget = try ann.cx("forget", String(visit.prefix(8)), "--yes")
+            #expect(refused.stderr.contains("cx forget \(call.prefix(8)) --yes"), "\(refused)")
+            let forget = try ann.cx("forget", String(call.prefix(8)), "--yes")
             #expect(forget.status == 0, "\(forget)")
-            #expect(try ann.cx("show", visit).status != 0)
+            #expect(try ann.cx("show", call).status != 0)
             #expect(try ann.cx("sync").status == 0)
         }
     }
