@@ -163,12 +163,21 @@ final class FaultRun {
             }
             refusedIds[replica.name] = refused
             refusalReasons[replica.name] = reasons
-            // A repair of crossed merges restores the cycle's survivor and writes on it what it
-            // had not seen of the others: writes of this replica that saw what it knew.
-            for entry in summary["redirected"] as? [[String: Any]] ?? [] where entry["crossed"] as? Bool == true {
-                guard let survivor = entry["to"] as? String else { continue }
+            // Redirects write on the survivor what the merged duplicate's late edits carried (an
+            // activity: its customer_id), and a repair of crossed merges also restores the
+            // survivor: writes of this replica that saw what it knew.
+            for entry in summary["redirected"] as? [[String: Any]] ?? [] {
+                guard let survivor = entry["to"] as? String, let id = entry["id"] as? String else { continue }
+                if entry["kind"] as? String == "activity" {
+                    ledger.recordRedirect(replica: replica.name, record: id, fields: ["customer_id"], step: step)
+                    continue
+                }
                 let fields = (entry["fields"] as? [String] ?? []) + (entry["tags"] as? [String] ?? []).map { "tag:" + $0 }
-                ledger.recordRepair(replica: replica.name, survivor: survivor, fields: fields, step: step)
+                if entry["crossed"] as? Bool == true {
+                    ledger.recordRepair(replica: replica.name, survivor: survivor, fields: fields, step: step)
+                } else {
+                    ledger.recordRedirect(replica: replica.name, record: survivor, fields: fields, step: step)
+                }
             }
             if !reasons.isEmpty { log("\(replica.name): refused \(reasons)") }
         }

@@ -73,10 +73,17 @@ struct Ledger: Sendable {
     /// from the cycle's other customers. Not checked themselves (their values are the sync's
     /// choice), they replace the writes they could have seen, like any later write.
     mutating func recordRepair(replica: String, survivor: String, fields: [String], step: Int) {
-        for field in ["deleted", "extra.merged_into"] + fields {
-            record(
-                replica: replica, record: survivor, field: field, value: field == "deleted" ? "keep" : "(repair)",
-                command: "cx sync (repair of crossed merges)", acknowledged: false, step: step, circumstances: ["crossed-merge repair"])
+        recordRedirect(replica: replica, record: survivor, fields: ["deleted", "extra.merged_into"] + fields, step: step)
+    }
+
+    /// Records the writes a sync of `replica` reported making itself while redirecting a merged
+    /// duplicate's late edits (or a repair of crossed merges): `fields` of `record`. Not checked
+    /// themselves, they replace the writes they could have seen, like any later write.
+    mutating func recordRedirect(replica: String, record: String, fields: [String], step: Int) {
+        for field in fields {
+            self.record(
+                replica: replica, record: record, field: field, value: field == "deleted" ? "keep" : "(sync redirect)",
+                command: "cx sync (redirect after a merge)", acknowledged: false, step: step, circumstances: ["sync redirect"])
         }
     }
 

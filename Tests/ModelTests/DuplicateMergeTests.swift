@@ -216,6 +216,27 @@ import CXSampleData
         #expect(redeleted.mergedInto == keep.id)
     }
 
+    /// A late edit of the duplicate meets a field someone cleared on the survivor meanwhile: the
+    /// two were made concurrently, so the redirect keeps both as a conflict — the clear is not
+    /// filled over silently (fault seed 1500017).
+    @Test func aLateEditOfTheDuplicateStandsBesideAClearOfTheSurvivor() throws {
+        let keep = try Self.customer(["name": "Acme", "notes": "old note"])
+        let drop = try Self.customer(["name": "Acme Ltd"], by: Self.bob)
+        let merge = try DuplicateMerge(keep: keep, drop: drop, activities: [], by: Self.merger)
+        var bobsCopy = drop
+        try bobsCopy.set("notes", to: "call on Mondays", by: Self.bob)
+        let joined = merge.dropped.merging(bobsCopy)
+        var kept = merge.kept
+        try kept.set("notes", to: nil, by: Self.alice)
+
+        let outcome = kept.absorb(joined, unseenBy: try #require(joined.tombstoneSeen), by: Self.alice)
+        #expect(outcome.conflicted == ["notes"] && outcome.filled.isEmpty, "\(outcome)")
+        let values = Set((kept.register("notes")?.entries ?? []).map(\.value))
+        #expect(values == [nil, "call on Mondays"])
+
+        // (A field never set on the survivor is still filled: see the test above, `notes`.)
+    }
+
     // MARK: Finding
 
     @Test func duplicatesByEmailPhoneAndSimilarNameInOneCity() {

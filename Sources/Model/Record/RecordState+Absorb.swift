@@ -43,6 +43,8 @@ extension RecordState {
     ///   entry with a fresh dot **beside** the entries already here: the write's causal context
     ///   does not cover them, exactly as if it had been made concurrently on another replica, so
     ///   the field shows a conflict that `resolve` settles, on every replica, after sync;
+    /// - for late edits (`seen` given), a field this record cleared is not a gap: the clear
+    ///   stays as an empty candidate beside the edits' values (they were made concurrently);
     /// - where `other` shows values in conflict with a clear (an unset entry), the clear comes
     ///   along as an empty candidate (unless this record already shows one beside values), so
     ///   the field stays a conflict here rather than the values winning over the clear; a field
@@ -77,7 +79,10 @@ extension RecordState {
             // A field `other` only clears leaves this record's values alone.
             if values.isEmpty { continue }
             let held = self.register(register.name)?.entries ?? []
-            let isGap = held.allSatisfy { $0.value == nil }
+            // A merge fills a field this record has no value in. Late edits (`seen` given) were
+            // made without knowing of the merge, so a clear written here is concurrent with them:
+            // it stays beside them as a candidate rather than being filled over silently.
+            let isGap = seen == nil ? held.allSatisfy { $0.value == nil } : held.isEmpty
             let added = values.filter { entry in !held.contains { $0.value == entry.value } }
             // A clear in conflict with values on `other` is someone's edit too: it stands beside
             // them here (an empty candidate), unless this record already shows a clear among
