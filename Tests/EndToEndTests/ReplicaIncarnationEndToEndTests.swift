@@ -110,6 +110,44 @@ import Testing
         }
     }
 
+    /// A snapshot taken while a sync had no answer holds that sync's proposed token, which the
+    /// server admits as the retry of the live copy's request. The restored copy's next writes
+    /// re-use dots the live copy pushed under it; where the record no longer holds them as
+    /// entries, only its clock claims them, and the new edit was taken as already seen and
+    /// dropped (fault suite, seed 1800010).
+    @Test func aSnapshotTakenWhileASyncHadNoAnswerLosesNoEditMadeAfterItsRestore() async throws {
+        try await withServer { server in
+            let laptop = try makeHome(server, user: "alice")
+            let office = try makeHome(server, user: "hq")
+            let acme = try laptop.ok("add", "--name", "Acme")
+            let globex = try laptop.ok("add", "--name", "Globex")
+            _ = try laptop.ok("sync")
+            // The network is down: the sync stores its proposed token, and no answer comes.
+            let unanswered = try laptop.cx("sync", environment: ["CX_SERVER": "http://127.0.0.1:9", "CX_RETRY_FOR": "0"])
+            #expect(unanswered.status != 0, "\(unanswered)")
+            let snapshot = try Home(copying: laptop)
+
+            _ = try laptop.ok("edit", globex, "--notes", "called back")
+            _ = try laptop.ok("edit", acme, "--notes", "sent a quote")
+            _ = try laptop.ok("sync")
+            try laptop.restoreInPlace(from: snapshot)
+            // The restored cache's next write gets the dot the Globex edit had; Acme's clock
+            // on the server already counts it.
+            _ = try laptop.ok("edit", acme, "--phone", "555-0199")
+            for _ in 0..<2 {
+                let run = try laptop.cx("sync")
+                #expect(run.status == 0 || run.status == 3, "\(run)")
+            }
+
+            _ = try office.cx("sync")
+            let seen = try fields(office, acme)
+            #expect(seen["phone"] == "555-0199", "the edit made after the restore reached the server")
+            #expect(seen["notes"] == "sent a quote")
+            #expect(try fields(office, globex)["notes"] == "called back")
+            #expect(try fields(laptop, acme) == seen, "the restored laptop converged")
+        }
+    }
+
     @Test func aHomeCopiedToASecondLaptopKeepsBothLaptopsEdits() async throws {
         try await withServer { server in
             let first = try makeHome(server, user: "alice")

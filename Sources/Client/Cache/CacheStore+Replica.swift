@@ -64,6 +64,7 @@ extension CacheStore {
         var confirmed = incarnation
         confirmed.token = proposal
         confirmed.proposedToken = nil
+        confirmed.proposedCounter = nil
         confirmed.syncedCounter = Swift.max(confirmed.syncedCounter, Swift.min(counter, confirmed.counter))
         return confirmed
     }

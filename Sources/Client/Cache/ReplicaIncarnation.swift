@@ -24,6 +24,12 @@ public struct ReplicaIncarnation: Hashable, Sendable {
     public var token: String?
     /// The token proposed by a request whose reply has not arrived yet (reused on retry).
     public var proposedToken: String?
+    /// ``counter`` when ``proposedToken`` was made: no request under that proposal carries a
+    /// write above it. A restored or copied cache that still holds the proposal is admitted
+    /// as the retry of its other copy's request, so whatever that copy sent under it must be
+    /// writes both copies share (see ``SyncEngine/proposingIncarnation(_:base:)``). `nil` for
+    /// proposals stored by an older cx.
+    public var proposedCounter: UInt64?
     /// The inode of `cache/lock` when this incarnation was made; another value means the
     /// cache was copied or restored.
     public var fileID: UInt64 = 0
@@ -59,6 +65,10 @@ public struct ReplicaIncarnation: Hashable, Sendable {
         w.optionalString(token)
         w.raw(",\"proposed_token\":")
         w.optionalString(proposedToken)
+        if let proposedCounter {
+            w.raw(",\"proposed_counter\":")
+            w.number(proposedCounter)
+        }
         w.raw(",\"file_id\":")
         w.number(fileID)
         w.byte(UInt8(ascii: "}"))
@@ -73,6 +83,7 @@ public struct ReplicaIncarnation: Hashable, Sendable {
             case "synced_counter": result.syncedCounter = UInt64(clamping: try scanner.integer())
             case "token": result.token = try scanner.consumeNull() ? nil : scanner.string()
             case "proposed_token": result.proposedToken = try scanner.consumeNull() ? nil : scanner.string()
+            case "proposed_counter": result.proposedCounter = try scanner.consumeNull() ? nil : UInt64(clamping: try scanner.integer())
             case "file_id": result.fileID = UInt64(clamping: try scanner.integer())
             default: try scanner.skipValue()
             }

@@ -150,15 +150,40 @@ public struct SyncEngine {
         replica == replicaID || replica.hasPrefix(replicaID + ".") || replica == store.replica?.id
     }
 
+    /// The incarnation a request goes out as, with the next token it proposes.
+    struct Proposal {
+        /// The incarnation, its proposal stored before the request goes out.
+        var incarnation: ReplicaIncarnation
+        /// The highest counter the request may carry (the counter when the proposal was made).
+        var confirmsUpTo: UInt64
+        /// Whether the request must push nothing: it settles an earlier proposal whose reply
+        /// never came, and writes were made since.
+        var settlesOnly: Bool
+    }
+
     /// The incarnation to send as, with a proposed next token stored before the request goes
-    /// out (an earlier proposal whose reply never arrived is reused).
-    static func proposingIncarnation(_ store: CacheStore, base: String) throws -> ReplicaIncarnation {
+    /// out (an earlier proposal whose reply never arrived is reused: the server may have
+    /// admitted that request, and then lets in only its retry).
+    ///
+    /// A reused proposal is the one key a restored or copied cache shares with this one: the
+    /// server admits whichever copy presents it as the retry. So no request under a proposal
+    /// carries a write made after the proposal — those two copies need not share (seed
+    /// 1800010: a restored copy's new write under a dot the other copy had pushed under the
+    /// same proposal was taken as already seen, and dropped). When writes were made since,
+    /// the old proposal is first settled by a request that pushes nothing, and they go under
+    /// the next one, which the other copy cannot present.
+    static func proposingIncarnation(_ store: CacheStore, base: String) throws -> Proposal {
         var incarnation = try store.incarnation(base: base)
         if incarnation.proposedToken == nil {
             incarnation.proposedToken = ReplicaIncarnation.newToken()
+            incarnation.proposedCounter = incarnation.counter
             try store.commit([], replica: incarnation)
+            return Proposal(incarnation: incarnation, confirmsUpTo: incarnation.counter, settlesOnly: false)
         }
-        return store.replica ?? incarnation
+        // A proposal stored by an older cx does not say what its request carried: settle it,
+        // confirming no more than was confirmed before.
+        let limit = incarnation.proposedCounter ?? incarnation.syncedCounter
+        return Proposal(incarnation: incarnation, confirmsUpTo: limit, settlesOnly: incarnation.counter > limit)
     }
 
     /// Pending ids in push order, read from the cache.

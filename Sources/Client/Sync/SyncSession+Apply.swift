@@ -64,7 +64,7 @@ extension SyncSession {
             Array(page.changes.values), acks: page.acks, drops: page.drops, cursor: reply.cursor ?? request.cursor,
             resetsCursor: scopeStep.startsRescope, scope: scopeStep.newScope,
             rescoping: scopeStep.startsRescope ? true : scopeStep.finishesRescope ? false : nil,
-            replica: Self.confirmedIncarnation(store, sent: request.sent))
+            replica: Self.confirmedIncarnation(store, sent: request.sent, upTo: request.confirmsUpTo))
         if scopeStep.finishesRescope { rescope = nil }
         let unqueued = scopeStep.resent.filter { !queue[next...].contains($0) }
         queue += unqueued
@@ -112,11 +112,11 @@ extension SyncSession {
 
     /// The incarnation to store with the page: the server admitted the request, so the token
     /// it proposed is now the incarnation's (unless the incarnation changed meanwhile).
-    private static func confirmedIncarnation(_ store: CacheStore, sent: ReplicaIncarnation) -> ReplicaIncarnation? {
+    private static func confirmedIncarnation(_ store: CacheStore, sent: ReplicaIncarnation, upTo counter: UInt64) -> ReplicaIncarnation? {
         guard let current = store.replica, current.id == sent.id, let proposal = sent.proposedToken,
             current.proposedToken == proposal
         else { return nil }
-        return CacheStore.confirmed(current, proposal: proposal, counter: sent.counter)
+        return CacheStore.confirmed(current, proposal: proposal, counter: counter)
     }
 
     /// A state refused for claiming other users' writes the server lacks keeps this cache's

@@ -17,6 +17,9 @@ struct OutgoingBatch {
     let cursor: String?
     /// The incarnation sent as, with its proposed next token.
     let sent: ReplicaIncarnation
+    /// The highest counter of ``sent`` the request may carry: its writes up to there are
+    /// shared history with the server once a reply arrives.
+    let confirmsUpTo: UInt64
     /// Whether the page may leave out the states this request writes exactly as sent
     /// (``SyncEnvelope/omitsEchoes``).
     let omitsEchoes: Bool
@@ -38,15 +41,16 @@ extension SyncSession {
         startingOver = false
         let store = try openCache()
         defer { store.suspend() }
-        let sent = try SyncEngine.proposingIncarnation(store, base: engine.replicaID)
+        let proposal = try SyncEngine.proposingIncarnation(store, base: engine.replicaID)
         // Echoes of the push are not needed while no rescope is under way: the cache holds
         // them already. A rescope must see every state of its pages (what it does not see, it
         // drops), so it asks for everything.
         var request = OutgoingBatch(
-            start: next, refusalsBefore: report.rejected.count, restarting: restart, cursor: restart ? nil : store.cursor, sent: sent,
+            start: next, refusalsBefore: report.rejected.count, restarting: restart, cursor: restart ? nil : store.cursor,
+            sent: proposal.incarnation, confirmsUpTo: proposal.confirmsUpTo,
             omitsEchoes: serverOmitsEchoes && rescope == nil && !restart)
         restart = false
-        while next < queue.count, request.batch.count < countLimit {
+        while !proposal.settlesOnly, next < queue.count, request.batch.count < countLimit {
             let id = queue[next]
             guard try store.isPending(id), let (_, bytes) = try store.stateBytes(id) else {
                 next += 1
