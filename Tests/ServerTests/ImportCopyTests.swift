@@ -94,6 +94,74 @@ import Testing
         }
     }
 
+    /// Changes in place (``ChangedRecordWrites``: COPY into a staging table, one `UPDATE … FROM`)
+    /// write what the push path's upsert writes for the same changes: every column, the audit
+    /// rows, each with its record's new sequence number.
+    @Test func changesCopiedInPlaceAreWhatThePushPathWrites() async throws {
+        try await withTestDatabase { database in
+            let states = try Self.states()
+            let author = Author(replica: "import:tester", user: "import:tester", at: Timestamp(millisecondsSinceEpoch: 1_796_000_000_000), counterFloor: 10)
+            var pairs: [(previous: RecordState, merged: RecordState)] = []
+            for state in states {
+                var merged = state
+                if state.kind == .customer {
+                    try merged.set("notes", to: "paid in full: " + Self.awkward, by: author)
+                    try merged.addTag("paying", by: author)
+                } else if state.displayedValue("type") == "purchase" {
+                    try merged.set("paid_on", to: "2026-02-01", by: author)
+                } else {
+                    try merged.set("nps", to: nil, by: author)
+                }
+                #expect(ChangedRecordWrites.takes(merged, replacing: state))
+                pairs.append((state, merged))
+            }
+            let changed = pairs
+            let writer = RecordStore.Writer(userID: nil, userName: "import:tester", replicaID: "import:tester", scope: .unrestricted)
+            @Sendable func write(copying: Bool, on connection: PostgresConnection) throws -> [String] {
+                try connection.query("DELETE FROM cx.changes")
+                try connection.query("DELETE FROM cx.activities")
+                try connection.query("DELETE FROM cx.customers")
+                try connection.transaction { connection in
+                    try RecordStore.takeSequenceLock(on: connection)
+                    var inserts = NewRecordWrites(by: writer)
+                    for state in states { inserts.add(state) }
+                    try inserts.apply(on: connection)
+                }
+                try connection.transaction { connection in
+                    try RecordStore.takeSequenceLock(on: connection)
+                    if copying {
+                        // Two batches in one transaction, as an import's chunks: the staging
+                        // table is reused.
+                        for half in [changed.prefix(2), changed.dropFirst(2)] {
+                            var changes = ChangedRecordWrites(by: writer)
+                            for (previous, merged) in half { changes.add(merged, replacing: previous) }
+                            try changes.apply(on: connection)
+                        }
+                    } else {
+                        var writes = PushWrites()
+                        for (previous, merged) in changed { writes.add(merged, replacing: previous) }
+                        try writes.apply(by: writer, on: connection)
+                    }
+                }
+                #expect(try SQLWriting.faithfulnessProblems(on: connection) == [])
+                let fresh = try connection.query(
+                    """
+                    SELECT count(*)::text FROM cx.changes c
+                    WHERE c.operation = 'update'
+                      AND c.seq = coalesce((SELECT seq FROM cx.customers WHERE id = c.record_id), (SELECT seq FROM cx.activities WHERE id = c.record_id))
+                    """)[0][0]
+                #expect(fresh == String(states.count), "every update's audit row carries its record's new number")
+                return try Self.snapshot(on: connection)
+            }
+            let (copied, pushed) = try await database.sql { connection in
+                (try write(copying: true, on: connection), try write(copying: false, on: connection))
+            }
+            #expect(copied.count == 12)
+            #expect(copied == pushed)
+            #expect(copied.contains { $0.contains("2026-02-01") })
+        }
+    }
+
     static let customers = "ref,name,territory\nC-1,Acme,north\nC-2,Globex,south\nC-3,Initech,east\n"
 
     static func activities(_ count: Int, amount: (Int) -> String = { "\(100 + $0).50" }) -> String {

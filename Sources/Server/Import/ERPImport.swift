@@ -98,7 +98,8 @@ struct ERPImport {
                 // After the first bad row nothing more is written, but every row is still checked.
                 if problems.isEmpty && !dryRun {
                     try chunk.inserts.apply(on: connection)
-                    try chunk.updates.apply(by: storeWriter, on: connection)
+                    try chunk.changes.apply(on: connection)
+                    try chunk.moves.apply(by: storeWriter, on: connection)
                 }
                 progress?(range.upperBound)
             }

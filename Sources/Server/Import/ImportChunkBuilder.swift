@@ -6,8 +6,11 @@ import CXPostgres
 struct ImportChunk: Sendable {
     /// Rows with no stored record: written by COPY.
     var inserts: NewRecordWrites
-    /// Stored records the rows changed: written as a push writes them.
-    var updates = PushWrites()
+    /// Stored records the rows changed in place: written by COPY and one `UPDATE … FROM`.
+    var changes: ChangedRecordWrites
+    /// Stored records the rows moved (a customer's territory, an activity's customer): written
+    /// as a push writes them, with the exits that follow.
+    var moves = PushWrites()
     var created = 0
     var updated = 0
     var unchanged = 0
@@ -34,7 +37,7 @@ struct ImportChunkBuilder: Sendable {
             stored[reference, default: []].append(try RecordState(jsonString: json, values: .stored))
         }
         var author = author
-        var chunk = ImportChunk(inserts: NewRecordWrites(by: writer), author: author)
+        var chunk = ImportChunk(inserts: NewRecordWrites(by: writer), changes: ChangedRecordWrites(by: writer), author: author)
         for row in file.rows[rows] {
             do throws(ImportProblem) {
                 let matches = row.ref.map { stored[$0] ?? [] } ?? []
@@ -53,7 +56,11 @@ struct ImportChunkBuilder: Sendable {
                         chunk.unchanged += 1
                     } else {
                         if let refusal = RecordStore.mergedRefusal(updated) { throw ImportProblem(line: row.line, message: refusal.message) }
-                        chunk.updates.add(updated, replacing: previous)
+                        if ChangedRecordWrites.takes(updated, replacing: previous) {
+                            chunk.changes.add(updated, replacing: previous)
+                        } else {
+                            chunk.moves.add(updated, replacing: previous)
+                        }
                         chunk.updated += 1
                     }
                 } else {

@@ -44,12 +44,7 @@ struct NewRecordWrites: Sendable {
     func apply(on connection: PostgresConnection) throws {
         for kind in RecordKind.allCases {
             guard let rows = rows[kind], rows.rowCount > 0, let audit = audit[kind] else { continue }
-            let numbers = try connection.query(
-                "SELECT nextval('cx.change_seq') AS seq FROM generate_series(1, \(rows.rowCount)::integer) ORDER BY 1"
-            ).map { try $0.decode("seq", as: Int64.self) }
-            guard numbers.count == rows.rowCount else {
-                throw PostgresError(.queryFailed, "asked for \(rows.rowCount) sequence numbers and got \(numbers.count)")
-            }
+            let numbers = try RecordStore.sequenceNumbers(rows.rowCount, on: connection)
             try connection.copyIn(RecordRowEncoder.copySQL(for: kind), data: rows.prefixingEachRow(with: numbers))
             try connection.copyIn(AuditEntry.copySQL, data: audit.prefixingEachRow(with: numbers))
             // Activities stored under a new customer's id take numbers after it, before this

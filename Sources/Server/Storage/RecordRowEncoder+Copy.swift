@@ -6,10 +6,13 @@ extension RecordRowEncoder {
     /// STDIN`: the columns ``rows(_:)`` fills, with `seq` first (see ``NewRecordWrites``).
     /// `created_at` and `updated_at` take their defaults, as in an upsert's insert.
     static func copySQL(for kind: RecordKind) -> String {
-        let table = kind == .customer ? "cx.customers" : "cx.activities"
+        "COPY \(RecordStore.table(of: kind)) (\(copyColumns(for: kind).joined(separator: ", "))) FROM STDIN"
+    }
+
+    /// The columns of ``copySQL(for:)``, quoted where a field's name needs it, `seq` first.
+    static func copyColumns(for kind: RecordKind) -> [String] {
         let quoted = Schema.fields(of: kind).filter { !isGenerated($0.name, of: kind) }.map { "\"\($0.name)\"" }
-        let columns = (["seq", "id"] + quoted + ["tags", "extra", "has_conflicts", "deleted", "state"]).joined(separator: ", ")
-        return "COPY \(table) (\(columns)) FROM STDIN"
+        return ["seq", "id"] + quoted + ["tags", "extra", "has_conflicts", "deleted", "state"]
     }
 
     /// The row of `state` for ``copySQL(for:)``, without its leading `seq`: the same values

@@ -58,6 +58,18 @@ extension RecordStore {
         try connection.query("SELECT pg_advisory_xact_lock(\(Self.sequenceLockKey))")
     }
 
+    /// `count` new sequence numbers in increasing order, for rows written by COPY (the caller's
+    /// transaction holds the sequence lock, so no pull's cursor passes them before they commit).
+    static func sequenceNumbers(_ count: Int, on connection: PostgresConnection) throws -> [Int64] {
+        let numbers = try connection.query(
+            "SELECT nextval('cx.change_seq') AS seq FROM generate_series(1, \(count)::integer) ORDER BY 1"
+        ).map { try $0.decode("seq", as: Int64.self) }
+        guard numbers.count == count else {
+            throw PostgresError(.queryFailed, "asked for \(count) sequence numbers and got \(numbers.count)")
+        }
+        return numbers
+    }
+
     /// Merges `prepared` into storage within `writer`'s scope: the body of a push, run inside a
     /// transaction that already holds the sequence lock (and has admitted the replica). Reads
     /// and writes nothing outside that transaction, so several pushes can share one (see
