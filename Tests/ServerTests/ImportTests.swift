@@ -186,6 +186,17 @@ import Testing
                 }
                 #expect(multiline.map(\.line) == [4])
                 #expect(try Self.count("cx.customers", on: connection) == 2)
+
+                // Two live customers sharing a ref (a merge whose deletion of the duplicate never
+                // reached the server): refused, naming both and the merge that settles it.
+                let acme = try Self.id(ofReference: "C-1", in: "cx.customers", on: connection)
+                let globex = try Self.id(ofReference: "C-2", in: "cx.customers", on: connection)
+                try connection.query("SELECT cx.set_field(\(globex)::uuid, 'reference', 'C-1')")
+                let shared = Self.problems { try Self.load("ref,phone\nC-1,555-0111\n", as: .customers, on: connection) }
+                let (first, second) = acme < globex ? (acme, globex) : (globex, acme)
+                #expect(shared.map(\.message) == [
+                    "ref 'C-1' names 2 stored customers (\(first), \(second)); merge them if they are one customer (SELECT cx.merge_customers('\(first)', '\(second)'), or `cx merge`), or give them distinct references, then import again"
+                ])
             }
         }
     }

@@ -42,9 +42,15 @@ struct ImportChunkBuilder: Sendable {
             do throws(ImportProblem) {
                 let matches = row.ref.map { stored[$0] ?? [] } ?? []
                 guard matches.count <= 1 else {
+                    let ids = matches.map(\.id)
+                    // Customers sharing a ref are most likely one customer twice (e.g. a merge
+                    // whose deletion of the duplicate never reached the server).
+                    let remedy = file.kind.recordKind == .customer && ids.count == 2
+                        ? "merge them if they are one customer (SELECT cx.merge_customers('\(ids[0])', '\(ids[1])'), or `cx merge`), or give them distinct references"
+                        : "give them distinct references"
                     throw ImportProblem(
                         line: row.line,
-                        message: "ref '\(row.ref ?? "")' names \(matches.count) stored \(file.kind.recordKind.rawValue)s (\(matches.map(\.id).joined(separator: ", "))); give them distinct references first")
+                        message: "ref '\(row.ref ?? "")' names \(matches.count) stored \(file.kind.recordKind.rawValue)s (\(ids.joined(separator: ", "))); \(remedy), then import again")
                 }
                 if let key = row.customer, let failure = customers.failures[key] {
                     throw ImportProblem(line: row.line, message: failure)
