@@ -12,17 +12,31 @@ extension FaultRun {
         var writes: [(field: String, value: String)]
     }
 
-    /// Whether every row an import refused names, by id, a customer the server now shows
-    /// deleted (`…: customer_id ID: no live customer has this id`).
-    private func refusedForCustomersDeletedMeanwhile(_ stderr: String) -> Bool {
+    /// Whether every row an import refused was refused for a state a sync running beside it
+    /// left only for a moment: a customer the row names by id that the server now shows deleted
+    /// (`…: customer_id ID: no live customer has this id`), or a `ref` two live customers held
+    /// while a merge's late edits were being redirected (the duplicate's tombstone stands in a
+    /// keep/delete conflict until the laptop's redirect is pushed) and that at most one holds now
+    /// (`…: ref 'R' names N stored customers`).
+    private func refusedForCustomersChangedMeanwhile(_ stderr: String) -> Bool {
         let rowErrors = stderr.split(separator: "\n").filter { $0.contains(".csv:") }
         guard !rowErrors.isEmpty else { return false }
         for line in rowErrors {
-            guard line.hasSuffix("no live customer has this id"),
+            if line.hasSuffix("no live customer has this id"),
                 let range = line.range(of: #"customer_id [0-9a-f-]{36}"#, options: .regularExpression)
-            else { return false }
-            let id = String(line[range].dropFirst("customer_id ".count))
-            guard (try? server.query("SELECT deleted FROM cx.customers WHERE id = '\(id)'"))?.first?.first == "t" else { return false }
+            {
+                let id = String(line[range].dropFirst("customer_id ".count))
+                guard (try? server.query("SELECT deleted FROM cx.customers WHERE id = '\(id)'"))?.first?.first == "t" else { return false }
+            } else if line.contains("stored customers"),
+                let range = line.range(of: #"ref '[A-Za-z0-9-]+' names"#, options: .regularExpression)
+            {
+                let ref = line[range].dropFirst("ref '".count).dropLast("' names".count)
+                let holders = try? server.query(
+                    "SELECT count(*) FROM cx.customers WHERE reference = '\(ref)' AND NOT deleted")
+                guard let count = holders?.first?.first.flatMap({ Int($0) }), count <= 1 else { return false }
+            } else {
+                return false
+            }
         }
         return true
     }
@@ -61,17 +75,18 @@ extension FaultRun {
         let summary = JSON.object(outcome.stdout)
         log("import \(kind) (\(rows.count) rows) → \(outcome.succeeded ? outcome.stdout.trimmingCharacters(in: .whitespacesAndNewlines) : outcome.summary)")
         guard outcome.succeeded, let summary else {
-            // The customers a file names were live when it was generated; a sync running beside
-            // the import may have deleted or merged one meanwhile: then refusing the whole file
-            // (exit 65, the row named) is the documented answer.
-            if outcome.exitCode == 65, !circumstances.isEmpty, refusedForCustomersDeletedMeanwhile(outcome.stderr) {
+            // The customers a file names were live (and held their refs alone) when it was
+            // generated; a sync running beside the import may have deleted or merged one
+            // meanwhile: then refusing the whole file (exit 65, the row named) is the documented
+            // answer.
+            if outcome.exitCode == 65, !circumstances.isEmpty, refusedForCustomersChangedMeanwhile(outcome.stderr) {
                 result.centralRefusals += 1
-                log("import refused as documented (a customer was deleted meanwhile): \(outcome.stderr.prefix(300))")
+                log("import refused as documented (a customer changed meanwhile): \(outcome.stderr.prefix(300))")
                 return
             }
             // A generated file is valid by construction: a refusal is a bug of the suite or of the import.
             result.other.append(
-                "`cx-server import \(kind)` of a valid file failed at step \(step): \(outcome.summary)\n      \(outcome.stderr.prefix(600))\n      file:\n      \(lines.joined(separator: "\n      ")) (seed \(config.seed))")
+                "`cx-server import \(kind)` of a valid file failed at step \(step)\(circumstances.isEmpty ? "" : " [\(circumstances.joined(separator: ", "))]"): \(outcome.summary)\n      \(outcome.stderr.prefix(600))\n      file:\n      \(lines.joined(separator: "\n      ")) (seed \(config.seed))")
             return
         }
         let created = summary["created"] as? Int ?? -1, updated = summary["updated"] as? Int ?? -1

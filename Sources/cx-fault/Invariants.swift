@@ -224,8 +224,10 @@ extension FaultRun {
                 }
             }
             // A merge into this customer made after seeing a clear fills the cleared field with
-            // the duplicate's value, as documented (a cleared field is a gap to fill).
-            if !kept && write.value == Write.cleared && !redirected
+            // the duplicate's value, as documented (a cleared field is a gap to fill) — also when
+            // this customer was merged on in its turn later: the value that filled the gap is
+            // what it carried to its survivor (seed 2400004).
+            if !kept && write.value == Write.cleared
                 && ledger.writes.contains(where: {
                     $0.field == "deleted" && $0.value == Ledger.mergePrefix + write.record && $0.possiblySaw.contains(write.id)
                 })
