@@ -13,6 +13,9 @@ extension FaultRun {
         var writes: [(field: String, value: String)]
         /// For creates: what the new record is (customer, purchase of customer X).
         var createsPurchaseOf: String?
+        /// For writes whose value the command decides (a resolve by number): the value it
+        /// reports having written, read from its output; replaces the planned value.
+        var writtenValue: ((String) -> String?)?
     }
 
     private static let editableFields = ["company", "email", "phone", "city", "notes", "segment", "name"]
@@ -56,8 +59,9 @@ extension FaultRun {
         if let clockOffset { notes.append("clock \(clockOffset)") }
         if outcome.killed { notes.append("killed") }
         for write in plan.writes {
+            let value = outcome.succeeded ? plan.writtenValue?(outcome.stdout) ?? write.value : write.value
             ledger.record(
-                replica: replica.name, record: record, field: write.field, value: write.value,
+                replica: replica.name, record: record, field: write.field, value: value,
                 command: "cx \(plan.subcommand) --home \(replica.home) \(Shell.quote(plan.arguments))",
                 acknowledged: outcome.succeeded, step: step, circumstances: notes)
         }
@@ -112,9 +116,14 @@ extension FaultRun {
             else { return nil }
             let pick = random.int(1...candidates.count)
             guard let chosen = JSON.text(candidates[pick - 1]["value"]) else { return nil }
+            // The numbers are those of the list as it stands when `cx resolve` runs: a concurrent
+            // sync may renumber it meanwhile, so the value kept is read from its answer.
             return Plan(
-                subcommand: "resolve", arguments: [id, field, "--pick", "\(pick)"], record: id,
-                writes: [(field, chosen)])
+                subcommand: "resolve", arguments: [id, field, "--pick", "\(pick)", "--json"], record: id,
+                writes: [(field, chosen)], createsPurchaseOf: nil, writtenValue: { stdout in
+                    guard let answer = JSON.object(stdout) else { return nil }
+                    return JSON.text(answer["value"]) ?? Write.cleared
+                })
         }
         if kind == "merge" {
             // A pair `cx duplicates` lists (most often, when there is one), else two customers

@@ -82,7 +82,13 @@ import Glibc
             #expect(human.contains("set by bob-"))
 
             let pick = candidates.firstIndex { $0["value"] as? String == "555-0199" }! + 1
-            _ = try b.ok("resolve", String(id.prefix(8)), "phone", "--pick", String(pick))
+            let resolved = try b.cx("resolve", String(id.prefix(8)), "phone", "--pick", String(pick), "--json")
+            #expect(resolved.status == 0)
+            // The value kept, named: numbers may change under a concurrent sync, the answer says which.
+            let answer = try #require(try resolved.json() as? [String: Any])
+            #expect(answer["id"] as? String == id)
+            #expect(answer["field"] as? String == "phone")
+            #expect(answer["value"] as? String == "555-0199")
             #expect(try b.cx("sync").status == 0)
             #expect(try a.cx("sync").status == 0)
             for home in [a, b] {
@@ -114,7 +120,8 @@ import Glibc
                 #expect((conflicts.first?["candidates"] as? [[String: Any]])?.compactMap { $0["value"] as? String } == ["keep", "delete"])
                 #expect(try home.ok("list").contains("Acme"))
             }
-            _ = try a.ok("resolve", id, "deleted", "--value", "keep")
+            let kept = try #require(try a.cx("resolve", id, "deleted", "--value", "keep", "--json").json() as? [String: Any])
+            #expect(kept["value"] as? String == "keep")
             #expect(try a.cx("sync").status == 0)
             #expect(try b.cx("sync").status == 0)
             for home in [a, b] {

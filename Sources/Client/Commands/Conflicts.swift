@@ -75,8 +75,17 @@ extension CX {
             abstract: "Resolve a conflict by picking a candidate or giving a value.",
             discussion: """
                 --pick N chooses the N-th candidate as numbered by `cx conflicts` (1-based); \
-                --value V writes a new value. For a delete/edit conflict use the field `deleted` with \
-                keep or delete (--pick 1 = keep, 2 = delete).
+                --value V writes a new value (or keeps the candidate with that value). For a \
+                delete/edit conflict use the field `deleted` with keep or delete (--pick 1 = keep, \
+                2 = delete).
+
+                Numbers follow the candidates as they stand when `cx resolve` runs: a sync between \
+                `cx conflicts` and `cx resolve` (another terminal, a scheduled job) may bring a \
+                candidate and renumber them. The output names the value kept; scripts should pick \
+                by --value, or read the value kept from --json.
+
+                JSON: {"id","field","value"} — the value kept (null: the field cleared; for \
+                `deleted`, "keep" or "delete").
 
                 Examples:
                   cx resolve 3f2a9c phone --pick 2
@@ -89,6 +98,7 @@ extension CX {
         @Argument(help: "The conflicted field (or `deleted`).") var field: String
         @Option(parsing: .unconditional, help: "The value to keep (may start with a minus, e.g. -0.02).") var value: String?
         @Option(parsing: .unconditional, help: "The candidate to keep (1-based, as listed by `cx conflicts`).") var pick: Int?
+        @Flag(help: "Print {\"id\", \"field\", \"value\"} as JSON.") var json = false
 
         func validate() throws {
             try OptionValues.requireValue(value, option: "--value")
@@ -102,6 +112,7 @@ extension CX {
                 defer { store.close() }
                 let author = try context.author(in: store)
                 let (id, _) = try context.resolve(self.id, in: store)
+                var kept: String?
                 let state = try RecordEditing.modify(id, in: store, allowDeleted: true) { state in
                     guard let conflict = state.conflicts.first(where: { $0.field == field }) else {
                         let fields = state.conflicts.map(\.field)
@@ -118,8 +129,21 @@ extension CX {
                         chosen = value
                     }
                     try state.resolve(field, to: chosen, by: author)
+                    kept = chosen
                 }
                 try store.compactIfNeeded()
+                if json {
+                    var w = JSONWriter()
+                    w.raw("{\"id\":")
+                    w.string(id)
+                    w.raw(",\"field\":")
+                    w.string(field)
+                    w.raw(",\"value\":")
+                    w.optionalString(field == RecordState.deletedPseudoField ? (state.isDeleted ? "delete" : "keep") : kept)
+                    w.byte(UInt8(ascii: "}"))
+                    CommandOutput.printJSON(w.bytes, terminal: context.terminal)
+                    return
+                }
                 let shown = field == RecordState.deletedPseudoField
                     ? (state.isDeleted ? "deleted" : "kept")
                     : "\(field) = " + (state.displayedValue(field).map { "'\($0)'" } ?? "(unset)")
