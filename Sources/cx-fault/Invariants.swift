@@ -203,11 +203,12 @@ extension FaultRun {
                     // Writes to the survivor that saw this write, or saw a write of the same value
                     // to the same field of the survivor (a merge adds nothing for a value the
                     // survivor already holds: that value then stands for both).
-                    // (The same value may have reached the survivor from another customer merged into it.)
+                    // (The same value may have reached the survivor from another customer merged into
+                    // it, directly or through a chain of merges: seed 4100045.)
                     let onSurvivor = byRecord[survivor, default: []]
-                    let sources = [survivor] + ledger.writes.filter {
-                        $0.field == "deleted" && $0.value == Ledger.mergePrefix + survivor
-                    }.map(\.record)
+                    let sources = [survivor] + byRecord.keys.filter {
+                        $0 != survivor && survivors(of: $0, reference: reference).contains(survivor)
+                    }
                     let twins = Set(sources.flatMap { byRecord[$0, default: []] }
                         .filter { $0.field == write.field && $0.value == write.value && $0.id != write.id }.map(\.id))
                     let replacing = onSurvivor.filter { $0.possiblySaw.contains(write.id) || !$0.possiblySaw.isDisjoint(with: twins) }
