@@ -170,7 +170,7 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
             if pull, let cursor { w.string(cursor) } else { w.raw("null") }
             w.raw(",\"limit\":")
             w.number(UInt64(pull ? pullLimit : 1))
-            w.raw(",\"changes\":[")
+            w.raw(",\"compact_states\":true,\"changes\":[")
             w.rawJSON(changes)
             w.raw("]}")
             let start = ContinuousClock.now

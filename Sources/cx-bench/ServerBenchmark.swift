@@ -48,7 +48,8 @@ struct ServerBenchmark: AsyncParsableCommand {
         let states = (0..<records).map { SampleCustomers.customer(index: $0, replica: "bench-laptop", at: at, using: &rng) }
         let bodies = Self.bodies(states, batch: batch, replica: "bench-laptop")
         let averageBytes = bodies.reduce(0) { $0 + $1.readableBytes } / states.count
-        print("records: \(records), push batch: \(batch), pull page: \(pageSize), ~\(averageBytes) bytes per state")
+        let expandedBytes = states.reduce(0) { $0 + $1.jsonBytes(.expanded).count } / states.count
+        print("records: \(records), push batch: \(batch), pull page: \(pageSize), ~\(averageBytes) bytes per state (compact; \(expandedBytes) expanded)")
 
         let port = PortBox()
         var configuration = ServerConfiguration()
@@ -144,7 +145,7 @@ struct ServerBenchmark: AsyncParsableCommand {
         while true {
             let response = try await post(
                 url, token: token,
-                body: ByteBuffer(string: "{\"replica_id\":\"bench-reader\",\"cursor\":\(cursor),\"limit\":\(pageSize),\"changes\":[]}"))
+                body: ByteBuffer(string: "{\"replica_id\":\"bench-reader\",\"cursor\":\(cursor),\"limit\":\(pageSize),\"compact_states\":true,\"changes\":[]}"))
             let page = try countPage(response)
             pulled += page.count
             cursor = "\"\(page.cursor)\""

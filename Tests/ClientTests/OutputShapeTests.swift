@@ -55,7 +55,7 @@ import Testing
     @Test func syncEnvelopeAndResponseParsing() throws {
         let state = Fixtures.customer("Acme")
         let envelope = SyncEnvelope(replicaID: "r1", cursor: nil, changes: [state.jsonBytes()], limit: 1000).jsonBytes()
-        #expect(String(decoding: envelope, as: UTF8.self).hasPrefix("{\"replica_id\":\"r1\",\"cursor\":null,\"changes\":[{\"id\":"))
+        #expect(String(decoding: envelope, as: UTF8.self).hasPrefix("{\"replica_id\":\"r1\",\"cursor\":null,\"changes\":[{\"v\":2,\"id\":"))
         let reply = Array("{\"changes\": [\(state.jsonString())], \"cursor\": \"c9\", \"has_more\": true, \"rejected\": [{\"id\": \"a\", \"code\": \"b\", \"message\": \"c\"}]}".utf8)
         let response = try SyncResponse(parsing: reply)
         #expect(response.cursor == "c9")

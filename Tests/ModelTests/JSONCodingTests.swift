@@ -16,19 +16,19 @@ import Testing
         return state
     }
 
-    @Test func encodingIsCanonicalAndRoundTrips() throws {
+    @Test func expandedEncodingIsCanonicalAndRoundTrips() throws {
         let state = try Self.state()
-        let text = state.jsonString()
+        let text = state.jsonString(.expanded)
         #expect(text.hasPrefix("{\"id\":\"\(Self.id)\",\"kind\":\"customer\",\"clock\":{\"r1\":3,\"r2\":2},\"fields\":{\"name\":"))
         #expect(text.contains("\"phone\":[{\"value\":null,\"dot\":[\"r2\",1],\"at\":\"1970-01-01T00:00:00.000Z\"}]"))
         #expect(text.contains("\\\"Zoë\\\"\\n\\t\\\\ \\u0001"))
         #expect(text.contains("\"deletion\":[{\"deleted\":true,\"seen\":{\"r1\":3,\"r2\":1},\"dot\":[\"r2\",2]"))
         let decoded = try RecordState(jsonString: text)
         #expect(decoded == state)
-        #expect(decoded.jsonString() == text)
+        #expect(decoded.jsonString(.expanded) == text)
     }
 
-    static let validText = (try? state().jsonString()) ?? ""
+    static let validText = (try? state().jsonString(.expanded)) ?? ""
 
     @Test(arguments: [
         ("negative counter", "\"r1\":3", "\"r1\":-3", "counter"),
@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func rejectsNonCanonicalValues() throws {
-        let text = try Self.state().jsonString().replacingFirst("\"value\":\"multi\\nline\"", with: "\"value\":\"x\"")
+        let text = try Self.state().jsonString(.expanded).replacingFirst("\"value\":\"multi\\nline\"", with: "\"value\":\"x\"")
         // A different but valid value is fine; what matters is invalid ones are refused.
         _ = try RecordState(jsonString: text)
         var purchase = try RecordState.new(
@@ -70,9 +70,9 @@ import Testing
             fields: ["customer_id": Self.id, "type": "purchase", "on": "2026-11-20", "amount": "5"],
             by: Author(replica: "r1", at: Timestamp(millisecondsSinceEpoch: 0)))
         try purchase.set("margin", to: "0.1", by: Author(replica: "r1", at: Timestamp(millisecondsSinceEpoch: 0)))
-        let bad = purchase.jsonString().replacingFirst("\"5.00\"", with: "\"5\"")
+        let bad = purchase.jsonString(.expanded).replacingFirst("\"5.00\"", with: "\"5\"")
         #expect(throws: StateDecodingError.self) { try RecordState(jsonString: bad) }
-        let invalid = purchase.jsonString().replacingFirst("\"0.1\"", with: "\"7\"")
+        let invalid = purchase.jsonString(.expanded).replacingFirst("\"0.1\"", with: "\"7\"")
         #expect(throws: StateDecodingError.self) { try RecordState(jsonString: invalid) }
     }
 }

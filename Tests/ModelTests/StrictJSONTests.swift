@@ -89,7 +89,7 @@ import CXSampleData
         let state = try RecordState.new(
             kind: .customer, id: "0d9c6c1e-8a55-4d2e-9f5e-0b7a1c2d3e4f", fields: ["name": "Acme"],
             by: Author(replica: "r1", at: Timestamp(millisecondsSinceEpoch: 0)))
-        let text = state.jsonString()
+        let text = state.jsonString(.expanded)
         // A second `fields` map, a second `name` register, a second `value` in one entry.
         let variants = [
             text.replacingOccurrences(of: "\"fields\":{", with: "\"fields\":{},\"fields\":{"),

@@ -12,7 +12,7 @@ import Testing
 @Suite(.serverDatabase) struct ClockTrustTests {
     /// `state` with its JSON rewritten by `edit` (forging what a hostile client would send).
     static func forged(_ state: RecordState, _ edit: (String) -> String) throws -> RecordState {
-        try RecordState(jsonString: edit(String(decoding: state.jsonBytes(), as: UTF8.self)))
+        try RecordState(jsonString: edit(String(decoding: state.jsonBytes(.expanded), as: UTF8.self)))
     }
 
     /// A sync body with replica tokens.

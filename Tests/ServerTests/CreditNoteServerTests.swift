@@ -128,7 +128,7 @@ import Testing
             try await database.sql { connection in
                 // Written as the owner, as a server of this version could not: only the state holds `credits`.
                 try connection.query(
-                    "INSERT INTO cx.activities (id, customer_id, type, \"on\", amount, seq, state) VALUES (\(note)::uuid, \(customer)::uuid, 'purchase', '2026-03-10', -20, nextval('cx.change_seq'), \(withID.jsonString())::jsonb)")
+                    "INSERT INTO cx.activities (id, customer_id, type, \"on\", amount, seq, state) VALUES (\(note)::uuid, \(customer)::uuid, 'purchase', '2026-03-10', -20, nextval('cx.change_seq'), \(withID.jsonString(.expanded))::jsonb)")
                 let applied = try clusterMigrationLock.withLock { try Migrator(logger: TestDatabase.logger).migrate(connection) }
                 #expect(applied == Migration.all.map(\.version).filter { $0 >= 14 }, "14 and every later migration")
                 #expect(try connection.query("SELECT credits::text FROM cx.activities WHERE id = \(note)::uuid")[0][0] == purchase)

@@ -13,7 +13,7 @@ import Testing
     /// Stores `customer` with its city replaced by ``longCity`` in the state and the typed
     /// column, as a server before the limit would have, and returns that legacy state.
     static func storeLegacyCity(_ customer: RecordState, in database: TestDatabase) async throws -> RecordState {
-        let legacyText = customer.jsonString().replacingOccurrences(of: "\"Bern\"", with: "\"\(longCity)\"")
+        let legacyText = customer.jsonString(.expanded).replacingOccurrences(of: "\"Bern\"", with: "\"\(longCity)\"")
         let legacy = try RecordState(jsonString: legacyText, values: .stored)
         try await database.sql { connection in
             try connection.query(
@@ -60,7 +60,7 @@ import Testing
             _ = try await client.sync(token: database.adminToken, body: Records.syncBody(replica: "laptop-a", changes: [customer]))
             let legacy = try await Self.storeLegacyCity(customer, in: database)
             // Another laptop writes a long owner: a new write, held to today's limit.
-            let forged = legacy.jsonString()
+            let forged = legacy.jsonString(.expanded)
                 .replacingOccurrences(of: "\"clock\":{\"laptop-a\":", with: "\"clock\":{\"laptop-b\":1,\"laptop-a\":")
                 .replacingOccurrences(
                     of: "\"fields\":{",
@@ -89,10 +89,10 @@ import Testing
         let purchase = try Records.purchase(customer: customer.id, replica: "old-laptop")
         // As the earlier server stored them: the territory as the laptop typed it (NFD), a
         // city longer than today's limit, the typed columns beside the state.
-        let customerText = customer.jsonString()
+        let customerText = customer.jsonString(.expanded)
             .replacingOccurrences(of: "Z\u{FC}rich", with: Self.nfd)
             .replacingOccurrences(of: "\"Bern\"", with: "\"\(StoredStateUpgradeTests.longCity)\"")
-        let purchaseText = purchase.jsonString()
+        let purchaseText = purchase.jsonString(.expanded)
         let (customerID, purchaseID) = (customer.id, purchase.id)
         try await withTestApp(
             migrations: Self.earlier,

@@ -10,9 +10,15 @@ extension CacheStore {
         for table in [customers, activities] {
             guard let file = table?.stateFile else { continue }
             try LineReader(file: file).forEachLine { line in
-                guard line.count > 43 else { return true }
-                // A state line starts `{"id":"<36 bytes>"`.
-                let id = String(decoding: UnsafeBufferPointer(rebasing: line[7..<43]), as: UTF8.self)
+                guard !line.isEmpty else { return true }
+                guard let range = StateLineID.range(in: line) else {
+                    // Not a line cx writes: decode it to learn its id (and fail if it is damaged).
+                    let state = try decode(line, id: "a line of \(file)")
+                    if !journalIsEmpty, journal.supersedes(state.id) { return true }
+                    try body(state)
+                    return true
+                }
+                let id = String(decoding: UnsafeBufferPointer(rebasing: line[range]), as: UTF8.self)
                 if !journalIsEmpty, journal.supersedes(id) { return true }
                 try body(decode(line, id: id))
                 return true

@@ -38,6 +38,7 @@ extension SyncSession {
         hasMore = reply.hasMore
         report.rejected += reply.rejected
         serverOmitsEchoes = reply.features.contains(.omitEchoes)
+        serverReadsCompactStates = reply.features.contains(.compactStates)
         let store = try openCache()
         defer { store.suspend() }
         var page = PageChanges(store: store)

@@ -23,14 +23,29 @@ struct OutgoingBatch {
     /// Whether the page may leave out the states this request writes exactly as sent
     /// (``SyncEnvelope/omitsEchoes``).
     let omitsEchoes: Bool
+    /// Whether the server reads compact states (and sends them when asked); if not, compact
+    /// states are sent expanded (``StateFormat``).
+    let compactStates: Bool
 
     /// The request body (``SyncEnvelope``).
     func envelope(pageLimit: Int) -> [UInt8] {
         SyncEnvelope(
             replicaID: sent.id, syncToken: sent.token, nextSyncToken: sent.proposedToken, cursor: cursor,
-            changes: batch.map(\.bytes), limit: pageLimit, omitsEchoes: omitsEchoes && !batch.isEmpty
+            changes: compactStates ? batch.map(\.bytes) : batch.map { Self.expanded($0.bytes) }, limit: pageLimit,
+            omitsEchoes: omitsEchoes && !batch.isEmpty, wantsCompactStates: compactStates
         ).jsonBytes()
     }
+
+    /// A cached state in the expanded form, for a server not known to read compact ones. The
+    /// cache holds only states it read or wrote itself, so they decode; one that did not would
+    /// go as it is and be refused by the server on its own.
+    static func expanded(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.starts(with: compactPrefix), let state = try? RecordState(jsonBytes: bytes, values: .stored) else { return bytes }
+        return state.jsonBytes(.expanded)
+    }
+
+    /// How every compact state cx writes begins.
+    private static let compactPrefix = Array(#"{"v":2,"#.utf8)
 }
 
 extension SyncSession {
@@ -48,7 +63,7 @@ extension SyncSession {
         var request = OutgoingBatch(
             start: next, refusalsBefore: report.rejected.count, restarting: restart, cursor: restart ? nil : store.cursor,
             sent: proposal.incarnation, confirmsUpTo: proposal.confirmsUpTo,
-            omitsEchoes: serverOmitsEchoes && rescope == nil && !restart)
+            omitsEchoes: serverOmitsEchoes && rescope == nil && !restart, compactStates: serverReadsCompactStates)
         restart = false
         while !proposal.settlesOnly, next < queue.count, request.batch.count < countLimit {
             let id = queue[next]

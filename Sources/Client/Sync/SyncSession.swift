@@ -41,6 +41,10 @@ struct SyncSession {
     /// The server listed ``SyncReply/Feature/omitEchoes`` in a reply of this sync (older
     /// servers refuse the request option).
     var serverOmitsEchoes = false
+    /// The server listed ``SyncReply/Feature/compactStates`` in a reply of this sync: it reads
+    /// compact states and sends them when asked. Until then states go in the expanded form,
+    /// which every server reads.
+    var serverReadsCompactStates = false
 
     // MARK: Pull state
 

@@ -4,7 +4,7 @@ import CXModel
 /// Fuzzes `RecordState(jsonBytes:)`, the decoder of every state a replica or the server reads.
 ///
 /// Beyond "does not crash": a state that decodes must re-encode canonically — decoding its
-/// `jsonBytes()` gives the same state and the same bytes — and merging it with itself must
+/// `jsonBytes()` gives the same state and the same bytes, and so does its other form — and merging it with itself must
 /// change nothing (the join is idempotent).
 @main enum FuzzStateDecoder {
     static func main() {
@@ -28,6 +28,8 @@ import CXModel
         }
         precondition(again == state, "decode(encode(state)) != state")
         precondition(again.jsonBytes() == encoded, "the encoding is not canonical")
+        // The other form holds the same state (docs/sync-protocol.md §6).
+        precondition((try? RecordState(jsonBytes: state.jsonBytes(.expanded))) == state, "the expanded form is another state")
         precondition(state.merging(state) == state, "merging a state with itself changed it")
     }
 }

@@ -42,6 +42,12 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    /// Appends an integer, negative ones with a leading `-`.
+    public mutating func number(_ value: Int64) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        number(value.magnitude)
+    }
+
     /// Appends a string literal, escaped.
     public mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))

@@ -40,12 +40,14 @@ extension RecordState {
     /// Builds a state from an already-parsed wire form (used when a state arrives inside a
     /// larger JSON document such as a sync request).
     init(wire: WireState, values: StateValueRules) throws(StateDecodingError) {
+        var wire = wire
         let rawID = wire.id
         guard let id = RecordID.canonical(rawID) else {
             let shown = String(rawID.unicodeScalars.prefix(100))
             throw StateDecodingError(recordID: shown.isEmpty ? nil : shown, "id '\(shown)' is not a UUID")
         }
         func fail(_ message: String) -> StateDecodingError { StateDecodingError(recordID: id, message) }
+        if let problem = wire.expandingCompactForm() { throw fail(problem) }
 
         guard let kind = RecordKind(rawValue: wire.kind) else {
             throw fail("unknown kind '\(wire.kind.prefix(100))'; expected customer or activity")
@@ -83,11 +85,21 @@ extension RecordState {
             allDots.append(dot)
             return dot
         }
-        func timestamp(_ text: String, _ place: String) throws(StateDecodingError) -> Timestamp {
-            guard let at = Timestamp(text) else {
-                throw fail("\(place): 'at' must be YYYY-MM-DDTHH:MM:SS.mmmZ, got '\(text)'")
+        func timestamp(_ time: WireTime, _ place: String) throws(StateDecodingError) -> Timestamp {
+            switch time {
+            case .text(let text):
+                guard let at = Timestamp(text) else {
+                    throw fail("\(place): 'at' must be YYYY-MM-DDTHH:MM:SS.mmmZ, got '\(text)'")
+                }
+                return at
+            case .milliseconds(let milliseconds):
+                // The range the expanded form can write (years 0001–9999), so both forms hold
+                // the same states.
+                guard Timestamp.writableRange.contains(milliseconds) else {
+                    throw fail("\(place): time \(milliseconds) ms is outside years 0001–9999")
+                }
+                return Timestamp(millisecondsSinceEpoch: milliseconds)
             }
-            return at
         }
 
         var fields: [FieldRegister] = []

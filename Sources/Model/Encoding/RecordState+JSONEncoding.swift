@@ -1,23 +1,32 @@
 extension RecordState {
-    /// The canonical JSON form of the full state, as exchanged by sync and kept in caches.
+    /// The canonical JSON form of the full state, as exchanged by sync and kept in caches:
+    /// ``StateFormat/compact`` unless a peer needs the ``StateFormat/expanded`` form.
     ///
-    /// Keys in a fixed order (`id`, `kind`, `clock`, `fields`, `tags`, `deletion`), maps sorted
-    /// by key, no whitespace, timestamps as `YYYY-MM-DDTHH:MM:SS.mmmZ`, every field value as its
-    /// canonical text (decimals and dates exact). Decoding this output and encoding again gives
-    /// the same bytes. See `docs/sync-protocol.md` for the format.
-    public func jsonBytes() -> [UInt8] {
-        var writer = JSONWriter(capacity: 256 + fields.count * 96)
-        encode(into: &writer)
+    /// Canonical: keys in a fixed order, maps sorted by key, no whitespace, every field value as
+    /// its canonical text (decimals and dates exact). Decoding this output and encoding again in
+    /// the same format gives the same bytes. See `docs/sync-protocol.md` §6 for both formats.
+    public func jsonBytes(_ format: StateFormat = .compact) -> [UInt8] {
+        var writer = JSONWriter(capacity: format == .compact ? 160 + fields.count * 48 : 256 + fields.count * 96)
+        encode(into: &writer, format: format)
         return writer.bytes
     }
 
-    /// ``jsonBytes()`` as a string.
-    public func jsonString() -> String {
-        String(decoding: jsonBytes(), as: UTF8.self)
+    /// ``jsonBytes(_:)`` as a string.
+    public func jsonString(_ format: StateFormat = .compact) -> String {
+        String(decoding: jsonBytes(format), as: UTF8.self)
     }
 
-    /// Appends the canonical JSON form to `w`. See ``jsonBytes()``.
-    public func encode(into w: inout JSONWriter) {
+    /// Appends the canonical JSON form to `w`. See ``jsonBytes(_:)``.
+    public func encode(into w: inout JSONWriter, format: StateFormat = .compact) {
+        switch format {
+        case .compact: encodeCompact(into: &w)
+        case .expanded: encodeExpanded(into: &w)
+        }
+    }
+
+    /// The expanded form: keys `id`, `kind`, `clock`, `fields`, `tags`, `deletion`; every entry
+    /// an object with its `value`, `dot`, `at` (`YYYY-MM-DDTHH:MM:SS.mmmZ`) and `user`.
+    private func encodeExpanded(into w: inout JSONWriter) {
         w.raw("{\"id\":")
         w.string(id)
         w.raw(",\"kind\":")

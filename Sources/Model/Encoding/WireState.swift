@@ -1,6 +1,10 @@
-/// The JSON shape of a record state, read but not yet checked; ``RecordState/init(wire:)``
+/// The JSON shape of a record state, read but not yet checked; ``RecordState/init(wire:values:)``
 /// checks the meaning. Maps are kept as key/value lists in document order (duplicates are
 /// caught when the state is built).
+///
+/// Both formats (``StateFormat``) are read here. A compact state's references (replica and
+/// write indexes) are resolved by ``expandingCompactForm()`` into the same lists an expanded
+/// state fills, so every check after reading is the same for both.
 struct WireState {
     var id = ""
     var kind = ""
@@ -8,39 +12,113 @@ struct WireState {
     var fields: [(String, [WireEntry])] = []
     var tags: [(String, [WireDot])] = []
     var deletion: [WireDeletion] = []
+    /// The compact form's parts, before their references are resolved.
+    var compact = CompactParts()
 
-    /// Reads one state object. Unknown keys are refused, so a typo in a hand-made state is
-    /// reported instead of silently ignored.
+    /// The compact form as read: indexes not yet checked against `replicas` and `writes`.
+    struct CompactParts {
+        var version: Int64?
+        var replicas: [String] = []
+        var counters: [Int64] = []
+        var writes: [(replica: Int64, at: Int64, user: String?)] = []
+        var fields: [(String, [(value: String?, write: Int64, counter: Int64)])] = []
+        var tags: [(String, [(replica: Int64, counter: Int64)])] = []
+        var deletion: [(deleted: Bool, seen: [(String, Int64)], write: Int64, counter: Int64)] = []
+    }
+
+    /// Reads one state object, in either format. Unknown keys are refused, so a typo in a
+    /// hand-made state is reported instead of silently ignored; so are parts of one format in a
+    /// state of the other.
     static func read(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> WireState {
         var wire = WireState()
         var seen: Set<String> = []
+        // Which shapes the parts had: compact ones need `"v":2`, expanded ones forbid it.
+        var compactShapes = 0, expandedShapes = 0
         let start = scanner.offset
         try scanner.object { scanner, key throws(JSONScanner.Failure) in
             guard seen.insert(key).inserted else { throw scanner.failure("duplicate key '\(key)'") }
             switch key {
             case "id": wire.id = try scanner.string()
             case "kind": wire.kind = try scanner.string()
-            case "clock": wire.clock = try readClock(&scanner)
+            case "v": wire.compact.version = try scanner.integer()
+            case "replicas":
+                compactShapes += 1
+                try scanner.array { scanner throws(JSONScanner.Failure) in wire.compact.replicas.append(try scanner.string()) }
+            case "writes":
+                compactShapes += 1
+                try scanner.array { scanner throws(JSONScanner.Failure) in wire.compact.writes.append(try readCompactWrite(&scanner)) }
+            case "clock":
+                if scanner.peek() == UInt8(ascii: "[") {
+                    compactShapes += 1
+                    try scanner.array { scanner throws(JSONScanner.Failure) in wire.compact.counters.append(try scanner.integer()) }
+                } else {
+                    expandedShapes += 1
+                    wire.clock = try readClock(&scanner)
+                }
             case "fields":
                 try scanner.object { scanner, name throws(JSONScanner.Failure) in
                     var entries: [WireEntry] = []
-                    try scanner.array { scanner throws(JSONScanner.Failure) in entries.append(try WireEntry.read(&scanner)) }
-                    wire.fields.append((name, entries))
+                    var compactEntries: [(value: String?, write: Int64, counter: Int64)] = []
+                    try scanner.array { scanner throws(JSONScanner.Failure) in
+                        if scanner.peek() == UInt8(ascii: "[") {
+                            compactEntries.append(try readCompactEntry(&scanner))
+                        } else {
+                            entries.append(try WireEntry.read(&scanner))
+                        }
+                    }
+                    compactShapes += compactEntries.count
+                    expandedShapes += entries.count
+                    if !compactEntries.isEmpty { wire.compact.fields.append((name, compactEntries)) }
+                    if !entries.isEmpty || compactEntries.isEmpty { wire.fields.append((name, entries)) }
                 }
             case "tags":
                 try scanner.object { scanner, tag throws(JSONScanner.Failure) in
                     var dots: [WireDot] = []
-                    try scanner.array { scanner throws(JSONScanner.Failure) in dots.append(try WireDot.read(&scanner)) }
-                    wire.tags.append((tag, dots))
+                    var compactDots: [(replica: Int64, counter: Int64)] = []
+                    try scanner.array { scanner throws(JSONScanner.Failure) in
+                        let dot = try WireDot.read(&scanner)
+                        switch dot.replica {
+                        case .name(let replica): dots.append(WireDot(replica: replica, counter: dot.counter))
+                        case .index(let index): compactDots.append((index, dot.counter))
+                        }
+                    }
+                    compactShapes += compactDots.count
+                    expandedShapes += dots.count
+                    if !compactDots.isEmpty { wire.compact.tags.append((tag, compactDots)) }
+                    if !dots.isEmpty || compactDots.isEmpty { wire.tags.append((tag, dots)) }
                 }
             case "deletion":
-                try scanner.array { scanner throws(JSONScanner.Failure) in wire.deletion.append(try WireDeletion.read(&scanner)) }
+                try scanner.array { scanner throws(JSONScanner.Failure) in
+                    if scanner.peek() == UInt8(ascii: "[") {
+                        compactShapes += 1
+                        wire.compact.deletion.append(try readCompactDeletion(&scanner))
+                    } else {
+                        expandedShapes += 1
+                        wire.deletion.append(try WireDeletion.read(&scanner))
+                    }
+                }
             default:
-                throw scanner.failure("unknown key '\(key)' in record state; expected id, kind, clock, fields, tags, deletion")
+                throw scanner.failure(
+                    "unknown key '\(key)' in record state; expected id, kind, clock, fields, tags, deletion (and v, replicas, writes in the compact form)")
             }
         }
-        for required in ["id", "kind", "clock", "fields"] where !seen.contains(required) {
-            throw JSONScanner.Failure(offset: start, message: "record state is missing '\(required)'")
+        if let version = wire.compact.version {
+            guard version == 2 else {
+                throw JSONScanner.Failure(offset: start, message: "record state format v\(version) is not known; this version of cx reads v2 and the expanded form")
+            }
+            guard expandedShapes == 0 else {
+                throw JSONScanner.Failure(offset: start, message: "a compact state (\"v\":2) holds a part in the expanded form")
+            }
+            for required in ["id", "kind", "replicas", "clock", "writes", "fields"] where !seen.contains(required) {
+                throw JSONScanner.Failure(offset: start, message: "record state is missing '\(required)'")
+            }
+        } else {
+            guard compactShapes == 0 else {
+                throw JSONScanner.Failure(offset: start, message: "a state with compact parts (replicas, writes, entries as arrays) needs \"v\":2")
+            }
+            for required in ["id", "kind", "clock", "fields"] where !seen.contains(required) {
+                throw JSONScanner.Failure(offset: start, message: "record state is missing '\(required)'")
+            }
         }
         return wire
     }
@@ -52,19 +130,138 @@ struct WireState {
         }
         return clock
     }
+
+    /// `[replica, at, user]`.
+    private static func readCompactWrite(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> (replica: Int64, at: Int64, user: String?) {
+        var replica: Int64?, at: Int64?, user: String?, count = 0
+        try scanner.array { scanner throws(JSONScanner.Failure) in
+            switch count {
+            case 0: replica = try scanner.integer()
+            case 1: at = try scanner.integer()
+            case 2: user = try scanner.consumeNull() ? nil : try scanner.string()
+            default: throw scanner.failure("a write is [replica, at, user] with exactly three elements")
+            }
+            count += 1
+        }
+        guard count == 3, let replica, let at else { throw scanner.failure("a write is [replica, at, user] with exactly three elements") }
+        return (replica, at, user)
+    }
+
+    /// `[value, write, counter]`.
+    private static func readCompactEntry(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> (value: String?, write: Int64, counter: Int64) {
+        var value: String?, write: Int64?, counter: Int64?, count = 0
+        try scanner.array { scanner throws(JSONScanner.Failure) in
+            switch count {
+            case 0: value = try scanner.consumeNull() ? nil : try scanner.string()
+            case 1: write = try scanner.integer()
+            case 2: counter = try scanner.integer()
+            default: throw scanner.failure("a field entry is [value, write, counter] with exactly three elements")
+            }
+            count += 1
+        }
+        guard count == 3, let write, let counter else { throw scanner.failure("a field entry is [value, write, counter] with exactly three elements") }
+        return (value, write, counter)
+    }
+
+    /// `[deleted, seen, write, counter]`.
+    private static func readCompactDeletion(_ scanner: inout JSONScanner) throws(JSONScanner.Failure)
+        -> (deleted: Bool, seen: [(String, Int64)], write: Int64, counter: Int64)
+    {
+        var deleted: Bool?, seen: [(String, Int64)]?, write: Int64?, counter: Int64?, count = 0
+        try scanner.array { scanner throws(JSONScanner.Failure) in
+            switch count {
+            case 0: deleted = try scanner.bool()
+            case 1: seen = try readClock(&scanner)
+            case 2: write = try scanner.integer()
+            case 3: counter = try scanner.integer()
+            default: throw scanner.failure("a deletion entry is [deleted, seen, write, counter] with exactly four elements")
+            }
+            count += 1
+        }
+        guard count == 4, let deleted, let seen, let write, let counter else {
+            throw scanner.failure("a deletion entry is [deleted, seen, write, counter] with exactly four elements")
+        }
+        return (deleted, seen, write, counter)
+    }
+
+    /// Resolves a compact state's references into ``clock``, ``fields``, ``tags`` and
+    /// ``deletion``; `nil` when done, else what is wrong. Does nothing for an expanded state.
+    mutating func expandingCompactForm() -> String? {
+        guard compact.version != nil else { return nil }
+        let replicas = compact.replicas
+        guard replicas.count == compact.counters.count else {
+            return "'replicas' has \(replicas.count) entries but 'clock' \(compact.counters.count); they pair up one to one"
+        }
+        clock = Array(zip(replicas, compact.counters))
+        var writes: [(replica: String, at: WireTime, user: String?)] = []
+        writes.reserveCapacity(compact.writes.count)
+        for (number, write) in compact.writes.enumerated() {
+            guard write.replica >= 0, write.replica < replicas.count else {
+                return "write \(number) names replica \(write.replica); 'replicas' has \(replicas.count)"
+            }
+            writes.append((replicas[Int(write.replica)], .milliseconds(write.at), write.user))
+        }
+        func resolve(_ write: Int64) -> (replica: String, at: WireTime, user: String?)? {
+            write >= 0 && write < writes.count ? writes[Int(write)] : nil
+        }
+        for (name, entries) in compact.fields {
+            var resolved: [WireEntry] = []
+            resolved.reserveCapacity(entries.count)
+            for entry in entries {
+                guard let write = resolve(entry.write) else {
+                    return "field \(name.prefix(100)): write \(entry.write) is not in 'writes' (\(writes.count) entries)"
+                }
+                resolved.append(WireEntry(value: entry.value, dot: WireDot(replica: write.replica, counter: entry.counter), at: write.at, user: write.user))
+            }
+            fields.append((name, resolved))
+        }
+        for (tag, dots) in compact.tags {
+            var resolved: [WireDot] = []
+            for dot in dots {
+                guard dot.replica >= 0, dot.replica < replicas.count else {
+                    return "tag '\(tag.prefix(100))': replica \(dot.replica) is not in 'replicas' (\(replicas.count) entries)"
+                }
+                resolved.append(WireDot(replica: replicas[Int(dot.replica)], counter: dot.counter))
+            }
+            tags.append((tag, resolved))
+        }
+        for entry in compact.deletion {
+            guard let write = resolve(entry.write) else {
+                return "deletion: write \(entry.write) is not in 'writes' (\(writes.count) entries)"
+            }
+            deletion.append(
+                WireDeletion(
+                    deleted: entry.deleted, seen: entry.seen, dot: WireDot(replica: write.replica, counter: entry.counter),
+                    at: write.at, user: write.user))
+        }
+        compact = CompactParts(version: compact.version)
+        return nil
+    }
 }
 
-/// A dot written as `["replica", counter]`.
+/// A write's time: text in the expanded form, milliseconds since the epoch in the compact one.
+enum WireTime {
+    case text(String)
+    case milliseconds(Int64)
+}
+
+/// A dot written as `["replica", counter]` (or `[replica index, counter]` for a compact tag add).
 struct WireDot {
     var replica: String
     var counter: Int64
 
-    static func read(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> WireDot {
-        var replica: String?, counter: Int64?
+    enum Replica {
+        case name(String)
+        case index(Int64)
+    }
+
+    /// Reads a dot whose replica is a name or (compact tag adds) an index.
+    static func read(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> (replica: Replica, counter: Int64) {
+        var replica: Replica?, counter: Int64?
         var count = 0
         try scanner.array { scanner throws(JSONScanner.Failure) in
             switch count {
-            case 0: replica = try scanner.string()
+            case 0: replica = scanner.peek() == UInt8(ascii: "\"") ? .name(try scanner.string()) : .index(try scanner.integer())
             case 1: counter = try scanner.integer()
             default: throw scanner.failure("a dot is [replica, counter] with exactly two elements")
             }
@@ -73,7 +270,14 @@ struct WireDot {
         guard let replica, let counter else {
             throw scanner.failure("a dot is [replica, counter] with exactly two elements")
         }
-        return WireDot(replica: replica, counter: counter)
+        return (replica, counter)
+    }
+
+    /// Reads an expanded dot: the replica must be a name.
+    static func readNamed(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> WireDot {
+        let dot = try read(&scanner)
+        guard case .name(let replica) = dot.replica else { throw scanner.failure("a dot's replica is a string") }
+        return WireDot(replica: replica, counter: dot.counter)
     }
 }
 
@@ -81,7 +285,7 @@ struct WireDot {
 struct WireEntry {
     var value: String?
     var dot: WireDot
-    var at: String
+    var at: WireTime
     var user: String?
 
     static func read(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> WireEntry {
@@ -91,14 +295,14 @@ struct WireEntry {
             case "value":
                 hasValue = true
                 value = try scanner.consumeNull() ? nil : try scanner.string()
-            case "dot": dot = try WireDot.read(&scanner)
+            case "dot": dot = try WireDot.readNamed(&scanner)
             case "at": at = try scanner.string()
             case "user": user = try scanner.consumeNull() ? nil : try scanner.string()
             default: throw scanner.failure("unknown key '\(key)' in field entry; expected value, dot, at, user")
             }
         }
         guard hasValue, let dot, let at else { throw scanner.failure("a field entry needs value, dot and at") }
-        return WireEntry(value: value, dot: dot, at: at, user: user)
+        return WireEntry(value: value, dot: dot, at: .text(at), user: user)
     }
 }
 
@@ -107,7 +311,7 @@ struct WireDeletion {
     var deleted: Bool
     var seen: [(String, Int64)]
     var dot: WireDot
-    var at: String
+    var at: WireTime
     var user: String?
 
     static func read(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> WireDeletion {
@@ -116,7 +320,7 @@ struct WireDeletion {
             switch key {
             case "deleted": deleted = try scanner.bool()
             case "seen": seen = try WireState.readClock(&scanner)
-            case "dot": dot = try WireDot.read(&scanner)
+            case "dot": dot = try WireDot.readNamed(&scanner)
             case "at": at = try scanner.string()
             case "user": user = try scanner.consumeNull() ? nil : try scanner.string()
             default: throw scanner.failure("unknown key '\(key)' in deletion entry; expected deleted, seen, dot, at, user")
@@ -125,6 +329,6 @@ struct WireDeletion {
         guard let deleted, let seen, let dot, let at else {
             throw scanner.failure("a deletion entry needs deleted, seen, dot and at")
         }
-        return WireDeletion(deleted: deleted, seen: seen, dot: dot, at: at, user: user)
+        return WireDeletion(deleted: deleted, seen: seen, dot: dot, at: .text(at), user: user)
     }
 }

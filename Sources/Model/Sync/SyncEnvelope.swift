@@ -1,5 +1,5 @@
 /// The body of `POST /v1/sync` (docs/sync-protocol.md §1, §4b):
-/// `{"replica_id","sync_token","next_sync_token","cursor","changes":[state…],"limit","omit_echoes"}`.
+/// `{"replica_id","sync_token","next_sync_token","cursor","changes":[state…],"limit","omit_echoes","compact_states"}`.
 ///
 /// `cx` writes it with ``jsonBytes()``; the server reads it with
 /// ``init(reading:maximumChanges:change:)``, which is as strict as §8a and §9 ask (unknown keys,
@@ -25,10 +25,14 @@ public struct SyncEnvelope: Sendable, Equatable {
     /// that list ``SyncReply/Feature/omitEchoes`` in a reply, and only by a client that does
     /// not need every state of the page (not during a rescope).
     public var omitsEchoes = false
+    /// Asks for the page's states in the compact form (``StateFormat/compact``); without it the
+    /// server answers the expanded form older clients read. Sent only to servers that list
+    /// ``SyncReply/Feature/compactStates``.
+    public var wantsCompactStates = false
 
     public init(
         replicaID: String, syncToken: String? = nil, nextSyncToken: String? = nil, cursor: String?,
-        changes: [[UInt8]], limit: Int? = nil, omitsEchoes: Bool = false
+        changes: [[UInt8]], limit: Int? = nil, omitsEchoes: Bool = false, wantsCompactStates: Bool = false
     ) {
         self.replicaID = replicaID
         self.syncToken = syncToken
@@ -37,6 +41,7 @@ public struct SyncEnvelope: Sendable, Equatable {
         self.changes = changes
         self.limit = limit
         self.omitsEchoes = omitsEchoes
+        self.wantsCompactStates = wantsCompactStates
     }
 
     /// Why a body is not a sync envelope. The server answers each with its own error code.
@@ -60,8 +65,8 @@ public struct SyncEnvelope: Sendable, Equatable {
     }
 
     /// Writes the envelope: `replica_id`, then `sync_token` and `next_sync_token` (only with a
-    /// next token), `cursor` (`null` for none), `changes`, `limit` when given and
-    /// `"omit_echoes":true` when asked.
+    /// next token), `cursor` (`null` for none), `changes`, `limit` when given, and
+    /// `"omit_echoes":true` and `"compact_states":true` when asked.
     public func encode(into w: inout JSONWriter) {
         w.raw("{\"replica_id\":")
         w.string(replicaID)
@@ -85,6 +90,7 @@ public struct SyncEnvelope: Sendable, Equatable {
             w.number(UInt64(limit.magnitude))
         }
         if omitsEchoes { w.raw(",\"omit_echoes\":true") }
+        if wantsCompactStates { w.raw(",\"compact_states\":true") }
         w.byte(UInt8(ascii: "}"))
     }
 
@@ -121,6 +127,7 @@ public struct SyncEnvelope: Sendable, Equatable {
                     case "cursor": envelope.cursor = try scanner.consumeNull() ? nil : try scanner.string()
                     case "limit": envelope.limit = Int(try scanner.integer())
                     case "omit_echoes": envelope.omitsEchoes = try scanner.bool()
+                    case "compact_states": envelope.wantsCompactStates = try scanner.bool()
                     case "sync_token": envelope.syncToken = try scanner.consumeNull() ? nil : try scanner.string()
                     // Always a string when present: a proposal of "no next token" is not a thing.
                     case "next_sync_token": envelope.nextSyncToken = try scanner.string()
@@ -143,7 +150,7 @@ public struct SyncEnvelope: Sendable, Equatable {
                         }
                     default:
                         let failure = scanner.failure(
-                            "unknown field '\(key.prefix(100))'; expected replica_id, cursor, changes, limit, sync_token, next_sync_token, omit_echoes")
+                            "unknown field '\(key.prefix(100))'; expected replica_id, cursor, changes, limit, sync_token, next_sync_token, omit_echoes, compact_states")
                         problem = .unknownField(failure)
                         throw failure
                     }

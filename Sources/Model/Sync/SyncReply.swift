@@ -35,6 +35,9 @@ public struct SyncReply: Sendable, Equatable {
         public init(rawValue: String) { self.rawValue = rawValue }
         /// ``SyncEnvelope/omitsEchoes``: the page leaves out what the request wrote exactly as sent.
         public static let omitEchoes = Feature(rawValue: "omit_echoes")
+        /// Pushed states may be compact (``StateFormat/compact``), and
+        /// ``SyncEnvelope/wantsCompactStates`` asks for compact states in the page.
+        public static let compactStates = Feature(rawValue: "compact_states")
     }
 
     public init(

@@ -47,6 +47,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         millisecondsSinceEpoch = seconds * 1000 + Int64(millis)
     }
 
+    /// Milliseconds since the epoch that the text form can write: years 0001 to 9999.
+    static let writableRange: ClosedRange<Int64> = -62_135_596_800_000...253_402_300_799_999
+
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         lhs.millisecondsSinceEpoch < rhs.millisecondsSinceEpoch
     }

@@ -92,14 +92,24 @@ struct SyncController: Sendable {
         ]
 
         let reply = SyncReply(
-            changes: page.states.map { Array($0.utf8) }, cursor: SyncCursor.format(page.lastSequence, epoch: epoch.id),
+            changes: sync.wantsCompactStates ? page.states.map { Array($0.utf8) } : page.states.map(Self.expanded),
+            cursor: SyncCursor.format(page.lastSequence, epoch: epoch.id),
             hasMore: page.hasMore, rejected: outcome.rejected,
             removed: page.removed + outcome.outOfScope.filter { !page.removed.contains($0) },
             scope: SyncScope(user: user.name, role: user.role, territories: scope.sortedTerritories), reset: reset,
-            features: [.omitEchoes])
+            features: [.omitEchoes, .compactStates])
         let response = Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: reply.jsonBytes())))
         return (response, counts)
+    }
+
+    /// A stored state (compact since migration 18) in the expanded form, for a client that did
+    /// not ask for compact states. A state that does not read (none should) goes as stored: the
+    /// client judges and reports it, as it would any state it cannot read.
+    static func expanded(_ stored: String) -> [UInt8] {
+        let bytes = Array(stored.utf8)
+        guard let state = try? RecordState(jsonBytes: bytes, values: .stored) else { return bytes }
+        return state.jsonBytes(.expanded)
     }
 }

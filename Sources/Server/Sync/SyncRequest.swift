@@ -21,6 +21,9 @@ struct SyncRequest: Sendable {
     /// The client asked for the states this request writes exactly as sent to be left out of
     /// the page (``SyncEnvelope/omitsEchoes``).
     var omitsEchoes = false
+    /// The client reads compact states (``SyncEnvelope/wantsCompactStates``); others get the
+    /// page in the expanded form.
+    var wantsCompactStates = false
 
     /// The replica part, for ``ReplicaRegistry/admit(_:by:on:)``.
     var claim: ReplicaRegistry.Claim {
@@ -81,7 +84,7 @@ struct SyncRequest: Sendable {
         return SyncRequest(
             replicaID: replicaID, cursor: try SyncCursor.parse(envelope.cursor), changes: states,
             limit: Int(min(requestedLimit, Int64(limits.maxPullLimit))), rejected: rejected, syncToken: syncToken,
-            nextSyncToken: nextSyncToken, omitsEchoes: envelope.omitsEchoes)
+            nextSyncToken: nextSyncToken, omitsEchoes: envelope.omitsEchoes, wantsCompactStates: envelope.wantsCompactStates)
     }
 
     /// One pushed state as read: the state, or why it is refused.

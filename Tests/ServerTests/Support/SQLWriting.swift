@@ -135,8 +135,11 @@ extension SQLWriting {
         return (displayed, state.deletionState.rawValue, state.hasConflicts, String(decoding: c.bytes, as: UTF8.self))
     }
 
-    /// Differences between the SQL state functions and the Model on `state` (empty: none).
-    static func stateFunctionDifferences(_ state: RecordState, on connection: PostgresConnection) throws -> [String] {
+    /// Differences between the SQL state functions and the Model on `state`, given to SQL in
+    /// `format` (empty: none).
+    static func stateFunctionDifferences(
+        _ state: RecordState, format: StateFormat = .compact, on connection: PostgresConnection
+    ) throws -> [String] {
         let model = modelView(of: state)
         let rows = try connection.query(
             PostgresQuery(
@@ -148,7 +151,7 @@ extension SQLWriting {
                            (SELECT coalesce(jsonb_agg(jsonb_build_object('field', c.field, 'candidates', c.candidates) ORDER BY c.n), '[]')
                             FROM cx.state_conflicts($1::jsonb) WITH ORDINALITY AS c(field, candidates, n))::text AS conflicts_text
                     """,
-                binds: [state.jsonString(), model.displayed, model.conflicts]))
+                binds: [state.jsonString(format), model.displayed, model.conflicts]))
         let row = rows[0]
         var differences: [String] = []
         if row["displayed"] != "t" { differences.append("displayed: SQL \(row["displayed_text"] ?? "nil") vs Model \(model.displayed)") }

@@ -28,5 +28,6 @@ struct Migration: Sendable {
         Migration0015DuplicateCustomers.migration,
         Migration0016SpendModelFallback.migration,
         Migration0017MergeKeepsClears.migration,
+        Migration0018CompactStates.migration,
     ]
 }
