@@ -63,6 +63,8 @@ extension CacheStore {
         journalFile?.close()
         journalFile = nil
         POSIX.removeTree(oldDirectory)
+        let written = writtenRecords
         try load()
+        writtenRecords = written
     }
 }

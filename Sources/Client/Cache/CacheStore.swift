@@ -43,6 +43,9 @@ public final class CacheStore {
     /// The ``InsightFacts`` lines of the journal puts this process wrote, so compaction need not
     /// decode those states again to write the new generation's facts files.
     private(set) var committedFacts: [String: [UInt8]] = [:]
+    /// The records this process committed since the journal last held another process's lines
+    /// (``WrittenRecord``); kept across its own compactions, which move records but change none.
+    var writtenRecords: [String: WrittenRecord] = [:]
 
     private init(directory: String, exclusive: Bool) {
         self.directory = directory
@@ -108,6 +111,7 @@ public final class CacheStore {
         journal.appendWritten(try journalFile.read(size - journal.validLength, at: journal.validLength))
         // Another process may have replaced states this one wrote: their facts are stale.
         committedFacts = [:]
+        writtenRecords = [:]
         if journal.validLength < size {
             // A torn tail from a writer that crashed meanwhile: cut it, as a load would.
             try journalFile.truncate(to: journal.validLength)
@@ -150,6 +154,7 @@ public final class CacheStore {
         snapshotPending = nil
         snapshotConflicted = nil
         committedFacts = [:]
+        writtenRecords = [:]
         let journalPath = dir + "/journal.jsonl"
         if isExclusive {
             // A new journal's directory entry is made durable with it: a line fsync'd into a
@@ -232,8 +237,14 @@ public final class CacheStore {
         CrashPoint.reach("journal-written")
         try journalFile.sync()
         journal.appendWritten(buffer)
-        for change in changes { committedFacts[change.state.id] = InsightFacts(change.state).jsonBytes() }
-        for drop in drops { committedFacts[drop.id] = nil }
+        for change in changes {
+            committedFacts[change.state.id] = InsightFacts(change.state).jsonBytes()
+            writtenRecords[change.state.id] = WrittenRecord(change.state)
+        }
+        for drop in drops {
+            committedFacts[drop.id] = nil
+            writtenRecords[drop.id] = nil
+        }
     }
 
     static func putLine(_ change: Change) -> [UInt8] {

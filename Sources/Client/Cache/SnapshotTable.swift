@@ -93,9 +93,38 @@ final class SnapshotTable {
     }
 
     /// The first entry whose id is ≥ `key`.
+    ///
+    /// A binary search of the index file, one read per probe — until the table has been
+    /// searched ``fenceAfterSearches`` times (a sync looks up every record it touches): it then
+    /// keeps every ``fenceStride``-th id in memory (``fence``), and a search costs one read of at
+    /// most that many lines.
     func lowerBound(_ key: [UInt8]) throws(IOError) -> Int {
-        try CXClient.lowerBound(count: count) { (i) throws(IOError) in try idBytes(at: i).lexicographicallyPrecedes(key) }
+        searches += 1
+        if fence == nil, searches > Self.fenceAfterSearches, count > Self.fenceStride * 4 {
+            fence = try stride(from: 0, to: count, by: Self.fenceStride).map { (i) throws(IOError) in try idBytes(at: i) }
+        }
+        guard let fence else {
+            return try CXClient.lowerBound(count: count) { (i) throws(IOError) in try idBytes(at: i).lexicographicallyPrecedes(key) }
+        }
+        // fence[j - 1] < key ≤ fence[j]: the answer lies in ((j - 1) · stride, j · stride].
+        let j = CXClient.lowerBound(count: fence.count) { fence[$0].lexicographicallyPrecedes(key) }
+        guard j > 0 else { return 0 }
+        let start = (j - 1) * Self.fenceStride + 1, end = Swift.min(j * Self.fenceStride, count)
+        guard start < end else { return end }
+        let lines = try index!.read((end - start) * Self.lineWidth, at: start * Self.lineWidth)
+        guard lines.count == (end - start) * Self.lineWidth else { throw IOError(path: index!.path, operation: "read index of", errno: EIO) }
+        for k in 0..<(end - start) {
+            let base = k * Self.lineWidth
+            if !lines[base..<(base + 36)].lexicographicallyPrecedes(key) { return start + k }
+        }
+        return end
     }
+
+    /// Every ``fenceStride``-th id of the index, once the table has been searched often.
+    private var fence: [[UInt8]]?
+    private var searches = 0
+    static let fenceStride = 64
+    static let fenceAfterSearches = 32
 
     /// The position of `id` in the table (its index line), or `nil` when the table lacks it.
     func position(of id: String) throws(IOError) -> Int? {

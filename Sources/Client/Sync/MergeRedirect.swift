@@ -40,12 +40,14 @@ enum MergeRedirect {
             return nil
         }
 
-        /// Whether `id` may be a merged duplicate: only a state whose bytes name the merge field
-        /// (or hold an escape, which could spell it otherwise) is decoded to find out. A first
-        /// sync touches every record; decoding each again here cost a sixth of it.
+        /// Whether `id` may be a merged duplicate: known for a record this sync wrote
+        /// (``WrittenRecord``); else only a state whose bytes name the merge field (or hold an
+        /// escape, which could spell it otherwise) is decoded to find out. A first sync touches
+        /// every record; decoding each again here cost a sixth of it.
         var mayBeMergedMemo: [String: Bool] = [:]
         func mayBeMerged(_ id: String) throws -> Bool {
             if changes[id] != nil { return true }
+            if let written = store.writtenRecords[id] { return written.namesSurvivor }
             if let known = mayBeMergedMemo[id] { return known }
             let answer = try store.stateBytes(id).map { Self.mayName(RecordState.mergedIntoField, $0.bytes) } ?? false
             mayBeMergedMemo[id] = answer
@@ -88,7 +90,7 @@ enum MergeRedirect {
             try breakCycle(from: id)
         }
         for id in touched.sorted() {
-            guard let (kind, _) = try store.stateBytes(id) else { continue }
+            guard let kind = try store.writtenRecords[id]?.kind ?? store.kind(of: id) else { continue }
             if kind == .activity {
                 activities.insert(id)
                 continue
@@ -114,6 +116,11 @@ enum MergeRedirect {
             }
         }
         for id in activities.sorted() {
+            // An activity this sync wrote names its customer: unless that one may be merged,
+            // there is nothing to move and no need to decode the activity.
+            if let written = store.writtenRecords[id], written.kind == .activity {
+                guard let customerID = written.customerID, try mayBeMerged(customerID) else { continue }
+            }
             guard var state = try current(id), state.kind == .activity, !state.isDeleted,
                 let customerID = state.displayedValue("customer_id"), try mayBeMerged(customerID), let customer = try current(customerID),
                 customer.mergedInto != nil, let kept = try survivor(of: customerID)

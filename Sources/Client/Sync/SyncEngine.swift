@@ -124,7 +124,8 @@ public struct SyncEngine {
             }
         }
         var report = try session.finish()
-        report.redirected = try redirect(redirectsEverything ? try Self.mergedCustomers(cacheDirectory) : session.touched)
+        defer { session.close() }
+        report.redirected = try session.redirect(redirectsEverything ? try Self.mergedCustomers(cacheDirectory) : session.touched)
         if markerWritten { POSIX.removeFile(redirectMarker) }
         if !report.redirected.isEmpty {
             let store = try CacheStore.open(directory: cacheDirectory, exclusive: true)
@@ -132,16 +133,6 @@ public struct SyncEngine {
             report.conflicts = try store.conflictedIDs().count
         }
         return report
-    }
-
-    /// Applies ``MergeRedirect`` to the touched records, writing as this cache's incarnation.
-    private func redirect(_ touched: Set<String>) throws -> [SyncReport.Redirect] {
-        guard !touched.isEmpty else { return [] }
-        let store = try CacheStore.open(directory: cacheDirectory, exclusive: true)
-        defer { store.close() }
-        let incarnation = try store.incarnation(base: replicaID)
-        let author = Author(replica: incarnation.id, user: user, at: .now(), counterFloor: incarnation.counter)
-        return try MergeRedirect.apply(touched: touched, store: store, author: author)
     }
 
     /// Whether `replica` is one of this cache's own: the installation id (caches from before

@@ -123,10 +123,10 @@ struct SyncSession {
 
     /// Ends the sync: records kept for their pending changes that the server has since taken
     /// are dropped, the others reported as kept; the sync mark is written and the journal
-    /// compacted if it grew large.
+    /// compacted if it grew large. The cache stays loaded for ``redirect(_:)``.
     mutating func finish() throws -> SyncReport {
         let store = try openCache()
-        defer { store.close() }
+        defer { store.suspend() }
         try reportHeldMerges(store)
         let refusals = Dictionary(report.rejected.map { ($0.id, $0.message) }, uniquingKeysWith: { _, last in last })
         var drops: [(id: String, kind: RecordKind)] = []
@@ -145,5 +145,22 @@ struct SyncSession {
         report.conflicts = try store.conflictedIDs().count
         report.durationMS = Int((POSIX.monotonicNanoseconds() - started) / 1_000_000)
         return report
+    }
+
+    /// Applies ``MergeRedirect`` to `touched`, writing as this cache's incarnation, on the
+    /// cache the sync loaded: it knows what the sync wrote (``WrittenRecord``) without reading
+    /// it back.
+    func redirect(_ touched: Set<String>) throws -> [SyncReport.Redirect] {
+        guard !touched.isEmpty else { return [] }
+        let store = try openCache()
+        defer { store.suspend() }
+        let incarnation = try store.incarnation(base: engine.replicaID)
+        let author = Author(replica: incarnation.id, user: engine.user, at: .now(), counterFloor: incarnation.counter)
+        return try MergeRedirect.apply(touched: touched, store: store, author: author)
+    }
+
+    /// Releases the cache for good.
+    func close() {
+        cache.close()
     }
 }

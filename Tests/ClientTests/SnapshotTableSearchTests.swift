@@ -1,0 +1,33 @@
+import CXModel
+import CXSampleData
+import Testing
+@testable import CXClient
+
+/// Looking ids up in a snapshot table gives the same answers before and after the table keeps
+/// every 64th id in memory (after many searches), for present ids, ids between them, and ids
+/// before the first and after the last.
+@Suite struct SnapshotTableSearchTests {
+    @Test func searchesAgreeWithTheSortedIDsBeforeAndAfterTheFence() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let customers = (0..<1_000).map { Fixtures.customer("Customer \($0)") }
+        let store = try Fixtures.open(dir)
+        defer { store.close() }
+        try store.commit(customers.map { .init(state: $0, pending: false) })
+        try store.compact()
+        let table = try #require(store.customers)
+        let sorted = customers.map(\.id).sorted()
+        var rng = SeededRandomGenerator(seed: 64)
+        let probes = sorted + (0..<300).map { _ in RecordID.random(using: &rng) }
+            + ["00000000-0000-4000-8000-000000000000", "ffffffff-ffff-4fff-bfff-ffffffffffff"]
+        // Twice: the first pass crosses the point where the fence is built.
+        for pass in 1...2 {
+            for probe in probes {
+                let expected = sorted.firstIndex { !$0.utf8.lexicographicallyPrecedes(probe.utf8) } ?? sorted.count
+                #expect(try table.lowerBound(Array(probe.utf8)) == expected, "pass \(pass): \(probe)")
+                #expect(try table.position(of: probe) == (sorted.contains(probe) ? expected : nil))
+            }
+        }
+        #expect(try table.ids(withPrefix: String(sorted[500].prefix(6)), limit: 5).first == sorted[500])
+    }
+}
