@@ -98,6 +98,19 @@ import CXSampleData
         }
     }
 
+    /// What a peer that predates the compact form is sent: cx's bytes and PostgreSQL's `jsonb`
+    /// printing are expanded; expanded bytes and bytes that do not read go as they are.
+    @Test func statesForOlderPeersAreExpanded() throws {
+        let state = try RecordState(jsonString: Self.compactExample)
+        let expanded = state.jsonBytes(.expanded)
+        #expect(RecordState.expandedJSON(state.jsonBytes()) == expanded)
+        let printedByJSONB = Array(#"{"v": 2, "id": "0b6f3a52-7c1d-4e8a-9f30-2d5c8e41a7b9", "kind": "customer", "tags": {"wholesale": [[0, 3]]}, "clock": [3], "fields": {"name": [["Müller & Söhne KG", 0, 1]], "phone": [["+49 30 1234567", 0, 2]]}, "writes": [[0, 1795166100000, "anna"]], "deletion": [], "replicas": ["anna-laptop"]}"#.utf8)
+        #expect(RecordState.expandedJSON(printedByJSONB) == expanded)
+        #expect(RecordState.expandedJSON(expanded) == expanded)
+        let broken = Array(#"{"v":2,"id":"x"}"#.utf8)
+        #expect(RecordState.expandedJSON(broken) == broken)
+    }
+
     @Test func anExpandedStateWithCompactPartsIsRefused() {
         let expanded = Self.expandedExample.replacingOccurrences(of: "\n", with: "")
         let mixed = expanded.replacingFirst(#""wholesale":[["anna-laptop",3]]"#, with: #""wholesale":[[0,3]]"#)

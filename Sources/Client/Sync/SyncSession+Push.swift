@@ -31,21 +31,10 @@ struct OutgoingBatch {
     func envelope(pageLimit: Int) -> [UInt8] {
         SyncEnvelope(
             replicaID: sent.id, syncToken: sent.token, nextSyncToken: sent.proposedToken, cursor: cursor,
-            changes: compactStates ? batch.map(\.bytes) : batch.map { Self.expanded($0.bytes) }, limit: pageLimit,
+            changes: compactStates ? batch.map(\.bytes) : batch.map { RecordState.expandedJSON($0.bytes) }, limit: pageLimit,
             omitsEchoes: omitsEchoes && !batch.isEmpty, wantsCompactStates: compactStates
         ).jsonBytes()
     }
-
-    /// A cached state in the expanded form, for a server not known to read compact ones. The
-    /// cache holds only states it read or wrote itself, so they decode; one that did not would
-    /// go as it is and be refused by the server on its own.
-    static func expanded(_ bytes: [UInt8]) -> [UInt8] {
-        guard bytes.starts(with: compactPrefix), let state = try? RecordState(jsonBytes: bytes, values: .stored) else { return bytes }
-        return state.jsonBytes(.expanded)
-    }
-
-    /// How every compact state cx writes begins.
-    private static let compactPrefix = Array(#"{"v":2,"#.utf8)
 }
 
 extension SyncSession {

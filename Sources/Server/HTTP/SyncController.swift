@@ -92,7 +92,7 @@ struct SyncController: Sendable {
         ]
 
         let reply = SyncReply(
-            changes: sync.wantsCompactStates ? page.states.map { Array($0.utf8) } : page.states.map(Self.expanded),
+            changes: sync.wantsCompactStates ? page.states.map { Array($0.utf8) } : page.states.map { RecordState.expandedJSON(Array($0.utf8)) },
             cursor: SyncCursor.format(page.lastSequence, epoch: epoch.id),
             hasMore: page.hasMore, rejected: outcome.rejected,
             removed: page.removed + outcome.outOfScope.filter { !page.removed.contains($0) },
@@ -102,14 +102,5 @@ struct SyncController: Sendable {
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: reply.jsonBytes())))
         return (response, counts)
-    }
-
-    /// A stored state (compact since migration 18) in the expanded form, for a client that did
-    /// not ask for compact states. A state that does not read (none should) goes as stored: the
-    /// client judges and reports it, as it would any state it cannot read.
-    static func expanded(_ stored: String) -> [UInt8] {
-        let bytes = Array(stored.utf8)
-        guard let state = try? RecordState(jsonBytes: bytes, values: .stored) else { return bytes }
-        return state.jsonBytes(.expanded)
     }
 }
