@@ -26,9 +26,9 @@ struct ImportRejected: Error, Sendable {
 }
 
 /// Loads a validated ``ImportFile`` into storage: one transaction, all or nothing, each record
-/// written as a push would write it, with dots of the importing user's server replica: new
-/// records by ``NewRecordWrites`` (COPY: typed columns, state, audit rows), changed ones by
-/// ``PushWrites`` (upserts, audit rows, territory exits, re-sequenced activities).
+/// written as a push writes it (``RecordWriteSet``: new records and changes in place by COPY,
+/// moves by upsert with their exits and re-sequenced activities), with dots of the importing
+/// user's server replica.
 ///
 /// **Idempotent on `ref`.** A row whose `ref` names a stored (live) record updates it: each
 /// non-empty cell whose value is not already one of the field's values is written as a new
@@ -100,9 +100,7 @@ struct ERPImport {
                 for problem in chunk.problems { problems.add(problem) }
                 // After the first bad row nothing more is written, but every row is still checked.
                 if problems.isEmpty && !dryRun {
-                    try chunk.inserts.apply(on: connection)
-                    try chunk.changes.apply(on: connection)
-                    try chunk.moves.apply(by: storeWriter, on: connection)
+                    try chunk.writes.apply(on: connection)
                 }
                 progress?(range.upperBound)
             }

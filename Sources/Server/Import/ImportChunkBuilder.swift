@@ -4,13 +4,8 @@ import CXPostgres
 /// What one chunk of an import comes to: its writes, encoded and ready for the connection,
 /// its counts, and the problems its rows showed.
 struct ImportChunk: Sendable {
-    /// Rows with no stored record: written by COPY.
-    var inserts: NewRecordWrites
-    /// Stored records the rows changed in place: written by COPY and one `UPDATE … FROM`.
-    var changes: ChangedRecordWrites
-    /// Stored records the rows moved (a customer's territory, an activity's customer): written
-    /// as a push writes them, with the exits that follow.
-    var moves = PushWrites()
+    /// The records the rows create or change, written as a push writes them.
+    var writes: RecordWriteSet
     var created = 0
     var updated = 0
     var unchanged = 0
@@ -37,7 +32,7 @@ struct ImportChunkBuilder: Sendable {
             stored[reference, default: []].append(try RecordState(jsonString: json, values: .stored))
         }
         var author = author
-        var chunk = ImportChunk(inserts: NewRecordWrites(by: writer), changes: ChangedRecordWrites(by: writer), author: author)
+        var chunk = ImportChunk(writes: RecordWriteSet(by: writer), author: author)
         for row in file.rows[rows] {
             do throws(ImportProblem) {
                 let matches = row.ref.map { stored[$0] ?? [] } ?? []
@@ -62,15 +57,11 @@ struct ImportChunkBuilder: Sendable {
                         chunk.unchanged += 1
                     } else {
                         if let refusal = RecordStore.mergedRefusal(updated) { throw ImportProblem(line: row.line, message: refusal.message) }
-                        if ChangedRecordWrites.takes(updated, replacing: previous) {
-                            chunk.changes.add(updated, replacing: previous)
-                        } else {
-                            chunk.moves.add(updated, replacing: previous)
-                        }
+                        chunk.writes.add(updated, replacing: previous)
                         chunk.updated += 1
                     }
                 } else {
-                    chunk.inserts.add(try create(row, customerID: customerID, by: &author))
+                    chunk.writes.add(try create(row, customerID: customerID, by: &author), replacing: nil)
                     chunk.created += 1
                 }
             } catch {

@@ -1,9 +1,9 @@
 import CXModel
 import CXPostgres
 
-/// Stored records an import changed, written with `COPY` into a temporary table and one
-/// `UPDATE … FROM` instead of the push's upsert (the bulk path of `cx-server import` for
-/// payments and re-runs, docs/benchmarks.md "ERP import").
+/// Stored records a push or an import changed in place, written with `COPY` into a temporary
+/// table and one `UPDATE … FROM` instead of an upsert (``RecordWriteSet``; docs/benchmarks.md
+/// "ERP import" and "Push writes by COPY").
 ///
 /// Takes only changes that need nothing beyond the row and its audit row (``takes(_:replacing:)``):
 /// a customer that keeps its territory, an activity that keeps its customer. For those it
@@ -45,30 +45,33 @@ struct ChangedRecordWrites: Sendable {
         count += 1
     }
 
-    /// Writes every record and its audit row, inside the caller's transaction (which holds the
-    /// sequence lock).
-    func apply(on connection: PostgresConnection) throws {
-        for kind in RecordKind.allCases {
-            guard let rows = rows[kind], rows.rowCount > 0, let audit = audit[kind] else { continue }
-            let table = RecordStore.table(of: kind)
-            let staging = "cx_changed_" + kind.rawValue
-            let columns = RecordRowEncoder.copyColumns(for: kind)
-            // Same column types as the table, no constraints; dropped with the transaction.
-            try connection.query(
-                PostgresQuery(
-                    unsafeSQL: "CREATE TEMP TABLE IF NOT EXISTS \(staging) ON COMMIT DROP AS SELECT \(columns.joined(separator: ", ")) FROM \(table) WITH NO DATA"))
-            try connection.query(PostgresQuery(unsafeSQL: "TRUNCATE \(staging)"))
-            let numbers = try RecordStore.sequenceNumbers(rows.rowCount, on: connection)
-            try connection.copyIn(
-                "COPY \(staging) (\(columns.joined(separator: ", "))) FROM STDIN", data: rows.prefixingEachRow(with: numbers))
-            let assignments = columns.filter { $0 != "id" }.map { "\($0) = s.\($0)" }.joined(separator: ", ")
-            let updated = try connection.query(
-                PostgresQuery(unsafeSQL: "UPDATE \(table) AS t SET \(assignments), updated_at = now() FROM \(staging) AS s WHERE t.id = s.id")
-            ).affectedRows
-            guard updated == rows.rowCount else {
-                throw PostgresError(.queryFailed, "an import updated \(updated) of \(rows.rowCount) stored \(kind.rawValue)s; nothing was written")
-            }
-            try connection.copyIn(AuditEntry.copySQL, data: audit.prefixingEachRow(with: numbers))
+    /// Writes every record of `kind` and its audit row, inside the caller's transaction (which
+    /// holds the sequence lock).
+    func apply(_ kind: RecordKind, on connection: PostgresConnection) throws {
+        guard let rows = rows[kind], rows.rowCount > 0, let audit = audit[kind] else { return }
+        let table = RecordStore.table(of: kind)
+        let staging = "cx_changed_" + kind.rawValue
+        let columns = RecordRowEncoder.copyColumns(for: kind)
+        // Same column types as the table, no constraints; dropped with the transaction.
+        try connection.query(
+            PostgresQuery(
+                unsafeSQL: "CREATE TEMP TABLE IF NOT EXISTS \(staging) ON COMMIT DROP AS SELECT \(columns.joined(separator: ", ")) FROM \(table) WITH NO DATA"))
+        try connection.query(PostgresQuery(unsafeSQL: "TRUNCATE \(staging)"))
+        let numbers = try RecordStore.sequenceNumbers(rows.rowCount, on: connection)
+        try connection.copyIn(
+            "COPY \(staging) (\(columns.joined(separator: ", "))) FROM STDIN", data: rows.prefixingEachRow(with: numbers))
+        let assignments = columns.filter { $0 != "id" }.map { "\($0) = s.\($0)" }.joined(separator: ", ")
+        let updated = try connection.query(
+            PostgresQuery(unsafeSQL: "UPDATE \(table) AS t SET \(assignments), updated_at = now() FROM \(staging) AS s WHERE t.id = s.id")
+        ).affectedRows
+        guard updated == rows.rowCount else {
+            throw PostgresError(.queryFailed, "a write updated \(updated) of \(rows.rowCount) stored \(kind.rawValue)s; nothing was written")
         }
+        try connection.copyIn(AuditEntry.copySQL, data: audit.prefixingEachRow(with: numbers))
+    }
+
+    /// Writes every record and its audit row, customers first.
+    func apply(on connection: PostgresConnection) throws {
+        for kind in RecordKind.allCases { try apply(kind, on: connection) }
     }
 }

@@ -1,8 +1,8 @@
 import CXModel
 import CXPostgres
 
-/// Records new to the server, written with `COPY` instead of the push's upsert (the bulk path
-/// of `cx-server import`, docs/benchmarks.md "ERP import").
+/// Records new to the server, written with `COPY` instead of an upsert (``RecordWriteSet``, for
+/// pushes and `cx-server import`; docs/benchmarks.md "ERP import" and "Push writes by COPY").
 ///
 /// Writes exactly what ``PushWrites`` writes for a record it adds with no previous state: the
 /// row with its typed columns (``RecordRowEncoder``) and a sequence number of its own, an
@@ -39,22 +39,25 @@ struct NewRecordWrites: Sendable {
         count += 1
     }
 
-    /// Writes every record and its audit row, inside the caller's transaction (which holds the
-    /// sequence lock).
-    func apply(on connection: PostgresConnection) throws {
-        for kind in RecordKind.allCases {
-            guard let rows = rows[kind], rows.rowCount > 0, let audit = audit[kind] else { continue }
-            let numbers = try RecordStore.sequenceNumbers(rows.rowCount, on: connection)
-            try connection.copyIn(RecordRowEncoder.copySQL(for: kind), data: rows.prefixingEachRow(with: numbers))
-            try connection.copyIn(AuditEntry.copySQL, data: audit.prefixingEachRow(with: numbers))
-            // Activities stored under a new customer's id take numbers after it, before this
-            // batch's own activities are numbered (RecordKind.allCases lists customers first): so
-            // every audit row keeps its record's final number, as the push path's join gives it.
-            if kind == .customer && !arrived.isEmpty {
-                let ids = "{" + arrived.joined(separator: ",") + "}"
-                try connection.query(
-                    "UPDATE cx.activities SET seq = nextval('cx.change_seq') WHERE customer_id = ANY(\(ids)::uuid[])")
-            }
+    /// Writes every record of `kind` and its audit row, inside the caller's transaction (which
+    /// holds the sequence lock).
+    func apply(_ kind: RecordKind, on connection: PostgresConnection) throws {
+        guard let rows = rows[kind], rows.rowCount > 0, let audit = audit[kind] else { return }
+        let numbers = try RecordStore.sequenceNumbers(rows.rowCount, on: connection)
+        try connection.copyIn(RecordRowEncoder.copySQL(for: kind), data: rows.prefixingEachRow(with: numbers))
+        try connection.copyIn(AuditEntry.copySQL, data: audit.prefixingEachRow(with: numbers))
+        // Activities stored under a new customer's id take numbers after it, before this
+        // batch's own activities are numbered (callers apply customers first): so every
+        // audit row keeps its record's final number, as the push path's join gives it.
+        if kind == .customer && !arrived.isEmpty {
+            let ids = "{" + arrived.joined(separator: ",") + "}"
+            try connection.query(
+                "UPDATE cx.activities SET seq = nextval('cx.change_seq') WHERE customer_id = ANY(\(ids)::uuid[])")
         }
+    }
+
+    /// Writes every record and its audit row, customers first (see ``apply(_:on:)``).
+    func apply(on connection: PostgresConnection) throws {
+        for kind in RecordKind.allCases { try apply(kind, on: connection) }
     }
 }

@@ -1,10 +1,11 @@
 import CXModel
 import CXPostgres
 
-/// The accepted writes of one push, and everything that follows from them: the row upserts,
-/// the audit rows, the territory exits of customers that moved and of activities moved to
-/// another customer, and new sequence numbers for the activities of customers that arrived or
-/// moved.
+/// Writes by multi-row upsert, and everything that follows from them: the audit rows, the
+/// territory exits of customers that moved and of activities moved to another customer, and new
+/// sequence numbers for the activities of customers that arrived or moved. ``RecordWriteSet``
+/// sends it the moves of a push or an import; new records and changes in place go by `COPY`
+/// and write the same rows.
 struct PushWrites {
     private var states: [RecordKind: [RecordState]] = [:]
     private var audit: [RecordKind: [UInt8]] = [:]

@@ -91,7 +91,7 @@ extension RecordStore {
         let stored = reads.stored
         var clocks = ClockAuthority(writer: writer, owners: reads.owners)
         var facts = reads.facts
-        var writes = PushWrites()
+        var writes = RecordWriteSet(by: writer)
         var echoIDs: [String] = []
 
         // Customers first, so activities are judged by where their customer ends up.
@@ -132,7 +132,7 @@ extension RecordStore {
         }
         try clocks.registerNewReplicas(on: connection)
 
-        try writes.apply(by: writer, on: connection)
+        try writes.apply(on: connection)
         result.written = writes.count
         if !echoIDs.isEmpty {
             // Under the sequence lock: every number handed out so far, and none after it.

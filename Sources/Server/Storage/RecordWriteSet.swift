@@ -1,0 +1,63 @@
+import CXModel
+import CXPostgres
+
+/// The accepted writes of one push (or one chunk of an import), each sent the cheapest way
+/// that still writes exactly what the push path's upsert wrote (docs/benchmarks.md, "Push
+/// writes by COPY"):
+///
+/// - records new to the server by `COPY` (``NewRecordWrites``),
+/// - stored records changed in place — a customer keeping its territory, an activity keeping
+///   its customer — by `COPY` into a staging table and one `UPDATE … FROM`
+///   (``ChangedRecordWrites``),
+/// - moves, which leave territory exits and re-number activities, by the upsert (``PushWrites``).
+///
+/// PostgreSQL then parses each state once, as the `state` column's `jsonb`, instead of a
+/// `jsonb` document per thousand rows that repeats every typed column beside the state.
+///
+/// ``add(_:replacing:)`` only encodes (no connection), so the encoding can run beside the
+/// connection's work. ``apply(on:)`` must run inside a transaction holding the sequence lock
+/// (``RecordStore/takeSequenceLock(on:)``) from before it to the commit.
+struct RecordWriteSet: Sendable {
+    let writer: RecordStore.Writer
+    private var inserts: NewRecordWrites
+    private var changes: ChangedRecordWrites
+    private var moves = PushWrites()
+
+    /// The ids of the records written, in the order added.
+    private(set) var ids: [String] = []
+
+    /// How many records are written.
+    var count: Int { ids.count }
+
+    init(by writer: RecordStore.Writer) {
+        self.writer = writer
+        inserts = NewRecordWrites(by: writer)
+        changes = ChangedRecordWrites(by: writer)
+    }
+
+    /// Adds `merged`, which replaces the stored `previous` (`nil`: a record no stored row has).
+    mutating func add(_ merged: RecordState, replacing previous: RecordState?) {
+        ids.append(merged.id)
+        guard let previous else { return inserts.add(merged) }
+        if ChangedRecordWrites.takes(merged, replacing: previous) {
+            changes.add(merged, replacing: previous)
+        } else {
+            moves.add(merged, replacing: previous)
+        }
+    }
+
+    /// Writes everything, inside the caller's transaction (which holds the sequence lock).
+    ///
+    /// The order keeps the guarantees of the single upsert it replaces: customers are written
+    /// before the moves, so an activity's exit names its old customer's territory as it stands
+    /// after this write; activities go last, so an activity whose customer arrived or moved in
+    /// this write takes its number after the re-numbering that follows from that, and every
+    /// audit row carries its record's final number.
+    func apply(on connection: PostgresConnection) throws {
+        try inserts.apply(.customer, on: connection)
+        try changes.apply(.customer, on: connection)
+        try moves.apply(by: writer, on: connection)
+        try inserts.apply(.activity, on: connection)
+        try changes.apply(.activity, on: connection)
+    }
+}
