@@ -135,4 +135,24 @@ import Testing
             #expect(count == 0)
         }
     }
+
+    /// A pull request sent ahead (docs/sync-protocol.md, "Pull pages ahead") presents the token
+    /// just accepted as both the current and the next one: admitted while it is the stored
+    /// token, leaving it stored; refused once another copy of the cache synced.
+    @Test func aPullSentAheadUnderTheAcceptedTokenIsAdmittedUntilAnotherCopySyncs() async throws {
+        try await withTestApp { client, database in
+            let alice = try await database.user("alice", territories: ["north"])
+            func status(_ body: String) async throws -> Int {
+                Int(try await client.sync(token: alice, body: body).status.code)
+            }
+            #expect(try await status(Self.body(replica: "laptop", token: nil, next: "t1")) == 200)
+            #expect(try await status(Self.body(replica: "laptop", token: "t1", next: "t1")) == 200)
+            #expect(try await status(Self.body(replica: "laptop", token: "t1", next: "t1")) == 200)
+            // The token is still t1: the laptop's next push proposes from it.
+            #expect(try await status(Self.body(replica: "laptop", token: "t1", next: "t2")) == 200)
+            // A copy still holding t1 is refused, pulling ahead or not.
+            #expect(try await status(Self.body(replica: "laptop", token: "t1", next: "t1")) == 409)
+            #expect(try await status(Self.body(replica: "laptop", token: "t2", next: "t2")) == 200)
+        }
+    }
 }

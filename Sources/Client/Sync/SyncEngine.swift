@@ -103,19 +103,32 @@ public struct SyncEngine {
         let redirectMarker = cacheDirectory + "/" + Self.redirectDueFile
         let redirectsEverything = POSIX.exists(redirectMarker)
         var markerWritten = redirectsEverything
+        // A pull request sent before the page before it was applied (SyncSession+Overlap.swift).
+        var ahead: SyncSession.InFlight?
         while session.wantsAnotherExchange {
-            let request = try session.readBatch()
-            switch try await session.exchange(request, with: client) {
+            let exchange: SyncSession.InFlight
+            if let sent = try await session.stillWanted(ahead.take()) {
+                exchange = sent
+            } else {
+                exchange = session.send(try session.readBatch(), with: client)
+                // While the server works: check the next batch's states.
+                try session.readAhead()
+            }
+            let request = exchange.request
+            switch try await session.outcome(of: exchange) {
             case .retry:
                 continue
             case .forked(let message):
                 try session.continueAsNewIncarnation(after: message, discarding: request)
-            case .reply(let reply):
+            case .reply(let decoded):
+                let reply = decoded.reply
                 if !markerWritten {
                     try POSIX.createEmptyFile(redirectMarker)
                     markerWritten = true
                 }
-                try session.apply(reply, to: request)
+                // While this page is applied, the server reads the next.
+                ahead = session.pullAhead(after: reply, to: request).map { session.send($0, with: client) }
+                try session.apply(decoded, to: request)
                 CrashPoint.reach("sync-page-applied")
                 try session.releaseHeldMerges()
                 if !request.batch.isEmpty || !reply.changes.isEmpty {

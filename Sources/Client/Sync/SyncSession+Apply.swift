@@ -34,7 +34,8 @@ extension SyncSession {
     /// rescope, an epoch reset, and drops of records kept earlier, with the new cursor and the
     /// confirmed incarnation, as one journal batch; then re-bases records refused for a foreign
     /// clock and compacts if the journal grew large relative to the snapshot.
-    mutating func apply(_ reply: SyncReply, to request: OutgoingBatch) throws {
+    mutating func apply(_ decoded: DecodedReply, to request: OutgoingBatch) throws {
+        let reply = decoded.reply
         hasMore = reply.hasMore
         report.rejected += reply.rejected
         serverOmitsEchoes = reply.features.contains(.omitEchoes)
@@ -43,7 +44,7 @@ extension SyncSession {
         defer { store.suspend() }
         var page = PageChanges(store: store)
         try acknowledge(request, refused: Set(reply.rejected.map(\.id)), in: &page)
-        try mergePulled(reply.changes, into: &page)
+        try mergePulled(decoded, into: &page)
         touched.formUnion(request.batch.map(\.id))
         touched.formUnion(page.delivered)
         // Back in scope (or never out of it): no longer a candidate for dropping at the end.
@@ -88,14 +89,16 @@ extension SyncSession {
     /// Merges every pulled state into what the cache holds. An unreadable state is reported
     /// and skipped (its id still counts as delivered); a state whose kind differs from the
     /// cached record is refused; a pending record stays pending unless this reply acked it.
-    private mutating func mergePulled(_ pulled: [[UInt8]], into page: inout PageChanges) throws {
-        for raw in pulled {
-            let state: RecordState
-            do {
-                state = try RecordState(jsonBytes: raw, values: .stored)
-            } catch {
+    private mutating func mergePulled(_ decoded: DecodedReply, into page: inout PageChanges) throws {
+        for (raw, readState) in zip(decoded.reply.changes, decoded.states) {
+            // Decoded already unless it failed: decoding it again says why.
+            guard let state = readState else {
+                do throws(StateDecodingError) {
+                    _ = try RecordState(jsonBytes: raw, values: .stored)
+                } catch {
+                    report.skipped.append(error.description)
+                }
                 if let id = SyncEngine.recordID(in: raw) { page.delivered.insert(id) }
-                report.skipped.append(error.description)
                 continue
             }
             page.delivered.insert(state.id)

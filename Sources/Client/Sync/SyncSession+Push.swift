@@ -68,7 +68,7 @@ extension SyncSession {
             }
             // The server refuses a whole request holding an incomplete state (422): such a state
             // (written by an older cx) stays pending and is reported, not pushed.
-            if let state = try store.state(id), let refusal = SyncEngine.incompleteRefusal(state) {
+            if vetted.removeValue(forKey: id) != bytes, let state = try store.state(id), let refusal = SyncEngine.incompleteRefusal(state) {
                 next += 1
                 report.rejected.append(refusal)
                 continue

@@ -31,6 +31,10 @@ struct SyncSession {
     var countLimit: Int
     /// The most bytes of states the next request pushes (halved after a 413).
     var byteLimit: Int
+    /// Pending states checked for completeness ahead of their batch, while the server worked on
+    /// the one before (``readAhead()``): the bytes checked, so a state changed since is checked
+    /// again.
+    var vetted: [String: [UInt8]] = [:]
     /// Records re-based after a `foreign_clock` refusal (once each per sync).
     var rebased: Set<String> = []
     /// Merged tombstones held back until the pending record they wait for (their survivor, or
@@ -97,27 +101,57 @@ struct SyncSession {
     /// How an exchange ended.
     enum Outcome {
         /// The server answered: apply the page.
-        case reply(SyncReply)
+        case reply(DecodedReply)
         /// The request was too large; the batch was split (or its one state reported): go again.
         case retry
         /// Another copy of this cache synced first (the message says how): nothing is applied.
         case forked(String)
     }
 
-    /// Sends `request` and classifies the answer. A 413 splits the batch (see
-    /// ``splitAfterPayloadTooLarge(_:)``); `409 replica_forked` or a `dot_reused` refusal is a fork.
-    mutating func exchange(_ request: OutgoingBatch, with client: some SyncTransport) async throws -> Outcome {
+    /// A request on its way to the server; its answer (a reply or the failure) arrives in
+    /// ``answer`` while the sync does other work.
+    struct InFlight {
+        let request: OutgoingBatch
+        let answer: Task<Result<DecodedReply, any Error>, Never>
+    }
+
+    /// A reply with the states it delivers decoded by the task that received it, beside the
+    /// sync's own work (`nil` where a state does not decode: ``apply(_:to:)`` decodes it again
+    /// to report why).
+    struct DecodedReply: Sendable {
         let reply: SyncReply
+        let states: [RecordState?]
+
+        init(_ reply: SyncReply) {
+            self.reply = reply
+            states = reply.changes.map { try? RecordState(jsonBytes: $0, values: .stored) }
+        }
+    }
+
+    /// Sends `request` without waiting for the answer (``outcome(of:)`` classifies it).
+    func send(_ request: OutgoingBatch, with client: some SyncTransport) -> InFlight {
+        let envelope = request.envelope(pageLimit: engine.pageLimit)
+        return InFlight(
+            request: request,
+            answer: Task {
+                do { return .success(DecodedReply(try await client.sync(envelope))) } catch { return .failure(error) }
+            })
+    }
+
+    /// Waits for the answer to `exchange` and classifies it. A 413 splits the batch (see
+    /// ``splitAfterPayloadTooLarge(_:)``); `409 replica_forked` or a `dot_reused` refusal is a fork.
+    mutating func outcome(of exchange: InFlight) async throws -> Outcome {
+        let reply: DecodedReply
         do {
-            reply = try await client.sync(request.envelope(pageLimit: engine.pageLimit))
+            reply = try await exchange.answer.value.get()
         } catch let forked as ReplicaForked {
             return .forked(forked.message)
-        } catch is PayloadTooLarge where !request.batch.isEmpty {
-            splitAfterPayloadTooLarge(request)
+        } catch is PayloadTooLarge where !exchange.request.batch.isEmpty {
+            splitAfterPayloadTooLarge(exchange.request)
             return .retry
         }
         CrashPoint.reach("sync-replied")
-        if let dotReused = reply.rejected.first(where: { $0.code == .dotReused }) { return .forked(dotReused.message) }
+        if let dotReused = reply.reply.rejected.first(where: { $0.code == .dotReused }) { return .forked(dotReused.message) }
         return .reply(reply)
     }
 
