@@ -128,4 +128,25 @@ import Testing
         #expect(CausalMerge.joinEntries([x], clock, [y], clock) == CausalMerge.joinEntries([y], clock, [x], clock))
         #expect(CausalMerge.joinEntries([x], clock, [y], clock) == [x])
     }
+
+    /// The ASCII shortcuts of the email check and of trimming answer what the general,
+    /// character-by-character versions answer, for random text around an email's shape
+    /// (ASCII and not, whitespace of both kinds, control characters, combining marks).
+    @Test func asciiShortcutsAgreeWithTheGeneralChecks() {
+        let pieces = ["a", "Z", "9", "@", ".", "..", "-", "_", " ", "\t", "\r\n", "\n", "\u{0B}", "\u{1F}", "\u{7F}", "\u{A0}",
+                      "\u{85}", "é", "e\u{301}", "東", "🙂", "x@y.z", "name@example.com", String(repeating: "l", count: 64)]
+        var generator = SystemRandomNumberGenerator()
+        var checked = 0
+        for _ in 0..<20_000 {
+            let text = (0..<Int.random(in: 0...6, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            #expect(text.isPlausibleEmail == text.isPlausibleEmailByCharacters, "\(text.debugDescription)")
+            #expect(text.trimmingWhitespace == text.trimmingWhitespaceByScalars, "\(text.debugDescription)")
+            checked += text.isPlausibleEmailByCharacters ? 1 : 0
+        }
+        #expect(checked > 100, "enough plausible addresses among the samples")
+        for (text, plausible) in [("a@b.c", true), ("a@@b.c", false), ("@b.c", false), ("a@b..c", false), ("a@.b", false),
+                                  ("a@b.", false), ("a b@c.d", false), (String(repeating: "l", count: 65) + "@b.c", false)] {
+            #expect(text.isPlausibleEmail == plausible, "\(text)")
+        }
+    }
 }

@@ -207,6 +207,19 @@ extension Unicode.Scalar {
 extension String {
     /// The string without leading and trailing spaces, tabs and newlines.
     var trimmingWhitespace: String {
+        // Most values start and end with an ASCII character that is not whitespace (space,
+        // U+0009–U+000D): nothing to trim.
+        let bytes = utf8
+        if let first = bytes.first, let last = bytes.last, first < 0x80, last < 0x80, !first.isASCIIWhitespace,
+            !last.isASCIIWhitespace
+        {
+            return self
+        }
+        return trimmingWhitespaceByScalars
+    }
+
+    /// ``trimmingWhitespace`` for any text, by Unicode scalars.
+    var trimmingWhitespaceByScalars: String {
         let scalars = unicodeScalars
         guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let end = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
@@ -216,6 +229,11 @@ extension String {
     /// A pragmatic email shape check: one `@`, a non-empty local part, a dotted domain, no
     /// spaces. Deliverability is the mail server's business, not ours.
     var isPlausibleEmail: Bool {
+        Self.asciiEmailShape(utf8) ?? isPlausibleEmailByCharacters
+    }
+
+    /// ``isPlausibleEmail`` for any text, by characters.
+    var isPlausibleEmailByCharacters: Bool {
         let parts = split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
         let domain = parts[1]
@@ -224,4 +242,39 @@ extension String {
         else { return false }
         return !unicodeScalars.contains { $0.properties.isWhitespace || $0.value < 0x20 }
     }
+
+    /// ``isPlausibleEmail`` for an ASCII address, by bytes (in ASCII a character is a byte, and
+    /// a carriage return before a line feed is refused as a control character either way);
+    /// `nil` for any other text.
+    private static func asciiEmailShape(_ bytes: UTF8View) -> Bool? {
+        var at: Int?
+        var count = 0
+        for byte in bytes {
+            guard byte < 0x80 else { return nil }
+            if byte == UInt8(ascii: "@") {
+                if at != nil { return false }
+                at = count
+            }
+            count += 1
+        }
+        // Checked after the scan so that non-ASCII text always takes the general path.
+        guard let at, at > 0, at <= 64 else { return false }
+        let domain = bytes.dropFirst(at + 1)
+        guard domain.count <= 255, domain.first != UInt8(ascii: "."), domain.last != UInt8(ascii: "."),
+            domain.contains(UInt8(ascii: "."))
+        else { return false }
+        var previous: UInt8 = 0
+        for byte in domain {
+            if byte == UInt8(ascii: "."), previous == UInt8(ascii: ".") { return false }
+            previous = byte
+        }
+        // Whitespace (space, U+0009–U+000D) and control characters.
+        return !bytes.contains { $0 <= 0x20 }
+    }
+}
+
+extension UInt8 {
+    /// Space, tab, line feed, vertical tab, form feed, carriage return: the ASCII characters
+    /// with Unicode's White_Space property.
+    var isASCIIWhitespace: Bool { self == 0x20 || (0x09...0x0D).contains(self) }
 }
