@@ -247,6 +247,12 @@ public final class CacheStore {
         }
     }
 
+    /// Remembers `record` for `id`, whose state this process decoded and found to be still
+    /// what the cache holds (byte for byte), as if it had written it (``WrittenRecord``).
+    func remember(_ record: WrittenRecord, for id: String) {
+        writtenRecords[id] = record
+    }
+
     static func putLine(_ change: Change) -> [UInt8] {
         let state = change.state
         return Journal.putLine(

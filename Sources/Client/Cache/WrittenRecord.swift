@@ -6,8 +6,10 @@ import CXModel
 /// binary search of the snapshot index once a compaction has moved it) and decoding every
 /// activity again cost a third of it.
 ///
-/// Kept by ``CacheStore`` for the records it committed, and forgotten as soon as the journal
-/// holds lines another process wrote (they may have replaced the record).
+/// Kept by ``CacheStore`` for the records it committed (and for pushed records a sync decoded
+/// and found unchanged when their push was acknowledged, ``CacheStore/remember(_:for:)``), and
+/// forgotten as soon as the journal holds lines another process wrote (they may have replaced
+/// the record).
 struct WrittenRecord: Sendable {
     var kind: RecordKind
     /// The state names a survivor (``RecordState/mergedInto``).

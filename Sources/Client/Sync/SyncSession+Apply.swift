@@ -81,6 +81,7 @@ extension SyncSession {
             report.pushed += 1
             if let (_, current) = try page.store.stateBytes(item.id), current == item.bytes {
                 page.acks.append(item.id)
+                if let known = request.known[item.id] { page.store.remember(known, for: item.id) }
             }
         }
         page.acked = Set(page.acks)

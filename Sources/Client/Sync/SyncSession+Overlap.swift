@@ -5,7 +5,9 @@ import CXModel
 ///
 /// - **Push:** the next batch's states are checked for completeness (decoded) ahead
 ///   (``readAhead()``); ``readBatch()`` then only reads them again and skips the decoding when
-///   the bytes are still the ones checked.
+///   the bytes are still the ones checked, and an acknowledged state still those bytes is
+///   remembered as decoded (``CacheStore/remember(_:for:)``), so the end of the sync
+///   (``MergeRedirect``) does not read it back.
 /// - **Pull:** once nothing is left to push, the request for the next page goes out as soon as
 ///   a reply names its cursor, and the page just received is applied while the server reads
 ///   the next (``pullAhead(after:to:)``). Such a request pushes nothing and proposes no new
@@ -23,10 +25,10 @@ extension SyncSession {
         defer { store.suspend() }
         vetted = [:]
         for id in queue[next..<Swift.min(queue.count, next + countLimit)] {
-            guard try store.isPending(id), let (_, bytes) = try store.stateBytes(id), let state = try store.state(id),
-                SyncEngine.incompleteRefusal(state) == nil
-            else { continue }
-            vetted[id] = bytes
+            guard try store.isPending(id), let (_, bytes) = try store.stateBytes(id) else { continue }
+            let state = try store.decode(bytes, id: id)
+            guard SyncEngine.incompleteRefusal(state) == nil else { continue }
+            vetted[id] = (bytes, WrittenRecord(state))
         }
     }
 

@@ -7,6 +7,9 @@ struct OutgoingBatch {
     var batch: [(id: String, bytes: [UInt8])] = []
     /// The bytes of the pushed states, a newline counted after each.
     var bytes = 0
+    /// What pushed states read ahead are (``SyncSession/readAhead()``): once acknowledged, still
+    /// the bytes pushed, the cache remembers them as such.
+    var known: [String: WrittenRecord] = [:]
     /// ``SyncSession/next`` before this batch was read (a 413 reads again from here).
     let start: Int
     /// How many refusals the report held before this batch was read.
@@ -68,7 +71,8 @@ extension SyncSession {
             }
             // The server refuses a whole request holding an incomplete state (422): such a state
             // (written by an older cx) stays pending and is reported, not pushed.
-            if vetted.removeValue(forKey: id) != bytes, let state = try store.state(id), let refusal = SyncEngine.incompleteRefusal(state) {
+            let checked = vetted.removeValue(forKey: id).flatMap { $0.bytes == bytes ? $0.record : nil }
+            if checked == nil, let refusal = SyncEngine.incompleteRefusal(try store.decode(bytes, id: id)) {
                 next += 1
                 report.rejected.append(refusal)
                 continue
@@ -76,6 +80,7 @@ extension SyncSession {
             if !request.batch.isEmpty, request.bytes + bytes.count + 1 > byteLimit { break }
             next += 1
             request.batch.append((id, bytes))
+            request.known[id] = checked
             request.bytes += bytes.count + 1
         }
         return request

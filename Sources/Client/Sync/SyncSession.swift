@@ -32,9 +32,9 @@ struct SyncSession {
     /// The most bytes of states the next request pushes (halved after a 413).
     var byteLimit: Int
     /// Pending states checked for completeness ahead of their batch, while the server worked on
-    /// the one before (``readAhead()``): the bytes checked, so a state changed since is checked
-    /// again.
-    var vetted: [String: [UInt8]] = [:]
+    /// the one before (``readAhead()``): the bytes checked (a state changed since is checked
+    /// again) and what the state is.
+    var vetted: [String: (bytes: [UInt8], record: WrittenRecord)] = [:]
     /// Records re-based after a `foreign_clock` refusal (once each per sync).
     var rebased: Set<String> = []
     /// Merged tombstones held back until the pending record they wait for (their survivor, or

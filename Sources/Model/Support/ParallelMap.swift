@@ -1,14 +1,15 @@
 import Dispatch
 
-/// Runs a few independent pieces of work on the machine's cores at once.
-enum ParallelMap {
+/// Runs a few independent pieces of work on the machine's cores at once (the client's report
+/// facts, the server's decoding of a pushed batch).
+public enum ParallelMap {
     /// `[work(0), work(1), …, work(count − 1)]`, computed concurrently (one iteration per
     /// core at most; in the calling thread when `count` is 1). The first error thrown, in index
     /// order, is rethrown once every iteration has finished.
     ///
     /// `work` must be safe to call from several threads at once: what it captures is only read
     /// (immutable values, files read with `pread`), and each call builds its own result.
-    static func map<Result>(_ count: Int, _ work: (Int) throws -> Result) throws -> [Result] {
+    public static func map<Result>(_ count: Int, _ work: (Int) throws -> Result) throws -> [Result] {
         guard count > 1 else { return try (0..<count).map(work) }
         let outcomes = Outcomes<Result>(count: count)
         withoutActuallyEscaping(work) { work in
