@@ -224,21 +224,23 @@ import Testing
         }
     }
 
-    @Test func groupedWritersNeverLetACursorSkip() async throws {
+    /// Pushes of a few records (written by upsert) and of many (by COPY, ``RecordWriteSet``).
+    @Test(arguments: [3, RecordWriteSet.copyThreshold])
+    func groupedWritersNeverLetACursorSkip(batchSize: Int) async throws {
         try await withTestDatabase(poolSize: 6) { database in
             let store = RecordStore(pool: database.pool)
             let coalescer = PushCoalescer(store: store, maxMembers: 4)
-            let customers = try (0..<120).map { try Records.customer("C\($0)") }
+            let customers = try (0..<(40 * batchSize)).map { try Records.customer("C\($0)") }
             var seen: Set<String> = []
             var cursor: Int64 = 0
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for chunk in stride(from: 0, to: customers.count, by: 3) {
-                    let batch = Array(customers[chunk..<chunk + 3])
+                for chunk in stride(from: 0, to: customers.count, by: batchSize) {
+                    let batch = Array(customers[chunk..<chunk + batchSize])
                     group.addTask { _ = try await coalescer.push(batch, as: .system(), claim: nil, logger: TestDatabase.logger) }
                 }
                 // Pull continuously while the groups commit.
                 for _ in 0..<60 {
-                    let page = try await store.pull(after: cursor, limit: 7)
+                    let page = try await store.pull(after: cursor, limit: 7 * batchSize / 3)
                     for state in page.states { seen.insert(try RecordState(jsonString: state).id) }
                     cursor = page.lastSequence
                 }

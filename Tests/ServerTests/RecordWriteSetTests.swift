@@ -61,7 +61,7 @@ import Testing
         try connection.transaction { connection in
             try RecordStore.takeSequenceLock(on: connection)
             if cheaply {
-                var writes = RecordWriteSet(by: writer)
+                var writes = RecordWriteSet(by: writer, expecting: RecordWriteSet.copyThreshold)
                 for (previous, merged) in pushed { writes.add(merged, replacing: previous) }
                 #expect(writes.count == pushed.count)
                 try writes.apply(on: connection)

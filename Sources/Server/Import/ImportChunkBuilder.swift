@@ -32,7 +32,7 @@ struct ImportChunkBuilder: Sendable {
             stored[reference, default: []].append(try RecordState(jsonString: json, values: .stored))
         }
         var author = author
-        var chunk = ImportChunk(writes: RecordWriteSet(by: writer), author: author)
+        var chunk = ImportChunk(writes: RecordWriteSet(by: writer, expecting: rows.count), author: author)
         for row in file.rows[rows] {
             do throws(ImportProblem) {
                 let matches = row.ref.map { stored[$0] ?? [] } ?? []

@@ -91,7 +91,7 @@ extension RecordStore {
         let stored = reads.stored
         var clocks = ClockAuthority(writer: writer, owners: reads.owners)
         var facts = reads.facts
-        var writes = RecordWriteSet(by: writer)
+        var writes = RecordWriteSet(by: writer, expecting: prepared.count)
         var echoIDs: [String] = []
 
         // Customers first, so activities are judged by where their customer ends up.

@@ -9,7 +9,8 @@ import CXPostgres
 /// - stored records changed in place — a customer keeping its territory, an activity keeping
 ///   its customer — by `COPY` into a staging table and one `UPDATE … FROM`
 ///   (``ChangedRecordWrites``),
-/// - moves, which leave territory exits and re-number activities, by the upsert (``PushWrites``).
+/// - moves, which leave territory exits and re-number activities, by the upsert (``PushWrites``);
+///   so does everything in a set of fewer than ``copyThreshold`` records.
 ///
 /// PostgreSQL then parses each state once, as the `state` column's `jsonb`, instead of a
 /// `jsonb` document per thousand rows that repeats every typed column beside the state.
@@ -21,7 +22,14 @@ struct RecordWriteSet: Sendable {
     let writer: RecordStore.Writer
     private var inserts: NewRecordWrites
     private var changes: ChangedRecordWrites
-    private var moves = PushWrites()
+    private var upserts = PushWrites()
+    /// Whether everything goes by upsert: a set of a few records, where COPY's extra
+    /// statements (sequence numbers, two COPYs, a staging table) cost more than parsing a small
+    /// document saves — many clients pushing a few records each (docs/benchmarks.md).
+    private let upsertsAll: Bool
+
+    /// Sets of fewer records than this go by upsert (see ``upsertsAll``).
+    static let copyThreshold = 100
 
     /// The ids of the records written, in the order added.
     private(set) var ids: [String] = []
@@ -29,20 +37,23 @@ struct RecordWriteSet: Sendable {
     /// How many records are written.
     var count: Int { ids.count }
 
-    init(by writer: RecordStore.Writer) {
+    /// A set for about `expected` records (what decides the way they are sent).
+    init(by writer: RecordStore.Writer, expecting expected: Int) {
         self.writer = writer
         inserts = NewRecordWrites(by: writer)
         changes = ChangedRecordWrites(by: writer)
+        upsertsAll = expected < Self.copyThreshold
     }
 
     /// Adds `merged`, which replaces the stored `previous` (`nil`: a record no stored row has).
     mutating func add(_ merged: RecordState, replacing previous: RecordState?) {
         ids.append(merged.id)
+        if upsertsAll { return upserts.add(merged, replacing: previous) }
         guard let previous else { return inserts.add(merged) }
         if ChangedRecordWrites.takes(merged, replacing: previous) {
             changes.add(merged, replacing: previous)
         } else {
-            moves.add(merged, replacing: previous)
+            upserts.add(merged, replacing: previous)
         }
     }
 
@@ -56,7 +67,7 @@ struct RecordWriteSet: Sendable {
     func apply(on connection: PostgresConnection) throws {
         try inserts.apply(.customer, on: connection)
         try changes.apply(.customer, on: connection)
-        try moves.apply(by: writer, on: connection)
+        try upserts.apply(by: writer, on: connection)
         try inserts.apply(.activity, on: connection)
         try changes.apply(.activity, on: connection)
     }
