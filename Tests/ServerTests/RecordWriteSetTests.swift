@@ -48,7 +48,7 @@ import Testing
     /// row, audit row and exit, and the pull order's problems.
     @Sendable static func write(
         _ stored: [RecordState], _ pushed: [(previous: RecordState?, merged: RecordState)], cheaply: Bool, on connection: PostgresConnection
-    ) throws -> (rows: [String], orderProblems: [String]) {
+    ) throws -> (rows: [String], orderProblems: [String], staleAudit: [String]) {
         for table in ["cx.changes", "cx.territory_exits", "cx.activity_exits", "cx.activities", "cx.customers"] {
             try connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table)"))
         }
@@ -60,7 +60,9 @@ import Testing
         }
         try connection.transaction { connection in
             try RecordStore.takeSequenceLock(on: connection)
-            if cheaply {
+            if cheaply && pushed.count > RecordWriteSet.pipelineChunk {
+                try RecordWriteSet.write(pushed.map { ($0.merged, $0.previous) }, by: writer, on: connection)
+            } else if cheaply {
                 var writes = RecordWriteSet(by: writer, expecting: RecordWriteSet.copyThreshold)
                 for (previous, merged) in pushed { writes.add(merged, replacing: previous) }
                 #expect(writes.count == pushed.count)
@@ -92,7 +94,7 @@ import Testing
             WHERE r.id = ANY(\(pushedIDs)::uuid[]) AND r.seq <> (SELECT max(c.seq) FROM cx.changes c WHERE c.record_id = r.id)
             """
         ).map { "record \($0[0] ?? "")'s last audit row has another number" }
-        return (rows, orderProblems + stale)
+        return (rows, orderProblems, stale)
     }
 
     @Test func theCheapPathWritesWhatTheUpsertWrites() async throws {
@@ -105,10 +107,65 @@ import Testing
             #expect(cheap.rows == upsert.rows)
             #expect(cheap.orderProblems == [])
             #expect(upsert.orderProblems == [])
+            #expect(cheap.staleAudit == [] && upsert.staleAudit == [])
             // 5 records stored, 2 new; 5 + 6 audit rows; one exit of each kind.
             #expect(cheap.rows.count == 7 + 11 + 2)
             #expect(cheap.rows.contains { $0.hasSuffix(" left south") })
             #expect(cheap.rows.contains { $0.hasSuffix(" left north") })
+        }
+    }
+
+    /// A large push: customers, then activities, as a push orders them, of every kind of write,
+    /// written in sets encoded one while the one before is sent.
+    static func largeScenario() throws -> (stored: [RecordState], pushed: [(previous: RecordState?, merged: RecordState)]) {
+        func customer(_ index: Int, _ territory: String) throws -> RecordState {
+            try RecordState.new(kind: .customer, fields: ["name": "Customer \(index)", "territory": territory], by: author)
+        }
+        func activity(_ customer: RecordState, _ note: String) throws -> RecordState {
+            try RecordState.new(kind: .activity, fields: ["customer_id": customer.id, "type": "touchpoint", "on": "2026-01-10", "channel": "visit", "note": note], by: author)
+        }
+        let storedCustomers = try (0..<200).map { try customer($0, $0 % 2 == 0 ? "north" : "south") }
+        let storedActivities = try storedCustomers.map { try activity($0, "stored") }
+        let newCustomers = try (200..<350).map { try customer($0, "east") }
+        var customers: [(previous: RecordState?, merged: RecordState)] = newCustomers.map { (nil, $0) }
+        for (index, stored) in storedCustomers.prefix(150).enumerated() {
+            var edited = stored
+            if index < 100 {
+                try edited.set("notes", to: "edited \(index)", by: later)
+            } else {
+                try edited.set("territory", to: "west", by: later)
+            }
+            customers.append((stored, edited))
+        }
+        var activities: [(previous: RecordState?, merged: RecordState)] = try newCustomers.map { (nil, try activity($0, "new")) }
+        for (index, stored) in storedActivities.suffix(100).enumerated() {
+            var edited = stored
+            if index < 50 {
+                try edited.set("customer_id", to: storedCustomers[index].id, by: later)
+            } else {
+                try edited.set("note", to: "edited \(index)", by: later)
+            }
+            activities.append((stored, edited))
+        }
+        return (storedCustomers + storedActivities, customers + activities)
+    }
+
+    @Test func aLargeWriteInSetsWritesWhatTheUpsertWrites() async throws {
+        try await withTestDatabase { database in
+            let (stored, pushed) = try Self.largeScenario()
+            #expect(pushed.count > 2 * RecordWriteSet.pipelineChunk)
+            nonisolated(unsafe) let changes = pushed
+            let (cheap, upsert) = try await database.sql { connection in
+                (try Self.write(stored, changes, cheaply: true, on: connection), try Self.write(stored, changes, cheaply: false, on: connection))
+            }
+            #expect(cheap.rows.count == upsert.rows.count)
+            #expect(cheap.rows == upsert.rows)
+            // Activities of customers edited in place keep their older numbers, by either path;
+            // those of customers that arrived or moved come after them.
+            #expect(Set(cheap.orderProblems) == Set(upsert.orderProblems))
+            #expect(cheap.orderProblems.count == 100, "the stored activities of the 100 customers edited in place")
+            #expect(cheap.staleAudit == [] && upsert.staleAudit == [])
+            #expect(cheap.rows.filter { $0.hasSuffix(" left south") }.count == 25, "the moved customers' exits")
         }
     }
 }

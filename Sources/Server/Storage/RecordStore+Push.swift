@@ -91,7 +91,7 @@ extension RecordStore {
         let stored = reads.stored
         var clocks = ClockAuthority(writer: writer, owners: reads.owners)
         var facts = reads.facts
-        var writes = RecordWriteSet(by: writer, expecting: prepared.count)
+        var writes: [RecordWriteSet.Write] = []
         var echoIDs: [String] = []
 
         // Customers first, so activities are judged by where their customer ends up.
@@ -125,14 +125,14 @@ extension RecordStore {
                 result.rejected.append(refusal)
                 continue
             }
-            writes.add(merged, replacing: current)
+            writes.append((merged, current))
             clocks.accept(state, stored: current)
             if isEcho { echoIDs.append(state.id) }
             if try Self.isOutsideScope(merged, of: writer, facts: &facts, on: connection) { result.outOfScope.append(merged.id) }
         }
         try clocks.registerNewReplicas(on: connection)
 
-        try writes.apply(on: connection)
+        try RecordWriteSet.write(writes, by: writer, on: connection)
         result.written = writes.count
         if !echoIDs.isEmpty {
             // Under the sequence lock: every number handed out so far, and none after it.
@@ -142,7 +142,7 @@ extension RecordStore {
             }
         }
         reads.facts = facts
-        reads.wrote(writes.ids, registered: clocks.registered, to: writer.userID)
+        reads.wrote(writes.map(\.merged.id), registered: clocks.registered, to: writer.userID)
         return result
     }
 

@@ -57,6 +57,36 @@ struct RecordWriteSet: Sendable {
         }
     }
 
+    /// Records a write replaces (`previous`, `nil` for a new record) with `merged`.
+    typealias Write = (merged: RecordState, previous: RecordState?)
+
+    /// Writes of one set sent while the next is encoded (``write(_:by:on:)``).
+    static let pipelineChunk = 250
+
+    /// Writes `writes` in their order, inside the caller's transaction (which holds the sequence
+    /// lock): a few at once; more in sets of ``pipelineChunk``, each encoded on another thread
+    /// while the connection sends the set before it, so encoding and PostgreSQL's work overlap.
+    /// Sets go one after another, each in ``apply(on:)``'s order; with customers before
+    /// activities in `writes` (as a push orders them) its guarantees hold across sets too.
+    static func write(_ writes: [Write], by writer: RecordStore.Writer, on connection: PostgresConnection) throws {
+        @Sendable func encoded(_ part: ArraySlice<Write>) -> RecordWriteSet {
+            var set = RecordWriteSet(by: writer, expecting: writes.count)
+            for write in part { set.add(write.merged, replacing: write.previous) }
+            return set
+        }
+        guard writes.count > pipelineChunk else { return try encoded(writes[...]).apply(on: connection) }
+        let parts = stride(from: 0, to: writes.count, by: pipelineChunk).map { writes[$0..<Swift.min($0 + pipelineChunk, writes.count)] }
+        var next = OffThread { encoded(parts[0]) }
+        for index in parts.indices {
+            let set = try next.value()
+            if index + 1 < parts.count {
+                let part = parts[index + 1]
+                next = OffThread { encoded(part) }
+            }
+            try set.apply(on: connection)
+        }
+    }
+
     /// Writes everything, inside the caller's transaction (which holds the sequence lock).
     ///
     /// The order keeps the guarantees of the single upsert it replaces: customers are written

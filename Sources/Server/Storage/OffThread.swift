@@ -2,8 +2,9 @@ import Dispatch
 import Synchronization
 
 /// A value computed on another thread while the calling thread does other work: the import
-/// builds and encodes the next chunk's states while PostgreSQL writes the current one, so on
-/// two cores the Swift half and the database half run side by side.
+/// builds and encodes the next chunk's states, and a push the next set of its rows
+/// (``RecordWriteSet/write(_:by:on:)``), while PostgreSQL writes the current one, so on two
+/// cores the Swift half and the database half run side by side.
 final class OffThread<Value: Sendable>: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let outcome = Mutex<Result<Value, any Error>?>(nil)
