@@ -58,7 +58,9 @@ public struct SyncEngine {
     /// The loop reads as the steps of a ``SyncSession``: read a batch to push, exchange it for
     /// a page, apply the page (acks, pulled states, removals, rescope, epoch reset) as one journal
     /// batch; a 413 retries with a smaller batch, a forked replica continues as a new incarnation
-    /// and starts over; at the end, records kept for their changes are settled.
+    /// and starts over; at the end, records kept for their changes are settled. While the
+    /// server works, the next batch is checked ahead and, once nothing is left to push, the next
+    /// page is requested before this one is applied (`SyncSession+Overlap.swift`).
     public func run(client: some SyncTransport) async throws -> SyncReport {
         var report = try await runRound(client: client)
         // Writes moved to the survivor of a merge go out in the same sync; each round only

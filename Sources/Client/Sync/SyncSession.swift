@@ -1,7 +1,7 @@
 import CXModel
 
 /// The state of one `cx sync` run and its steps, so that ``SyncEngine/run(client:)`` reads as
-/// the protocol: ``readBatch()`` (push), ``exchange(_:with:)``, ``apply(_:to:)`` (the pulled
+/// the protocol: ``readBatch()`` (push), ``send(_:with:)`` and ``outcome(of:)``, ``apply(_:to:)`` (the pulled
 /// page, removals, rescope, epoch reset), ``continueAsNewIncarnation(after:discarding:)`` and
 /// ``finish()``. Each step takes the cache's lock, does its work and releases it again, so the
 /// lock is never held across a network round trip; the loaded cache is kept between steps and
@@ -10,7 +10,8 @@ import CXModel
 ///
 /// The steps live in files by job: `SyncSession+Push.swift` (reading a batch, splitting after a
 /// 413), `SyncSession+Apply.swift` (writing a page), `SyncSession+Rescope.swift` (scope changes,
-/// the epoch reset, dropping what left the scope), `SyncSession+Incarnation.swift` (forks).
+/// the epoch reset, dropping what left the scope), `SyncSession+Incarnation.swift` (forks),
+/// `SyncSession+Overlap.swift` (work done while the server works).
 struct SyncSession {
     /// The engine's settings (cache, replica, batch and page sizes, progress).
     let engine: SyncEngine
