@@ -1,7 +1,7 @@
 import CXModel
 
 /// Work a sync does while the server works on its request, so that the client, the server and
-/// PostgreSQL do not simply take turns (docs/benchmarks.md, "Overlapping the exchange"):
+/// PostgreSQL do not simply take turns (docs/benchmarks.md, "Push writes by COPY, and overlapping the exchange"):
 ///
 /// - **Push:** the next batch's states are checked for completeness (decoded) ahead
 ///   (``readAhead()``); ``readBatch()`` then only reads them again and skips the decoding when

@@ -107,8 +107,10 @@ struct SyncRequest: Sendable {
 
     /// Reads one pushed state (exactly one JSON value: the envelope checked it).
     private static func readState(_ raw: [UInt8]) -> ReadState {
-        (try? JSONScanner.scan(raw) { (element: inout JSONScanner) in readState(&element) })
-            ?? .rejected(RecordRejection(id: "", code: .invalidRecord, message: "the record could not be read"))
+        raw.withUnsafeBufferPointer { buffer in
+            var element = JSONScanner(buffer)
+            return readState(&element)
+        }
     }
 
     /// Reads one pushed state from a scanner over exactly its JSON value.
