@@ -39,4 +39,24 @@ import Testing
         try store.commit([.init(state: survivor, pending: false)], drops: [(survivor.id, .customer)])
         #expect(store.writtenRecords[survivor.id] == nil)
     }
+
+    @Test func pastItsLimitAStoreRemembersNoNewRecordButKeepsTheOnesItHasTrue() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let survivor = Fixtures.customer("Survivor"), duplicate = Fixtures.customer("Duplicate"), other = Fixtures.customer("Other")
+        let store = try Fixtures.open(dir)
+        defer { store.close() }
+        store.writtenRecordsLimit = 2
+        try store.commit([.init(state: survivor, pending: false), .init(state: duplicate, pending: false)])
+        try store.commit([.init(state: other, pending: false)])
+        #expect(store.writtenRecords.count == 2)
+        #expect(store.writtenRecords[other.id] == nil, "past the limit a new record is read back when needed")
+
+        // A remembered record written again is remembered as it is now, not as it was.
+        var merged = duplicate
+        merged.markMerged(into: survivor.id, by: Fixtures.author)
+        try store.commit([.init(state: merged, pending: true)])
+        #expect(store.writtenRecords[duplicate.id]?.namesSurvivor == true)
+        #expect(store.writtenRecords.count == 2)
+    }
 }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// `activities.by-customer.idx`: fixed-width lines `<customer id> <activity id>\n`, sorted, to
 /// find a customer's activities by binary search.
 final class ByCustomerIndex {
@@ -29,17 +35,17 @@ final class ByCustomerIndex {
         return result
     }
 
-    /// Every `(customer, activity)` pair (used by compaction).
-    func allPairs() throws(IOError) -> [Pair] {
-        guard let file else { return [] }
-        let bytes = try file.readAll()
-        var result: [Pair] = []
-        result.reserveCapacity(count)
-        for i in 0..<count {
-            let base = i * Self.lineWidth
-            result.append((Array(bytes[base..<(base + 36)]), Array(bytes[(base + 37)..<(base + 73)])))
+    /// Calls `body` with every `(customer, activity)` pair in order, reading the file through
+    /// a window of a megabyte (compaction).
+    func forEachPair(_ body: (Pair) throws -> Void) throws {
+        guard let file else { return }
+        try LineReader(file: file, chunk: 1 << 20).forEachLine { line in
+            guard line.count == Self.lineWidth - 1 else {
+                throw IOError(path: file.path, operation: "read a line of", errno: EIO)
+            }
+            try body((Array(line[0..<36]), Array(line[37..<73])))
+            return true
         }
-        return result
     }
 
     /// Writes one line, `<customer id> <activity id>\n` (pairs must come sorted).

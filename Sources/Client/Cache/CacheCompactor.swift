@@ -4,8 +4,9 @@ import CXModel
 /// with the journal folded in (its puts replace or join the old lines, its drops leave them
 /// out), in id order. A file the journal does not touch is hard-linked, not copied.
 ///
-/// Every merge goes through ``SortedOverlay``; every table through ``SnapshotTableWriter``, the
-/// writer ``CacheStore/bulkLoad(directory:states:cursor:)`` uses too.
+/// Every merge goes through ``SortedOverlay``, the old files read line by line; every table
+/// through ``SnapshotTableWriter``, the writer ``CacheStore/bulkLoad(directory:states:cursor:)``
+/// uses too.
 struct CacheCompactor {
     /// The journal being folded in.
     let journal: Journal
@@ -54,21 +55,23 @@ struct CacheCompactor {
         let oldFacts = table?.factsFile.map { FactsCursor(file: $0) }
         let writer = try SnapshotTableWriter(directory: target, name: name, views: views)
         let journalBytes = journal.bytes
-        try SortedOverlay.merge(
-            try table?.allEntries() ?? [], key: { Array($0.id.utf8) }, updates: updates,
-            emitBase: { entry in
-                if dropsHere, dropped.contains(Array(entry.id.utf8)) { return }
-                let state = try oldStates!.read(entry.stateLength, at: entry.stateOffset)
-                let view = entry.viewLength > 0 ? try oldViews?.read(entry.viewLength, at: entry.viewOffset) : nil
-                let facts = try oldFacts?.line(of: entry.id) ?? InsightFacts(decode(state, entry.id)).jsonBytes()[...]
-                try writer.append(id: entry.id, state: state, view: view, facts: facts)
-            },
-            emitUpdate: { update in
-                let view: ArraySlice<UInt8>? = update.put.view.map { journalBytes[$0] }
-                let state = journalBytes[update.put.state]
-                let facts = try knownFacts[update.id] ?? InsightFacts(decode(state, update.id)).jsonBytes()
-                try writer.append(id: update.id, state: state, view: view, facts: facts)
-            })
+        func emitUpdate(_ update: (id: String, put: Journal.Put)) throws {
+            let view: ArraySlice<UInt8>? = update.put.view.map { journalBytes[$0] }
+            let state = journalBytes[update.put.state]
+            let facts = try knownFacts[update.id] ?? InsightFacts(decode(state, update.id)).jsonBytes()
+            try writer.append(id: update.id, state: state, view: view, facts: facts)
+        }
+        // The old index is read line by line, never held whole.
+        var overlay = SortedOverlay(updates)
+        try table?.forEachEntry { entry in
+            if try overlay.advance(to: entry.id.utf8, emit: emitUpdate) { return }
+            if dropsHere, dropped.contains(Array(entry.id.utf8)) { return }
+            let state = try oldStates!.read(entry.stateLength, at: entry.stateOffset)
+            let view = entry.viewLength > 0 ? try oldViews?.read(entry.viewLength, at: entry.viewOffset) : nil
+            let facts = try oldFacts?.line(of: entry.id) ?? InsightFacts(decode(state, entry.id)).jsonBytes()[...]
+            try writer.append(id: entry.id, state: state, view: view, facts: facts)
+        }
+        try overlay.finish(emit: emitUpdate)
         try writer.finish()
         return writer.count
     }
@@ -83,7 +86,6 @@ struct CacheCompactor {
             return
         }
         let changed = Set(updates.map(\.key)).union(droppedActivities)
-        let kept = try index?.allPairs().filter { !changed.contains($0.activity) } ?? []
         let added: [(key: [UInt8], value: ByCustomerIndex.Pair)] = updates.compactMap { update in
             update.value.put.customerID.map { customer in
                 let pair = (customer: Array(customer.utf8), activity: update.key)
@@ -91,9 +93,15 @@ struct CacheCompactor {
             }
         }
         let writer = try BufferedWriter(path: target + "/" + ByCustomerIndex.fileName)
-        try SortedOverlay.merge(
-            kept, key: { $0.customer + $0.activity }, updates: added,
-            emitBase: { try ByCustomerIndex.write($0, to: writer) }, emitUpdate: { try ByCustomerIndex.write($0, to: writer) })
+        func emit(_ pair: ByCustomerIndex.Pair) throws { try ByCustomerIndex.write(pair, to: writer) }
+        // The old pairs are read line by line, never held whole.
+        var overlay = SortedOverlay(added)
+        try index?.forEachPair { pair in
+            guard !changed.contains(pair.activity) else { return }
+            if try overlay.advance(to: pair.customer + pair.activity, emit: emit) { return }
+            try emit(pair)
+        }
+        try overlay.finish(emit: emit)
         try writer.finish()
     }
 

@@ -65,6 +65,6 @@ extension CacheStore {
         POSIX.removeTree(oldDirectory)
         let written = writtenRecords
         try load()
-        writtenRecords = written
+        restoreWrittenRecords(written)
     }
 }

@@ -45,7 +45,11 @@ public final class CacheStore {
     private(set) var committedFacts: [String: [UInt8]] = [:]
     /// The records this process committed since the journal last held another process's lines
     /// (``WrittenRecord``); kept across its own compactions, which move records but change none.
-    var writtenRecords: [String: WrittenRecord] = [:]
+    /// At most ``writtenRecordsLimit`` of them: a sync that touches more redirects without them
+    /// (``TouchedRecords``).
+    private(set) var writtenRecords: [String: WrittenRecord] = [:]
+    /// The most ``writtenRecords`` kept (≈ 6 MB by default).
+    var writtenRecordsLimit = 50_000
 
     private init(directory: String, exclusive: Bool) {
         self.directory = directory
@@ -239,7 +243,7 @@ public final class CacheStore {
         journal.appendWritten(buffer)
         for change in changes {
             committedFacts[change.state.id] = InsightFacts(change.state).jsonBytes()
-            writtenRecords[change.state.id] = WrittenRecord(change.state)
+            remember(WrittenRecord(change.state), for: change.state.id)
         }
         for drop in drops {
             committedFacts[drop.id] = nil
@@ -247,10 +251,21 @@ public final class CacheStore {
         }
     }
 
-    /// Remembers `record` for `id`, whose state this process decoded and found to be still
-    /// what the cache holds (byte for byte), as if it had written it (``WrittenRecord``).
+    /// Remembers `record` for `id`, whose state this process wrote, or decoded and found to be
+    /// still what the cache holds (byte for byte) (``WrittenRecord``). Past
+    /// ``writtenRecordsLimit`` a new id is not remembered, but one already kept is always
+    /// updated: an outdated entry would mislead the redirect.
     func remember(_ record: WrittenRecord, for id: String) {
-        writtenRecords[id] = record
+        if writtenRecords.count < writtenRecordsLimit {
+            writtenRecords[id] = record
+        } else if writtenRecords[id] != nil {
+            writtenRecords[id] = record
+        }
+    }
+
+    /// Keeps `records` as ``writtenRecords`` again after a compaction reloaded the store.
+    func restoreWrittenRecords(_ records: [String: WrittenRecord]) {
+        writtenRecords = records
     }
 
     static func putLine(_ change: Change) -> [UInt8] {

@@ -55,7 +55,8 @@ final class SnapshotTable {
         return try Self.parse(line[...], path: index!.path)
     }
 
-    static func parse(_ line: ArraySlice<UInt8>, path: String) throws(IOError) -> SnapshotEntry {
+    static func parse<Line: RandomAccessCollection<UInt8>>(_ line: Line, path: String) throws(IOError) -> SnapshotEntry
+    where Line.Index == Int {
         guard line.count >= lineWidth - 1 else { throw IOError(path: path, operation: "read index of", errno: EIO) }
         let base = line.startIndex
         func hex(_ from: Int, _ width: Int) -> Int {
@@ -170,16 +171,15 @@ final class SnapshotTable {
         return try views.read(entry.viewLength, at: entry.viewOffset)
     }
 
-    /// The whole index (used by compaction).
-    func allEntries() throws(IOError) -> [SnapshotEntry] {
-        guard let index else { return [] }
-        let bytes = try index.readAll()
-        var result: [SnapshotEntry] = []
-        result.reserveCapacity(count)
-        for i in 0..<count {
-            result.append(try Self.parse(bytes[(i * Self.lineWidth)..<((i + 1) * Self.lineWidth)], path: index.path))
+    /// Calls `body` with every entry of the index in id order, reading the index file through
+    /// a window of a few megabytes (compaction: a table of 500,000 records no longer puts its
+    /// whole index, one string per id, in memory at once).
+    func forEachEntry(_ body: (SnapshotEntry) throws -> Void) throws {
+        guard let index else { return }
+        try LineReader(file: index, chunk: 1 << 20).forEachLine { line in
+            try body(try Self.parse(line, path: index.path))
+            return true
         }
-        return result
     }
 
     var stateFile: FileHandle? { states }

@@ -138,6 +138,10 @@ enum MergeRedirect {
     /// Whether the JSON `bytes` may hold the key `name`: they contain it, or a backslash (an
     /// escape could spell it with other bytes).
     static func mayName(_ name: String, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { mayName(name, $0) }
+    }
+
+    static func mayName(_ name: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         if bytes.contains(UInt8(ascii: "\\")) { return true }
         let needle = Array(name.utf8)
         guard bytes.count >= needle.count, let first = needle.first else { return false }

@@ -44,6 +44,8 @@ public struct SyncEngine {
     /// from a stricter server halves the batch and retries.
     public var batchBytes = 4 << 20
     public var pageLimit = 1000
+    /// The most touched records a sync remembers for its redirects (``TouchedRecords``).
+    var touchedLimit = TouchedRecords.defaultLimit
     public var progress: (@Sendable (String) -> Void)?
     /// The user name shown on writes the sync makes itself (redirects after a merge).
     public var user: String?
@@ -78,18 +80,6 @@ public struct SyncEngine {
     /// The file a sync leaves in the cache directory from its first applied page until its
     /// redirects are committed (see ``runRound(client:)``).
     static let redirectDueFile = "redirect-due"
-
-    /// Every cached customer that may be a merged duplicate (its state names the merge field):
-    /// what a sync redirects after an earlier one stopped before its redirects.
-    static func mergedCustomers(_ directory: String) throws -> Set<String> {
-        let store = try CacheStore.open(directory: directory, exclusive: false)
-        defer { store.close() }
-        var ids: Set<String> = []
-        for (id, kind) in try store.records() where kind == .customer {
-            if let (_, bytes) = try store.stateBytes(id), MergeRedirect.mayName(RecordState.mergedIntoField, bytes) { ids.insert(id) }
-        }
-        return ids
-    }
 
     /// The most rounds one sync runs (a round after the first sends writes redirected to the
     /// survivor of a merge, see ``MergeRedirect``).
@@ -140,7 +130,7 @@ public struct SyncEngine {
         }
         var report = try session.finish()
         defer { session.close() }
-        report.redirected = try session.redirect(redirectsEverything ? try Self.mergedCustomers(cacheDirectory) : session.touched)
+        report.redirected = try session.redirect(everything: redirectsEverything)
         if markerWritten { POSIX.removeFile(redirectMarker) }
         if !report.redirected.isEmpty {
             let store = try CacheStore.open(directory: cacheDirectory, exclusive: true)

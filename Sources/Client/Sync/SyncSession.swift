@@ -42,7 +42,7 @@ struct SyncSession {
     /// one further along their chain of merges) reaches the server (``MergeHold``).
     var heldMerges: [String: String] = [:]
     /// Ids pushed or pulled so far: the records ``MergeRedirect`` looks at when the sync ends.
-    var touched: Set<String> = []
+    var touched: TouchedRecords
     /// The server listed ``SyncReply/Feature/omitEchoes`` in a reply of this sync (older
     /// servers refuse the request option).
     var serverOmitsEchoes = false
@@ -75,6 +75,7 @@ struct SyncSession {
         started = POSIX.monotonicNanoseconds()
         countLimit = engine.batchSize
         byteLimit = engine.batchBytes
+        touched = TouchedRecords(limit: engine.touchedLimit)
         let store = try CacheStore.open(directory: engine.cacheDirectory, exclusive: true)
         cache = store
         defer { store.suspend() }
@@ -182,16 +183,26 @@ struct SyncSession {
         return report
     }
 
-    /// Applies ``MergeRedirect`` to `touched`, writing as this cache's incarnation, on the
+    /// Applies ``MergeRedirect`` to the records this sync touched — or, with `everything` (an
+    /// earlier sync stopped before its redirects) or after too many to remember, to every cached
+    /// customer that may be a merged duplicate — writing as this cache's incarnation, on the
     /// cache the sync loaded: it knows what the sync wrote (``WrittenRecord``) without reading
     /// it back.
-    func redirect(_ touched: Set<String>) throws -> [SyncReport.Redirect] {
-        guard !touched.isEmpty else { return [] }
+    func redirect(everything: Bool) throws -> [SyncReport.Redirect] {
+        if !everything, touched.ids?.isEmpty == true { return [] }
         let store = try openCache()
         defer { store.suspend() }
+        guard let ids = everything ? nil : touched.ids else {
+            return try redirect(store.customersThatMayBeMerged(), in: store)
+        }
+        return try redirect(ids, in: store)
+    }
+
+    private func redirect(_ ids: Set<String>, in store: CacheStore) throws -> [SyncReport.Redirect] {
+        guard !ids.isEmpty else { return [] }
         let incarnation = try store.incarnation(base: engine.replicaID)
         let author = Author(replica: incarnation.id, user: engine.user, at: .now(), counterFloor: incarnation.counter)
-        return try MergeRedirect.apply(touched: touched, store: store, author: author)
+        return try MergeRedirect.apply(touched: ids, store: store, author: author)
     }
 
     /// Releases the cache for good.
