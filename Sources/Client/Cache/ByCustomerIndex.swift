@@ -9,8 +9,6 @@ import Darwin
 final class ByCustomerIndex {
     static let lineWidth = 74
     static let fileName = "activities.by-customer.idx"
-    /// One line: a customer id and one of its activities' ids (36 bytes each).
-    typealias Pair = (customer: [UInt8], activity: [UInt8])
     let count: Int
     private let file: FileHandle?
 
@@ -35,24 +33,38 @@ final class ByCustomerIndex {
         return result
     }
 
-    /// Calls `body` with every `(customer, activity)` pair in order, reading the file through
-    /// a window of a megabyte (compaction).
-    func forEachPair(_ body: (Pair) throws -> Void) throws {
+    /// Calls `body` with every line in order, without its newline: `<customer id> <activity
+    /// id>`, read through a window of a megabyte (compaction).
+    func forEachLine(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         guard let file else { return }
         try LineReader(file: file, chunk: 1 << 20).forEachLine { line in
             guard line.count == Self.lineWidth - 1 else {
                 throw IOError(path: file.path, operation: "read a line of", errno: EIO)
             }
-            try body((Array(line[0..<36]), Array(line[37..<73])))
+            try body(line)
             return true
         }
     }
 
-    /// Writes one line, `<customer id> <activity id>\n` (pairs must come sorted).
-    static func write(_ pair: Pair, to writer: BufferedWriter) throws(IOError) {
-        try writer.write(pair.customer)
-        try writer.write(byte: UInt8(ascii: " "))
-        try writer.write(pair.activity)
+    /// The activity id's bytes in a line from ``forEachLine(_:)``.
+    static func activity(in line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: line[37..<73])
+    }
+
+    /// The line of one pair, without its newline. Lines sort as their pairs do: both ids have
+    /// 36 bytes, so the space between them never decides an order.
+    static func line(customer: String, activity: some Collection<UInt8>) -> [UInt8] {
+        var line = Array(customer.utf8)
+        line.reserveCapacity(lineWidth)
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: activity)
+        return line
+    }
+
+    /// Writes one line (from ``line(customer:activity:)`` or ``forEachLine(_:)``) and its
+    /// newline; lines must come sorted.
+    static func write(line: some Collection<UInt8>, to writer: BufferedWriter) throws(IOError) {
+        try writer.write(line)
         try writer.write(byte: UInt8(ascii: "\n"))
     }
 }

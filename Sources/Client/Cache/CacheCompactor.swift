@@ -86,20 +86,20 @@ struct CacheCompactor {
             return
         }
         let changed = Set(updates.map(\.key)).union(droppedActivities)
-        let added: [(key: [UInt8], value: ByCustomerIndex.Pair)] = updates.compactMap { update in
+        let added: [(key: [UInt8], value: [UInt8])] = updates.compactMap { update in
             update.value.put.customerID.map { customer in
-                let pair = (customer: Array(customer.utf8), activity: update.key)
-                return (key: pair.customer + pair.activity, value: pair)
+                let line = ByCustomerIndex.line(customer: customer, activity: update.key)
+                return (key: line, value: line)
             }
         }
         let writer = try BufferedWriter(path: target + "/" + ByCustomerIndex.fileName)
-        func emit(_ pair: ByCustomerIndex.Pair) throws { try ByCustomerIndex.write(pair, to: writer) }
-        // The old pairs are read line by line, never held whole.
+        func emit(_ line: [UInt8]) throws { try ByCustomerIndex.write(line: line, to: writer) }
+        // The old lines are read one by one, never held whole; a line is its own sort key.
         var overlay = SortedOverlay(added)
-        try index?.forEachPair { pair in
-            guard !changed.contains(pair.activity) else { return }
-            if try overlay.advance(to: pair.customer + pair.activity, emit: emit) { return }
-            try emit(pair)
+        try index?.forEachLine { line in
+            guard changed.isEmpty || !changed.contains(Array(ByCustomerIndex.activity(in: line))) else { return }
+            if try overlay.advance(to: line, emit: emit) { return }
+            try ByCustomerIndex.write(line: line, to: writer)
         }
         try overlay.finish(emit: emit)
         try writer.finish()

@@ -35,7 +35,7 @@ enum GenerationBook {
         }
         guard writer.isFaithful else { return }
         let output = try BufferedWriter(path: path)
-        try output.write(writer.bytes())
+        for part in writer.parts() { try output.write(part) }
         try output.finish()
     }
 

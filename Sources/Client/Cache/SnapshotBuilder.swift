@@ -39,15 +39,12 @@ extension CacheStore {
         try writeTable("customers", customers.sorted { $0.id < $1.id }.map { ($0.id, $0.state, $0.view, $0.facts) })
         try writeTable("activities", activities.sorted { $0.id < $1.id }.map { ($0.id, $0.state, nil, $0.facts) })
         try GenerationBook.write(in: target)
-        let pairs: [(key: [UInt8], pair: ByCustomerIndex.Pair)] = activities.compactMap { activity in
-            activity.customer.map { customer in
-                let pair = (customer: Array(customer.utf8), activity: Array(activity.id.utf8))
-                return (pair.customer + pair.activity, pair)
-            }
+        let lines = activities.compactMap { activity in
+            activity.customer.map { ByCustomerIndex.line(customer: $0, activity: activity.id.utf8) }
         }
         let byCustomer = try BufferedWriter(path: target + "/" + ByCustomerIndex.fileName)
-        for item in pairs.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-            try ByCustomerIndex.write(item.pair, to: byCustomer)
+        for line in lines.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            try ByCustomerIndex.write(line: line, to: byCustomer)
         }
         try byCustomer.finish()
         try POSIX.writeAtomically(Array(conflicted.sorted().map { $0 + "\n" }.joined().utf8), to: target + "/conflicted.txt")

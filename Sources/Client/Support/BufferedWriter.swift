@@ -13,8 +13,14 @@ final class BufferedWriter {
     }
 
     func write(_ bytes: some Collection<UInt8>) throws(IOError) {
-        buffer.append(contentsOf: bytes)
         offset += bytes.count
+        if bytes.count >= capacity {
+            // Large enough to write as it is, rather than copied through the buffer.
+            try flush()
+            try file.writeAll(bytes)
+            return
+        }
+        buffer.append(contentsOf: bytes)
         if buffer.count >= capacity { try flush() }
     }
 

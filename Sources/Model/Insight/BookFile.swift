@@ -134,16 +134,18 @@ public enum BookFile {
 
         /// The file's bytes.
         public func bytes() -> [UInt8] {
-            var result = BookFile.magic
-            result.reserveCapacity(BookFile.headerSize + customerRecords.count + activityRecords.count + strings.count)
+            parts().reduce(into: []) { $0 += $1 }
+        }
+
+        /// The file's bytes in the order they are written — header, customers, activities,
+        /// strings — without joining them (a large book is written without a copy of itself).
+        public func parts() -> [[UInt8]] {
+            var header = BookFile.magic
             for value in [BookFile.version, UInt32(customerCount), UInt32(activityCount), UInt32(strings.count)] {
-                append(value, to: &result)
+                append(value, to: &header)
             }
-            append(UInt64(0), to: &result)
-            result += customerRecords
-            result += activityRecords
-            result += strings
-            return result
+            append(UInt64(0), to: &header)
+            return [header, customerRecords, activityRecords, strings]
         }
 
         private mutating func day(_ date: CalendarDate) -> Int32 {
