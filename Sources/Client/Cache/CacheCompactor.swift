@@ -54,10 +54,9 @@ struct CacheCompactor {
         let oldViews = table?.viewFile.map { SequentialReader(file: $0) }
         let oldFacts = table?.factsFile.map { FactsCursor(file: $0) }
         let writer = try SnapshotTableWriter(directory: target, name: name, views: views)
-        let journalBytes = journal.bytes
         func emitUpdate(_ update: (id: String, put: Journal.Put)) throws {
-            let view: ArraySlice<UInt8>? = update.put.view.map { journalBytes[$0] }
-            let state = journalBytes[update.put.state]
+            let view = journal.viewBytes(update.put)
+            let state = journal.stateBytes(update.put)
             let facts = try knownFacts[update.id] ?? InsightFacts(decode(state, update.id)).jsonBytes()
             try writer.append(id: update.id, state: state, view: view, facts: facts)
         }

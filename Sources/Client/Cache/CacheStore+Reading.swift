@@ -189,13 +189,10 @@ extension CacheStore {
     /// snapshot ones, without decoding any state. `deleted` tells whether the record is deleted.
     public func forEachCustomerView(_ body: (_ view: UnsafeBufferPointer<UInt8>, _ deleted: Bool) throws -> Void) throws {
         var overlay = SortedOverlay(journal.puts.filter { $0.value.kind == .customer }.map { (key: Array($0.key.utf8), value: $0.value) })
-        let journalBytes = journal.bytes
         let dropped = Set(journal.dropped.keys.map { Array($0.utf8) })
         func emitJournal(_ put: Journal.Put) throws {
-            guard let range = put.view else { return }
-            try journalBytes.withUnsafeBufferPointer { all in
-                try body(UnsafeBufferPointer(rebasing: all[range]), put.deleted)
-            }
+            guard let view = journal.viewBytes(put) else { return }
+            try view.withUnsafeBufferPointer { try body($0, put.deleted) }
         }
         if let file = customers?.viewFile {
             try LineReader(file: file).forEachLine { line in

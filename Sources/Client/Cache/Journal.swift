@@ -30,7 +30,15 @@ struct Journal {
         var view: Range<Int>?
     }
 
-    private(set) var bytes: [UInt8] = []
+    /// The journal's bytes as loaded and appended, one chunk per load or append (a writer's
+    /// batch), so a growing journal is never copied into a larger array: a first sync's 40 MB
+    /// journal held 83 MB in one array that doubled as it grew. A line never spans two chunks:
+    /// a chunk's bytes after its last complete line are a torn tail, cut before the next append.
+    private var chunks: [[UInt8]] = []
+    /// Where each chunk starts in the journal file, ascending.
+    private var chunkStarts: [Int] = []
+    /// The bytes held (the applied prefix and any torn tail after it).
+    private var byteCount = 0
     /// Length of the complete, applied prefix; anything after is a torn tail.
     private(set) var validLength = 0
     /// The last put of every id.
@@ -54,28 +62,42 @@ struct Journal {
     init() {}
 
     init(bytes: [UInt8]) {
-        self.bytes = bytes
-        ingest(from: 0)
+        appendWritten(bytes)
     }
 
     /// Appends bytes already written to the file and applies their lines.
     mutating func appendWritten(_ written: [UInt8]) {
-        if bytes.count > validLength { bytes.removeLast(bytes.count - validLength) }
-        let start = bytes.count
-        bytes.append(contentsOf: written)
-        ingest(from: start)
+        if byteCount > validLength, var last = chunks.popLast() {
+            // The torn tail sits in the last chunk: every chunk before it was applied whole.
+            last.removeLast(byteCount - validLength)
+            byteCount = validLength
+            if last.isEmpty { chunkStarts.removeLast() } else { chunks.append(last) }
+        }
+        guard !written.isEmpty else { return }
+        chunks.append(written)
+        chunkStarts.append(byteCount)
+        byteCount += written.count
+        ingest(written, at: chunkStarts[chunkStarts.count - 1])
     }
 
     /// Whether the journal decides `id` (a put or a drop), so a snapshot line of it is stale.
     func supersedes(_ id: String) -> Bool { puts[id] != nil || dropped[id] != nil }
 
-    func stateBytes(_ put: Put) -> ArraySlice<UInt8> { bytes[put.state] }
-    func viewBytes(_ put: Put) -> ArraySlice<UInt8>? { put.view.map { bytes[$0] } }
+    func stateBytes(_ put: Put) -> ArraySlice<UInt8> { bytes(in: put.state) }
+    func viewBytes(_ put: Put) -> ArraySlice<UInt8>? { put.view.map { bytes(in: $0) } }
 
-    private mutating func ingest(from start: Int) {
-        var position = start
-        let snapshot = bytes  // shares storage; `apply` mutates other properties only
-        snapshot.withUnsafeBufferPointer { all in
+    /// The bytes at `range` of the journal file (within one line, so within one chunk).
+    func bytes(in range: Range<Int>) -> ArraySlice<UInt8> {
+        // The last chunk starting at or before the range.
+        let index = lowerBound(count: chunkStarts.count) { chunkStarts[$0] <= range.lowerBound } - 1
+        let start = chunkStarts[index]
+        return chunks[index][(range.lowerBound - start)..<(range.upperBound - start)]
+    }
+
+    /// Applies the complete lines of `chunk`, which starts at byte `chunkStart` of the file.
+    private mutating func ingest(_ chunk: [UInt8], at chunkStart: Int) {
+        var position = 0
+        chunk.withUnsafeBufferPointer { all in
             while position < all.count {
                 guard let end = LineReader.findNewline(all, from: position) else { break }
                 let line = UnsafeBufferPointer(rebasing: all[position..<end])
@@ -99,20 +121,20 @@ struct Journal {
                     var member = end + 1
                     for _ in 0..<count {
                         let memberEnd = LineReader.findNewline(all, from: member)!
-                        if !apply(UnsafeBufferPointer(rebasing: all[member..<memberEnd]), base: member) {
-                            warnings.append("ignored an unreadable cache journal line at byte \(member)")
+                        if !apply(UnsafeBufferPointer(rebasing: all[member..<memberEnd]), base: chunkStart + member) {
+                            warnings.append("ignored an unreadable cache journal line at byte \(chunkStart + member)")
                         }
                         member = memberEnd + 1
                     }
                     position = member
                     continue
-                } else if !apply(line, base: position) {
-                    warnings.append("ignored an unreadable cache journal line at byte \(position)")
+                } else if !apply(line, base: chunkStart + position) {
+                    warnings.append("ignored an unreadable cache journal line at byte \(chunkStart + position)")
                 }
                 position = end + 1
             }
         }
-        validLength = position
+        validLength = chunkStart + position
     }
 
     private mutating func apply(_ line: UnsafeBufferPointer<UInt8>, base: Int) -> Bool {

@@ -2,8 +2,8 @@
 /// the items below it form a prefix (the items are sorted): a binary search.
 ///
 /// The one binary search of the cache: snapshot indexes searched with `pread`
-/// (``SnapshotTable``, ``ByCustomerIndex``) and the same files searched in memory
-/// (``CustomerActivityReader``).
+/// (``SnapshotTable``, ``ByCustomerIndex``), the same files searched in memory
+/// (``CustomerActivityReader``), and the journal's chunks (``Journal/bytes(in:)``).
 ///
 /// - Parameters:
 ///   - count: the number of items.
