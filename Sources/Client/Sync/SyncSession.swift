@@ -120,13 +120,18 @@ struct SyncSession {
     /// A reply with the states it delivers decoded by the task that received it, beside the
     /// sync's own work (`nil` where a state does not decode: ``apply(_:to:)`` decodes it again
     /// to report why).
+    ///
+    /// A full page is decoded on two cores: the next request goes out only once this reply is
+    /// decoded and the page before it applied, so its decoding is on the path every page takes.
     struct DecodedReply: Sendable {
         let reply: SyncReply
         let states: [RecordState?]
 
         init(_ reply: SyncReply) {
             self.reply = reply
-            states = reply.changes.map { try? RecordState(jsonBytes: $0, values: .stored) }
+            states = ParallelMap.map(reply.changes, workers: reply.changes.count >= 128 ? 2 : 1) {
+                try? RecordState(jsonBytes: $0, values: .stored)
+            }
         }
     }
 

@@ -20,6 +20,22 @@ public enum ParallelMap {
         }
         return try outcomes.values().map { try $0.get() }
     }
+
+    /// `items.map(transform)`, computed in `workers` consecutive shares at once (in the calling
+    /// thread when `workers` is 1 or there are fewer items than workers). `transform` must be
+    /// safe to call concurrently, as for ``map(_:_:)``.
+    public static func map<Item, Result>(
+        _ items: [Item], workers: Int, _ transform: (Item) -> Result
+    ) -> [Result] {
+        let workers = Swift.max(1, Swift.min(workers, items.count))
+        guard workers > 1 else { return items.map(transform) }
+        let share = (items.count + workers - 1) / workers
+        let parts = try? map(workers) { worker in
+            items[Swift.min(items.count, worker * share)..<Swift.min(items.count, (worker + 1) * share)].map(transform)
+        }
+        // `transform` does not throw, so neither does any share.
+        return parts?.flatMap { $0 } ?? items.map(transform)
+    }
 }
 
 /// The closure handed to every iteration.

@@ -97,12 +97,7 @@ struct SyncRequest: Sendable {
     /// Reads every pushed state, in order; a large batch on two cores at once (its states are
     /// independent, and the request waits for them with nothing else to do).
     private static func readStates(_ raws: [[UInt8]]) -> [ReadState] {
-        let workers = raws.count >= 64 ? 2 : 1
-        let share = (raws.count + workers - 1) / workers
-        let parts = (try? ParallelMap.map(workers) { worker in
-            raws[Swift.min(raws.count, worker * share)..<Swift.min(raws.count, (worker + 1) * share)].map(readState)
-        }) ?? []
-        return parts.flatMap { $0 }
+        ParallelMap.map(raws, workers: raws.count >= 64 ? 2 : 1, readState)
     }
 
     /// Reads one pushed state (exactly one JSON value: the envelope checked it).
