@@ -144,8 +144,9 @@ extension SyncSession {
     /// During a large first sync, fold the journal at 32 MB, or at an eighth of the snapshot
     /// once that is larger: the journal is held in memory (with what the store keeps per record
     /// in it), so its bound is what a sync's memory grows with — an initial sync of 578,587
-    /// records peaked at 361–364 MB folding at half the snapshot, 242–276 MB at 32 MB; a bound
-    /// that grows with the snapshot keeps the total compaction work linear in the book's size.
+    /// records peaked at 335–369 MB folding at half the snapshot, 227–240 MB at 32 MB, 255–294
+    /// MB at 48 MB (docs/benchmarks.md); a bound that grows with the snapshot keeps the total
+    /// compaction work linear in the book's size.
     private static func midSyncThreshold(_ store: CacheStore) throws -> Int {
         Swift.max(CacheStore.defaultCompactionThreshold * 4, try store.snapshotSize() / 8)
     }
