@@ -295,4 +295,39 @@ import Testing
         #expect(names == names.sorted())
         #expect(names.count == 14)
     }
+
+    /// `activities.by-customer.idx` is derived data: a damaged line is left out by the next
+    /// compaction (its activity is no longer found by customer), and every other pair is kept.
+    @Test func aDamagedByCustomerLineDoesNotStopCompaction() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let customers = (0..<3).map { Fixtures.customer("C\($0)") }
+        let activities = customers.map { Fixtures.purchase(of: $0.id) }
+        let path: String
+        do {
+            let first = try Fixtures.open(dir)
+            defer { first.close() }
+            try first.commit((customers + activities).map { .init(state: $0, pending: false) })
+            try first.compact()
+            path = try #require(first.generationDirectory) + "/" + ByCustomerIndex.fileName
+        }
+        // Damage the line of the first customer's activity (cut it short), then open the cache.
+        var bytes = try #require(try POSIX.readFile(path))
+        let damaged = try #require(customers.map(\.id).sorted().first)
+        let line = try #require(bytes.firstRange(of: Array(damaged.utf8)))
+        bytes.removeSubrange(line.lowerBound..<(line.lowerBound + 5))
+        try POSIX.writeAtomically(bytes, to: path)
+        let store = try Fixtures.open(dir)
+        defer { store.close() }
+
+        // A compaction that rewrites the index (an activity was added) leaves the damaged line out.
+        let newcomer = Fixtures.customer("New")
+        try store.commit([.init(state: newcomer, pending: false), .init(state: Fixtures.purchase(of: newcomer.id), pending: false)])
+        try store.compact()
+        #expect(try store.activityIDs(ofCustomer: newcomer.id).count == 1)
+        #expect(try store.activityIDs(ofCustomer: damaged) == [])
+        for customer in customers where customer.id != damaged {
+            #expect(try store.activityIDs(ofCustomer: customer.id) == activities.filter { $0.displayedValue("customer_id") == customer.id }.map(\.id))
+        }
+    }
 }

@@ -210,23 +210,21 @@ extension CacheStore {
 
     /// The ids of every customer whose stored state may name a survivor (its bytes hold the
     /// merge field, ``MergeRedirect/mayName(_:_:)-swift.type.method``), read in one pass over the
-    /// customers' states without decoding them: what a sync redirects when it cannot say which
-    /// records it touched.
+    /// snapshot's index and states without decoding them: what a sync redirects when it cannot
+    /// say which records it touched.
     func customersThatMayBeMerged() throws -> Set<String> {
         var ids: Set<String> = []
         let field = RecordState.mergedIntoField
-        if let file = customers?.stateFile {
-            try LineReader(file: file).forEachLine { line in
-                guard MergeRedirect.mayName(field, line) else { return true }
-                // cx writes the id first; a line that starts otherwise is decoded to find it.
-                let id = try StateLineID.range(in: line).map { String(decoding: UnsafeBufferPointer(rebasing: line[$0]), as: UTF8.self) }
-                    ?? RecordState(jsonBytes: line, values: .stored).id
-                if !journal.supersedes(id) { ids.insert(id) }
-                return true
+        if let customers, let file = customers.stateFile {
+            let states = SequentialReader(file: file)
+            try customers.forEachEntry { entry in
+                guard !journal.supersedes(entry.id) else { return }
+                let state = try states.read(entry.stateLength, at: entry.stateOffset)
+                if state.withUnsafeBufferPointer({ MergeRedirect.mayName(field, $0) }) { ids.insert(entry.id) }
             }
         }
-        for (id, put) in journal.puts where put.kind == .customer && MergeRedirect.mayName(field, Array(journal.stateBytes(put))) {
-            ids.insert(id)
+        for (id, put) in journal.puts where put.kind == .customer {
+            if journal.stateBytes(put).withUnsafeBufferPointer({ MergeRedirect.mayName(field, $0) }) { ids.insert(id) }
         }
         return ids
     }
