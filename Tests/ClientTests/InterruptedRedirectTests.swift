@@ -10,23 +10,30 @@ import Testing
     static let survivorID = "ffffffff-0000-4000-8000-000000000001"
     static let duplicateID = "00000000-0000-4000-8000-000000000002"
 
-    @Test func aRedirectInterruptedBySyncFailureHappensAtTheNextSync() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.cleanup() }
-        let survivor = Fixtures.customer("Acme GmbH", id: Self.survivorID, territory: "north", by: Fixtures.server)
-        let duplicate = Fixtures.customer("ACME GmbH", id: Self.duplicateID, territory: "north", by: Fixtures.server)
+    /// A cache holding a survivor and its duplicate; elsewhere, the duplicate was merged into
+    /// the survivor (the server the returned `MiniServer` plays holds the merge). Here, offline:
+    /// a phone for the duplicate (which the merge did not see) and `newcomers`, all pending.
+    static func latePhoneOnAMergedDuplicate(in dir: TemporaryDirectory, newcomers: [RecordState]) throws -> MiniServer {
+        let survivor = Fixtures.customer("Acme GmbH", id: survivorID, territory: "north", by: Fixtures.server)
+        let duplicate = Fixtures.customer("ACME GmbH", id: duplicateID, territory: "north", by: Fixtures.server)
         try CacheStore.bulkLoad(directory: dir.path + "/cache", states: [survivor, duplicate], cursor: "p11")
-        // Elsewhere: the duplicate merged into the survivor. Here, offline: a phone for the
-        // duplicate (which the merge did not see) and a new customer, pushed in a later request.
         let elsewhere = Author(replica: "laptop-z", user: "zoe", at: Timestamp(millisecondsSinceEpoch: 1_790_000_500_000))
         let merged = try DuplicateMerge(keep: survivor, drop: duplicate, activities: [], by: elsewhere)
         let server = MiniServer(territories: ["north"], pageSize: 10, book: [survivor, duplicate, merged.kept, merged.dropped])
         let store = try Fixtures.open(dir)
+        defer { store.close() }
         var edited = duplicate
         try edited.set("phone", to: "555-0199", by: Fixtures.author)
+        try store.commit([.init(state: edited, pending: true)] + newcomers.map { .init(state: $0, pending: true) }, scope: server.scope)
+        return server
+    }
+
+    @Test func aRedirectInterruptedBySyncFailureHappensAtTheNextSync() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        // The phone and a new customer go in separate requests.
         let newcomer = Fixtures.customer("Zeta Ltd", id: "99999999-0000-4000-8000-000000000009", territory: "north")
-        try store.commit([.init(state: edited, pending: true), .init(state: newcomer, pending: true)], scope: server.scope)
-        store.close()
+        let server = try Self.latePhoneOnAMergedDuplicate(in: dir, newcomers: [newcomer])
 
         var engine = SyncEngine(cacheDirectory: dir.path + "/cache", replicaID: "test-laptop")
         engine.batchSize = 1

@@ -20,20 +20,9 @@ import Testing
     @Test func aSyncThatTouchedTooManyRecordsStillRedirectsAMergedDuplicate() async throws {
         let dir = TemporaryDirectory()
         defer { dir.cleanup() }
-        let survivor = Fixtures.customer("Acme GmbH", id: InterruptedRedirectTests.survivorID, territory: "north", by: Fixtures.server)
-        let duplicate = Fixtures.customer("ACME GmbH", id: InterruptedRedirectTests.duplicateID, territory: "north", by: Fixtures.server)
-        try CacheStore.bulkLoad(directory: dir.path + "/cache", states: [survivor, duplicate], cursor: "p11")
-        // Elsewhere: the duplicate merged into the survivor. Here, offline: a phone for the
-        // duplicate, and customers enough to overflow what the sync remembers.
-        let elsewhere = Author(replica: "laptop-z", user: "zoe", at: Timestamp(millisecondsSinceEpoch: 1_790_000_500_000))
-        let merged = try DuplicateMerge(keep: survivor, drop: duplicate, activities: [], by: elsewhere)
-        let server = MiniServer(territories: ["north"], pageSize: 10, book: [survivor, duplicate, merged.kept, merged.dropped])
-        let store = try Fixtures.open(dir)
-        var edited = duplicate
-        try edited.set("phone", to: "555-0199", by: Fixtures.author)
+        // More customers than the sync remembers.
         let newcomers = (1...4).map { Fixtures.customer("Newcomer \($0)", territory: "north") }
-        try store.commit([.init(state: edited, pending: true)] + newcomers.map { .init(state: $0, pending: true) }, scope: server.scope)
-        store.close()
+        let server = try InterruptedRedirectTests.latePhoneOnAMergedDuplicate(in: dir, newcomers: newcomers)
 
         var engine = SyncEngine(cacheDirectory: dir.path + "/cache", replicaID: "test-laptop")
         engine.touchedLimit = 2
