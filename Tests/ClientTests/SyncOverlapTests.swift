@@ -1,4 +1,5 @@
 import CXModel
+import Foundation
 import Testing
 @testable import CXClient
 
@@ -93,6 +94,51 @@ import Testing
         #expect(again.nextToken != accepted)
     }
 
+    /// A number several tasks raise and wait on.
+    final class Count: @unchecked Sendable {
+        // Safe: every access holds `lock`.
+        private let lock = NSLock()
+        private var value = 0
+
+        var current: Int { lock.withLock { value } }
+        func set(_ new: Int) { lock.withLock { value = new } }
+        func increment() -> Int { lock.withLock { value += 1; return value } }
+
+        /// Whether the count reached `target` within `seconds` (polled).
+        func wait(atLeast target: Int, seconds: Double) -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if lock.withLock({ value >= target }) { return true }
+                Thread.sleep(forTimeInterval: 0.005)
+            }
+            return false
+        }
+    }
+
+    /// The task that receives the answer to a request the sync sent asks for the page after it
+    /// at once (`ChainAhead`): while page 2 is applied, the request for page 4 goes out. Without
+    /// it, that request would wait for page 2 and the wait below would time out.
+    @Test func thePageAfterNextIsRequestedWhileAPageIsApplied() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let book = Self.book(14)
+        let server = TokenServer(MiniServer(territories: ["north"], pageSize: 3, book: book))
+        let requestsSeen = Count()
+        server.before = { number, _ in requestsSeen.set(number) }
+        let pagesApplied = Count(), sawFourthRequest = Count()
+        var engine = engine(dir)
+        engine.progress = { message in
+            guard message.hasPrefix("synced:"), pagesApplied.increment() == 2 else { return }
+            if requestsSeen.wait(atLeast: 4, seconds: 10) { sawFourthRequest.set(1) }
+        }
+        let report = try await engine.run(client: server)
+        #expect(report.pulled == 14)
+        #expect(sawFourthRequest.current == 1, "the request for page 4 went out while page 2 was applied")
+        // Still one request per page, all under the token the first one proposed.
+        #expect(server.requests.count == 5)
+        #expect(Set(server.requests.dropFirst().map(\.token)) == [server.requests[0].nextToken])
+    }
+
     @Test func aPageThatStartsARescopeDropsTheRequestSentAhead() async throws {
         let dir = TemporaryDirectory()
         defer { dir.cleanup() }
@@ -136,8 +182,10 @@ import Testing
         let books = MiniServer(territories: ["north"], pageSize: 100, book: [])
         let server = TokenServer(books)
         // While the first batch is with the server (the second was checked meanwhile), a
-        // purchase of the second batch becomes incomplete, as an older cx could write it.
-        let broken = purchases[2]
+        // purchase of the second batch becomes incomplete, as an older cx could write it. Pushes
+        // go customers first, then activities, each in id order: batches of two are
+        // [owner, 1st purchase], [2nd, 3rd], [4th].
+        let broken = try #require(purchases.sorted { $0.id < $1.id }.dropFirst(2).first)
         server.before = { number, _ in
             guard number == 1 else { return }
             // Give the sync the moment it needs to check the next batch ahead.
