@@ -1,5 +1,4 @@
 import CXModel
-import Foundation
 import Testing
 @testable import CXClient
 
@@ -92,51 +91,6 @@ import Testing
         let again = try #require(server.requests.last)
         #expect(again.token == accepted)
         #expect(again.nextToken != accepted)
-    }
-
-    /// A number several tasks raise and wait on.
-    final class Count: @unchecked Sendable {
-        // Safe: every access holds `lock`.
-        private let lock = NSLock()
-        private var value = 0
-
-        var current: Int { lock.withLock { value } }
-        func set(_ new: Int) { lock.withLock { value = new } }
-        func increment() -> Int { lock.withLock { value += 1; return value } }
-
-        /// Whether the count reached `target` within `seconds` (polled).
-        func wait(atLeast target: Int, seconds: Double) -> Bool {
-            let deadline = Date().addingTimeInterval(seconds)
-            while Date() < deadline {
-                if lock.withLock({ value >= target }) { return true }
-                Thread.sleep(forTimeInterval: 0.005)
-            }
-            return false
-        }
-    }
-
-    /// The task that receives the answer to a request the sync sent asks for the page after it
-    /// at once (`ChainAhead`): while page 2 is applied, the request for page 4 goes out. Without
-    /// it, that request would wait for page 2 and the wait below would time out.
-    @Test func thePageAfterNextIsRequestedWhileAPageIsApplied() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.cleanup() }
-        let book = Self.book(14)
-        let server = TokenServer(MiniServer(territories: ["north"], pageSize: 3, book: book))
-        let requestsSeen = Count()
-        server.before = { number, _ in requestsSeen.set(number) }
-        let pagesApplied = Count(), sawFourthRequest = Count()
-        var engine = engine(dir)
-        engine.progress = { message in
-            guard message.hasPrefix("synced:"), pagesApplied.increment() == 2 else { return }
-            if requestsSeen.wait(atLeast: 4, seconds: 10) { sawFourthRequest.set(1) }
-        }
-        let report = try await engine.run(client: server)
-        #expect(report.pulled == 14)
-        #expect(sawFourthRequest.current == 1, "the request for page 4 went out while page 2 was applied")
-        // Still one request per page, all under the token the first one proposed.
-        #expect(server.requests.count == 5)
-        #expect(Set(server.requests.dropFirst().map(\.token)) == [server.requests[0].nextToken])
     }
 
     @Test func aPageThatStartsARescopeDropsTheRequestSentAhead() async throws {
