@@ -96,7 +96,7 @@ struct CacheCompactor {
         // The old lines are read one by one, never held whole; a line is its own sort key.
         var overlay = SortedOverlay(added)
         try index?.forEachLine { line in
-            guard changed.isEmpty || !changed.contains(Array(ByCustomerIndex.activity(in: line))) else { return }
+            guard !changed.contains(Array(ByCustomerIndex.activity(in: line))) else { return }
             if try overlay.advance(to: line, emit: emit) { return }
             try ByCustomerIndex.write(line: line, to: writer)
         }

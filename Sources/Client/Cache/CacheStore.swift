@@ -256,11 +256,7 @@ public final class CacheStore {
     /// ``writtenRecordsLimit`` a new id is not remembered, but one already kept is always
     /// updated: an outdated entry would mislead the redirect.
     func remember(_ record: WrittenRecord, for id: String) {
-        if writtenRecords.count < writtenRecordsLimit {
-            writtenRecords[id] = record
-        } else if writtenRecords[id] != nil {
-            writtenRecords[id] = record
-        }
+        if writtenRecords.count < writtenRecordsLimit || writtenRecords[id] != nil { writtenRecords[id] = record }
     }
 
     /// Keeps `records` as ``writtenRecords`` again after a compaction reloaded the store.
