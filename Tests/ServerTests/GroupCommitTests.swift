@@ -168,7 +168,7 @@ import Testing
                     { try await $0.push([copied], as: alice, claim: .init(replicaID: "laptop", token: "t1", nextToken: "t9"), logger: TestDatabase.logger) },
                     { try await $0.push([bobs], as: bob, claim: .init(replicaID: "bob-laptop", token: nil, nextToken: "b1"), logger: TestDatabase.logger) },
                     { try await $0.push([second], as: .system(), claim: nil, logger: TestDatabase.logger) },
-                ], queued: 2, through: coalescer, database: database)
+                ], through: coalescer, database: database)
             #expect(try results[0].get().written == 1)
             #expect(throws: APIError.self) { try results[1].get() }
             if case .failure(let error as APIError) = results[1] { #expect(error.code == "replica_forked") }
@@ -183,6 +183,53 @@ import Testing
             _ = try await coalescer.push(
                 [try Records.customer("Bob's next", replica: "bob-laptop")], as: bob,
                 claim: .init(replicaID: "bob-laptop", token: "b1", nextToken: "b2"), logger: TestDatabase.logger)
+        }
+    }
+
+    /// Admission is decided for a whole group in three statements; claims on one replica within
+    /// it are decided in arrival order, each seeing the token the one before stored.
+    @Test func claimsOnOneReplicaInOneGroupAreAdmittedInArrivalOrder() async throws {
+        try await withTestDatabase(poolSize: 6) { database in
+            let store = RecordStore(pool: database.pool)
+            let coalescer = PushCoalescer(store: store)
+            let alice = try await Self.rep("alice", territories: ["north"], replica: "laptop", in: database)
+            let mallory = try await Self.rep("mallory", territories: ["north"], replica: "laptop", in: database)
+            let first = try Records.customer("First", replica: "laptop")
+            let second = try Records.customer("Second", replica: "laptop")
+            let retried = try Records.customer("Retried", replica: "laptop")
+            let stale = try Records.customer("Stale", replica: "laptop")
+            let foreign = try Records.customer("Foreign", replica: "laptop")
+            @Sendable func claim(_ token: String?, _ next: String) -> ReplicaRegistry.Claim { .init(replicaID: "laptop", token: token, nextToken: next) }
+            let results = try await Self.grouped(
+                [
+                    { try await $0.push([try Records.customer("Lock", replica: "server")], as: .system(), claim: nil, logger: TestDatabase.logger) },
+                    // New replica: registered to alice with t1.
+                    { try await $0.push([first], as: alice, claim: claim(nil, "t1"), logger: TestDatabase.logger) },
+                    // Her next request sees t1 (stored by the one before, in the same transaction).
+                    { try await $0.push([second], as: alice, claim: claim("t1", "t2"), logger: TestDatabase.logger) },
+                    // The retry of that request (its reply lost): t2 is already stored, admitted.
+                    { try await $0.push([retried], as: alice, claim: claim("t1", "t2"), logger: TestDatabase.logger) },
+                    // A copy still on t1 proposing another token: forked.
+                    { try await $0.push([stale], as: alice, claim: claim("t1", "t9"), logger: TestDatabase.logger) },
+                    // Another user's request on alice's replica: forked.
+                    { try await $0.push([foreign], as: mallory, claim: claim("t2", "t3"), logger: TestDatabase.logger) },
+                ], through: coalescer, database: database)
+            for index in 0...3 { #expect(try results[index].get().written == 1) }
+            for index in 4...5 {
+                if case .failure(let error as APIError) = results[index] {
+                    #expect(error.code == "replica_forked")
+                } else {
+                    Issue.record("request \(index) was admitted")
+                }
+            }
+            #expect(coalescer.statistics.sharedCommits == 1)
+            let ids = Set(try await store.pull(after: 0, limit: 100).states.map { try RecordState(jsonString: $0).id })
+            #expect(ids.isSuperset(of: [first.id, second.id, retried.id]) && ids.isDisjoint(with: [stale.id, foreign.id]))
+            let row = try await database.sql { connection in
+                try connection.query("SELECT u.name, r.sync_token FROM cx.replicas r JOIN cx.users u ON u.id = r.user_id WHERE replica_id = 'laptop'")
+                    .map { "\(try $0.decode("name", as: String.self)) \(try $0.decode("sync_token", as: String.self))" }
+            }
+            #expect(row == ["alice t2"])
         }
     }
 

@@ -4,7 +4,7 @@
 /// those customers' activities; admins see everything. A territory removed from a user within
 /// the hand-off window (`handoff_days`) still lets them push edits to its customers — edits
 /// they made offline while the customer was theirs — but never pull, and never move a customer.
-struct AccessScope: Sendable, Equatable {
+struct AccessScope: Sendable, Hashable {
     let role: UserRole
     /// Territories the user holds now.
     let territories: Set<String>

@@ -8,4 +8,7 @@ public struct AuthenticatedUser: Sendable, Hashable {
     public let role: UserRole
     /// The id of the token used.
     public let tokenID: Int64
+    /// What the user may read and write, as it stood when the token was checked (read in the
+    /// same statement, so a request sees one consistent view of its user).
+    let scope: AccessScope
 }

@@ -20,7 +20,7 @@ struct HistoryController: Sendable {
             throw APIError.badRequest("invalid_id", "'\(text)' is not a record id (a UUID)")
         }
         let history = try await pool.withConnection { connection in
-            try HistoryStore.history(of: id, visibleTo: try UserStore.scope(of: user, on: connection), on: connection)
+            try HistoryStore.history(of: id, visibleTo: user.scope, on: connection)
         }
         guard let history else {
             throw APIError(.notFound, code: "not_found", message: "no record \(id) in your scope")

@@ -63,9 +63,8 @@ struct SyncController: Sendable {
         guard let user = context.user else { throw APIError.unauthorized }
         metrics.recordsPushed.increment(by: Int64(sync.changes.count))
 
-        let (scope, epoch) = try await store.pool.withConnection { connection in
-            (try UserStore.scope(of: user, on: connection), try ServerEpoch.current(on: connection))
-        }
+        let scope = user.scope
+        let epoch = try await store.pool.withConnection { try ServerEpoch.current(on: $0) }
         let writer = RecordStore.Writer(userID: user.id, userName: user.name, replicaID: sync.replicaID, scope: scope)
         var outcome: RecordStore.PushOutcome
         if let pushes {

@@ -10,22 +10,20 @@ import Synchronization
 /// safety, see ``RecordStore``), so pushes are serial however many clients send them. Alone,
 /// each one pays for its own `BEGIN`, lock, `COMMIT` and WAL flush, and holds a pool connection
 /// while it waits for the lock — under many clients the pool fills with waiting pushes and
-/// pulls queue behind them. Here a push first has its replica admitted (its sync token checked
-/// and advanced, ``ReplicaRegistry``) in a short transaction of its own, concurrently with the
-/// others, then joins a queue; one drain task at a time takes everything waiting (up to
-/// ``maxMembers`` pushes and ``maxRecords`` records), takes the lock once, reads what all of
-/// them need in one go (``PushReads``), merges them one after another with
-/// ``RecordStore/merge(_:as:reads:on:)`` — each sees the ones before it exactly as if they had
-/// committed first — and commits once. So pushes hold one connection per server process for
-/// their serial part, and the rest of the pool stays free for pulls.
+/// pulls queue behind them. Here a push joins a queue; one drain task at a time takes
+/// everything waiting (up to ``maxMembers`` pushes and ``maxRecords`` records), admits all
+/// their replicas (sync tokens checked and advanced, ``ReplicaRegistry/admit(_:on:)``, three
+/// statements for the whole group), takes the lock once, reads what all of them need in one go
+/// (``PushReads``), merges them one after another with ``RecordStore/merge(_:as:reads:on:)`` —
+/// each sees the ones before it exactly as if they had committed first — and commits once. So
+/// pushes hold one connection per server process for their serial part, and the rest of the
+/// pool stays free for pulls.
 ///
 /// Each member gets the outcome it would have had alone: per-record refusals are decided per
-/// member as before. A forked replica gets `409 replica_forked` before it joins, and writes
-/// nothing. Admission apart from the writes is safe: if the writes then fail, the client's
-/// retry of the same request presents the token the server already holds as the proposed one,
-/// which the registry admits as the retry of a request whose reply was lost. If the shared
-/// transaction fails, it rolls back and every member is retried in a transaction of its own,
-/// so one bad request cannot fail the others.
+/// member as before, and a forked replica gets `409 replica_forked` and writes nothing while
+/// the others go on. A member's admission commits with its writes, never without them. If the
+/// shared transaction fails, it rolls back and every member is retried in a transaction of its
+/// own, so one bad request cannot fail the others.
 final class PushCoalescer: Sendable {
     let store: RecordStore
     /// Most pushes in one transaction.
@@ -38,6 +36,7 @@ final class PushCoalescer: Sendable {
     private struct Member: Sendable {
         let prepared: RecordStore.PreparedPush
         let writer: RecordStore.Writer
+        let claim: ReplicaRegistry.Claim?
         let continuation: CheckedContinuation<RecordStore.PushOutcome, any Error>
     }
 
@@ -84,10 +83,9 @@ final class PushCoalescer: Sendable {
         // Nothing to write: no sequence lock, nothing to share.
         guard !states.isEmpty else { return try await store.push(states, as: writer, claim: claim, logger: logger) }
         let prepared = RecordStore.PreparedPush(states)
-        if let claim { try await store.admit(claim, by: writer) }
         return try await withCheckedThrowingContinuation { continuation in
             let startDrain = queue.withLock { queue in
-                queue.waiting.append(Member(prepared: prepared, writer: writer, continuation: continuation))
+                queue.waiting.append(Member(prepared: prepared, writer: writer, claim: claim, continuation: continuation))
                 guard !queue.draining else { return false }
                 queue.draining = true
                 return true
@@ -134,8 +132,8 @@ final class PushCoalescer: Sendable {
                     queue.statistics.sharedCommits += 1
                     queue.statistics.sharedPushes += group.count
                 }
-                for (member, outcome) in zip(group, results) {
-                    member.continuation.resume(returning: outcome)
+                for (member, result) in zip(group, results) {
+                    member.continuation.resume(with: result)
                 }
                 return
             } catch {
@@ -147,20 +145,33 @@ final class PushCoalescer: Sendable {
         }
         for member in group {
             do {
-                member.continuation.resume(returning: try await store.push(member.prepared, as: member.writer, claim: nil, first: true))
+                member.continuation.resume(returning: try await store.push(member.prepared, as: member.writer, claim: member.claim, first: true))
             } catch {
                 member.continuation.resume(throwing: error)
             }
         }
     }
 
-    /// The shared transaction's body: the sequence lock, one read for all members, then each
-    /// member's merge in arrival order.
-    private static func mergeAll(_ group: [Member], on connection: PostgresConnection) throws -> [RecordStore.PushOutcome] {
-        try RecordStore.takeSequenceLock(on: connection)
-        var reads = try PushReads(group.map { ($0.prepared, $0.writer) }, on: connection)
-        return try group.map { member in
-            try RecordStore.merge(member.prepared, as: member.writer, reads: &reads, on: connection)
+    /// The shared transaction's body: every member's replica admitted (row locks before the
+    /// sequence lock, as every writer takes them), the sequence lock, one read for the admitted
+    /// members, then each one's merge in arrival order; a refused member's answer is its `409`.
+    private static func mergeAll(
+        _ group: [Member], on connection: PostgresConnection
+    ) throws -> [Result<RecordStore.PushOutcome, any Error>] {
+        let claimed = group.indices.compactMap { index in group[index].claim.map { (index, $0) } }
+        var refusals = [APIError?](repeating: nil, count: group.count)
+        for ((index, _), refusal) in zip(claimed, try ReplicaRegistry.admit(claimed.map { ($1, group[$0].writer) }, on: connection)) {
+            refusals[index] = refusal
         }
+        try RecordStore.takeSequenceLock(on: connection)
+        let admitted = group.indices.filter { refusals[$0] == nil }
+        var reads = try PushReads(admitted.map { (group[$0].prepared, group[$0].writer) }, on: connection)
+        var results: [Result<RecordStore.PushOutcome, any Error>] = refusals.map { refusal in
+            refusal.map { .failure($0) } ?? .success(RecordStore.PushOutcome())
+        }
+        for index in admitted {
+            results[index] = .success(try RecordStore.merge(group[index].prepared, as: group[index].writer, reads: &reads, on: connection))
+        }
+        return results
     }
 }

@@ -164,26 +164,6 @@ struct UserStore: Sendable {
         return user
     }
 
-    /// The scope of `user` now: their role, current territories, and the territories removed
-    /// within the hand-off window (setting `handoff_days`).
-    static func scope(of user: AuthenticatedUser, on connection: PostgresConnection) throws -> AccessScope {
-        guard user.role != .admin else { return AccessScope(role: .admin, territories: [], handoffTerritories: []) }
-        var current: Set<String> = []
-        var handoff: Set<String> = []
-        let rows = try connection.query(
-            """
-            SELECT territory, removed_at IS NULL AS active FROM cx.user_territories
-            WHERE user_id = \(user.id)
-              AND (removed_at IS NULL
-                   OR removed_at > cx.handoff_since())
-            """)
-        for row in rows {
-            let territory = try row.decode("territory", as: String.self)
-            if try row.decode("active", as: Bool.self) { current.insert(territory) } else { handoff.insert(territory) }
-        }
-        return AccessScope(role: user.role, territories: current, handoffTerritories: handoff)
-    }
-
     /// How many users exist.
     static func userCount(on connection: PostgresConnection) throws -> Int {
         try connection.query("SELECT count(*) AS n FROM cx.users")[0].decode("n", as: Int.self)
@@ -232,28 +212,48 @@ struct UserStore: Sendable {
         }
     }
 
-    /// The user a presented bearer token belongs to, if it is valid, unrevoked and unexpired.
+    /// The user a presented bearer token belongs to, if it is valid, unrevoked and unexpired,
+    /// with their scope: their role, current territories, and the territories removed within the
+    /// hand-off window (setting `handoff_days`).
+    ///
+    /// One statement reads all of it (a row per territory, the token's columns repeated), since
+    /// every authenticated request needs it; the token's `last_used_at` is written at most once
+    /// a minute, so busy clients don't turn reads into writes.
     static func authenticate(_ presented: String, on connection: PostgresConnection) throws -> AuthenticatedUser? {
         guard let token = AccessToken(presented: presented) else { return nil }
         let rows = try connection.query(
             """
-            SELECT t.id AS token_id, t.hash, u.id AS user_id, u.name, u.role
+            SELECT t.id AS token_id, t.hash, u.id AS user_id, u.name, u.role,
+                   (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS used_long_ago,
+                   k.territory, k.removed_at IS NULL AS held
             FROM cx.tokens t JOIN cx.users u ON u.id = t.user_id
+            LEFT JOIN cx.user_territories k ON k.user_id = u.id AND u.role <> 'admin'
+                 AND (k.removed_at IS NULL OR k.removed_at > cx.handoff_since())
             WHERE t.prefix = \(token.prefix) AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
             """)
         guard let row = rows.first else { return nil }
         let stored = try row.decode("hash", as: [UInt8].self)
         guard AccessToken.constantTimeEquals(stored, token.hash) else { return nil }
         let tokenID = try row.decode("token_id", as: Int64.self)
-        // At most one write a minute per token, so busy clients don't turn reads into writes.
-        try connection.query(
-            """
-            UPDATE cx.tokens SET last_used_at = now()
-            WHERE id = \(tokenID) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
-            """)
+        if try row.decode("used_long_ago", as: Bool.self) {
+            try connection.query(
+                """
+                UPDATE cx.tokens SET last_used_at = now()
+                WHERE id = \(tokenID) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+                """)
+        }
+        let role = UserRole(rawValue: try row.decode("role", as: String.self)) ?? .rep
+        var held: Set<String> = []
+        var handedOff: Set<String> = []
+        for row in rows {
+            guard let territory = try row.decode("territory", as: String?.self) else { continue }
+            if try row.decode("held", as: Bool.self) { held.insert(territory) } else { handedOff.insert(territory) }
+        }
         return AuthenticatedUser(
             id: try row.decode("user_id", as: Int64.self), name: try row.decode("name", as: String.self),
-            role: UserRole(rawValue: try row.decode("role", as: String.self)) ?? .rep,
-            tokenID: tokenID)
+            role: role, tokenID: tokenID,
+            scope: role == .admin
+                ? AccessScope(role: .admin, territories: [], handoffTerritories: [])
+                : AccessScope(role: role, territories: held, handoffTerritories: handedOff))
     }
 }
