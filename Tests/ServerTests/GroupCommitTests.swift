@@ -25,10 +25,10 @@ import Testing
     }
 
     /// Runs `pushes` through `coalescer` while the sequence lock is held elsewhere, so that all
-    /// but the first queue up (`queued` of them: the others fail before) and share the next
-    /// transaction; returns each push's result.
+    /// but the first queue up, in the order given, and share the next transaction; returns each
+    /// push's result.
     static func grouped(
-        _ pushes: [@Sendable (PushCoalescer) async throws -> RecordStore.PushOutcome], queued: Int? = nil,
+        _ pushes: [@Sendable (PushCoalescer) async throws -> RecordStore.PushOutcome],
         through coalescer: PushCoalescer, database: TestDatabase
     ) async throws -> [Result<RecordStore.PushOutcome, any Error>] {
         let locked = DispatchSemaphore(value: 0)
@@ -59,10 +59,11 @@ import Testing
             guard ContinuousClock.now < deadline else { throw CancellationError() }
             try await Task.sleep(for: .milliseconds(10))
         }
-        for push in pushes.dropFirst() {
+        // One at a time: tasks start in no guaranteed order, and the order is what a group keeps.
+        for (position, push) in pushes.dropFirst().enumerated() {
             tasks.append(Task { try await push(coalescer) })
+            try await waitUntil { coalescer.statistics.waiting == position + 1 }
         }
-        try await waitUntil { coalescer.statistics.waiting == (queued ?? pushes.count - 1) }
         release.signal()
         try await holder.value
         var results: [Result<RecordStore.PushOutcome, any Error>] = []
@@ -230,6 +231,82 @@ import Testing
                     .map { "\(try $0.decode("name", as: String.self)) \(try $0.decode("sync_token", as: String.self))" }
             }
             #expect(row == ["alice t2"])
+        }
+    }
+
+    /// Writes of a group go out together while its members touch different records; a member
+    /// that touches a record an earlier one wrote (or a customer its activity names) decides on
+    /// that write, as if the earlier one had committed first, and echoes never hide it.
+    @Test func laterMembersDecideOnEarlierMembersWritesAndEchoesHideNoneOfThem() async throws {
+        try await withTestDatabase(poolSize: 6) { database in
+            let store = RecordStore(pool: database.pool)
+            let coalescer = PushCoalescer(store: store)
+            let alice = try await Self.rep("alice", territories: ["north"], replica: "alice-laptop", in: database)
+            let bob = try await Self.rep("bob", territories: ["north"], replica: "bob-laptop", in: database)
+            let carol = try await Self.rep("carol", territories: ["north"], replica: "carol-laptop", in: database)
+            let dave = try await Self.rep("dave", territories: ["north", "south"], replica: "dave-laptop", in: database)
+            let erin = try await Self.rep("erin", territories: ["north"], replica: "erin-laptop", in: database)
+            let frank = try await Self.rep("frank", territories: ["east"], replica: "frank-laptop", in: database)
+            let acme = try Records.customer("Acme", territory: "north", replica: "alice-laptop")
+            let mover = try Records.customer("Mover", territory: "north", replica: "alice-laptop")
+            let acmeByBob = try {
+                var edit = acme
+                try edit.set("phone", to: "555-0101", by: Records.author("bob-laptop", minute: 1))
+                return edit
+            }()
+            // Carol names Acme by its id in capitals: still the same customer.
+            let carolsPurchase = try Records.purchase(customer: acme.id.uppercased(), replica: "carol-laptop")
+            let moved = try {
+                var edit = mover
+                try edit.set("territory", to: "south", by: Records.author("dave-laptop", minute: 1))
+                return edit
+            }()
+            let erinsPurchase = try Records.purchase(customer: mover.id, replica: "erin-laptop")
+            let franks = try Records.customer("Frank's", territory: "east", replica: "frank-laptop")
+            let results = try await Self.grouped(
+                [
+                    { try await $0.push([try Records.customer("Lock", replica: "server")], as: .system(), claim: nil, logger: TestDatabase.logger) },
+                    { try await $0.push([acme, mover], as: alice, claim: nil, logger: TestDatabase.logger) },
+                    { try await $0.push([acmeByBob], as: bob, claim: nil, logger: TestDatabase.logger) },
+                    { try await $0.push([carolsPurchase], as: carol, claim: nil, logger: TestDatabase.logger) },
+                    { try await $0.push([moved], as: dave, claim: nil, logger: TestDatabase.logger) },
+                    { try await $0.push([erinsPurchase], as: erin, claim: nil, logger: TestDatabase.logger) },
+                    { try await $0.push([franks], as: frank, claim: nil, logger: TestDatabase.logger) },
+                ], through: coalescer, database: database)
+            #expect(coalescer.statistics.sharedCommits == 1 && coalescer.statistics.sharedPushes == 6)
+            let aliceOutcome = try results[1].get()
+            #expect(aliceOutcome.written == 2 && Set(aliceOutcome.echoes?.ids ?? []) == [acme.id, mover.id])
+            // Bob's edit merged over alice's write of the same transaction.
+            #expect(try results[2].get().written == 1)
+            // Carol's purchase judged by Acme as written just before: in her territory.
+            let carolOutcome = try results[3].get()
+            #expect(carolOutcome.written == 1 && carolOutcome.rejected.isEmpty)
+            #expect(try results[4].get().written == 1)
+            // Erin's purchase judged by Mover as dave left it: it has just left her territory, so
+            // her edit is taken as a hand-off and her laptop told to let go of it.
+            let erinOutcome = try results[5].get()
+            #expect(erinOutcome.written == 1 && erinOutcome.outOfScope == [erinsPurchase.id])
+            let frankOutcome = try results[6].get()
+            #expect(frankOutcome.written == 1 && frankOutcome.echoes?.ids == [franks.id])
+
+            // Alice's next pull leaves out only what is still as she sent it: Acme changed
+            // (bob) and Mover moved away (dave) after her write in the same transaction.
+            let alicePage = try await store.pull(after: 0, limit: 100, scope: alice.scope, omitting: aliceOutcome.echoes)
+            let aliceStates = try alicePage.states.map { try RecordState(jsonString: $0) }
+            #expect(aliceStates.first { $0.id == acme.id }?.displayedValue("phone") == "555-0101")
+            #expect(aliceStates.contains { $0.id == carolsPurchase.id })
+            #expect(alicePage.removed.contains(mover.id) || !aliceStates.contains { $0.id == mover.id })
+            let frankPage = try await store.pull(after: 0, limit: 100, scope: frank.scope, omitting: frankOutcome.echoes)
+            #expect(frankPage.states.isEmpty && frankPage.echoes == 1)
+            // Every write audited under its own pusher.
+            let audited = try await database.sql { connection in
+                try connection.query("SELECT record_id::text AS id, user_name FROM cx.changes ORDER BY seq").map {
+                    "\(try $0.decode("id", as: String.self)) \(try $0.decode("user_name", as: String.self))"
+                }
+            }
+            #expect(audited.filter { $0.hasPrefix(acme.id) } == ["\(acme.id) alice", "\(acme.id) bob"])
+            #expect(audited.contains("\(carolsPurchase.id) carol") && audited.contains("\(mover.id) dave"))
+            #expect(audited.contains("\(erinsPurchase.id) erin"))
         }
     }
 

@@ -60,8 +60,8 @@ import Testing
             let (copied, pushed) = try await database.sql { connection in
                 try connection.transaction { connection in
                     try RecordStore.takeSequenceLock(on: connection)
-                    var inserts = NewRecordWrites(by: writer)
-                    for state in states { inserts.add(state) }
+                    var inserts = NewRecordWrites()
+                    for state in states { inserts.add(state, by: writer) }
                     try inserts.apply(on: connection)
                 }
                 let copied = try Self.snapshot(on: connection)
@@ -83,8 +83,8 @@ import Testing
                 try connection.transaction { connection in
                     try RecordStore.takeSequenceLock(on: connection)
                     var writes = PushWrites()
-                    for state in states { writes.add(state, replacing: nil) }
-                    try writes.apply(by: writer, on: connection)
+                    for state in states { writes.add(state, replacing: nil, by: writer) }
+                    try writes.apply(on: connection)
                 }
                 return (copied, try Self.snapshot(on: connection))
             }
@@ -123,8 +123,8 @@ import Testing
                 try connection.query("DELETE FROM cx.customers")
                 try connection.transaction { connection in
                     try RecordStore.takeSequenceLock(on: connection)
-                    var inserts = NewRecordWrites(by: writer)
-                    for state in states { inserts.add(state) }
+                    var inserts = NewRecordWrites()
+                    for state in states { inserts.add(state, by: writer) }
                     try inserts.apply(on: connection)
                 }
                 try connection.transaction { connection in
@@ -133,14 +133,14 @@ import Testing
                         // Two batches in one transaction, as an import's chunks: the staging
                         // table is reused.
                         for half in [changed.prefix(2), changed.dropFirst(2)] {
-                            var changes = ChangedRecordWrites(by: writer)
-                            for (previous, merged) in half { changes.add(merged, replacing: previous) }
+                            var changes = ChangedRecordWrites()
+                            for (previous, merged) in half { changes.add(merged, replacing: previous, by: writer) }
                             try changes.apply(on: connection)
                         }
                     } else {
                         var writes = PushWrites()
-                        for (previous, merged) in changed { writes.add(merged, replacing: previous) }
-                        try writes.apply(by: writer, on: connection)
+                        for (previous, merged) in changed { writes.add(merged, replacing: previous, by: writer) }
+                        try writes.apply(on: connection)
                     }
                 }
                 #expect(try SQLWriting.faithfulnessProblems(on: connection) == [])

@@ -25,14 +25,14 @@ import Testing
                     // As the import: rows written in this transaction, never analysed.
                     let author = Author(replica: "import:tester", user: "import:tester", at: Timestamp(millisecondsSinceEpoch: 1_795_000_000_000))
                     let writer = RecordStore.Writer(userID: nil, userName: "import:tester", replicaID: "import:tester", scope: .unrestricted)
-                    var inserts = NewRecordWrites(by: writer)
+                    var inserts = NewRecordWrites()
                     let customer = RecordID.random()
                     for index in 0..<5_000 {
                         inserts.add(
                             try RecordState.new(
                                 kind: .activity,
                                 fields: ["customer_id": customer, "type": "purchase", "on": "2026-01-10", "amount": "10", "reference": "INV-\(index)"],
-                                by: author))
+                                by: author), by: writer)
                     }
                     try inserts.apply(on: connection)
                     try connection.query("SET LOCAL enable_seqscan = off")

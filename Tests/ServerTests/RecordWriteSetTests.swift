@@ -55,22 +55,22 @@ import Testing
         try connection.transaction { connection in
             try RecordStore.takeSequenceLock(on: connection)
             var writes = PushWrites()
-            for state in stored { writes.add(state, replacing: nil) }
-            try writes.apply(by: writer, on: connection)
+            for state in stored { writes.add(state, replacing: nil, by: writer) }
+            try writes.apply(on: connection)
         }
         try connection.transaction { connection in
             try RecordStore.takeSequenceLock(on: connection)
             if cheaply && pushed.count > RecordWriteSet.pipelineChunk {
-                try RecordWriteSet.write(pushed.map { ($0.merged, $0.previous) }, by: writer, on: connection)
+                try RecordWriteSet.write(pushed.map { ($0.merged, $0.previous, writer) }, on: connection)
             } else if cheaply {
-                var writes = RecordWriteSet(by: writer, expecting: RecordWriteSet.copyThreshold)
-                for (previous, merged) in pushed { writes.add(merged, replacing: previous) }
+                var writes = RecordWriteSet(expecting: RecordWriteSet.copyThreshold)
+                for (previous, merged) in pushed { writes.add(merged, replacing: previous, by: writer) }
                 #expect(writes.count == pushed.count)
                 try writes.apply(on: connection)
             } else {
                 var writes = PushWrites()
-                for (previous, merged) in pushed { writes.add(merged, replacing: previous) }
-                try writes.apply(by: writer, on: connection)
+                for (previous, merged) in pushed { writes.add(merged, replacing: previous, by: writer) }
+                try writes.apply(on: connection)
             }
         }
         #expect(try SQLWriting.faithfulnessProblems(on: connection) == [])

@@ -32,7 +32,7 @@ struct ImportChunkBuilder: Sendable {
             stored[reference, default: []].append(try RecordState(jsonString: json, values: .stored))
         }
         var author = author
-        var chunk = ImportChunk(writes: RecordWriteSet(by: writer, expecting: rows.count), author: author)
+        var chunk = ImportChunk(writes: RecordWriteSet(expecting: rows.count), author: author)
         for row in file.rows[rows] {
             do throws(ImportProblem) {
                 let matches = row.ref.map { stored[$0] ?? [] } ?? []
@@ -57,11 +57,11 @@ struct ImportChunkBuilder: Sendable {
                         chunk.unchanged += 1
                     } else {
                         if let refusal = RecordStore.mergedRefusal(updated) { throw ImportProblem(line: row.line, message: refusal.message) }
-                        chunk.writes.add(updated, replacing: previous)
+                        chunk.writes.add(updated, replacing: previous, by: writer)
                         chunk.updated += 1
                     }
                 } else {
-                    chunk.writes.add(try create(row, customerID: customerID, by: &author), replacing: nil)
+                    chunk.writes.add(try create(row, customerID: customerID, by: &author), replacing: nil, by: writer)
                     chunk.created += 1
                 }
             } catch {

@@ -19,12 +19,19 @@ enum AuditEntry {
         return changes
     }
 
-    /// Writes the row object `{"id","operation","fields","has_conflicts"}` for `cx.changes`.
-    static func encodeRow(previous: RecordState?, merged: RecordState, into w: inout JSONWriter) {
+    /// Writes the row object `{"id","operation","user_id","user_name","replica_id","fields","has_conflicts"}`
+    /// for `cx.changes`.
+    static func encodeRow(previous: RecordState?, merged: RecordState, by writer: RecordStore.Writer, into w: inout JSONWriter) {
         w.raw("{\"id\":")
         w.string(merged.id)
         w.raw(",\"operation\":")
         w.string(previous == nil ? "insert" : "update")
+        w.raw(",\"user_id\":")
+        if let userID = writer.userID { w.number(userID) } else { w.raw("null") }
+        w.raw(",\"user_name\":")
+        w.string(writer.userName)
+        w.raw(",\"replica_id\":")
+        w.string(writer.replicaID)
         w.raw(",\"fields\":")
         encodeFields(previous: previous, merged: merged, into: &w)
         w.raw(",\"has_conflicts\":")

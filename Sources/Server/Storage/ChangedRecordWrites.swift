@@ -16,7 +16,6 @@ import CXPostgres
 /// while ``apply(on:)`` runs; the caller's transaction must hold the sequence lock
 /// (``RecordStore/takeSequenceLock(on:)``) from before ``apply(on:)`` to its commit.
 struct ChangedRecordWrites: Sendable {
-    let writer: RecordStore.Writer
     /// Rows for the temporary table, without their leading `seq` column, by kind.
     private var rows: [RecordKind: PostgresCopyText] = [:]
     /// The audit rows, one per row above, in the same order and also without `seq`.
@@ -24,10 +23,6 @@ struct ChangedRecordWrites: Sendable {
 
     /// How many records are written.
     private(set) var count = 0
-
-    init(by writer: RecordStore.Writer) {
-        self.writer = writer
-    }
 
     /// Whether replacing `previous` by `merged` is a change this writer takes: nothing follows
     /// from it but the row and its audit row.
@@ -38,8 +33,9 @@ struct ChangedRecordWrites: Sendable {
         }
     }
 
-    /// Adds `merged`, which replaces the stored `previous` (``takes(_:replacing:)`` must hold).
-    mutating func add(_ merged: RecordState, replacing previous: RecordState) {
+    /// Adds `merged`, which replaces the stored `previous` (``takes(_:replacing:)`` must hold),
+    /// written by `writer`.
+    mutating func add(_ merged: RecordState, replacing previous: RecordState, by writer: RecordStore.Writer) {
         RecordRowEncoder.copyRow(merged, into: &rows[merged.kind, default: PostgresCopyText(capacity: 1 << 20)])
         AuditEntry.copyRow(previous: previous, merged: merged, by: writer, into: &audit[merged.kind, default: PostgresCopyText()])
         count += 1

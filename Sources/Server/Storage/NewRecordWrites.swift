@@ -16,7 +16,6 @@ import CXPostgres
 /// lock (``RecordStore/takeSequenceLock(on:)``) from before ``apply(on:)`` to its commit,
 /// as every writer does: a pull's cursor then never passes a number that commits later.
 struct NewRecordWrites: Sendable {
-    let writer: RecordStore.Writer
     /// COPY rows without their leading `seq` column, by kind.
     private var rows: [RecordKind: PostgresCopyText] = [:]
     /// The audit rows, one per row above, in the same order and also without `seq`.
@@ -27,12 +26,8 @@ struct NewRecordWrites: Sendable {
     /// How many records are written.
     private(set) var count = 0
 
-    init(by writer: RecordStore.Writer) {
-        self.writer = writer
-    }
-
-    /// Adds `state`, a record the server does not hold (no stored row has its id).
-    mutating func add(_ state: RecordState) {
+    /// Adds `state`, a record the server does not hold (no stored row has its id), written by `writer`.
+    mutating func add(_ state: RecordState, by writer: RecordStore.Writer) {
         RecordRowEncoder.copyRow(state, into: &rows[state.kind, default: PostgresCopyText(capacity: 1 << 20)])
         AuditEntry.copyRow(previous: nil, merged: state, by: writer, into: &audit[state.kind, default: PostgresCopyText()])
         if state.kind == .customer { arrived.append(state.id) }

@@ -14,8 +14,8 @@ import Synchronization
 /// everything waiting (up to ``maxMembers`` pushes and ``maxRecords`` records), admits all
 /// their replicas (sync tokens checked and advanced, ``ReplicaRegistry/admit(_:on:)``, three
 /// statements for the whole group), takes the lock once, reads what all of them need in one go
-/// (``PushReads``), merges them one after another with ``RecordStore/merge(_:as:reads:on:)`` —
-/// each sees the ones before it exactly as if they had committed first — and commits once. So
+/// (``PushReads``), merges them one after another — each sees the ones before it exactly as if
+/// they had committed first, and their writes go out together (``SharedMerge``) — and commits once. So
 /// pushes hold one connection per server process for their serial part, and the rest of the
 /// pool stays free for pulls.
 ///
@@ -165,12 +165,13 @@ final class PushCoalescer: Sendable {
         }
         try RecordStore.takeSequenceLock(on: connection)
         let admitted = group.indices.filter { refusals[$0] == nil }
-        var reads = try PushReads(admitted.map { (group[$0].prepared, group[$0].writer) }, on: connection)
+        let pushes = admitted.map { (group[$0].prepared, group[$0].writer) }
+        var reads = try PushReads(pushes, on: connection)
         var results: [Result<RecordStore.PushOutcome, any Error>] = refusals.map { refusal in
             refusal.map { .failure($0) } ?? .success(RecordStore.PushOutcome())
         }
-        for index in admitted {
-            results[index] = .success(try RecordStore.merge(group[index].prepared, as: group[index].writer, reads: &reads, on: connection))
+        for (index, outcome) in zip(admitted, try SharedMerge.merge(pushes, reads: &reads, on: connection)) {
+            results[index] = .success(outcome)
         }
         return results
     }

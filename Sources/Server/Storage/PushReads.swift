@@ -52,6 +52,19 @@ struct PushReads {
         try facts.prefetch(named, on: connection)
     }
 
+    /// The records `prepared`'s decisions read: the ones it sends, and the customers its
+    /// activities name, as sent and as stored (see ``SharedMerge``).
+    func records(touchedBy prepared: RecordStore.PreparedPush) -> Set<String> {
+        var records = Set(prepared.customers.map(\.id))
+        for state in prepared.activities {
+            records.insert(state.id)
+            for source in [state, stored[state.id]] {
+                if let customerID = source?.displayedValue("customer_id") { records.insert(RecordID.canonical(customerID) ?? customerID) }
+            }
+        }
+        return records
+    }
+
     /// Re-reads those of `ids` an earlier push of the transaction wrote.
     mutating func refresh(_ ids: [String], on connection: PostgresConnection) throws {
         let wanted = ids.filter { stale.contains($0) }

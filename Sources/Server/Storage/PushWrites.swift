@@ -21,8 +21,8 @@ struct PushWrites {
     /// The ids of the records written.
     private(set) var ids: [String] = []
 
-    /// Adds `merged`, which replaces `previous` (`nil`: a new record).
-    mutating func add(_ merged: RecordState, replacing previous: RecordState?) {
+    /// Adds `merged`, which replaces `previous` (`nil`: a new record), written by `writer`.
+    mutating func add(_ merged: RecordState, replacing previous: RecordState?, by writer: RecordStore.Writer) {
         states[merged.kind, default: []].append(merged)
         count += 1
         ids.append(merged.id)
@@ -45,7 +45,7 @@ struct PushWrites {
         } else {
             w.byte(UInt8(ascii: ","))
         }
-        AuditEntry.encodeRow(previous: previous, merged: merged, into: &w)
+        AuditEntry.encodeRow(previous: previous, merged: merged, by: writer, into: &w)
         audit[merged.kind, default: []].append(contentsOf: w.bytes)
     }
 
@@ -70,7 +70,7 @@ struct PushWrites {
     }
 
     /// Runs every statement, inside the caller's transaction (which holds the sequence lock).
-    func apply(by writer: RecordStore.Writer, on connection: PostgresConnection) throws {
+    func apply(on connection: PostgresConnection) throws {
         for kind in RecordKind.allCases {
             guard let states = states[kind], !states.isEmpty else { continue }
             // One statement per thousand rows keeps each bound document modest.
@@ -118,11 +118,12 @@ struct PushWrites {
                 PostgresQuery(
                     unsafeSQL: """
                         INSERT INTO cx.changes (record_id, kind, operation, user_id, user_name, replica_id, fields, has_conflicts, seq)
-                        SELECT r.id, $2, r.operation, $3, $4, $5, r.fields, r.has_conflicts, t.seq
-                        FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, operation text, fields jsonb, has_conflicts boolean)
+                        SELECT r.id, $2, r.operation, r.user_id, r.user_name, r.replica_id, r.fields, r.has_conflicts, t.seq
+                        FROM jsonb_to_recordset($1::jsonb)
+                             AS r(id uuid, operation text, user_id bigint, user_name text, replica_id text, fields jsonb, has_conflicts boolean)
                         JOIN \(RecordStore.table(of: kind)) t ON t.id = r.id
                         """,
-                    binds: [document, kind.rawValue, writer.userID.map { String($0) }, writer.userName, writer.replicaID]))
+                    binds: [document, kind.rawValue]))
         }
     }
 }

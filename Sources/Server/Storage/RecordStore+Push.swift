@@ -73,17 +73,28 @@ extension RecordStore {
     /// Merges `prepared` into storage within `writer`'s scope: the body of a push, run inside a
     /// transaction that already holds the sequence lock (and has admitted the replica). Reads
     /// and writes nothing outside that transaction, so several pushes can share one (see
-    /// ``PushCoalescer``) and each gets the outcome it would have had alone, in that order.
+    /// ``PushCoalescer`` and ``SharedMerge``) and each gets the outcome it would have had alone.
     static func merge(_ prepared: PreparedPush, as writer: Writer, on connection: PostgresConnection) throws -> PushOutcome {
         var reads = try PushReads([(prepared, writer)], on: connection)
-        return try merge(prepared, as: writer, reads: &reads, on: connection)
+        return try SharedMerge.merge([(prepared, writer)], reads: &reads, on: connection)[0]
     }
 
-    /// Merges `prepared` with what `reads` holds (read for it, and possibly for other pushes of
-    /// the same transaction), then tells `reads` what it wrote.
-    static func merge(
+    /// What one push decided before its writes go out: its outcome (without echoes), the
+    /// writes, and the records it left exactly as sent.
+    struct MergeDecision {
+        var outcome: PushOutcome
+        var writes: [RecordWriteSet.Write]
+        var echoIDs: [String]
+    }
+
+    /// Decides every record of `prepared` against what `reads` holds (read for it, and possibly
+    /// for other pushes of the same transaction) and registers the replicas its accepted states
+    /// introduce; then tells `reads` what it will write. The caller writes
+    /// ``MergeDecision/writes`` before any later push that touches the same records decides
+    /// (``SharedMerge``).
+    static func decide(
         _ prepared: PreparedPush, as writer: Writer, reads: inout PushReads, on connection: PostgresConnection
-    ) throws -> PushOutcome {
+    ) throws -> MergeDecision {
         let customers = prepared.customers
         let activities = prepared.activities
         var result = PushOutcome(rejected: prepared.rejectedEarly)
@@ -125,25 +136,22 @@ extension RecordStore {
                 result.rejected.append(refusal)
                 continue
             }
-            writes.append((merged, current))
+            writes.append((merged, current, writer))
             clocks.accept(state, stored: current)
             if isEcho { echoIDs.append(state.id) }
             if try Self.isOutsideScope(merged, of: writer, facts: &facts, on: connection) { result.outOfScope.append(merged.id) }
         }
         try clocks.registerNewReplicas(on: connection)
-
-        try RecordWriteSet.write(writes, by: writer, on: connection)
         result.written = writes.count
-        if !echoIDs.isEmpty {
-            // Under the sequence lock: every number handed out so far, and none after it.
-            let rows = try connection.query("SELECT last_value FROM cx.change_seq")
-            if let through = try rows.first?.decode("last_value", as: Int64.self) {
-                result.echoes = Echoes(ids: echoIDs, throughSequence: through)
-            }
-        }
         reads.facts = facts
         reads.wrote(writes.map(\.merged.id), registered: clocks.registered, to: writer.userID)
-        return result
+        return MergeDecision(outcome: result, writes: writes, echoIDs: echoIDs)
+    }
+
+    /// The last sequence number handed out; under the sequence lock, every number handed out
+    /// so far and none after it.
+    static func lastSequence(on connection: PostgresConnection) throws -> Int64? {
+        try connection.query("SELECT last_value FROM cx.change_seq").first?.decode("last_value", as: Int64.self)
     }
 
     /// Why `writer` may not write `merged` over `current`, or `nil` when they may; an accepted

@@ -19,9 +19,8 @@ import CXPostgres
 /// connection's work. ``apply(on:)`` must run inside a transaction holding the sequence lock
 /// (``RecordStore/takeSequenceLock(on:)``) from before it to the commit.
 struct RecordWriteSet: Sendable {
-    let writer: RecordStore.Writer
-    private var inserts: NewRecordWrites
-    private var changes: ChangedRecordWrites
+    private var inserts = NewRecordWrites()
+    private var changes = ChangedRecordWrites()
     private var upserts = PushWrites()
     /// Whether everything goes by upsert: a set of a few records, where COPY's extra
     /// statements (sequence numbers, two COPYs, a staging table) cost more than parsing a small
@@ -38,27 +37,25 @@ struct RecordWriteSet: Sendable {
     var count: Int { ids.count }
 
     /// A set for about `expected` records (what decides the way they are sent).
-    init(by writer: RecordStore.Writer, expecting expected: Int) {
-        self.writer = writer
-        inserts = NewRecordWrites(by: writer)
-        changes = ChangedRecordWrites(by: writer)
+    init(expecting expected: Int) {
         upsertsAll = expected < Self.copyThreshold
     }
 
-    /// Adds `merged`, which replaces the stored `previous` (`nil`: a record no stored row has).
-    mutating func add(_ merged: RecordState, replacing previous: RecordState?) {
+    /// Adds `merged`, which replaces the stored `previous` (`nil`: a record no stored row has),
+    /// written by `writer` (whom its audit row names).
+    mutating func add(_ merged: RecordState, replacing previous: RecordState?, by writer: RecordStore.Writer) {
         ids.append(merged.id)
-        if upsertsAll { return upserts.add(merged, replacing: previous) }
-        guard let previous else { return inserts.add(merged) }
+        if upsertsAll { return upserts.add(merged, replacing: previous, by: writer) }
+        guard let previous else { return inserts.add(merged, by: writer) }
         if ChangedRecordWrites.takes(merged, replacing: previous) {
-            changes.add(merged, replacing: previous)
+            changes.add(merged, replacing: previous, by: writer)
         } else {
-            upserts.add(merged, replacing: previous)
+            upserts.add(merged, replacing: previous, by: writer)
         }
     }
 
-    /// Records a write replaces (`previous`, `nil` for a new record) with `merged`.
-    typealias Write = (merged: RecordState, previous: RecordState?)
+    /// A write: `merged` replaces `previous` (`nil` for a new record), by `writer`.
+    typealias Write = (merged: RecordState, previous: RecordState?, writer: RecordStore.Writer)
 
     /// Writes of one set sent while the next is encoded (``write(_:by:on:)``).
     static let pipelineChunk = 250
@@ -68,10 +65,10 @@ struct RecordWriteSet: Sendable {
     /// while the connection sends the set before it, so encoding and PostgreSQL's work overlap.
     /// Sets go one after another, each in ``apply(on:)``'s order; with customers before
     /// activities in `writes` (as a push orders them) its guarantees hold across sets too.
-    static func write(_ writes: [Write], by writer: RecordStore.Writer, on connection: PostgresConnection) throws {
+    static func write(_ writes: [Write], on connection: PostgresConnection) throws {
         @Sendable func encoded(_ part: ArraySlice<Write>) -> RecordWriteSet {
-            var set = RecordWriteSet(by: writer, expecting: writes.count)
-            for write in part { set.add(write.merged, replacing: write.previous) }
+            var set = RecordWriteSet(expecting: writes.count)
+            for write in part { set.add(write.merged, replacing: write.previous, by: write.writer) }
             return set
         }
         guard writes.count > pipelineChunk else { return try encoded(writes[...]).apply(on: connection) }
@@ -97,7 +94,7 @@ struct RecordWriteSet: Sendable {
     func apply(on connection: PostgresConnection) throws {
         try inserts.apply(.customer, on: connection)
         try changes.apply(.customer, on: connection)
-        try upserts.apply(by: writer, on: connection)
+        try upserts.apply(on: connection)
         try inserts.apply(.activity, on: connection)
         try changes.apply(.activity, on: connection)
     }
