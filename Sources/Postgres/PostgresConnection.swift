@@ -18,6 +18,8 @@ import Darwin
 public final class PostgresConnection {
     /// The libpq handle; `nil` after ``close()``.
     private(set) var handle: OpaquePointer?
+    /// Names of the statements prepared on this session (lost with it on ``reset()``).
+    private var prepared: Set<String> = []
     let logger: Logger
     /// Receives server notices; kept alive here because libpq only holds a raw pointer to it.
     private let noticeSink: NoticeSink
@@ -117,6 +119,7 @@ public final class PostgresConnection {
             throw PostgresError(.connectionFailed, "cannot reset a closed connection; open a new one")
         }
         PQreset(handle)
+        prepared = []
         guard PQstatus(handle) == CONNECTION_OK else {
             throw PostgresError(
                 .connectionFailed,
@@ -148,6 +151,30 @@ public final class PostgresConnection {
         logger.trace("query", metadata: ["sql": "\(query.sql)", "parameters": "\(query.binds.count)"])
         let result = Self.withCStringArray(query.binds) { values in
             PQexecParams(handle, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
+        }
+        return try take(result)
+    }
+
+    /// Runs `query` as the named prepared statement `name`, preparing it on first use in this
+    /// session (`PQprepare`, then `PQexecPrepared`): PostgreSQL parses it once per session and,
+    /// once its generic plan is judged no worse than planning each time, plans it once too.
+    /// Every use of a name must carry the same SQL text.
+    @discardableResult
+    public func query(_ query: PostgresQuery, preparedAs name: String) throws(PostgresError) -> PostgresRows {
+        let handle = try liveHandle()
+        if query.binds.contains(where: { $0.map(Self.containsNUL) == true }) {
+            throw PostgresError(
+                .queryFailed,
+                "a text value contains a NUL character, which PostgreSQL text cannot store; "
+                    + "bind binary data as [UInt8] (bytea) instead"
+            )
+        }
+        if !prepared.contains(name) {
+            _ = try take(PQprepare(handle, name, query.sql, Int32(query.binds.count), nil))
+            prepared.insert(name)
+        }
+        let result = Self.withCStringArray(query.binds) { values in
+            PQexecPrepared(handle, name, Int32(query.binds.count), values, nil, nil, 0)
         }
         return try take(result)
     }

@@ -34,7 +34,7 @@ extension RecordStore {
                         ) AS changes
                     ) AS page
                     ORDER BY seq
-                    """)
+                    """, preparedAs: "cx_pull_all")
             } else {
                 let territories = PostgresArrayLiteral.text(scope.sortedTerritories)
                 rows = try connection.query(
@@ -66,7 +66,7 @@ extension RecordStore {
                     ) AS changes
                     ) AS page
                     ORDER BY seq
-                    """)
+                    """, preparedAs: "cx_pull_scoped")
             }
             var page = Page(states: [], lastSequence: cursor, hasMore: rows.count > limit)
             page.states.reserveCapacity(min(rows.count, limit))

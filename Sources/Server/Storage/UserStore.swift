@@ -230,7 +230,7 @@ struct UserStore: Sendable {
             LEFT JOIN cx.user_territories k ON k.user_id = u.id AND u.role <> 'admin'
                  AND (k.removed_at IS NULL OR k.removed_at > cx.handoff_since())
             WHERE t.prefix = \(token.prefix) AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
-            """)
+            """, preparedAs: "cx_authenticate")
         guard let row = rows.first else { return nil }
         let stored = try row.decode("hash", as: [UInt8].self)
         guard AccessToken.constantTimeEquals(stored, token.hash) else { return nil }
