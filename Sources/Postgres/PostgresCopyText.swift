@@ -77,6 +77,15 @@ public struct PostgresCopyText: Sendable {
         atRowStart = true
     }
 
+    /// Appends the complete rows of `other` (encoded elsewhere, e.g. on another thread).
+    /// - Precondition: no row is open here, and `other`'s rows are complete.
+    public mutating func append(rowsOf other: PostgresCopyText) {
+        precondition(atRowStart && other.atRowStart, "append complete rows only")
+        let base = bytes.count
+        bytes.append(contentsOf: other.bytes)
+        rowEnds.append(contentsOf: other.rowEnds.map { base + $0 })
+    }
+
     /// The COPY input with `values[i]` as the first column of row `i`, the row's own columns after it.
     /// - Precondition: one value per row.
     public func prefixingEachRow(with values: [Int64]) -> [UInt8] {

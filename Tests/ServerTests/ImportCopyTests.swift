@@ -86,7 +86,20 @@ import Testing
                     for state in states { writes.add(state, replacing: nil, by: writer) }
                     try writes.apply(on: connection)
                 }
-                return (copied, try Self.snapshot(on: connection))
+                let pushed = try Self.snapshot(on: connection)
+
+                // And by COPY with every row encoded ahead, as a grouped push sends them.
+                try connection.query("DELETE FROM cx.changes")
+                try connection.query("DELETE FROM cx.activities")
+                try connection.query("DELETE FROM cx.customers")
+                try connection.transaction { connection in
+                    try RecordStore.takeSequenceLock(on: connection)
+                    var inserts = NewRecordWrites()
+                    for state in states { inserts.add(state, by: writer, encoded: NewRecordWrites.encode(state, by: writer)) }
+                    try inserts.apply(on: connection)
+                }
+                #expect(try Self.snapshot(on: connection) == copied)
+                return (copied, pushed)
             }
             #expect(copied.count == 8)
             #expect(copied == pushed)

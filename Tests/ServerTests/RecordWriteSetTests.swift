@@ -61,7 +61,7 @@ import Testing
         try connection.transaction { connection in
             try RecordStore.takeSequenceLock(on: connection)
             if cheaply && pushed.count > RecordWriteSet.pipelineChunk {
-                try RecordWriteSet.write(pushed.map { ($0.merged, $0.previous, writer) }, on: connection)
+                try RecordWriteSet.write(pushed.map { .init(merged: $0.merged, previous: $0.previous, writer: writer) }, on: connection)
             } else if cheaply {
                 var writes = RecordWriteSet(expecting: RecordWriteSet.copyThreshold)
                 for (previous, merged) in pushed { writes.add(merged, replacing: previous, by: writer) }

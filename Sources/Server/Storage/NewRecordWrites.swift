@@ -26,10 +26,33 @@ struct NewRecordWrites: Sendable {
     /// How many records are written.
     private(set) var count = 0
 
-    /// Adds `state`, a record the server does not hold (no stored row has its id), written by `writer`.
-    mutating func add(_ state: RecordState, by writer: RecordStore.Writer) {
-        RecordRowEncoder.copyRow(state, into: &rows[state.kind, default: PostgresCopyText(capacity: 1 << 20)])
-        AuditEntry.copyRow(previous: nil, merged: state, by: writer, into: &audit[state.kind, default: PostgresCopyText()])
+    /// A record's row and audit row, encoded ahead (``encode(_:by:)``) for ``add(_:by:encoded:)``.
+    struct Encoded: Sendable {
+        let row: PostgresCopyText
+        let audit: PostgresCopyText
+    }
+
+    /// The rows ``add(_:by:encoded:)`` writes for `state` as a new record written by `writer`:
+    /// a push encodes them before it waits for the sequence lock, so the serial section only
+    /// copies bytes.
+    static func encode(_ state: RecordState, by writer: RecordStore.Writer) -> Encoded {
+        var row = PostgresCopyText(capacity: 1024)
+        RecordRowEncoder.copyRow(state, into: &row)
+        var audit = PostgresCopyText(capacity: 1024)
+        AuditEntry.copyRow(previous: nil, merged: state, by: writer, into: &audit)
+        return Encoded(row: row, audit: audit)
+    }
+
+    /// Adds `state`, a record the server does not hold (no stored row has its id), written by
+    /// `writer`; `encoded` must be ``encode(_:by:)``'s rows for the same state and writer.
+    mutating func add(_ state: RecordState, by writer: RecordStore.Writer, encoded: Encoded? = nil) {
+        if let encoded {
+            rows[state.kind, default: PostgresCopyText(capacity: 1 << 20)].append(rowsOf: encoded.row)
+            audit[state.kind, default: PostgresCopyText()].append(rowsOf: encoded.audit)
+        } else {
+            RecordRowEncoder.copyRow(state, into: &rows[state.kind, default: PostgresCopyText(capacity: 1 << 20)])
+            AuditEntry.copyRow(previous: nil, merged: state, by: writer, into: &audit[state.kind, default: PostgresCopyText()])
+        }
         if state.kind == .customer { arrived.append(state.id) }
         count += 1
     }

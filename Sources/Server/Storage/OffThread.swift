@@ -3,7 +3,7 @@ import Synchronization
 
 /// A value computed on another thread while the calling thread does other work: the import
 /// builds and encodes the next chunk's states, and a push the next set of its rows
-/// (``RecordWriteSet/write(_:by:on:)``), while PostgreSQL writes the current one, so on two
+/// (``RecordWriteSet/write(_:on:)``), while PostgreSQL writes the current one, so on two
 /// cores the Swift half and the database half run side by side.
 final class OffThread<Value: Sendable>: Sendable {
     private let finished = DispatchSemaphore(value: 0)

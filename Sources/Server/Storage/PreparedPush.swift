@@ -15,11 +15,19 @@ extension RecordStore {
         /// Records sent more than once in the request: their joined state is none of those sent,
         /// so the server's copy is never an echo of what the client holds.
         var joined: Set<String> = []
+        /// Records whose every value is within today's limits, whatever the server holds: the
+        /// merge need not check them again (``RecordState/lengthViolation(notCoveredBy:)``
+        /// only exempts values, so none can appear).
+        var withinLimits: Set<String> = []
+        /// The rows each record is written with if it is new to the server, encoded ahead for
+        /// ``RecordWriteSet`` (only for pushes built with a writer).
+        var encodedInserts: [String: NewRecordWrites.Encoded] = [:]
 
         /// How many records the push writes at most.
         var count: Int { customers.count + activities.count }
 
-        init(_ states: [RecordState]) {
+        /// Joins `states`; with `writer`, also encodes each record's rows as a new record's.
+        init(_ states: [RecordState], encodingInsertsBy writer: Writer? = nil) {
             var byID: [String: RecordState] = [:]
             var order: [String] = []
             for state in states {
@@ -40,6 +48,8 @@ extension RecordStore {
             for id in order where !refusedIDs.contains(id) {
                 guard let state = byID[id] else { continue }
                 if state.kind == .customer { customers.append(state) } else { activities.append(state) }
+                if state.lengthViolation(notCoveredBy: nil) == nil { withinLimits.insert(id) }
+                if let writer { encodedInserts[id] = NewRecordWrites.encode(state, by: writer) }
             }
         }
     }

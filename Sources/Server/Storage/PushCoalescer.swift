@@ -82,7 +82,9 @@ final class PushCoalescer: Sendable {
     ) async throws -> RecordStore.PushOutcome {
         // Nothing to write: no sequence lock, nothing to share.
         guard !states.isEmpty else { return try await store.push(states, as: writer, claim: claim, logger: logger) }
-        let prepared = RecordStore.PreparedPush(states)
+        // Groups under load go by COPY: the rows are encoded here, concurrently with other
+        // requests, rather than in the serial section.
+        let prepared = RecordStore.PreparedPush(states, encodingInsertsBy: writer)
         return try await withCheckedThrowingContinuation { continuation in
             let startDrain = queue.withLock { queue in
                 queue.waiting.append(Member(prepared: prepared, writer: writer, claim: claim, continuation: continuation))

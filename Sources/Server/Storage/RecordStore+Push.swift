@@ -23,7 +23,9 @@ extension RecordStore {
             if let claim, claim.nextToken != nil { try await admit(claim, by: writer) }
             return PushOutcome()
         }
-        return try await push(PreparedPush(states), as: writer, claim: claim, beforeCommit: beforeCommit)
+        // Rows are encoded ahead only when they will go by COPY (see RecordWriteSet).
+        let encoding = states.count >= RecordWriteSet.copyThreshold ? writer : nil
+        return try await push(PreparedPush(states, encodingInsertsBy: encoding), as: writer, claim: claim, beforeCommit: beforeCommit)
     }
 
     /// Merges `prepared` in a transaction of its own (see ``push(_:as:claim:logger:beforeCommit:)``);
@@ -116,7 +118,7 @@ extension RecordStore {
                 result.rejected.append(refusal)
                 continue
             }
-            if let violation = state.lengthViolation(notCoveredBy: current?.clock) {
+            if !prepared.withinLimits.contains(state.id), let violation = state.lengthViolation(notCoveredBy: current?.clock) {
                 result.rejected.append(
                     Rejection(
                         id: state.id, code: .invalidRecord,
@@ -136,7 +138,8 @@ extension RecordStore {
                 result.rejected.append(refusal)
                 continue
             }
-            writes.append((merged, current, writer))
+            // A new record is the state as sent: its rows were encoded before the lock.
+            writes.append(.init(merged: merged, previous: current, writer: writer, encoded: current == nil ? prepared.encodedInserts[state.id] : nil))
             clocks.accept(state, stored: current)
             if isEcho { echoIDs.append(state.id) }
             if try Self.isOutsideScope(merged, of: writer, facts: &facts, on: connection) { result.outOfScope.append(merged.id) }

@@ -42,11 +42,14 @@ struct RecordWriteSet: Sendable {
     }
 
     /// Adds `merged`, which replaces the stored `previous` (`nil`: a record no stored row has),
-    /// written by `writer` (whom its audit row names).
-    mutating func add(_ merged: RecordState, replacing previous: RecordState?, by writer: RecordStore.Writer) {
+    /// written by `writer` (whom its audit row names); `encoded`, for a new record, holds its
+    /// rows encoded ahead (``NewRecordWrites/encode(_:by:)``).
+    mutating func add(
+        _ merged: RecordState, replacing previous: RecordState?, by writer: RecordStore.Writer, encoded: NewRecordWrites.Encoded? = nil
+    ) {
         ids.append(merged.id)
         if upsertsAll { return upserts.add(merged, replacing: previous, by: writer) }
-        guard let previous else { return inserts.add(merged, by: writer) }
+        guard let previous else { return inserts.add(merged, by: writer, encoded: encoded) }
         if ChangedRecordWrites.takes(merged, replacing: previous) {
             changes.add(merged, replacing: previous, by: writer)
         } else {
@@ -54,8 +57,14 @@ struct RecordWriteSet: Sendable {
         }
     }
 
-    /// A write: `merged` replaces `previous` (`nil` for a new record), by `writer`.
-    typealias Write = (merged: RecordState, previous: RecordState?, writer: RecordStore.Writer)
+    /// A write: `merged` replaces `previous` (`nil` for a new record), by `writer`; a new
+    /// record's rows may come `encoded` ahead.
+    struct Write: Sendable {
+        var merged: RecordState
+        var previous: RecordState?
+        var writer: RecordStore.Writer
+        var encoded: NewRecordWrites.Encoded? = nil
+    }
 
     /// Writes of one set sent while the next is encoded (``write(_:by:on:)``).
     static let pipelineChunk = 250
@@ -68,7 +77,7 @@ struct RecordWriteSet: Sendable {
     static func write(_ writes: [Write], on connection: PostgresConnection) throws {
         @Sendable func encoded(_ part: ArraySlice<Write>) -> RecordWriteSet {
             var set = RecordWriteSet(expecting: writes.count)
-            for write in part { set.add(write.merged, replacing: write.previous, by: write.writer) }
+            for write in part { set.add(write.merged, replacing: write.previous, by: write.writer, encoded: write.encoded) }
             return set
         }
         guard writes.count > pipelineChunk else { return try encoded(writes[...]).apply(on: connection) }
