@@ -82,9 +82,11 @@ final class PushCoalescer: Sendable {
     ) async throws -> RecordStore.PushOutcome {
         // Nothing to write: no sequence lock, nothing to share.
         guard !states.isEmpty else { return try await store.push(states, as: writer, claim: claim, logger: logger) }
-        // Groups under load go by COPY: the rows are encoded here, concurrently with other
-        // requests, rather than in the serial section.
-        let prepared = RecordStore.PreparedPush(states, encodingInsertsBy: writer)
+        // Small pushes go by COPY when they are grouped (many clients at once): their rows are
+        // encoded here, concurrently with other requests, rather than in the serial section. A
+        // large push goes by COPY alone, its encoding overlapped with PostgreSQL's writes there
+        // (RecordWriteSet.write), which encoding it here first would undo.
+        let prepared = RecordStore.PreparedPush(states, encodingInsertsBy: states.count < RecordWriteSet.copyThreshold ? writer : nil)
         return try await withCheckedThrowingContinuation { continuation in
             let startDrain = queue.withLock { queue in
                 queue.waiting.append(Member(prepared: prepared, writer: writer, claim: claim, continuation: continuation))

@@ -23,9 +23,7 @@ extension RecordStore {
             if let claim, claim.nextToken != nil { try await admit(claim, by: writer) }
             return PushOutcome()
         }
-        // Rows are encoded ahead only when they will go by COPY (see RecordWriteSet).
-        let encoding = states.count >= RecordWriteSet.copyThreshold ? writer : nil
-        return try await push(PreparedPush(states, encodingInsertsBy: encoding), as: writer, claim: claim, beforeCommit: beforeCommit)
+        return try await push(PreparedPush(states), as: writer, claim: claim, beforeCommit: beforeCommit)
     }
 
     /// Merges `prepared` in a transaction of its own (see ``push(_:as:claim:logger:beforeCommit:)``);
