@@ -324,14 +324,85 @@ public struct JSONScanner {
     /// Skips any value (used for error recovery and to measure a value's extent).
     public mutating func skipValue() throws(Failure) {
         switch peek() {
-        case UInt8(ascii: "{"): try object { scanner, _ throws(Failure) in try scanner.skipValue() }
+        case UInt8(ascii: "{"): try skipObject()
         case UInt8(ascii: "["): try array { scanner throws(Failure) in try scanner.skipValue() }
-        case UInt8(ascii: "\""): _ = try string()
+        case UInt8(ascii: "\""): _ = try skipString()
         case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try bool()
         case UInt8(ascii: "n"): try literal("null")
         case .some(let byte) where byte == UInt8(ascii: "-") || (byte >= 0x30 && byte <= 0x39):
             try skipNumber()
         default: throw failure(offset < bytes.count ? "unexpected character" : "unexpected end of JSON")
+        }
+    }
+
+    /// Skips a string with every check ``string()`` makes, without building it (skipping is
+    /// most of reading a sync request's envelope); returns the range of its bytes when it has no
+    /// escape, so that they are its UTF-8, and `nil` otherwise.
+    private mutating func skipString() throws(Failure) -> Range<Int>? {
+        let resume = offset
+        try expect(UInt8(ascii: "\""), "a string")
+        let start = offset
+        var ascii = true
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            if byte == UInt8(ascii: "\"") {
+                guard ascii || UTF8Validation.isValid(UnsafeBufferPointer(rebasing: bytes[start..<offset])) else {
+                    throw Failure(offset: start, message: "string is not valid UTF-8")
+                }
+                offset += 1
+                return start..<offset - 1
+            }
+            if byte == UInt8(ascii: "\\") {
+                // Escapes: read it as string() does (same checks, same failures).
+                offset = resume
+                _ = try string()
+                return nil
+            }
+            guard byte >= 0x20 else { throw failure("control character in string") }
+            if byte >= 0x80 { ascii = false }
+            offset += 1
+        }
+        throw failure("unterminated string")
+    }
+
+    /// Skips an object as ``object(_:)`` with ``skipValue()`` for each value would — the same
+    /// checks, duplicate keys included — comparing keys as bytes in place. An object with a key
+    /// that has escapes, or with many keys, is read again that way from its start.
+    private mutating func skipObject() throws(Failure) {
+        let objectStart = offset
+        let outerDepth = depth
+        try expect(UInt8(ascii: "{"), "an object")
+        depth += 1
+        guard depth <= Self.maximumDepth else { throw failure("JSON nested too deeply") }
+        if peek() == UInt8(ascii: "}") {
+            offset += 1
+            depth -= 1
+            return
+        }
+        var keys: [Range<Int>] = []
+        while true {
+            let keyOffset = peekOffset()
+            guard let key = try skipString(), keys.count < 16 else {
+                offset = objectStart
+                depth = outerDepth
+                return try object { scanner, _ throws(Failure) in try scanner.skipValue() }
+            }
+            let keyBytes = UnsafeBufferPointer(rebasing: bytes[key])
+            for other in keys where other.count == key.count && UnsafeBufferPointer(rebasing: bytes[other]).elementsEqual(keyBytes) {
+                let name = String(decoding: keyBytes, as: UTF8.self)
+                throw Failure(offset: keyOffset, message: "duplicate key '\(name.prefix(100))' in object")
+            }
+            keys.append(key)
+            try expect(UInt8(ascii: ":"), "':'")
+            try skipValue()
+            switch peek() {
+            case UInt8(ascii: ","): offset += 1
+            case UInt8(ascii: "}"):
+                offset += 1
+                depth -= 1
+                return
+            default: throw failure("expected ',' or '}' in object")
+            }
         }
     }
 
