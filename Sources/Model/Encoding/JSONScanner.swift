@@ -485,13 +485,22 @@ private struct KeySet {
     /// Adds `key`; false when the object already had it.
     mutating func insert(_ key: String) -> Bool {
         if large != nil { return large!.insert(Array(key.utf8)).inserted }
-        for existing in small where existing.utf8.elementsEqual(key.utf8) { return false }
+        let count = key.utf8.count
+        for existing in small where existing.utf8.count == count && Self.sameBytes(existing, key) { return false }
         small.append(key)
         if small.count > 16 {
             large = Set(small.map { Array($0.utf8) })
             small = []
         }
         return true
+    }
+
+    /// Whether `a` and `b` have the same UTF-8 bytes (not `==`, which compares canonical
+    /// equivalence: JSON keys are equal only byte for byte).
+    private static func sameBytes(_ a: String, _ b: String) -> Bool {
+        var a = a
+        var b = b
+        return a.withUTF8 { left in b.withUTF8 { right in left.elementsEqual(right) } }
     }
 }
 
