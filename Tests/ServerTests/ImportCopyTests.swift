@@ -33,6 +33,18 @@ import Testing
         return [customer, plain, purchase, touchpoint]
     }
 
+    /// Empties the record and audit tables, then runs `write` in a transaction holding the
+    /// sequence lock, as every writer does.
+    static func rewrite(on connection: PostgresConnection, _ write: (PostgresConnection) throws -> Void) throws {
+        for table in ["cx.changes", "cx.activities", "cx.customers"] {
+            try connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(table)"))
+        }
+        try connection.transaction { connection in
+            try RecordStore.takeSequenceLock(on: connection)
+            try write(connection)
+        }
+    }
+
     /// Every stored row and audit row, without what only differs by when or in which order
     /// they were written (seq, times, audit ids); and whether each audit row carries its
     /// record's sequence number.
@@ -77,11 +89,7 @@ import Testing
                 #expect(stored.map { Int64($0 ?? "") ?? -1 } == seqs, "numbered in the order the records were added")
 
                 // The same states written by the push path's upsert instead.
-                try connection.query("DELETE FROM cx.changes")
-                try connection.query("DELETE FROM cx.activities")
-                try connection.query("DELETE FROM cx.customers")
-                try connection.transaction { connection in
-                    try RecordStore.takeSequenceLock(on: connection)
+                try Self.rewrite(on: connection) { connection in
                     var writes = PushWrites()
                     for state in states { writes.add(state, replacing: nil, by: writer) }
                     try writes.apply(on: connection)
@@ -89,11 +97,7 @@ import Testing
                 let pushed = try Self.snapshot(on: connection)
 
                 // And by COPY with every row encoded ahead, as a grouped push sends them.
-                try connection.query("DELETE FROM cx.changes")
-                try connection.query("DELETE FROM cx.activities")
-                try connection.query("DELETE FROM cx.customers")
-                try connection.transaction { connection in
-                    try RecordStore.takeSequenceLock(on: connection)
+                try Self.rewrite(on: connection) { connection in
                     var inserts = NewRecordWrites()
                     for state in states { inserts.add(state, by: writer, encoded: NewRecordWrites.encode(state, by: writer)) }
                     try inserts.apply(on: connection)
@@ -131,11 +135,7 @@ import Testing
             let changed = pairs
             let writer = RecordStore.Writer(userID: nil, userName: "import:tester", replicaID: "import:tester", scope: .unrestricted)
             @Sendable func write(copying: Bool, on connection: PostgresConnection) throws -> [String] {
-                try connection.query("DELETE FROM cx.changes")
-                try connection.query("DELETE FROM cx.activities")
-                try connection.query("DELETE FROM cx.customers")
-                try connection.transaction { connection in
-                    try RecordStore.takeSequenceLock(on: connection)
+                try Self.rewrite(on: connection) { connection in
                     var inserts = NewRecordWrites()
                     for state in states { inserts.add(state, by: writer) }
                     try inserts.apply(on: connection)

@@ -182,6 +182,22 @@ public struct JSONScanner {
 
     /// Reads a string, decoding escapes (including surrogate pairs).
     public mutating func string() throws(Failure) -> String {
+        switch try skipString() {
+        case .raw(let range): String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        case .decoded(let text): text
+        }
+    }
+
+    /// A string skipped by ``skipString()``: the range of its bytes when it has no escape (so
+    /// they are its UTF-8), or its text when it had to be decoded.
+    private enum SkippedString {
+        case raw(Range<Int>)
+        case decoded(String)
+    }
+
+    /// Reads past a string with every check of JSON's grammar and UTF-8, building it only when
+    /// it has an escape (skipping strings is most of reading a sync request's envelope).
+    private mutating func skipString() throws(Failure) -> SkippedString {
         try expect(UInt8(ascii: "\""), "a string")
         let start = offset
         var ascii = true
@@ -189,19 +205,23 @@ public struct JSONScanner {
         while offset < bytes.count {
             let byte = bytes[offset]
             if byte == UInt8(ascii: "\"") {
-                let raw = UnsafeBufferPointer(rebasing: bytes[start..<offset])
-                guard ascii || UTF8Validation.isValid(raw) else {
+                guard ascii || UTF8Validation.isValid(UnsafeBufferPointer(rebasing: bytes[start..<offset])) else {
                     throw Failure(offset: start, message: "string is not valid UTF-8")
                 }
-                let text = String(decoding: raw, as: UTF8.self)
                 offset += 1
-                return text
+                return .raw(start..<offset - 1)
             }
             if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { throw failure("control character in string") }
             if byte >= 0x80 { ascii = false }
             offset += 1
         }
+        return .decoded(try decodeEscapedRest(from: start))
+    }
+
+    /// Decodes the rest of a string whose bytes from `start` up to the current offset had no
+    /// escape, up to and past its closing quote.
+    private mutating func decodeEscapedRest(from start: Int) throws(Failure) -> String {
         var scalars = Array(UnsafeBufferPointer(rebasing: bytes[start..<offset]))
         while offset < bytes.count {
             let byte = bytes[offset]
@@ -270,6 +290,21 @@ public struct JSONScanner {
     ///
     /// A key that appears twice in the object (byte for byte) is refused.
     public mutating func object(_ body: (inout JSONScanner, String) throws(Failure) -> Void) throws(Failure) {
+        var keys = KeySet()
+        try members { scanner throws(Failure) in
+            let keyOffset = scanner.peekOffset()
+            let key = try scanner.string()
+            guard keys.insert(key) else {
+                throw Failure(offset: keyOffset, message: "duplicate key '\(key.prefix(100))' in object")
+            }
+            try scanner.expect(UInt8(ascii: ":"), "':'")
+            try body(&scanner, key)
+        }
+    }
+
+    /// The grammar of an object around its members: `{`, members separated by `,`, `}`, within
+    /// the nesting limit; `member` reads one key, its `:` and its value.
+    private mutating func members(_ member: (inout JSONScanner) throws(Failure) -> Void) throws(Failure) {
         try expect(UInt8(ascii: "{"), "an object")
         depth += 1
         guard depth <= Self.maximumDepth else { throw failure("JSON nested too deeply") }
@@ -278,15 +313,8 @@ public struct JSONScanner {
             depth -= 1
             return
         }
-        var keys = KeySet()
         while true {
-            let keyOffset = peekOffset()
-            let key = try string()
-            guard keys.insert(key) else {
-                throw Failure(offset: keyOffset, message: "duplicate key '\(key.prefix(100))' in object")
-            }
-            try expect(UInt8(ascii: ":"), "':'")
-            try body(&self, key)
+            try member(&self)
             switch peek() {
             case UInt8(ascii: ","): offset += 1
             case UInt8(ascii: "}"):
@@ -326,7 +354,7 @@ public struct JSONScanner {
         switch peek() {
         case UInt8(ascii: "{"): try skipObject()
         case UInt8(ascii: "["): try array { scanner throws(Failure) in try scanner.skipValue() }
-        case UInt8(ascii: "\""): _ = try skipString()
+        case UInt8(ascii: "\""): _ = try skipString() as SkippedString
         case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try bool()
         case UInt8(ascii: "n"): try literal("null")
         case .some(let byte) where byte == UInt8(ascii: "-") || (byte >= 0x30 && byte <= 0x39):
@@ -335,74 +363,38 @@ public struct JSONScanner {
         }
     }
 
-    /// Skips a string with every check ``string()`` makes, without building it (skipping is
-    /// most of reading a sync request's envelope); returns the range of its bytes when it has no
-    /// escape, so that they are its UTF-8, and `nil` otherwise.
-    private mutating func skipString() throws(Failure) -> Range<Int>? {
-        let resume = offset
-        try expect(UInt8(ascii: "\""), "a string")
-        let start = offset
-        var ascii = true
-        while offset < bytes.count {
-            let byte = bytes[offset]
-            if byte == UInt8(ascii: "\"") {
-                guard ascii || UTF8Validation.isValid(UnsafeBufferPointer(rebasing: bytes[start..<offset])) else {
-                    throw Failure(offset: start, message: "string is not valid UTF-8")
-                }
-                offset += 1
-                return start..<offset - 1
-            }
-            if byte == UInt8(ascii: "\\") {
-                // Escapes: read it as string() does (same checks, same failures).
-                offset = resume
-                _ = try string()
-                return nil
-            }
-            guard byte >= 0x20 else { throw failure("control character in string") }
-            if byte >= 0x80 { ascii = false }
-            offset += 1
-        }
-        throw failure("unterminated string")
-    }
-
     /// Skips an object as ``object(_:)`` with ``skipValue()`` for each value would — the same
-    /// checks, duplicate keys included — comparing keys as bytes in place. An object with a key
-    /// that has escapes, or with many keys, is read again that way from its start.
+    /// checks, duplicate keys included — comparing keys as bytes in place while they have no
+    /// escape and are few, and as ``object(_:)`` does from the first that has one or past 16.
     private mutating func skipObject() throws(Failure) {
-        let objectStart = offset
-        let outerDepth = depth
-        try expect(UInt8(ascii: "{"), "an object")
-        depth += 1
-        guard depth <= Self.maximumDepth else { throw failure("JSON nested too deeply") }
-        if peek() == UInt8(ascii: "}") {
-            offset += 1
-            depth -= 1
-            return
-        }
-        var keys: [Range<Int>] = []
-        while true {
-            let keyOffset = peekOffset()
-            guard let key = try skipString(), keys.count < 16 else {
-                offset = objectStart
-                depth = outerDepth
-                return try object { scanner, _ throws(Failure) in try scanner.skipValue() }
+        var inPlace: [Range<Int>] = []
+        var decoded: KeySet?
+        try members { scanner throws(Failure) in
+            let keyOffset = scanner.peekOffset()
+            let skipped = try scanner.skipString()
+            if decoded == nil, case .raw(let key) = skipped, inPlace.count < 16 {
+                let keyBytes = UnsafeBufferPointer(rebasing: scanner.bytes[key])
+                for other in inPlace where other.count == key.count && UnsafeBufferPointer(rebasing: scanner.bytes[other]).elementsEqual(keyBytes) {
+                    throw Failure(offset: keyOffset, message: "duplicate key '\(String(decoding: keyBytes, as: UTF8.self).prefix(100))' in object")
+                }
+                inPlace.append(key)
+            } else {
+                if decoded == nil {
+                    var keys = KeySet()
+                    for key in inPlace { _ = keys.insert(String(decoding: UnsafeBufferPointer(rebasing: scanner.bytes[key]), as: UTF8.self)) }
+                    decoded = keys
+                }
+                let key: String
+                switch skipped {
+                case .raw(let range): key = String(decoding: UnsafeBufferPointer(rebasing: scanner.bytes[range]), as: UTF8.self)
+                case .decoded(let text): key = text
+                }
+                guard decoded!.insert(key) else {
+                    throw Failure(offset: keyOffset, message: "duplicate key '\(key.prefix(100))' in object")
+                }
             }
-            let keyBytes = UnsafeBufferPointer(rebasing: bytes[key])
-            for other in keys where other.count == key.count && UnsafeBufferPointer(rebasing: bytes[other]).elementsEqual(keyBytes) {
-                let name = String(decoding: keyBytes, as: UTF8.self)
-                throw Failure(offset: keyOffset, message: "duplicate key '\(name.prefix(100))' in object")
-            }
-            keys.append(key)
-            try expect(UInt8(ascii: ":"), "':'")
-            try skipValue()
-            switch peek() {
-            case UInt8(ascii: ","): offset += 1
-            case UInt8(ascii: "}"):
-                offset += 1
-                depth -= 1
-                return
-            default: throw failure("expected ',' or '}' in object")
-            }
+            try scanner.expect(UInt8(ascii: ":"), "':'")
+            try scanner.skipValue()
         }
     }
 
