@@ -140,14 +140,7 @@ public final class PostgresConnection {
     @discardableResult
     public func query(_ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
         let handle = try liveHandle()
-        // libpq passes values as C strings, so a NUL would silently cut the value short.
-        if Self.containsNUL(query.sql) || query.binds.contains(where: { $0.map(Self.containsNUL) == true }) {
-            throw PostgresError(
-                .queryFailed,
-                "a text value contains a NUL character, which PostgreSQL text cannot store; "
-                    + "bind binary data as [UInt8] (bytea) instead"
-            )
-        }
+        try Self.refuseNUL(in: query)
         logger.trace("query", metadata: ["sql": "\(query.sql)", "parameters": "\(query.binds.count)"])
         let result = Self.withCStringArray(query.binds) { values in
             PQexecParams(handle, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
@@ -162,13 +155,8 @@ public final class PostgresConnection {
     @discardableResult
     public func query(_ query: PostgresQuery, preparedAs name: String) throws(PostgresError) -> PostgresRows {
         let handle = try liveHandle()
-        if query.binds.contains(where: { $0.map(Self.containsNUL) == true }) {
-            throw PostgresError(
-                .queryFailed,
-                "a text value contains a NUL character, which PostgreSQL text cannot store; "
-                    + "bind binary data as [UInt8] (bytea) instead"
-            )
-        }
+        try Self.refuseNUL(in: query)
+        logger.trace("query", metadata: ["prepared": "\(name)", "parameters": "\(query.binds.count)"])
         if !prepared.contains(name) {
             _ = try take(PQprepare(handle, name, query.sql, Int32(query.binds.count), nil))
             prepared.insert(name)
@@ -177,6 +165,18 @@ public final class PostgresConnection {
             PQexecPrepared(handle, name, Int32(query.binds.count), values, nil, nil, 0)
         }
         return try take(result)
+    }
+
+    /// Throws when the SQL or a value holds a NUL: libpq passes them as C strings, so a NUL
+    /// would silently cut the value short.
+    private static func refuseNUL(in query: PostgresQuery) throws(PostgresError) {
+        if containsNUL(query.sql) || query.binds.contains(where: { $0.map(containsNUL) == true }) {
+            throw PostgresError(
+                .queryFailed,
+                "a text value contains a NUL character, which PostgreSQL text cannot store; "
+                    + "bind binary data as [UInt8] (bytea) instead"
+            )
+        }
     }
 
     /// Runs several `;`-separated statements in one round trip (`PQexec`), e.g. a migration file.
