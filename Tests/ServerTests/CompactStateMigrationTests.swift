@@ -43,7 +43,7 @@ import Testing
                 }
                 let sequencesBefore = try connection.query("SELECT id::text, seq FROM cx.customers ORDER BY id").map { "\($0[0] ?? "") \($0[1] ?? "")" }
                 let applied = try clusterMigrationLock.withLock { try Migrator(logger: TestDatabase.logger).migrate(connection) }
-                #expect(applied == [18])
+                #expect(applied == Migration.all.map(\.version).filter { $0 >= 18 })
                 for state in states {
                     let row = try connection.query(
                         """

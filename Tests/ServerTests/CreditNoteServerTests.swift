@@ -113,7 +113,7 @@ import Testing
                 // The audit row names the new field, in the Model's field order.
                 let audit = try #require(
                     try connection.query(
-                        "SELECT fields::text FROM cx.changes WHERE record_id = \(note)::uuid AND operation = 'insert'")[0][0])
+                        "SELECT fields::jsonb::text FROM cx.changes WHERE record_id = \(note)::uuid AND operation = 'insert'")[0][0])
                 #expect(audit.hasSuffix(#"{"to": "\#(purchase)", "from": null, "field": "credits"}]"#), "\(audit)")
                 #expect(try SQLWriting.faithfulnessProblems(on: connection) == [])
             }

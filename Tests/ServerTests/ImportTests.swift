@@ -95,7 +95,7 @@ import Testing
                 let changedFields = updated.fields.filter { $0.entries != acme.register($0.name)?.entries }.map(\.name)
                 #expect(changedFields == ["phone"])
                 let lastAudit = try SQLWriting.rows(
-                    "SELECT operation, fields::text AS fields FROM cx.changes WHERE record_id = \(acmeID)::uuid ORDER BY id", on: connection)
+                    "SELECT operation, fields::jsonb::text AS fields FROM cx.changes WHERE record_id = \(acmeID)::uuid ORDER BY id", on: connection)
                 #expect(lastAudit.last?["fields"] == #"[{"to": "555-0199", "from": "555-0100", "field": "phone"}]"#)
                 #expect(try SQLWriting.faithfulnessProblems(on: connection) == [])
             }

@@ -53,7 +53,7 @@ import Testing
 
                 // Every call is one audit row with its own sequence number.
                 let audit = try SQLWriting.rows(
-                    "SELECT operation, replica_id, fields::text AS fields, seq::text AS seq FROM cx.changes ORDER BY id", on: connection)
+                    "SELECT operation, replica_id, fields::jsonb::text AS fields, seq::text AS seq FROM cx.changes ORDER BY id", on: connection)
                 #expect(audit.map { $0["operation"] ?? nil } == ["insert", "update", "update", "insert", "insert", "update"])
                 #expect(audit.allSatisfy { $0["replica_id"] == replica })
                 #expect(audit[1]["fields"] == #"[{"to": "555-0199", "from": "555-0100", "field": "phone"}]"#)

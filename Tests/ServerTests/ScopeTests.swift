@@ -310,7 +310,7 @@ import Testing
             let audit = try await database.sql { connection in
                 try connection.query(
                     """
-                    SELECT operation, user_name, replica_id, fields::text AS fields FROM cx.changes
+                    SELECT operation, user_name, replica_id, fields::jsonb::text AS fields FROM cx.changes
                     WHERE record_id = \(customerID)::uuid ORDER BY id
                     """
                 ).map { $0.values }

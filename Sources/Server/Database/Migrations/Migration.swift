@@ -29,5 +29,6 @@ struct Migration: Sendable {
         Migration0016SpendModelFallback.migration,
         Migration0017MergeKeepsClears.migration,
         Migration0018CompactStates.migration,
+        Migration0019LeanAuditRows.migration,
     ]
 }
