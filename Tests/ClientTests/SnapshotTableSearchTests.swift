@@ -30,4 +30,35 @@ import Testing
         }
         #expect(try table.ids(withPrefix: String(sorted[500].prefix(6)), limit: 5).first == sorted[500])
     }
+
+    /// The index lines a search keeps and the window of states read ahead (both for a sync
+    /// reading its batches in id order) give what the files hold, read in order or not.
+    @Test func entriesAndStatesAgreeWithTheFilesInOrderAndOutOfOrder() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let customers = (0..<1_000).map { Fixtures.customer("Customer \($0)") }
+        let store = try Fixtures.open(dir)
+        defer { store.close() }
+        try store.commit(customers.map { .init(state: $0, pending: false) })
+        try store.compact()
+        let table = try #require(store.customers)
+        let index = try table.indexFileBytes()
+        let states = try #require(table.stateFile).readAll()
+        let sorted = customers.map(\.id).sorted()
+        let position = Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, $0) })
+        var rng = SeededRandomGenerator(seed: 81)
+        for ids in [sorted, sorted.shuffled(using: &rng), sorted, sorted.reversed()] {
+            for id in ids {
+                let entry = try #require(try table.find(id))
+                let line = try #require(position[id]) * SnapshotTable.lineWidth
+                let expected = try SnapshotTable.parse(index[line..<(line + SnapshotTable.lineWidth)], path: "index")
+                #expect(entry.id == id && expected.id == id)
+                #expect([entry.stateOffset, entry.stateLength, entry.viewOffset, entry.viewLength]
+                    == [expected.stateOffset, expected.stateLength, expected.viewOffset, expected.viewLength])
+                let bytes = try table.stateBytes(entry)
+                #expect(bytes == Array(states[expected.stateOffset..<(expected.stateOffset + expected.stateLength)]))
+                #expect(try RecordState(jsonBytes: bytes, values: .stored).id == id)
+            }
+        }
+    }
 }

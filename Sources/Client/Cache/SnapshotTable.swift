@@ -47,12 +47,25 @@ final class SnapshotTable {
 
     /// The raw id bytes of entry `i`.
     func idBytes(at i: Int) throws(IOError) -> [UInt8] {
-        try index!.read(36, at: i * Self.lineWidth)
+        if let line = cachedLine(i) { return Array(line.prefix(36)) }
+        return try index!.read(36, at: i * Self.lineWidth)
     }
 
     func entry(at i: Int) throws(IOError) -> SnapshotEntry {
+        if let line = cachedLine(i) { return try Self.parse(line, path: index!.path) }
         let line = try index!.read(Self.lineWidth, at: i * Self.lineWidth)
         return try Self.parse(line[...], path: index!.path)
+    }
+
+    /// The index lines the last fenced search read (``lowerBound(_:)``): entry `start` onwards.
+    /// A sync looks records up in id order, so the next search, and the reads of the entry it
+    /// finds, mostly fall in the same lines; the files of a generation never change.
+    private var searchedLines: (start: Int, bytes: [UInt8])?
+
+    /// Line `i` of the index, when the last search read it.
+    private func cachedLine(_ i: Int) -> ArraySlice<UInt8>? {
+        guard let (start, bytes) = searchedLines, i >= start, (i - start + 1) * Self.lineWidth <= bytes.count else { return nil }
+        return bytes[((i - start) * Self.lineWidth)..<((i - start + 1) * Self.lineWidth)]
     }
 
     static func parse<Line: RandomAccessCollection<UInt8>>(_ line: Line, path: String) throws(IOError) -> SnapshotEntry
@@ -110,12 +123,20 @@ final class SnapshotTable {
         // fence[j - 1] < key ≤ fence[j]: the answer lies in ((j - 1) · stride, j · stride].
         let j = CXClient.lowerBound(count: fence.count) { fence[$0].lexicographicallyPrecedes(key) }
         guard j > 0 else { return 0 }
+        // The lines from fence j - 1 to fence j (both included: the entry found is read next).
         let start = (j - 1) * Self.fenceStride + 1, end = Swift.min(j * Self.fenceStride, count)
         guard start < end else { return end }
-        let lines = try index!.read((end - start) * Self.lineWidth, at: start * Self.lineWidth)
-        guard lines.count == (end - start) * Self.lineWidth else { throw IOError(path: index!.path, operation: "read index of", errno: EIO) }
+        let lines: [UInt8]
+        if let searched = searchedLines, searched.start == start - 1 {
+            lines = searched.bytes
+        } else {
+            let last = Swift.min(end + 1, count)
+            lines = try index!.read((last - start + 1) * Self.lineWidth, at: (start - 1) * Self.lineWidth)
+            guard lines.count == (last - start + 1) * Self.lineWidth else { throw IOError(path: index!.path, operation: "read index of", errno: EIO) }
+            searchedLines = (start - 1, lines)
+        }
         for k in 0..<(end - start) {
-            let base = k * Self.lineWidth
+            let base = (k + 1) * Self.lineWidth
             if !lines[base..<(base + 36)].lexicographicallyPrecedes(key) { return start + k }
         }
         return end
@@ -163,8 +184,28 @@ final class SnapshotTable {
     var indexPath: String { index?.path ?? "" }
 
     func stateBytes(_ entry: SnapshotEntry) throws(IOError) -> [UInt8] {
-        try states!.read(entry.stateLength, at: entry.stateOffset)
+        let end = entry.stateOffset + entry.stateLength
+        if let (offset, bytes) = stateWindow, entry.stateOffset >= offset, end <= offset + bytes.count {
+            return Array(bytes[(entry.stateOffset - offset)..<(end - offset)])
+        }
+        // Reading on from just after the last state read: the reader walks the table in order
+        // (a sync's batches), so read ahead a window of the file rather than one state at a time.
+        let sequential = entry.stateOffset >= lastStateEnd && entry.stateOffset - lastStateEnd < Self.stateWindowBytes / 8
+        lastStateEnd = end
+        guard sequential, entry.stateLength < Self.stateWindowBytes / 2 else {
+            return try states!.read(entry.stateLength, at: entry.stateOffset)
+        }
+        let window = try states!.read(Self.stateWindowBytes, at: entry.stateOffset)
+        guard window.count >= entry.stateLength else { throw IOError(path: states!.path, operation: "read", errno: EIO) }
+        stateWindow = (entry.stateOffset, window)
+        return Array(window[0..<entry.stateLength])
     }
+
+    /// The part of the states file read ahead by ``stateBytes(_:)``, and where the last state
+    /// read ended.
+    private var stateWindow: (offset: Int, bytes: [UInt8])?
+    private var lastStateEnd = 0
+    static let stateWindowBytes = 64 << 10
 
     func viewBytes(_ entry: SnapshotEntry) throws(IOError) -> [UInt8]? {
         guard entry.viewLength > 0, let views else { return nil }
