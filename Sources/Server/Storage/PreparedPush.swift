@@ -45,11 +45,20 @@ extension RecordStore {
                 }
             }
             let refusedIDs = Set(rejectedEarly.map(\.id))
+            var kept: [RecordState] = []
             for id in order where !refusedIDs.contains(id) {
                 guard let state = byID[id] else { continue }
                 if state.kind == .customer { customers.append(state) } else { activities.append(state) }
-                if state.lengthViolation(notCoveredBy: nil) == nil { withinLimits.insert(id) }
-                if let writer { encodedInserts[id] = NewRecordWrites.encode(state, by: writer) }
+                kept.append(state)
+            }
+            // Each state on its own: a large push checks its values on both cores (the request
+            // waits for this before it queues for the sequence lock).
+            let checked = ParallelMap.map(kept, workers: kept.count >= 64 ? 2 : 1) { state in
+                (within: state.lengthViolation(notCoveredBy: nil) == nil, encoded: writer.map { NewRecordWrites.encode(state, by: $0) })
+            }
+            for (state, check) in zip(kept, checked) {
+                if check.within { withinLimits.insert(state.id) }
+                if let encoded = check.encoded { encodedInserts[state.id] = encoded }
             }
         }
     }

@@ -68,10 +68,13 @@ struct RecordWriteSet: Sendable {
 
     /// Writes of one set sent while the next is encoded (``write(_:by:on:)``).
     static let pipelineChunk = 250
+    /// The first set is smaller: nothing overlaps its encoding, which the connection waits for.
+    static let pipelineFirstChunk = 64
 
     /// Writes `writes` in their order, inside the caller's transaction (which holds the sequence
-    /// lock): a few at once; more in sets of ``pipelineChunk``, each encoded on another thread
-    /// while the connection sends the set before it, so encoding and PostgreSQL's work overlap.
+    /// lock): a few at once; more in sets of ``pipelineChunk`` (the first of
+    /// ``pipelineFirstChunk``), each encoded on another thread while the connection sends the
+    /// set before it, so encoding and PostgreSQL's work overlap.
     /// Sets go one after another, each in ``apply(on:)``'s order; with customers before
     /// activities in `writes` (as a push orders them) its guarantees hold across sets too.
     static func write(_ writes: [Write], on connection: PostgresConnection) throws {
@@ -81,7 +84,8 @@ struct RecordWriteSet: Sendable {
             return set
         }
         guard writes.count > pipelineChunk else { return try encoded(writes[...]).apply(on: connection) }
-        let parts = stride(from: 0, to: writes.count, by: pipelineChunk).map { writes[$0..<Swift.min($0 + pipelineChunk, writes.count)] }
+        let parts = [writes[0..<pipelineFirstChunk]]
+            + stride(from: pipelineFirstChunk, to: writes.count, by: pipelineChunk).map { writes[$0..<Swift.min($0 + pipelineChunk, writes.count)] }
         var next = OffThread { encoded(parts[0]) }
         for index in parts.indices {
             let set = try next.value()

@@ -15,7 +15,7 @@ struct ServerEpoch: Sendable, Equatable {
             """
             SELECT cx.server_epoch() AS epoch,
                    (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM cx.change_seq) AS last_seq
-            """)[0]
+            """, preparedAs: "cx_epoch")[0]
         return ServerEpoch(id: try row.decode("epoch", as: String.self), lastSequence: try row.decode("last_seq", as: Int64.self))
     }
 
