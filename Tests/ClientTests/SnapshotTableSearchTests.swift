@@ -7,16 +7,21 @@ import Testing
 /// every 64th id in memory (after many searches), for present ids, ids between them, and ids
 /// before the first and after the last.
 @Suite struct SnapshotTableSearchTests {
+    /// A cache in `dir` holding 1,000 customers compacted into its snapshot: the store, its
+    /// customers' table and their ids in table order.
+    static func compactedTable(in dir: TemporaryDirectory) throws -> (CacheStore, SnapshotTable, [String]) {
+        let customers = (0..<1_000).map { Fixtures.customer("Customer \($0)") }
+        let store = try Fixtures.open(dir)
+        try store.commit(customers.map { .init(state: $0, pending: false) })
+        try store.compact()
+        return (store, try #require(store.customers), customers.map(\.id).sorted())
+    }
+
     @Test func searchesAgreeWithTheSortedIDsBeforeAndAfterTheFence() throws {
         let dir = TemporaryDirectory()
         defer { dir.cleanup() }
-        let customers = (0..<1_000).map { Fixtures.customer("Customer \($0)") }
-        let store = try Fixtures.open(dir)
+        let (store, table, sorted) = try Self.compactedTable(in: dir)
         defer { store.close() }
-        try store.commit(customers.map { .init(state: $0, pending: false) })
-        try store.compact()
-        let table = try #require(store.customers)
-        let sorted = customers.map(\.id).sorted()
         var rng = SeededRandomGenerator(seed: 64)
         let probes = sorted + (0..<300).map { _ in RecordID.random(using: &rng) }
             + ["00000000-0000-4000-8000-000000000000", "ffffffff-ffff-4fff-bfff-ffffffffffff"]
@@ -36,15 +41,10 @@ import Testing
     @Test func entriesAndStatesAgreeWithTheFilesInOrderAndOutOfOrder() throws {
         let dir = TemporaryDirectory()
         defer { dir.cleanup() }
-        let customers = (0..<1_000).map { Fixtures.customer("Customer \($0)") }
-        let store = try Fixtures.open(dir)
+        let (store, table, sorted) = try Self.compactedTable(in: dir)
         defer { store.close() }
-        try store.commit(customers.map { .init(state: $0, pending: false) })
-        try store.compact()
-        let table = try #require(store.customers)
         let index = try table.indexFileBytes()
         let states = try #require(table.stateFile).readAll()
-        let sorted = customers.map(\.id).sorted()
         let position = Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, $0) })
         var rng = SeededRandomGenerator(seed: 81)
         for ids in [sorted, sorted.shuffled(using: &rng), sorted, sorted.reversed()] {
