@@ -15,11 +15,27 @@ import CXModel
 public final class CacheStore {
     /// A record state to write, and whether it holds local edits not yet pushed.
     public struct Change {
-        public var state: RecordState
-        public var pending: Bool
+        public var state: RecordState {
+            didSet { encoded = nil }
+        }
+        public var pending: Bool {
+            didSet { encoded = nil }
+        }
+        /// What ``commit(_:acks:drops:cursor:resetsCursor:scope:rescoping:synced:replica:)``
+        /// writes for this change, when it was worked out ahead (``EncodedPut``); `nil` once
+        /// the state or the pending mark changes.
+        private(set) var encoded: EncodedPut?
+
         public init(state: RecordState, pending: Bool) {
             self.state = state
             self.pending = pending
+        }
+
+        /// A state written as it was encoded ahead, off the thread that commits it.
+        init(_ encoded: EncodedPut) {
+            state = encoded.state
+            pending = encoded.pending
+            self.encoded = encoded
         }
     }
 
@@ -221,7 +237,7 @@ public final class CacheStore {
             }
         }
         for id in acks { lines.append(Journal.ackLine(id: id)) }
-        for change in changes { lines.append(Self.putLine(change)) }
+        for change in changes { lines.append(change.encoded?.line ?? Self.putLine(change)) }
         for drop in drops { lines.append(Journal.dropLine(id: drop.id, kind: drop.kind)) }
         if resetsCursor {
             lines.append(Journal.cursorLine(nil))
@@ -242,8 +258,8 @@ public final class CacheStore {
         try journalFile.sync()
         journal.appendWritten(buffer)
         for change in changes {
-            committedFacts[change.state.id] = InsightFacts(change.state).jsonBytes()
-            remember(WrittenRecord(change.state), for: change.state.id)
+            committedFacts[change.state.id] = change.encoded?.facts ?? InsightFacts(change.state).jsonBytes()
+            remember(change.encoded?.written ?? WrittenRecord(change.state), for: change.state.id)
         }
         for drop in drops {
             committedFacts[drop.id] = nil

@@ -112,14 +112,17 @@ public struct SyncEngine {
                 continue
             case .forked(let message):
                 try session.continueAsNewIncarnation(after: message, discarding: request)
-            case .reply(let decoded):
-                let reply = decoded.reply
+            case .reply(let reply):
                 if !markerWritten {
                     try POSIX.createEmptyFile(redirectMarker)
                     markerWritten = true
                 }
                 // While this page is applied, the server reads the next.
                 ahead = session.pullAhead(after: reply, to: request).map { session.send($0, with: client) }
+                // Decoded (on other threads) since the reply came in.
+                guard let decoded = await exchange.decoded.value else {
+                    throw CXError(.failure, "internal error: a sync reply arrived without its decoded states")
+                }
                 try session.apply(decoded, to: request)
                 CrashPoint.reach("sync-page-applied")
                 try session.releaseHeldMerges()

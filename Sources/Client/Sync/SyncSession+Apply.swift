@@ -91,7 +91,7 @@ extension SyncSession {
     /// and skipped (its id still counts as delivered); a state whose kind differs from the
     /// cached record is refused; a pending record stays pending unless this reply acked it.
     private mutating func mergePulled(_ decoded: DecodedReply, into page: inout PageChanges) throws {
-        for (raw, readState) in zip(decoded.reply.changes, decoded.states) {
+        for (index, (raw, readState)) in zip(decoded.reply.changes, decoded.states).enumerated() {
             // Decoded already unless it failed: decoding it again says why.
             guard let state = readState else {
                 do throws(StateDecodingError) {
@@ -111,7 +111,12 @@ extension SyncSession {
             let merged = current?.merging(state) ?? state
             if merged == current { continue }
             let pending = try page.store.isPending(state.id) && !page.acked.contains(state.id)
-            page.changes[state.id] = CacheStore.Change(state: merged, pending: pending)
+            // A record new to the cache is written as pulled: encoded already, if ahead.
+            if current == nil, index < decoded.encoded.count, let encoded = decoded.encoded[index], encoded.pending == pending {
+                page.changes[state.id] = CacheStore.Change(encoded)
+            } else {
+                page.changes[state.id] = CacheStore.Change(state: merged, pending: pending)
+            }
         }
     }
 

@@ -53,7 +53,7 @@ extension SyncSession {
     func stillWanted(_ ahead: InFlight?) async throws -> InFlight? {
         guard let ahead else { return nil }
         if try mayUse(ahead.request) { return ahead }
-        _ = await ahead.answer.value
+        _ = await ahead.decoded.value
         return nil
     }
 

@@ -59,6 +59,11 @@ struct SyncSession {
     var startingOver = true
     /// The next request pulls from the beginning (a rescope, interrupted or after a fork).
     var restart = false
+    /// Whether pulled states are encoded for the journal as they are decoded (``EncodedPut``):
+    /// when the sync started without a cursor — a first sync, where nearly every pulled record
+    /// is new to the cache. Elsewhere most pulled states merge into cached ones, and encoding
+    /// them ahead would be work thrown away.
+    let encodesAhead: Bool
 
     // MARK: Scope state
 
@@ -80,6 +85,7 @@ struct SyncSession {
         cache = store
         defer { store.suspend() }
         queue = try SyncEngine.pushOrder(store)
+        encodesAhead = store.cursor == nil
         if store.isRescoping {
             rescope = []
             restart = true
@@ -102,8 +108,8 @@ struct SyncSession {
 
     /// How an exchange ended.
     enum Outcome {
-        /// The server answered: apply the page.
-        case reply(DecodedReply)
+        /// The server answered: apply the page (its states decoded in ``InFlight/decoded``).
+        case reply(SyncReply)
         /// The request was too large; the batch was split (or its one state reported): go again.
         case retry
         /// Another copy of this cache synced first (the message says how): nothing is applied.
@@ -111,44 +117,62 @@ struct SyncSession {
     }
 
     /// A request on its way to the server; its answer (a reply or the failure) arrives in
-    /// ``answer`` while the sync does other work.
+    /// ``answer`` while the sync does other work, and the reply's states are decoded in
+    /// ``decoded`` as soon as it is in — so the request after it can go out first
+    /// (``pullAhead(after:to:)``) and the server reads the next page meanwhile.
     struct InFlight {
         let request: OutgoingBatch
-        let answer: Task<Result<DecodedReply, any Error>, Never>
+        let answer: Task<Result<SyncReply, any Error>, Never>
+        /// The reply with its states decoded (`nil` when the answer is a failure).
+        let decoded: Task<DecodedReply?, Never>
     }
 
-    /// A reply with the states it delivers decoded by the task that received it, beside the
-    /// sync's own work (`nil` where a state does not decode: ``apply(_:to:)`` decodes it again
-    /// to report why).
-    ///
-    /// A full page is decoded on two cores: the next request goes out only once this reply is
-    /// decoded and the page before it applied, so its decoding is on the path every page takes.
+    /// A reply with the states it delivers decoded beside the sync's own work (`nil` where a
+    /// state does not decode: ``apply(_:to:)`` decodes it again to report why), on two cores
+    /// for a full page. When the page's records are likely new to the cache
+    /// (``SyncSession/encodesAhead``), each state is also encoded for the journal there
+    /// (``EncodedPut``): a state the cache does not hold is written exactly so.
     struct DecodedReply: Sendable {
         let reply: SyncReply
         let states: [RecordState?]
+        /// Each decoded state encoded as a new, not pending record (empty unless encoded ahead).
+        let encoded: [EncodedPut?]
 
-        init(_ reply: SyncReply) {
-            self.reply = reply
-            states = ParallelMap.map(reply.changes, workers: reply.changes.count >= 128 ? 2 : 1) {
-                try? RecordState(jsonBytes: $0, values: .stored)
+        /// Decodes (and encodes ahead) on threads of their own (``DedicatedThreads``), in two
+        /// halves for a page of 128 states or more.
+        static func decoding(_ reply: SyncReply, encodingAhead: Bool) async -> DecodedReply {
+            let changes = reply.changes
+            let workers = changes.count >= 128 ? 2 : 1
+            let share = (changes.count + workers - 1) / workers
+            let halves = await DedicatedThreads.map(workers) { worker in
+                changes[Swift.min(changes.count, worker * share)..<Swift.min(changes.count, (worker + 1) * share)].map { raw in
+                    let state = try? RecordState(jsonBytes: raw, values: .stored)
+                    return (state, encodingAhead ? state.map { EncodedPut($0, pending: false) } : nil)
+                }
             }
+            let decoded = halves.joined()
+            return DecodedReply(reply: reply, states: decoded.map(\.0), encoded: encodingAhead ? decoded.map(\.1) : [])
         }
     }
 
     /// Sends `request` without waiting for the answer (``outcome(of:)`` classifies it).
     func send(_ request: OutgoingBatch, with client: some SyncTransport) -> InFlight {
         let envelope = request.envelope(pageLimit: engine.pageLimit)
-        return InFlight(
-            request: request,
-            answer: Task {
-                do { return .success(DecodedReply(try await client.sync(envelope))) } catch { return .failure(error) }
-            })
+        let encodingAhead = encodesAhead
+        let answer = Task { () -> Result<SyncReply, any Error> in
+            do { return .success(try await client.sync(envelope)) } catch { return .failure(error) }
+        }
+        let decoded = Task { () -> DecodedReply? in
+            guard case .success(let reply) = await answer.value else { return nil }
+            return await DecodedReply.decoding(reply, encodingAhead: encodingAhead)
+        }
+        return InFlight(request: request, answer: answer, decoded: decoded)
     }
 
     /// Waits for the answer to `exchange` and classifies it. A 413 splits the batch (see
     /// ``splitAfterPayloadTooLarge(_:)``); `409 replica_forked` or a `dot_reused` refusal is a fork.
     mutating func outcome(of exchange: InFlight) async throws -> Outcome {
-        let reply: DecodedReply
+        let reply: SyncReply
         do {
             reply = try await exchange.answer.value.get()
         } catch let forked as ReplicaForked {
@@ -158,7 +182,7 @@ struct SyncSession {
             return .retry
         }
         CrashPoint.reach("sync-replied")
-        if let dotReused = reply.reply.rejected.first(where: { $0.code == .dotReused }) { return .forked(dotReused.message) }
+        if let dotReused = reply.rejected.first(where: { $0.code == .dotReused }) { return .forked(dotReused.message) }
         return .reply(reply)
     }
 

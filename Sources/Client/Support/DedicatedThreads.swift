@@ -1,0 +1,48 @@
+import Foundation
+
+/// Long computations run on threads of their own rather than on Swift concurrency's pool.
+///
+/// The pool has one thread per core, and a task computing for tens of milliseconds holds one
+/// (decoding a pulled page on both cores held both): the sync's own steps and the send of the
+/// next request then waited for a thread — 7–16 ms per page of a first sync, measured — while
+/// the machine had a core to spare. Threads of their own are scheduled by the system beside the
+/// pool instead.
+enum DedicatedThreads {
+    /// `[work(0), …, work(count − 1)]`, each computed on a new thread; resumes once all are done.
+    static func map<Result: Sendable>(_ count: Int, _ work: @escaping @Sendable (Int) -> Result) async -> [Result] {
+        guard count > 0 else { return [] }
+        return await withCheckedContinuation { continuation in
+            let results = Results(count: count, continuation)
+            for index in 0..<count {
+                Thread.detachNewThread { results.set(index, work(index)) }
+            }
+        }
+    }
+}
+
+/// The results of one ``DedicatedThreads/map(_:_:)``, handed to its continuation by the thread
+/// that stores the last one.
+///
+/// `@unchecked Sendable`: every access to the slots and the count goes through `lock`, and the
+/// continuation is resumed exactly once, by the thread whose store made the count reach zero.
+private final class Results<Result: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Result?]
+    private var missing: Int
+    private let continuation: CheckedContinuation<[Result], Never>
+
+    init(count: Int, _ continuation: CheckedContinuation<[Result], Never>) {
+        values = Array(repeating: nil, count: count)
+        missing = count
+        self.continuation = continuation
+    }
+
+    func set(_ index: Int, _ value: Result) {
+        lock.lock()
+        values[index] = value
+        missing -= 1
+        let complete = missing == 0 ? values.map { $0! } : nil
+        lock.unlock()
+        if let complete { continuation.resume(returning: complete) }
+    }
+}
