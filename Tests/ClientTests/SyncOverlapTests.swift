@@ -1,4 +1,5 @@
 import CXModel
+import Foundation
 import Testing
 @testable import CXClient
 
@@ -12,7 +13,8 @@ import Testing
     /// becomes the stored one; others get `409 replica_forked`. Records each request.
     final class TokenServer: SyncTransport, @unchecked Sendable {
         // Safe: the engine has one request in flight at a time (an answer no longer wanted is
-        // awaited before the next request goes out); tests read after `run` returns.
+        // awaited before the next request goes out, a request chained after another goes out
+        // once that one is answered: ``mostInFlight`` checks it); tests read after `run` returns.
         struct Request: Equatable {
             var replica = ""
             var cursor: String?
@@ -26,6 +28,9 @@ import Testing
         private(set) var tokens: [String: String] = [:]
         /// Runs before request number `n` (1-based) is answered.
         var before: ((Int, TokenServer) async throws -> Void)?
+        /// The most requests the server was answering at once.
+        var mostInFlight: Int { counter.mostAtOnce }
+        private let counter = InFlightCounter()
 
         init(_ books: MiniServer) { self.books = books }
 
@@ -34,6 +39,8 @@ import Testing
         func anotherCopySynced() { tokens[requests.last?.replica ?? ""] = "token-of-another-copy" }
 
         func sync(_ envelope: [UInt8]) async throws -> SyncResponse {
+            counter.enter()
+            defer { counter.leave() }
             var request = Request(cursor: try Envelope.cursor(envelope), pushed: try Envelope.pushedIDs(envelope).count)
             try JSONScanner.scan(envelope) { scanner throws(JSONScanner.Failure) in
                 try scanner.object { scanner, key throws(JSONScanner.Failure) in
@@ -55,6 +62,25 @@ import Testing
         }
     }
 
+    /// Counts the requests being answered, from any thread.
+    final class InFlightCounter: @unchecked Sendable {
+        // Safe: `current` and `most` are only touched while `guarding` is held.
+        private let guarding = NSLock()
+        private var current = 0
+        private var most = 0
+
+        var mostAtOnce: Int { guarding.withLock { most } }
+
+        func enter() {
+            guarding.withLock {
+                current += 1
+                most = Swift.max(most, current)
+            }
+        }
+
+        func leave() { guarding.withLock { current -= 1 } }
+    }
+
     func engine(_ dir: TemporaryDirectory) -> SyncEngine {
         SyncEngine(cacheDirectory: dir.path + "/cache", replicaID: "test-laptop")
     }
@@ -74,8 +100,12 @@ import Testing
         defer { dir.cleanup() }
         let book = Self.book(14)
         let server = TokenServer(MiniServer(territories: ["north"], pageSize: 3, book: book))
+        // Answers that take a while: the request for a page goes out as soon as the page before
+        // it is in (chained), while the pages before that are still decoded and applied.
+        server.before = { _, _ in try await Task.sleep(for: .milliseconds(20)) }
         let report = try await engine(dir).run(client: server)
         #expect(report.pulled == 14)
+        #expect(server.mostInFlight == 1, "one request at a time at the server")
         #expect(try cachedIDs(dir) == Set(book.map(\.id)))
         // Five pages, five requests: the first proposes a token, the others present it as
         // both current and next, each from the cursor of the page before.

@@ -95,11 +95,13 @@ public struct SyncEngine {
         let redirectMarker = cacheDirectory + "/" + Self.redirectDueFile
         let redirectsEverything = POSIX.exists(redirectMarker)
         var markerWritten = redirectsEverything
-        // A pull request sent before the page before it was applied (SyncSession+Overlap.swift).
+        // A pull request sent before the page before it was applied, and the one chained after
+        // it, sent once its reply is in (SyncSession+Overlap.swift).
         var ahead: SyncSession.InFlight?
+        var chained: Task<SyncSession.InFlight?, Never>?
         while session.wantsAnotherExchange {
             let exchange: SyncSession.InFlight
-            if let sent = try await session.stillWanted(ahead.take()) {
+            if let sent = try await session.stillWanted(ahead.take(), chained: &chained) {
                 exchange = sent
             } else {
                 exchange = session.send(try session.readBatch(), with: client)
@@ -117,8 +119,14 @@ public struct SyncEngine {
                     try POSIX.createEmptyFile(redirectMarker)
                     markerWritten = true
                 }
-                // While this page is applied, the server reads the next.
-                ahead = session.pullAhead(after: reply, to: request).map { session.send($0, with: client) }
+                // While this page is applied, the server reads the next: the request chained
+                // after this one went out when this reply came in, or it goes now.
+                if let sent = await chained.take()?.value {
+                    ahead = sent
+                } else {
+                    ahead = session.pullAhead(after: reply, to: request).map { session.send($0, with: client) }
+                }
+                chained = ahead.flatMap { session.chain(after: $0, with: client) }
                 // Decoded (on other threads) since the reply came in.
                 guard let decoded = await exchange.decoded.value else {
                     throw CXError(.failure, "internal error: a sync reply arrived without its decoded states")

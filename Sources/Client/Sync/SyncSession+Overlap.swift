@@ -36,25 +36,63 @@ extension SyncSession {
     /// page is applied — or `nil` when the next request may have to push, restart or present
     /// another incarnation, or no page follows.
     func pullAhead(after reply: SyncReply, to request: OutgoingBatch) -> OutgoingBatch? {
-        guard reply.hasMore, !restart, next >= queue.count, heldMerges.isEmpty, reply.rejected.isEmpty,
-            reply.removed.isEmpty, let accepted = request.sent.proposedToken
-        else { return nil }
+        guard pullsOnly else { return nil }
+        return Self.pullRequest(after: reply, to: request)
+    }
+
+    /// Whether the next request may only pull: no restart, nothing left to push or held.
+    var pullsOnly: Bool { !restart && next >= queue.count && heldMerges.isEmpty }
+
+    /// The request pulling the page after `reply` (the answer to `request`) under the token the
+    /// server just accepted, if the reply allows one: more pages follow, and nothing was refused
+    /// or removed (which the page must be applied for). What the session must allow too is
+    /// ``pullsOnly``.
+    static func pullRequest(after reply: SyncReply, to request: OutgoingBatch) -> OutgoingBatch? {
+        guard reply.hasMore, reply.rejected.isEmpty, reply.removed.isEmpty, let accepted = request.sent.proposedToken else { return nil }
         var incarnation = request.sent
         incarnation.token = accepted
         incarnation.proposedToken = accepted
         return OutgoingBatch(
-            start: next, refusalsBefore: report.rejected.count, restarting: false, cursor: reply.cursor ?? request.cursor,
+            start: request.start, refusalsBefore: request.refusalsBefore, restarting: false, cursor: reply.cursor ?? request.cursor,
             sent: incarnation, confirmsUpTo: request.confirmsUpTo, omitsEchoes: false,
             compactStates: reply.features.contains(.compactStates))
     }
 
+    /// The pull request after `ahead` (a request from ``pullAhead(after:to:)``), sent by a task
+    /// of its own as soon as `ahead`'s reply is in and allows one (``pullRequest(after:to:)``):
+    /// the server then reads that page while this sync still decodes and applies the pages
+    /// before it, instead of waiting for them. Still one request at a time at the server: it
+    /// goes out only once the one before it is answered. Like `ahead` it is used only if it is
+    /// still what the sync would send (``mayUse(_:)``), and drained otherwise (``drain(_:)``).
+    func chain(after ahead: InFlight, with client: some SyncTransport) -> Task<InFlight?, Never>? {
+        guard pullsOnly else { return nil }
+        let sender = sender
+        return Task {
+            guard case .success(let reply) = await ahead.answer.value, reply.rejected.allSatisfy({ $0.code != .dotReused }),
+                let next = Self.pullRequest(after: reply, to: ahead.request)
+            else { return nil }
+            return sender.send(next, with: client)
+        }
+    }
+
     /// `ahead` if it is still the request this sync would send now (``mayUse(_:)``); else
-    /// `nil`, once its answer is in (one request at a time, even one no longer wanted).
-    func stillWanted(_ ahead: InFlight?) async throws -> InFlight? {
-        guard let ahead else { return nil }
+    /// `nil`, once its answer is in (one request at a time, even one no longer wanted) and the
+    /// request chained after it (`chained`, ``chain(after:with:)``) is answered too.
+    func stillWanted(_ ahead: InFlight?, chained: inout Task<InFlight?, Never>?) async throws -> InFlight? {
+        guard let ahead else {
+            await Self.drain(chained.take())
+            return nil
+        }
         if try mayUse(ahead.request) { return ahead }
         _ = await ahead.decoded.value
+        await Self.drain(chained.take())
         return nil
+    }
+
+    /// Waits for the answer to a chained request no longer wanted (if one went out).
+    static func drain(_ chained: Task<InFlight?, Never>?) async {
+        guard let chained, let sent = await chained.value else { return }
+        _ = await sent.decoded.value
     }
 
     /// Whether `ahead` (from ``pullAhead(after:to:)``) is still the request this sync would

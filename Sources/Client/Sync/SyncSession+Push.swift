@@ -2,7 +2,7 @@ import CXModel
 
 /// One request about to go out: the pending states read for it, and what to restore if the
 /// server refuses it as too large.
-struct OutgoingBatch {
+struct OutgoingBatch: Sendable {
     /// The states pushed, in push order, with the exact bytes sent (an ack needs them unchanged).
     var batch: [(id: String, bytes: [UInt8])] = []
     /// The bytes of the pushed states, a newline counted after each.

@@ -120,7 +120,7 @@ struct SyncSession {
     /// ``answer`` while the sync does other work, and the reply's states are decoded in
     /// ``decoded`` as soon as it is in — so the request after it can go out first
     /// (``pullAhead(after:to:)``) and the server reads the next page meanwhile.
-    struct InFlight {
+    struct InFlight: Sendable {
         let request: OutgoingBatch
         let answer: Task<Result<SyncReply, any Error>, Never>
         /// The reply with its states decoded (`nil` when the answer is a failure).
@@ -138,13 +138,13 @@ struct SyncSession {
         /// Each decoded state encoded as a new, not pending record (empty unless encoded ahead).
         let encoded: [EncodedPut?]
 
-        /// Decodes (and encodes ahead) on threads of their own (``DedicatedThreads``), in two
+        /// Decodes (and encodes ahead) outside the task pool (``OffPoolWork``), in two
         /// halves for a page of 128 states or more.
         static func decoding(_ reply: SyncReply, encodingAhead: Bool) async -> DecodedReply {
             let changes = reply.changes
             let workers = changes.count >= 128 ? 2 : 1
             let share = (changes.count + workers - 1) / workers
-            let halves = await DedicatedThreads.map(workers) { worker in
+            let halves = await OffPoolWork.map(workers) { worker in
                 changes[Swift.min(changes.count, worker * share)..<Swift.min(changes.count, (worker + 1) * share)].map { raw in
                     let state = try? RecordState(jsonBytes: raw, values: .stored)
                     return (state, encodingAhead ? state.map { EncodedPut($0, pending: false) } : nil)
@@ -155,18 +155,33 @@ struct SyncSession {
         }
     }
 
+    /// How this sync sends a request: what every request of it shares, apart from the session,
+    /// so that a request can also go out from a task of its own (``chain(after:with:)``).
+    struct Sender: Sendable {
+        let pageLimit: Int
+        /// ``SyncSession/encodesAhead``.
+        let encodesAhead: Bool
+
+        /// Sends `request` without waiting for the answer (``outcome(of:)`` classifies it).
+        func send(_ request: OutgoingBatch, with client: some SyncTransport) -> InFlight {
+            let envelope = request.envelope(pageLimit: pageLimit)
+            let encodingAhead = encodesAhead
+            let answer = Task { () -> Result<SyncReply, any Error> in
+                do { return .success(try await client.sync(envelope)) } catch { return .failure(error) }
+            }
+            let decoded = Task { () -> DecodedReply? in
+                guard case .success(let reply) = await answer.value else { return nil }
+                return await DecodedReply.decoding(reply, encodingAhead: encodingAhead)
+            }
+            return InFlight(request: request, answer: answer, decoded: decoded)
+        }
+    }
+
+    var sender: Sender { Sender(pageLimit: engine.pageLimit, encodesAhead: encodesAhead) }
+
     /// Sends `request` without waiting for the answer (``outcome(of:)`` classifies it).
     func send(_ request: OutgoingBatch, with client: some SyncTransport) -> InFlight {
-        let envelope = request.envelope(pageLimit: engine.pageLimit)
-        let encodingAhead = encodesAhead
-        let answer = Task { () -> Result<SyncReply, any Error> in
-            do { return .success(try await client.sync(envelope)) } catch { return .failure(error) }
-        }
-        let decoded = Task { () -> DecodedReply? in
-            guard case .success(let reply) = await answer.value else { return nil }
-            return await DecodedReply.decoding(reply, encodingAhead: encodingAhead)
-        }
-        return InFlight(request: request, answer: answer, decoded: decoded)
+        sender.send(request, with: client)
     }
 
     /// Waits for the answer to `exchange` and classifies it. A 413 splits the batch (see
