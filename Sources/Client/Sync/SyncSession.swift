@@ -142,6 +142,8 @@ struct SyncSession {
         /// halves for a page of 128 states or more.
         static func decoding(_ reply: SyncReply, encodingAhead: Bool) async -> DecodedReply {
             let changes = reply.changes
+            // A push's reply usually brings no states: nothing to hand to other threads.
+            guard !changes.isEmpty else { return DecodedReply(reply: reply, states: [], encoded: []) }
             let workers = changes.count >= 128 ? 2 : 1
             let share = (changes.count + workers - 1) / workers
             let halves = await OffPoolWork.map(workers) { worker in
