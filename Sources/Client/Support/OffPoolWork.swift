@@ -5,7 +5,7 @@ import Foundation
 ///
 /// The pool has one thread per core, and a task computing for tens of milliseconds holds one
 /// (decoding a pulled page on both cores held both): the sync's own steps and the send of the
-/// next request then waited for a thread — 7–16 ms per page of a first sync, measured — while
+/// next request then waited for a thread — 10–16 ms per page of a first sync, measured — while
 /// the machine had a core to spare. The global queue's threads are scheduled by the system
 /// beside the pool's, and are reused: a new thread per page (tried first) left each its own
 /// malloc arena, and a first sync of the sample book peaked 30 MB higher.

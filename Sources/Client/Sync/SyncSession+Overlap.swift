@@ -9,8 +9,11 @@ import CXModel
 ///   remembered as decoded (``CacheStore/remember(_:for:)``), so the end of the sync
 ///   (``MergeRedirect``) does not read it back.
 /// - **Pull:** once nothing is left to push, the request for the next page goes out as soon as
-///   a reply names its cursor, and the page just received is applied while the server reads
-///   the next (``pullAhead(after:to:)``). Such a request pushes nothing and proposes no new
+///   a reply is in — before its states are decoded (``pullAhead(after:to:)``), or, for a reply
+///   to such a request, from a task of its own while the sync still applies the page before
+///   (``chain(after:with:)``) — so the server reads a page while `cx` decodes and applies the
+///   ones before it (docs/benchmarks.md, "A first sync that keeps the task pool free"). Such a
+///   request pushes nothing and proposes no new
 ///   sync token: it presents the token the server just accepted as both the current and the
 ///   next one, so the server still refuses it if another copy of the cache synced meanwhile,
 ///   and a reply that never arrives leaves nothing to settle. It is used only if applying the
@@ -37,8 +40,12 @@ extension SyncSession {
     /// another incarnation, or no page follows.
     func pullAhead(after reply: SyncReply, to request: OutgoingBatch) -> OutgoingBatch? {
         guard pullsOnly else { return nil }
-        return Self.pullRequest(after: reply, to: request)
+        return Self.pullRequest(after: reply, to: request, at: position)
     }
+
+    /// Where the push queue and the report stand (``OutgoingBatch/start`` and
+    /// ``OutgoingBatch/refusalsBefore`` of the next request).
+    var position: (start: Int, refusalsBefore: Int) { (next, report.rejected.count) }
 
     /// Whether the next request may only pull: no restart, nothing left to push or held.
     var pullsOnly: Bool { !restart && next >= queue.count && heldMerges.isEmpty }
@@ -46,30 +53,30 @@ extension SyncSession {
     /// The request pulling the page after `reply` (the answer to `request`) under the token the
     /// server just accepted, if the reply allows one: more pages follow, and nothing was refused
     /// or removed (which the page must be applied for). What the session must allow too is
-    /// ``pullsOnly``.
-    static func pullRequest(after reply: SyncReply, to request: OutgoingBatch) -> OutgoingBatch? {
+    /// ``pullsOnly``; `position` is the session's when it decided so.
+    static func pullRequest(after reply: SyncReply, to request: OutgoingBatch, at position: (start: Int, refusalsBefore: Int)) -> OutgoingBatch? {
         guard reply.hasMore, reply.rejected.isEmpty, reply.removed.isEmpty, let accepted = request.sent.proposedToken else { return nil }
         var incarnation = request.sent
         incarnation.token = accepted
         incarnation.proposedToken = accepted
         return OutgoingBatch(
-            start: request.start, refusalsBefore: request.refusalsBefore, restarting: false, cursor: reply.cursor ?? request.cursor,
+            start: position.start, refusalsBefore: position.refusalsBefore, restarting: false, cursor: reply.cursor ?? request.cursor,
             sent: incarnation, confirmsUpTo: request.confirmsUpTo, omitsEchoes: false,
             compactStates: reply.features.contains(.compactStates))
     }
 
     /// The pull request after `ahead` (a request from ``pullAhead(after:to:)``), sent by a task
-    /// of its own as soon as `ahead`'s reply is in and allows one (``pullRequest(after:to:)``):
+    /// of its own as soon as `ahead`'s reply is in and allows one (``pullRequest(after:to:at:)``):
     /// the server then reads that page while this sync still decodes and applies the pages
     /// before it, instead of waiting for them. Still one request at a time at the server: it
     /// goes out only once the one before it is answered. Like `ahead` it is used only if it is
     /// still what the sync would send (``mayUse(_:)``), and drained otherwise (``drain(_:)``).
     func chain(after ahead: InFlight, with client: some SyncTransport) -> Task<InFlight?, Never>? {
         guard pullsOnly else { return nil }
-        let sender = sender
+        let sender = sender, position = position
         return Task {
-            guard case .success(let reply) = await ahead.answer.value, reply.rejected.allSatisfy({ $0.code != .dotReused }),
-                let next = Self.pullRequest(after: reply, to: ahead.request)
+            guard case .success(let reply) = await ahead.answer.value,
+                let next = Self.pullRequest(after: reply, to: ahead.request, at: position)
             else { return nil }
             return sender.send(next, with: client)
         }
