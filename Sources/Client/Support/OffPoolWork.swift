@@ -21,6 +21,20 @@ enum OffPoolWork {
             }
         }
     }
+
+    /// `items.map(transform)`, computed in `workers` consecutive shares at once (nothing is
+    /// handed to another thread for no items: a push's reply usually brings no states).
+    static func map<Item: Sendable, Result: Sendable>(
+        _ items: [Item], workers: Int, _ transform: @escaping @Sendable (Item) -> Result
+    ) async -> [Result] {
+        guard !items.isEmpty else { return [] }
+        let workers = Swift.max(1, Swift.min(workers, items.count))
+        let share = (items.count + workers - 1) / workers
+        let parts = await map(workers) { worker in
+            items[Swift.min(items.count, worker * share)..<Swift.min(items.count, (worker + 1) * share)].map(transform)
+        }
+        return Array(parts.joined())
+    }
 }
 
 /// The results of one ``OffPoolWork/map(_:_:)``, handed to its continuation by the thread

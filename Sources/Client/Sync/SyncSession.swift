@@ -142,17 +142,10 @@ struct SyncSession {
         /// halves for a page of 128 states or more.
         static func decoding(_ reply: SyncReply, encodingAhead: Bool) async -> DecodedReply {
             let changes = reply.changes
-            // A push's reply usually brings no states: nothing to hand to other threads.
-            guard !changes.isEmpty else { return DecodedReply(reply: reply, states: [], encoded: []) }
-            let workers = changes.count >= 128 ? 2 : 1
-            let share = (changes.count + workers - 1) / workers
-            let halves = await OffPoolWork.map(workers) { worker in
-                changes[Swift.min(changes.count, worker * share)..<Swift.min(changes.count, (worker + 1) * share)].map { raw in
-                    let state = try? RecordState(jsonBytes: raw, values: .stored)
-                    return (state, encodingAhead ? state.map { EncodedPut($0, pending: false) } : nil)
-                }
+            let decoded = await OffPoolWork.map(changes, workers: changes.count >= 128 ? 2 : 1) { raw in
+                let state = try? RecordState(jsonBytes: raw, values: .stored)
+                return (state, encodingAhead ? state.map { EncodedPut($0, pending: false) } : nil)
             }
-            let decoded = halves.joined()
             return DecodedReply(reply: reply, states: decoded.map(\.0), encoded: encodingAhead ? decoded.map(\.1) : [])
         }
     }
@@ -167,13 +160,12 @@ struct SyncSession {
         /// Sends `request` without waiting for the answer (``outcome(of:)`` classifies it).
         func send(_ request: OutgoingBatch, with client: some SyncTransport) -> InFlight {
             let envelope = request.envelope(pageLimit: pageLimit)
-            let encodingAhead = encodesAhead
             let answer = Task { () -> Result<SyncReply, any Error> in
                 do { return .success(try await client.sync(envelope)) } catch { return .failure(error) }
             }
             let decoded = Task { () -> DecodedReply? in
                 guard case .success(let reply) = await answer.value else { return nil }
-                return await DecodedReply.decoding(reply, encodingAhead: encodingAhead)
+                return await DecodedReply.decoding(reply, encodingAhead: encodesAhead)
             }
             return InFlight(request: request, answer: answer, decoded: decoded)
         }

@@ -1,7 +1,8 @@
 import Dispatch
 
-/// Runs a few independent pieces of work on the machine's cores at once (the client's report
-/// facts and its decoding of a pulled page, the server's decoding of a pushed batch).
+/// Runs a few independent pieces of work on the machine's cores at once, blocking the caller
+/// (the client's report facts, the server's decoding of a pushed batch). From a task whose
+/// waiting would stall other tasks, the client uses `OffPoolWork` instead.
 public enum ParallelMap {
     /// `[work(0), work(1), …, work(count − 1)]`, computed concurrently (one iteration per
     /// core at most; in the calling thread when `count` is 1). The first error thrown, in index
