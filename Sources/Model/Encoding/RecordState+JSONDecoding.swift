@@ -39,8 +39,7 @@ extension RecordState {
 
     /// Builds a state from an already-parsed wire form (used when a state arrives inside a
     /// larger JSON document such as a sync request).
-    init(wire: WireState, values: StateValueRules) throws(StateDecodingError) {
-        var wire = wire
+    init(wire: consuming WireState, values: StateValueRules) throws(StateDecodingError) {
         let rawID = wire.id
         guard let id = RecordID.canonical(rawID) else {
             let shown = String(rawID.unicodeScalars.prefix(100))
@@ -59,15 +58,15 @@ extension RecordState {
         if wire.clock.count > StateLimits.maximumReplicasPerClock {
             throw tooMany("its clock has \(wire.clock.count) replicas; at most \(StateLimits.maximumReplicasPerClock) are accepted")
         }
-        for (name, entries) in wire.fields where entries.count > StateLimits.maximumEntriesPerField {
+        for field in wire.fields where field.entries.count > StateLimits.maximumEntriesPerField {
             throw tooMany(
-                "field \(name.prefix(100)) has \(entries.count) concurrent values; at most \(StateLimits.maximumEntriesPerField) are accepted — resolve the conflict")
+                "field \(field.name.prefix(100)) has \(field.entries.count) concurrent values; at most \(StateLimits.maximumEntriesPerField) are accepted — resolve the conflict")
         }
         if wire.tags.count > StateLimits.maximumTags {
             throw tooMany("it has \(wire.tags.count) tags; at most \(StateLimits.maximumTags) are accepted")
         }
-        for (tag, dots) in wire.tags where dots.count > StateLimits.maximumDotsPerTag {
-            throw tooMany("tag '\(tag.prefix(100))' has \(dots.count) concurrent adds; at most \(StateLimits.maximumDotsPerTag) are accepted")
+        for tag in wire.tags where tag.dots.count > StateLimits.maximumDotsPerTag {
+            throw tooMany("tag '\(tag.tag.prefix(100))' has \(tag.dots.count) concurrent adds; at most \(StateLimits.maximumDotsPerTag) are accepted")
         }
         if wire.deletion.count > StateLimits.maximumDeletionEntries {
             throw tooMany("its deletion register has \(wire.deletion.count) entries; at most \(StateLimits.maximumDeletionEntries) are accepted")
@@ -75,28 +74,57 @@ extension RecordState {
         for entry in wire.deletion where entry.seen.count > StateLimits.maximumReplicasPerClock {
             throw tooMany("a deletion's 'seen' clock has \(entry.seen.count) replicas; at most \(StateLimits.maximumReplicasPerClock) are accepted")
         }
-        let clock = try Self.clock(wire.clock, what: "clock", fail: fail)
+        let (clock, clockReplicas) = try Self.clock(wire.clock, what: "clock", fail: fail)
         var allDots: [Dot] = []
-        func check(_ wireDot: WireDot, _ place: String) throws(StateDecodingError) -> Dot {
-            let dot = try Self.dot(wireDot, place: place, fail: fail)
-            guard clock.contains(dot) else {
-                throw fail("\(place): dot \(dot) is not covered by the clock \(clock)")
+        // A dot names one of the clock's replicas in every valid state, and in nearly every one
+        // the same replica as the dot before it: such a dot's replica is known checked (in the
+        // clock) and its coverage is a comparison with that replica's counter. Equal replica
+        // names under `==` with the same byte count check alike (canonical equivalence keeps
+        // control characters, and the same length keeps the length rule), so the check read
+        // the first is the check of the second. Clocks are scanned whole only when small, so a
+        // state near the limits stays linear.
+        var lastReplica = 0
+        func clockReplica(_ sent: String) -> Dot? {
+            func matches(_ index: Int) -> Bool {
+                let known = clockReplicas[index].sent
+                return known.utf8.count == sent.utf8.count && known == sent
+            }
+            if lastReplica < clockReplicas.count, matches(lastReplica) { return clockReplicas[lastReplica].entry }
+            guard clockReplicas.count <= 8, let index = clockReplicas.indices.first(where: matches) else { return nil }
+            lastReplica = index
+            return clockReplicas[index].entry
+        }
+        func check(_ wireDot: WireDot, _ place: @autoclosure () -> String) throws(StateDecodingError) -> Dot {
+            let dot: Dot
+            if let known = clockReplica(wireDot.replica) {
+                guard wireDot.counter >= 1 else {
+                    throw fail("\(place()): dot counter \(wireDot.counter) of replica '\(wireDot.replica)' must be at least 1")
+                }
+                dot = Dot(replica: known.replica, counter: UInt64(wireDot.counter))
+                guard dot.counter <= known.counter else {
+                    throw fail("\(place()): dot \(dot) is not covered by the clock \(clock)")
+                }
+            } else {
+                dot = try Self.dot(wireDot, place: place(), fail: fail)
+                guard clock.contains(dot) else {
+                    throw fail("\(place()): dot \(dot) is not covered by the clock \(clock)")
+                }
             }
             allDots.append(dot)
             return dot
         }
-        func timestamp(_ time: WireTime, _ place: String) throws(StateDecodingError) -> Timestamp {
+        func timestamp(_ time: WireTime, _ place: @autoclosure () -> String) throws(StateDecodingError) -> Timestamp {
             switch time {
             case .text(let text):
                 guard let at = Timestamp(text) else {
-                    throw fail("\(place): 'at' must be YYYY-MM-DDTHH:MM:SS.mmmZ, got '\(text)'")
+                    throw fail("\(place()): 'at' must be YYYY-MM-DDTHH:MM:SS.mmmZ, got '\(text)'")
                 }
                 return at
             case .milliseconds(let milliseconds):
                 // The range the expanded form can write (years 0001–9999), so both forms hold
                 // the same states.
                 guard Timestamp.writableRange.contains(milliseconds) else {
-                    throw fail("\(place): time \(milliseconds) ms is outside years 0001–9999")
+                    throw fail("\(place()): time \(milliseconds) ms is outside years 0001–9999")
                 }
                 return Timestamp(millisecondsSinceEpoch: milliseconds)
             }
@@ -104,7 +132,8 @@ extension RecordState {
 
         var fields: [FieldRegister] = []
         fields.reserveCapacity(wire.fields.count)
-        for (name, wireEntries) in wire.fields {
+        for field in wire.fields {
+            let name = field.name, wireEntries = field.entries
             guard !wireEntries.isEmpty else { throw fail("field \(name) has no entries") }
             var entries: [FieldEntry] = []
             entries.reserveCapacity(wireEntries.count)
@@ -136,7 +165,8 @@ extension RecordState {
         }
 
         var tags: [TagRegister] = []
-        for (tag, wireDots) in wire.tags {
+        for wireTag in wire.tags {
+            let tag = wireTag.tag, wireDots = wireTag.dots
             let normalized: String
             do {
                 normalized = try Schema.normalizeTag(tag, limitingLength: values.limitsLength)
@@ -163,7 +193,7 @@ extension RecordState {
 
         var deletion: [RegisterEntry<DeletionMark>] = []
         for wireEntry in wire.deletion {
-            let seen = try Self.clock(wireEntry.seen, what: "deletion 'seen' clock", fail: fail)
+            let seen = try Self.clock(wireEntry.seen, what: "deletion 'seen' clock", fail: fail).clock
             try Self.checkUser(wireEntry.user, fail: fail)
             deletion.append(
                 RegisterEntry(
@@ -195,23 +225,25 @@ extension RecordState {
         return joined
     }
 
+    /// The clock of `counters`, and each replica as sent with its entry (checked, in NFC).
     private static func clock(
-        _ counters: [(String, Int64)], what: String, fail: (String) -> StateDecodingError
-    ) throws(StateDecodingError) -> VersionVector {
-        var entries: [Dot] = []
-        entries.reserveCapacity(counters.count)
-        for (sent, counter) in counters {
+        _ counters: [WireCounter], what: String, fail: (String) -> StateDecodingError
+    ) throws(StateDecodingError) -> (clock: VersionVector, checked: [(sent: String, entry: Dot)]) {
+        var checked: [(sent: String, entry: Dot)] = []
+        checked.reserveCapacity(counters.count)
+        for (sent, counter) in counters.lazy.map({ ($0.replica, $0.counter) }) {
             let replica = try checkReplica(sent, place: what, fail: fail)
             guard counter >= 1 else {
                 throw fail("\(what): counter of replica '\(replica)' is \(counter); counters are at least 1")
             }
-            entries.append(Dot(replica: replica, counter: UInt64(counter)))
+            checked.append((sent, Dot(replica: replica, counter: UInt64(counter))))
         }
+        var entries = checked.map(\.entry)
         entries.sort()
         for index in entries.indices.dropFirst() where entries[index].replica == entries[index - 1].replica {
             throw fail("\(what): replica '\(entries[index].replica)' appears twice")
         }
-        return VersionVector(sortedEntries: entries)
+        return (VersionVector(sortedEntries: entries), checked)
     }
 
     private static func dot(_ wire: WireDot, place: String, fail: (String) -> StateDecodingError) throws(StateDecodingError) -> Dot {
@@ -237,7 +269,7 @@ extension RecordState {
     }
 
     private static func checkUser(_ user: String?, fail: (String) -> StateDecodingError) throws(StateDecodingError) {
-        if let user, user.isEmpty || user.utf8.count > 200 || user.utf8.contains(0) {
+        if let user, user.isEmpty || user.utf8.count > 200 || TextBytes.containsNUL(user) {
             throw fail("user names must be 1–200 bytes without NUL characters")
         }
     }

@@ -8,22 +8,47 @@
 struct WireState {
     var id = ""
     var kind = ""
-    var clock: [(String, Int64)] = []
-    var fields: [(String, [WireEntry])] = []
-    var tags: [(String, [WireDot])] = []
+    var clock: [WireCounter] = []
+    var fields: [WireField] = []
+    var tags: [WireTag] = []
     var deletion: [WireDeletion] = []
     /// The compact form's parts, before their references are resolved.
     var compact = CompactParts()
 
     /// The compact form as read: indexes not yet checked against `replicas` and `writes`.
+    /// (Structs rather than tuples throughout: arrays of tuples are destroyed through generic
+    /// value witnesses, which showed in the decoder's profile.)
     struct CompactParts {
         var version: Int64?
         var replicas: [String] = []
         var counters: [Int64] = []
-        var writes: [(replica: Int64, at: Int64, user: String?)] = []
-        var fields: [(String, [(value: String?, write: Int64, counter: Int64)])] = []
-        var tags: [(String, [(replica: Int64, counter: Int64)])] = []
-        var deletion: [(deleted: Bool, seen: [(String, Int64)], write: Int64, counter: Int64)] = []
+        var writes: [Write] = []
+        var fields: [Field] = []
+        var tags: [Tag] = []
+        var deletion: [Deletion] = []
+
+        /// `[replica, at, user]`.
+        struct Write {
+            var replica: Int64, at: Int64, user: String?
+        }
+        /// `[value, write, counter]`.
+        struct Entry {
+            var value: String?, write: Int64, counter: Int64
+        }
+        struct Field {
+            var name: String, entries: [Entry]
+        }
+        /// `[replica, counter]`.
+        struct TagAdd {
+            var replica: Int64, counter: Int64
+        }
+        struct Tag {
+            var tag: String, adds: [TagAdd]
+        }
+        /// `[deleted, seen, write, counter]`.
+        struct Deletion {
+            var deleted: Bool, seen: [WireCounter], write: Int64, counter: Int64
+        }
     }
 
     /// Reads one state object, in either format. Unknown keys are refused, so a typo in a
@@ -31,12 +56,13 @@ struct WireState {
     /// state of the other.
     static func read(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> WireState {
         var wire = WireState()
-        var seen: Set<String> = []
+        // The parts read, to name a missing one (a key twice is refused by `object`).
+        var seen = WireParts()
         // Which shapes the parts had: compact ones need `"v":2`, expanded ones forbid it.
         var compactShapes = 0, expandedShapes = 0
         let start = scanner.offset
         try scanner.object { scanner, key throws(JSONScanner.Failure) in
-            guard seen.insert(key).inserted else { throw scanner.failure("duplicate key '\(key)'") }
+            seen.insert(key)
             switch key {
             case "id": wire.id = try scanner.string()
             case "kind": wire.kind = try scanner.string()
@@ -58,7 +84,7 @@ struct WireState {
             case "fields":
                 try scanner.object { scanner, name throws(JSONScanner.Failure) in
                     var entries: [WireEntry] = []
-                    var compactEntries: [(value: String?, write: Int64, counter: Int64)] = []
+                    var compactEntries: [CompactParts.Entry] = []
                     try scanner.array { scanner throws(JSONScanner.Failure) in
                         if scanner.peek() == UInt8(ascii: "[") {
                             compactEntries.append(try readCompactEntry(&scanner))
@@ -68,24 +94,24 @@ struct WireState {
                     }
                     compactShapes += compactEntries.count
                     expandedShapes += entries.count
-                    if !compactEntries.isEmpty { wire.compact.fields.append((name, compactEntries)) }
-                    if !entries.isEmpty || compactEntries.isEmpty { wire.fields.append((name, entries)) }
+                    if !compactEntries.isEmpty { wire.compact.fields.append(CompactParts.Field(name: name, entries: compactEntries)) }
+                    if !entries.isEmpty || compactEntries.isEmpty { wire.fields.append(WireField(name: name, entries: entries)) }
                 }
             case "tags":
                 try scanner.object { scanner, tag throws(JSONScanner.Failure) in
                     var dots: [WireDot] = []
-                    var compactDots: [(replica: Int64, counter: Int64)] = []
+                    var compactDots: [CompactParts.TagAdd] = []
                     try scanner.array { scanner throws(JSONScanner.Failure) in
                         let dot = try WireDot.read(&scanner)
                         switch dot.replica {
                         case .name(let replica): dots.append(WireDot(replica: replica, counter: dot.counter))
-                        case .index(let index): compactDots.append((index, dot.counter))
+                        case .index(let index): compactDots.append(CompactParts.TagAdd(replica: index, counter: dot.counter))
                         }
                     }
                     compactShapes += compactDots.count
                     expandedShapes += dots.count
-                    if !compactDots.isEmpty { wire.compact.tags.append((tag, compactDots)) }
-                    if !dots.isEmpty || compactDots.isEmpty { wire.tags.append((tag, dots)) }
+                    if !compactDots.isEmpty { wire.compact.tags.append(CompactParts.Tag(tag: tag, adds: compactDots)) }
+                    if !dots.isEmpty || compactDots.isEmpty { wire.tags.append(WireTag(tag: tag, dots: dots)) }
                 }
             case "deletion":
                 try scanner.array { scanner throws(JSONScanner.Failure) in
@@ -123,16 +149,16 @@ struct WireState {
         return wire
     }
 
-    static func readClock(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> [(String, Int64)] {
-        var clock: [(String, Int64)] = []
+    static func readClock(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> [WireCounter] {
+        var clock: [WireCounter] = []
         try scanner.object { scanner, replica throws(JSONScanner.Failure) in
-            clock.append((replica, try scanner.integer()))
+            clock.append(WireCounter(replica: replica, counter: try scanner.integer()))
         }
         return clock
     }
 
     /// `[replica, at, user]`.
-    private static func readCompactWrite(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> (replica: Int64, at: Int64, user: String?) {
+    private static func readCompactWrite(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> CompactParts.Write {
         var replica: Int64?, at: Int64?, user: String?, count = 0
         try scanner.array { scanner throws(JSONScanner.Failure) in
             switch count {
@@ -144,11 +170,11 @@ struct WireState {
             count += 1
         }
         guard count == 3, let replica, let at else { throw scanner.failure("a write is [replica, at, user] with exactly three elements") }
-        return (replica, at, user)
+        return CompactParts.Write(replica: replica, at: at, user: user)
     }
 
     /// `[value, write, counter]`.
-    private static func readCompactEntry(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> (value: String?, write: Int64, counter: Int64) {
+    private static func readCompactEntry(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> CompactParts.Entry {
         var value: String?, write: Int64?, counter: Int64?, count = 0
         try scanner.array { scanner throws(JSONScanner.Failure) in
             switch count {
@@ -160,14 +186,12 @@ struct WireState {
             count += 1
         }
         guard count == 3, let write, let counter else { throw scanner.failure("a field entry is [value, write, counter] with exactly three elements") }
-        return (value, write, counter)
+        return CompactParts.Entry(value: value, write: write, counter: counter)
     }
 
     /// `[deleted, seen, write, counter]`.
-    private static func readCompactDeletion(_ scanner: inout JSONScanner) throws(JSONScanner.Failure)
-        -> (deleted: Bool, seen: [(String, Int64)], write: Int64, counter: Int64)
-    {
-        var deleted: Bool?, seen: [(String, Int64)]?, write: Int64?, counter: Int64?, count = 0
+    private static func readCompactDeletion(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> CompactParts.Deletion {
+        var deleted: Bool?, seen: [WireCounter]?, write: Int64?, counter: Int64?, count = 0
         try scanner.array { scanner throws(JSONScanner.Failure) in
             switch count {
             case 0: deleted = try scanner.bool()
@@ -181,18 +205,20 @@ struct WireState {
         guard count == 4, let deleted, let seen, let write, let counter else {
             throw scanner.failure("a deletion entry is [deleted, seen, write, counter] with exactly four elements")
         }
-        return (deleted, seen, write, counter)
+        return CompactParts.Deletion(deleted: deleted, seen: seen, write: write, counter: counter)
     }
 
     /// Resolves a compact state's references into ``clock``, ``fields``, ``tags`` and
     /// ``deletion``; `nil` when done, else what is wrong. Does nothing for an expanded state.
     mutating func expandingCompactForm() -> String? {
         guard compact.version != nil else { return nil }
+        let compact = self.compact
+        self.compact = CompactParts(version: compact.version)
         let replicas = compact.replicas
         guard replicas.count == compact.counters.count else {
             return "'replicas' has \(replicas.count) entries but 'clock' \(compact.counters.count); they pair up one to one"
         }
-        clock = Array(zip(replicas, compact.counters))
+        clock = zip(replicas, compact.counters).map { WireCounter(replica: $0, counter: $1) }
         var writes: [(replica: String, at: WireTime, user: String?)] = []
         writes.reserveCapacity(compact.writes.count)
         for (number, write) in compact.writes.enumerated() {
@@ -204,26 +230,28 @@ struct WireState {
         func resolve(_ write: Int64) -> (replica: String, at: WireTime, user: String?)? {
             write >= 0 && write < writes.count ? writes[Int(write)] : nil
         }
-        for (name, entries) in compact.fields {
+        fields.reserveCapacity(fields.count + compact.fields.count)
+        for field in compact.fields {
             var resolved: [WireEntry] = []
-            resolved.reserveCapacity(entries.count)
-            for entry in entries {
+            resolved.reserveCapacity(field.entries.count)
+            for entry in field.entries {
                 guard let write = resolve(entry.write) else {
-                    return "field \(name.prefix(100)): write \(entry.write) is not in 'writes' (\(writes.count) entries)"
+                    return "field \(field.name.prefix(100)): write \(entry.write) is not in 'writes' (\(writes.count) entries)"
                 }
                 resolved.append(WireEntry(value: entry.value, dot: WireDot(replica: write.replica, counter: entry.counter), at: write.at, user: write.user))
             }
-            fields.append((name, resolved))
+            fields.append(WireField(name: field.name, entries: resolved))
         }
-        for (tag, dots) in compact.tags {
+        for tag in compact.tags {
             var resolved: [WireDot] = []
-            for dot in dots {
+            resolved.reserveCapacity(tag.adds.count)
+            for dot in tag.adds {
                 guard dot.replica >= 0, dot.replica < replicas.count else {
-                    return "tag '\(tag.prefix(100))': replica \(dot.replica) is not in 'replicas' (\(replicas.count) entries)"
+                    return "tag '\(tag.tag.prefix(100))': replica \(dot.replica) is not in 'replicas' (\(replicas.count) entries)"
                 }
                 resolved.append(WireDot(replica: replicas[Int(dot.replica)], counter: dot.counter))
             }
-            tags.append((tag, resolved))
+            tags.append(WireTag(tag: tag.tag, dots: resolved))
         }
         for entry in compact.deletion {
             guard let write = resolve(entry.write) else {
@@ -234,8 +262,42 @@ struct WireState {
                     deleted: entry.deleted, seen: entry.seen, dot: WireDot(replica: write.replica, counter: entry.counter),
                     at: write.at, user: write.user))
         }
-        compact = CompactParts(version: compact.version)
         return nil
+    }
+}
+
+/// A clock entry as read: a replica and its counter.
+struct WireCounter {
+    var replica: String
+    var counter: Int64
+}
+
+/// A field's register as read: its name and entries.
+struct WireField {
+    var name: String
+    var entries: [WireEntry]
+}
+
+/// A tag's adds as read.
+struct WireTag {
+    var tag: String
+    var dots: [WireDot]
+}
+
+/// The top-level keys of a state that were read: a bit each, as a `Set<String>` cost hashing
+/// every key of every state.
+private struct WireParts {
+    private static let names = ["id", "kind", "v", "replicas", "writes", "clock", "fields", "tags", "deletion"]
+    private var bits: UInt16 = 0
+
+    /// Records `key`; other keys (refused by the reader) are not recorded.
+    mutating func insert(_ key: String) {
+        if let index = Self.names.firstIndex(of: key) { bits |= 1 << index }
+    }
+
+    func contains(_ key: String) -> Bool {
+        guard let index = Self.names.firstIndex(of: key) else { return false }
+        return bits & (1 << index) != 0
     }
 }
 
@@ -309,13 +371,13 @@ struct WireEntry {
 /// A deletion register entry (tombstone or restore).
 struct WireDeletion {
     var deleted: Bool
-    var seen: [(String, Int64)]
+    var seen: [WireCounter]
     var dot: WireDot
     var at: WireTime
     var user: String?
 
     static func read(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> WireDeletion {
-        var deleted: Bool?, seen: [(String, Int64)]?, dot: WireDot?, at: String?, user: String?
+        var deleted: Bool?, seen: [WireCounter]?, dot: WireDot?, at: String?, user: String?
         try scanner.object { scanner, key throws(JSONScanner.Failure) in
             switch key {
             case "deleted": deleted = try scanner.bool()

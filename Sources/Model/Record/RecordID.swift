@@ -1,24 +1,35 @@
 /// Record ids are UUIDs in their canonical lowercase text form.
 public enum RecordID {
-    /// The canonical (lowercase) form of `text` when it is a UUID, else `nil`.
+    /// The canonical (lowercase) form of `text` when it is a UUID, else `nil`. An id already in
+    /// canonical form (every id cx writes) is returned as is, without copying.
     public static func canonical(_ text: String) -> String? {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 36 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(36)
-        for (index, byte) in bytes.enumerated() {
-            if index == 8 || index == 13 || index == 18 || index == 23 {
-                guard byte == UInt8(ascii: "-") else { return nil }
-                out.append(byte)
-                continue
+        func shape(_ bytes: UnsafeBufferPointer<UInt8>) -> Shape {
+            guard bytes.count == 36 else { return .invalid }
+            var lowercase = true
+            for (index, byte) in bytes.enumerated() {
+                if index == 8 || index == 13 || index == 18 || index == 23 {
+                    guard byte == UInt8(ascii: "-") else { return .invalid }
+                    continue
+                }
+                switch byte {
+                case 0x30...0x39, 0x61...0x66: break
+                case 0x41...0x46: lowercase = false
+                default: return .invalid
+                }
             }
-            switch byte {
-            case 0x30...0x39, 0x61...0x66: out.append(byte)
-            case 0x41...0x46: out.append(byte + 0x20)
-            default: return nil
-            }
+            return lowercase ? .canonical : .uppercase
         }
-        return String(decoding: out, as: UTF8.self)
+        switch text.utf8.withContiguousStorageIfAvailable(shape) ?? Array(text.utf8).withUnsafeBufferPointer(shape) {
+        case .invalid: return nil
+        case .canonical: return text
+        case .uppercase:
+            return String(decoding: text.utf8.map { (0x41...0x46).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
+        }
+    }
+
+    /// What ``canonical(_:)`` found.
+    private enum Shape {
+        case invalid, canonical, uppercase
     }
 
     /// A new random id (version 4 UUID), lowercase.

@@ -6,6 +6,6 @@ public enum ReplicaID {
     /// Whether `text` is an acceptable replica id.
     public static func isValid(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.count <= maximumLength
-            && !text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+            && !TextBytes.containsControlCharacter(text)
     }
 }

@@ -24,8 +24,9 @@ public enum Schema {
 
     /// The longest value accepted for `field`, in Unicode code points.
     public static func maximumLength(of field: String) -> Int {
-        nameLikeFields.contains(field) ? maximumNameLength : maximumTextLength
+        nameLikeFieldTable[field] != nil ? maximumNameLength : maximumTextLength
     }
+    private static let nameLikeFieldTable = FieldNameTable(nameLikeFields.map { ($0, ()) })
     /// The prefix of free-form fields.
     public static let extraPrefix = "extra."
 
@@ -52,8 +53,8 @@ public enum Schema {
         ("note", .text), ("channel", .oneOf(channels)), ("nps", .score), ("credits", .recordID),
     ]
 
-    private static let customerTypes = Dictionary(uniqueKeysWithValues: customerFields.map { ($0.name, $0.type) })
-    private static let activityTypesByField = Dictionary(uniqueKeysWithValues: activityFields.map { ($0.name, $0.type) })
+    private static let customerTypes = FieldNameTable(customerFields.map { ($0.name, $0.type) })
+    private static let activityTypesByField = FieldNameTable(activityFields.map { ($0.name, $0.type) })
 
     /// The fixed fields of `kind`, in display order.
     public static func fields(of kind: RecordKind) -> [(name: String, type: FieldType)] {
@@ -63,10 +64,12 @@ public enum Schema {
     /// The type of `field` in records of `kind`, or a validation error naming the valid fields.
     public static func type(of field: String, in kind: RecordKind) throws(RecordValidationError) -> FieldType {
         if let type = (kind == .customer ? customerTypes : activityTypesByField)[field] { return type }
-        if field.hasPrefix(extraPrefix) {
-            let key = field.dropFirst(extraPrefix.count)
+        // By bytes: `hasPrefix` and `dropFirst` on String step through grapheme clusters.
+        if field.utf8.starts(with: extraPrefix.utf8) {
+            let key = field.utf8.dropFirst(extraPrefix.utf8.count)
+            // ASCII only, so bytes are characters.
             guard !key.isEmpty, key.count <= 64,
-                key.unicodeScalars.allSatisfy({ $0.isASCIIKeyCharacter })
+                key.allSatisfy({ Unicode.Scalar($0).isASCIIKeyCharacter })
             else {
                 throw RecordValidationError(
                     field: field,
@@ -117,7 +120,7 @@ public enum Schema {
     /// Text may hold any character, control characters included, except U+0000: PostgreSQL
     /// (and many tools downstream) cannot store it in text.
     private static func rejectNUL(_ value: String, field: String) throws(RecordValidationError) {
-        if value.utf8.contains(0) {
+        if TextBytes.containsNUL(value) {
             throw RecordValidationError(field: field, "cannot contain the NUL character (U+0000)")
         }
     }

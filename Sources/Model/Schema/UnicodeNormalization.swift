@@ -9,7 +9,7 @@
 public enum UnicodeNormalization {
     /// `text` in Normalization Form C. ASCII text is returned as is, without copying.
     public static func nfc(_ text: String) -> String {
-        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text }
+        if TextBytes.isASCII(text) { return text }
         // The standard library's NFC (the same tables as its String comparison); Foundation's
         // `precomposedStringWithCanonicalMapping` is not available to this Foundation-free module.
         return String(decoding: text._nfcCodeUnits, as: UTF8.self)
