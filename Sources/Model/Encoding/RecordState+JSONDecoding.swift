@@ -46,7 +46,18 @@ extension RecordState {
             throw StateDecodingError(recordID: shown.isEmpty ? nil : shown, "id '\(shown)' is not a UUID")
         }
         func fail(_ message: String) -> StateDecodingError { StateDecodingError(recordID: id, message) }
-        if let problem = wire.expandingCompactForm() { throw fail(problem) }
+        // A compact state is read as it is, its references resolved entry by entry: expanding
+        // it into the expanded form's lists first cost a fifth of the decoding.
+        let compact = wire.compact.version != nil ? wire.compact : nil
+        if let compact {
+            guard compact.replicas.count == compact.counters.count else {
+                throw fail("'replicas' has \(compact.replicas.count) entries but 'clock' \(compact.counters.count); they pair up one to one")
+            }
+            wire.clock = zip(compact.replicas, compact.counters).map { WireCounter(replica: $0, counter: $1) }
+            for (number, write) in compact.writes.enumerated() where write.replica < 0 || write.replica >= compact.replicas.count {
+                throw fail("write \(number) names replica \(write.replica); 'replicas' has \(compact.replicas.count)")
+            }
+        }
 
         guard let kind = RecordKind(rawValue: wire.kind) else {
             throw fail("unknown kind '\(wire.kind.prefix(100))'; expected customer or activity")
@@ -58,60 +69,80 @@ extension RecordState {
         if wire.clock.count > StateLimits.maximumReplicasPerClock {
             throw tooMany("its clock has \(wire.clock.count) replicas; at most \(StateLimits.maximumReplicasPerClock) are accepted")
         }
-        for field in wire.fields where field.entries.count > StateLimits.maximumEntriesPerField {
-            throw tooMany(
-                "field \(field.name.prefix(100)) has \(field.entries.count) concurrent values; at most \(StateLimits.maximumEntriesPerField) are accepted — resolve the conflict")
+        func tooManyEntries(_ name: String, _ count: Int) -> StateDecodingError? {
+            guard count > StateLimits.maximumEntriesPerField else { return nil }
+            return tooMany(
+                "field \(name.prefix(100)) has \(count) concurrent values; at most \(StateLimits.maximumEntriesPerField) are accepted — resolve the conflict")
         }
-        if wire.tags.count > StateLimits.maximumTags {
-            throw tooMany("it has \(wire.tags.count) tags; at most \(StateLimits.maximumTags) are accepted")
+        for field in wire.fields { if let error = tooManyEntries(field.name, field.entries.count) { throw error } }
+        for field in compact?.fields ?? [] { if let error = tooManyEntries(field.name, field.entries.count) { throw error } }
+        let tagCount = wire.tags.count + (compact?.tags.count ?? 0)
+        if tagCount > StateLimits.maximumTags {
+            throw tooMany("it has \(tagCount) tags; at most \(StateLimits.maximumTags) are accepted")
         }
-        for tag in wire.tags where tag.dots.count > StateLimits.maximumDotsPerTag {
-            throw tooMany("tag '\(tag.tag.prefix(100))' has \(tag.dots.count) concurrent adds; at most \(StateLimits.maximumDotsPerTag) are accepted")
+        func tooManyAdds(_ tag: String, _ count: Int) -> StateDecodingError? {
+            guard count > StateLimits.maximumDotsPerTag else { return nil }
+            return tooMany("tag '\(tag.prefix(100))' has \(count) concurrent adds; at most \(StateLimits.maximumDotsPerTag) are accepted")
         }
-        if wire.deletion.count > StateLimits.maximumDeletionEntries {
-            throw tooMany("its deletion register has \(wire.deletion.count) entries; at most \(StateLimits.maximumDeletionEntries) are accepted")
+        for tag in wire.tags { if let error = tooManyAdds(tag.tag, tag.dots.count) { throw error } }
+        for tag in compact?.tags ?? [] { if let error = tooManyAdds(tag.tag, tag.adds.count) { throw error } }
+        let deletionCount = wire.deletion.count + (compact?.deletion.count ?? 0)
+        if deletionCount > StateLimits.maximumDeletionEntries {
+            throw tooMany("its deletion register has \(deletionCount) entries; at most \(StateLimits.maximumDeletionEntries) are accepted")
         }
-        for entry in wire.deletion where entry.seen.count > StateLimits.maximumReplicasPerClock {
-            throw tooMany("a deletion's 'seen' clock has \(entry.seen.count) replicas; at most \(StateLimits.maximumReplicasPerClock) are accepted")
+        let largestSeen = max(wire.deletion.map(\.seen.count).max() ?? 0, compact?.deletion.map(\.seen.count).max() ?? 0)
+        if largestSeen > StateLimits.maximumReplicasPerClock {
+            throw tooMany("a deletion's 'seen' clock has \(largestSeen) replicas; at most \(StateLimits.maximumReplicasPerClock) are accepted")
         }
         let (clock, clockReplicas) = try Self.clock(wire.clock, what: "clock", fail: fail)
         var allDots: [Dot] = []
-        // A dot names one of the clock's replicas in every valid state, and in nearly every one
-        // the same replica as the dot before it: such a dot's replica is known checked (in the
-        // clock) and its coverage is a comparison with that replica's counter. Equal replica
-        // names under `==` with the same byte count check alike (canonical equivalence keeps
-        // control characters, and the same length keeps the length rule), so the check read
+        // An expanded dot names one of the clock's replicas in every valid state, and in nearly
+        // every one the same replica as the dot before it: such a dot's replica is known checked
+        // (in the clock) and its coverage is a comparison with that replica's counter. Equal
+        // replica names under `==` with the same byte count check alike (canonical equivalence
+        // keeps control characters, and the same length keeps the length rule), so the check of
         // the first is the check of the second. Clocks are scanned whole only when small, so a
         // state near the limits stays linear.
         var lastReplica = 0
-        func clockReplica(_ sent: String) -> Dot? {
+        func clockReplica(_ sent: String) -> Int? {
             func matches(_ index: Int) -> Bool {
                 let known = clockReplicas[index].sent
                 return known.utf8.count == sent.utf8.count && known == sent
             }
-            if lastReplica < clockReplicas.count, matches(lastReplica) { return clockReplicas[lastReplica].entry }
+            if lastReplica < clockReplicas.count, matches(lastReplica) { return lastReplica }
             guard clockReplicas.count <= 8, let index = clockReplicas.indices.first(where: matches) else { return nil }
             lastReplica = index
-            return clockReplicas[index].entry
+            return index
         }
-        func check(_ wireDot: WireDot, _ place: @autoclosure () -> String) throws(StateDecodingError) -> Dot {
-            let dot: Dot
-            if let known = clockReplica(wireDot.replica) {
-                guard wireDot.counter >= 1 else {
-                    throw fail("\(place()): dot counter \(wireDot.counter) of replica '\(wireDot.replica)' must be at least 1")
-                }
-                dot = Dot(replica: known.replica, counter: UInt64(wireDot.counter))
-                guard dot.counter <= known.counter else {
-                    throw fail("\(place()): dot \(dot) is not covered by the clock \(clock)")
-                }
-            } else {
-                dot = try Self.dot(wireDot, place: place(), fail: fail)
-                guard clock.contains(dot) else {
-                    throw fail("\(place()): dot \(dot) is not covered by the clock \(clock)")
-                }
+        /// The dot of the clock's replica at `index` (in the order sent) and `counter`.
+        func check(replica index: Int, counter: Int64, _ place: @autoclosure () -> String) throws(StateDecodingError) -> Dot {
+            let known = clockReplicas[index]
+            guard counter >= 1 else {
+                throw fail("\(place()): dot counter \(counter) of replica '\(known.sent)' must be at least 1")
+            }
+            let dot = Dot(replica: known.entry.replica, counter: UInt64(counter))
+            guard dot.counter <= known.entry.counter else {
+                throw fail("\(place()): dot \(dot) is not covered by the clock \(clock)")
             }
             allDots.append(dot)
             return dot
+        }
+        func check(_ wireDot: WireDot, _ place: @autoclosure () -> String) throws(StateDecodingError) -> Dot {
+            if let index = clockReplica(wireDot.replica) { return try check(replica: index, counter: wireDot.counter, place()) }
+            let dot = try Self.dot(wireDot, place: place(), fail: fail)
+            guard clock.contains(dot) else {
+                throw fail("\(place()): dot \(dot) is not covered by the clock \(clock)")
+            }
+            allDots.append(dot)
+            return dot
+        }
+        /// The write at `index` of a compact state.
+        func write(_ index: Int64, _ place: @autoclosure () -> String) throws(StateDecodingError) -> WireState.CompactParts.Write {
+            let writes = compact?.writes ?? []
+            guard index >= 0, index < writes.count else {
+                throw fail("\(place()): write \(index) is not in 'writes' (\(writes.count) entries)")
+            }
+            return writes[Int(index)]
         }
         func timestamp(_ time: WireTime, _ place: @autoclosure () -> String) throws(StateDecodingError) -> Timestamp {
             switch time {
@@ -130,34 +161,54 @@ extension RecordState {
             }
         }
 
+        /// The value of an entry of field `name` in its canonical form, its user checked.
+        func value(_ value: String?, of name: String, user: String?) throws(StateDecodingError) -> String? {
+            let canonical: String?
+            do {
+                canonical = try Schema.normalize(value, for: name, in: kind, limitingLength: values.limitsLength)
+            } catch {
+                // Unsetting a required field is refused locally, but a state carrying such
+                // an entry is still structurally sound only for optional fields.
+                throw fail(error.description)
+            }
+            // A stored value written before a rule existed is read in today's form.
+            guard canonical == value || !values.requiresCanonicalForm else {
+                throw fail("field \(name): value '\(value ?? "null")' is not in canonical form '\(canonical ?? "null")'")
+            }
+            try Self.checkUser(user, fail: fail)
+            return canonical
+        }
         var fields: [FieldRegister] = []
-        fields.reserveCapacity(wire.fields.count)
+        fields.reserveCapacity(wire.fields.count + (compact?.fields.count ?? 0))
+        func addRegister(_ name: String, _ entries: [FieldEntry]) {
+            fields.append(FieldRegister(name: name, entries: entries.count > 1 ? entries.sorted { $0.dot < $1.dot } : entries))
+        }
         for field in wire.fields {
-            let name = field.name, wireEntries = field.entries
-            guard !wireEntries.isEmpty else { throw fail("field \(name) has no entries") }
+            let name = field.name
+            guard !field.entries.isEmpty else { throw fail("field \(name) has no entries") }
             var entries: [FieldEntry] = []
-            entries.reserveCapacity(wireEntries.count)
-            for wireEntry in wireEntries {
-                let canonical: String?
-                do {
-                    canonical = try Schema.normalize(wireEntry.value, for: name, in: kind, limitingLength: values.limitsLength)
-                } catch {
-                    // Unsetting a required field is refused locally, but a state carrying such
-                    // an entry is still structurally sound only for optional fields.
-                    throw fail(error.description)
-                }
-                // A stored value written before a rule existed is read in today's form.
-                guard canonical == wireEntry.value || !values.requiresCanonicalForm else {
-                    throw fail("field \(name): value '\(wireEntry.value ?? "null")' is not in canonical form '\(canonical ?? "null")'")
-                }
-                try Self.checkUser(wireEntry.user, fail: fail)
+            entries.reserveCapacity(field.entries.count)
+            for entry in field.entries {
                 entries.append(
                     FieldEntry(
-                        value: canonical, dot: try check(wireEntry.dot, "field \(name)"),
-                        at: try timestamp(wireEntry.at, "field \(name)"), user: wireEntry.user))
+                        value: try value(entry.value, of: name, user: entry.user), dot: try check(entry.dot, "field \(name)"),
+                        at: try timestamp(entry.at, "field \(name)"), user: entry.user))
             }
-            entries.sort { $0.dot < $1.dot }
-            fields.append(FieldRegister(name: name, entries: entries))
+            addRegister(name, entries)
+        }
+        for field in compact?.fields ?? [] {
+            let name = field.name
+            var entries: [FieldEntry] = []
+            entries.reserveCapacity(field.entries.count)
+            for entry in field.entries {
+                let write = try write(entry.write, "field \(name)")
+                entries.append(
+                    FieldEntry(
+                        value: try value(entry.value, of: name, user: write.user),
+                        dot: try check(replica: Int(write.replica), counter: entry.counter, "field \(name)"),
+                        at: try timestamp(.milliseconds(write.at), "field \(name)"), user: write.user))
+            }
+            addRegister(name, entries)
         }
         fields.sort { $0.name < $1.name }
         for index in fields.indices.dropFirst() where fields[index].name == fields[index - 1].name {
@@ -165,8 +216,9 @@ extension RecordState {
         }
 
         var tags: [TagRegister] = []
-        for wireTag in wire.tags {
-            let tag = wireTag.tag, wireDots = wireTag.dots
+        tags.reserveCapacity(tagCount)
+        /// The tag as stored, checked; `dots` reads its adds.
+        func addTag(_ tag: String, _ dots: () throws(StateDecodingError) -> [Dot]) throws(StateDecodingError) {
             let normalized: String
             do {
                 normalized = try Schema.normalizeTag(tag, limitingLength: values.limitsLength)
@@ -176,10 +228,28 @@ extension RecordState {
             guard normalized == tag || !values.requiresCanonicalForm else {
                 throw fail("tag '\(tag)' is not in canonical form '\(normalized)' (trimmed, Unicode Normalization Form C)")
             }
-            guard !wireDots.isEmpty else { throw fail("tag '\(tag)' has no dots") }
-            var dots: [Dot] = []
-            for wireDot in wireDots { dots.append(try check(wireDot, "tag \(tag)")) }
+            let dots = try dots()
+            guard !dots.isEmpty else { throw fail("tag '\(tag)' has no dots") }
             tags.append(TagRegister(tag: normalized, dots: dots.sorted()))
+        }
+        for wireTag in wire.tags {
+            try addTag(wireTag.tag) { () throws(StateDecodingError) in
+                var dots: [Dot] = []
+                for wireDot in wireTag.dots { dots.append(try check(wireDot, "tag \(wireTag.tag)")) }
+                return dots
+            }
+        }
+        for compactTag in compact?.tags ?? [] {
+            try addTag(compactTag.tag) { () throws(StateDecodingError) in
+                var dots: [Dot] = []
+                for add in compactTag.adds {
+                    guard add.replica >= 0, add.replica < clockReplicas.count else {
+                        throw fail("tag '\(compactTag.tag.prefix(100))': replica \(add.replica) is not in 'replicas' (\(clockReplicas.count) entries)")
+                    }
+                    dots.append(try check(replica: Int(add.replica), counter: add.counter, "tag \(compactTag.tag)"))
+                }
+                return dots
+            }
         }
         tags.sort { $0.tag < $1.tag }
         if values.requiresCanonicalForm {
@@ -192,14 +262,23 @@ extension RecordState {
         }
 
         var deletion: [RegisterEntry<DeletionMark>] = []
-        for wireEntry in wire.deletion {
-            let seen = try Self.clock(wireEntry.seen, what: "deletion 'seen' clock", fail: fail).clock
-            try Self.checkUser(wireEntry.user, fail: fail)
+        for entry in wire.deletion {
+            let seen = try Self.clock(entry.seen, what: "deletion 'seen' clock", fail: fail).clock
+            try Self.checkUser(entry.user, fail: fail)
             deletion.append(
                 RegisterEntry(
-                    value: DeletionMark(deleted: wireEntry.deleted, seen: seen),
-                    dot: try check(wireEntry.dot, "deletion"), at: try timestamp(wireEntry.at, "deletion"),
-                    user: wireEntry.user))
+                    value: DeletionMark(deleted: entry.deleted, seen: seen),
+                    dot: try check(entry.dot, "deletion"), at: try timestamp(entry.at, "deletion"), user: entry.user))
+        }
+        for entry in compact?.deletion ?? [] {
+            let write = try write(entry.write, "deletion")
+            let seen = try Self.clock(entry.seen, what: "deletion 'seen' clock", fail: fail).clock
+            try Self.checkUser(write.user, fail: fail)
+            deletion.append(
+                RegisterEntry(
+                    value: DeletionMark(deleted: entry.deleted, seen: seen),
+                    dot: try check(replica: Int(write.replica), counter: entry.counter, "deletion"),
+                    at: try timestamp(.milliseconds(write.at), "deletion"), user: write.user))
         }
         deletion.sort { $0.dot < $1.dot }
 

@@ -2,9 +2,9 @@
 /// checks the meaning. Maps are kept as key/value lists in document order (duplicates are
 /// caught when the state is built).
 ///
-/// Both formats (``StateFormat``) are read here. A compact state's references (replica and
-/// write indexes) are resolved by ``expandingCompactForm()`` into the same lists an expanded
-/// state fills, so every check after reading is the same for both.
+/// Both formats (``StateFormat``) are read here. A compact state's parts are kept in
+/// ``compact`` with their references (replica and write indexes) unresolved;
+/// ``RecordState/init(wire:values:)`` resolves them as it checks each entry.
 struct WireState {
     var id = ""
     var kind = ""
@@ -29,25 +29,35 @@ struct WireState {
 
         /// `[replica, at, user]`.
         struct Write {
-            var replica: Int64, at: Int64, user: String?
+            var replica: Int64
+            var at: Int64
+            var user: String?
         }
         /// `[value, write, counter]`.
         struct Entry {
-            var value: String?, write: Int64, counter: Int64
+            var value: String?
+            var write: Int64
+            var counter: Int64
         }
         struct Field {
-            var name: String, entries: [Entry]
+            var name: String
+            var entries: [Entry]
         }
         /// `[replica, counter]`.
         struct TagAdd {
-            var replica: Int64, counter: Int64
+            var replica: Int64
+            var counter: Int64
         }
         struct Tag {
-            var tag: String, adds: [TagAdd]
+            var tag: String
+            var adds: [TagAdd]
         }
         /// `[deleted, seen, write, counter]`.
         struct Deletion {
-            var deleted: Bool, seen: [WireCounter], write: Int64, counter: Int64
+            var deleted: Bool
+            var seen: [WireCounter]
+            var write: Int64
+            var counter: Int64
         }
     }
 
@@ -206,63 +216,6 @@ struct WireState {
             throw scanner.failure("a deletion entry is [deleted, seen, write, counter] with exactly four elements")
         }
         return CompactParts.Deletion(deleted: deleted, seen: seen, write: write, counter: counter)
-    }
-
-    /// Resolves a compact state's references into ``clock``, ``fields``, ``tags`` and
-    /// ``deletion``; `nil` when done, else what is wrong. Does nothing for an expanded state.
-    mutating func expandingCompactForm() -> String? {
-        guard compact.version != nil else { return nil }
-        let compact = self.compact
-        self.compact = CompactParts(version: compact.version)
-        let replicas = compact.replicas
-        guard replicas.count == compact.counters.count else {
-            return "'replicas' has \(replicas.count) entries but 'clock' \(compact.counters.count); they pair up one to one"
-        }
-        clock = zip(replicas, compact.counters).map { WireCounter(replica: $0, counter: $1) }
-        var writes: [(replica: String, at: WireTime, user: String?)] = []
-        writes.reserveCapacity(compact.writes.count)
-        for (number, write) in compact.writes.enumerated() {
-            guard write.replica >= 0, write.replica < replicas.count else {
-                return "write \(number) names replica \(write.replica); 'replicas' has \(replicas.count)"
-            }
-            writes.append((replicas[Int(write.replica)], .milliseconds(write.at), write.user))
-        }
-        func resolve(_ write: Int64) -> (replica: String, at: WireTime, user: String?)? {
-            write >= 0 && write < writes.count ? writes[Int(write)] : nil
-        }
-        fields.reserveCapacity(fields.count + compact.fields.count)
-        for field in compact.fields {
-            var resolved: [WireEntry] = []
-            resolved.reserveCapacity(field.entries.count)
-            for entry in field.entries {
-                guard let write = resolve(entry.write) else {
-                    return "field \(field.name.prefix(100)): write \(entry.write) is not in 'writes' (\(writes.count) entries)"
-                }
-                resolved.append(WireEntry(value: entry.value, dot: WireDot(replica: write.replica, counter: entry.counter), at: write.at, user: write.user))
-            }
-            fields.append(WireField(name: field.name, entries: resolved))
-        }
-        for tag in compact.tags {
-            var resolved: [WireDot] = []
-            resolved.reserveCapacity(tag.adds.count)
-            for dot in tag.adds {
-                guard dot.replica >= 0, dot.replica < replicas.count else {
-                    return "tag '\(tag.tag.prefix(100))': replica \(dot.replica) is not in 'replicas' (\(replicas.count) entries)"
-                }
-                resolved.append(WireDot(replica: replicas[Int(dot.replica)], counter: dot.counter))
-            }
-            tags.append(WireTag(tag: tag.tag, dots: resolved))
-        }
-        for entry in compact.deletion {
-            guard let write = resolve(entry.write) else {
-                return "deletion: write \(entry.write) is not in 'writes' (\(writes.count) entries)"
-            }
-            deletion.append(
-                WireDeletion(
-                    deleted: entry.deleted, seen: entry.seen, dot: WireDot(replica: write.replica, counter: entry.counter),
-                    at: write.at, user: write.user))
-        }
-        return nil
     }
 }
 
