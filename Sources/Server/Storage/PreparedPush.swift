@@ -51,14 +51,12 @@ extension RecordStore {
                 if state.kind == .customer { customers.append(state) } else { activities.append(state) }
                 kept.append(state)
             }
-            // Each state on its own: a large push checks its values on both cores (the request
-            // waits for this before it queues for the sequence lock).
-            let checked = ParallelMap.map(kept, workers: kept.count >= 64 ? 2 : 1) { state in
-                (within: state.lengthViolation(notCoveredBy: nil) == nil, encoded: writer.map { NewRecordWrites.encode(state, by: $0) })
-            }
-            for (state, check) in zip(kept, checked) {
-                if check.within { withinLimits.insert(state.id) }
-                if let encoded = check.encoded { encodedInserts[state.id] = encoded }
+            // Only lengths are left to check (the decoder checked the rest): cheap enough to do
+            // here. Encoding the rows ahead (small pushes, grouped) goes on both cores from 64.
+            for state in kept where state.isWithinLengthLimits { withinLimits.insert(state.id) }
+            if let writer {
+                let encoded = ParallelMap.map(kept, workers: kept.count >= 64 ? 2 : 1) { NewRecordWrites.encode($0, by: writer) }
+                for (state, rows) in zip(kept, encoded) { encodedInserts[state.id] = rows }
             }
         }
     }
