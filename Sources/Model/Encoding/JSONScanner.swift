@@ -440,6 +440,46 @@ public struct JSONScanner {
         return JSONScanner(UnsafeBufferPointer(rebasing: bytes[start..<offset]))
     }
 
+    /// Steps over the next value and returns a scanner over exactly it, like ``valueScanner()``,
+    /// but an object or array is stepped over by its brackets alone: strings are skipped with
+    /// their escapes and nothing else is checked (grammar, UTF-8, duplicate keys, nesting). For
+    /// splitting a document into parts that are each read in full afterwards — reading a part
+    /// checks it — at a fraction of the cost of checking every part twice. A part that then
+    /// fails to read must be checked with ``valueScanner()`` before the failure is trusted: its
+    /// syntax may be what is wrong. Other values are checked as ``valueScanner()`` does.
+    public mutating func bracketedValueScanner() throws(Failure) -> JSONScanner {
+        skipWhitespace()
+        let start = offset
+        guard offset < bytes.count, bytes[offset] == UInt8(ascii: "{") || bytes[offset] == UInt8(ascii: "[") else {
+            return try valueScanner()
+        }
+        var open = 0
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            offset += 1
+            switch byte {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                open += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                open -= 1
+                if open == 0 { return JSONScanner(UnsafeBufferPointer(rebasing: bytes[start..<offset])) }
+            case UInt8(ascii: "\""):
+                while offset < bytes.count {
+                    let inString = bytes[offset]
+                    offset += inString == UInt8(ascii: "\\") ? 2 : 1
+                    if inString == UInt8(ascii: "\"") { break }
+                }
+            default:
+                break
+            }
+        }
+        offset = Swift.min(offset, bytes.count)
+        throw failure("unexpected end of JSON")
+    }
+
+    /// Every byte this scanner reads (for a scanner over one value, that value's JSON).
+    public var scannedBytes: [UInt8] { Array(bytes) }
+
     /// The string value of `key` in the object this scanner starts with, or `nil` if it is not an
     /// object, has no such key, or the value is not a string. Used to name a value that failed
     /// to read.

@@ -110,9 +110,13 @@ public struct SyncEnvelope: Sendable, Equatable {
     /// - Parameters:
     ///   - body: The request body.
     ///   - maximumChanges: More elements in `changes` fail with ``ReadError/tooManyChanges(maximum:)``.
+    ///   - checkingChanges: `false` splits `changes` by the elements' brackets alone
+    ///     (``JSONScanner/bracketedValueScanner()``), for a reader that reads every element in
+    ///     full anyway, which checks it; when one fails to read, it must read the body again
+    ///     with checks before it trusts the failure (the error may be the body's syntax).
     ///   - change: Called with each pushed state; `nil` keeps them in ``changes``.
     public init(
-        reading body: [UInt8], maximumChanges: Int = .max,
+        reading body: [UInt8], maximumChanges: Int = .max, checkingChanges: Bool = true,
         change: ((inout JSONScanner) -> Void)? = nil
     ) throws(ReadError) {
         var replicaID: String?
@@ -141,11 +145,11 @@ public struct SyncEnvelope: Sendable, Equatable {
                             }
                             // The element must be valid JSON (else the whole body is malformed);
                             // what it says is then judged per record.
-                            var element = try scanner.valueScanner()
+                            var element = checkingChanges ? try scanner.valueScanner() : try scanner.bracketedValueScanner()
                             if let change {
                                 change(&element)
                             } else {
-                                envelope.changes.append(try element.rawValue())
+                                envelope.changes.append(element.scannedBytes)
                             }
                         }
                     default:

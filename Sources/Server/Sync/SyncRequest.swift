@@ -43,29 +43,19 @@ struct SyncRequest: Sendable {
     /// Parses and validates a request body; every problem with the envelope is an
     /// ``APIError`` (400 or 413); problems with one pushed state are in ``rejected``.
     static func parse(_ body: [UInt8], limits: Limits) throws(APIError) -> SyncRequest {
-        let envelope: SyncEnvelope
-        do throws(SyncEnvelope.ReadError) {
-            envelope = try SyncEnvelope(reading: body, maximumChanges: limits.maxChanges)
-        } catch {
-            switch error {
-            case .tooManyChanges(let maximum):
-                throw APIError(
-                    .contentTooLarge, code: "too_many_changes",
-                    message: "a request may push at most \(maximum) records; push in batches")
-            case .unknownField(let failure):
-                throw .badRequest("unknown_field", failure.description)
-            case .malformed(let failure):
-                throw .badRequest("malformed_json", "request body is not a valid sync request: \(failure.description)")
-            case .missingReplicaID:
-                throw .badRequest("missing_field", "replica_id is required")
-            }
-        }
+        // The pushed states are split by their brackets and each is then read in full (which
+        // checks its syntax), on both cores; checking every state's syntax first as well took
+        // a third of the request's reading, on one core. When a state fails to read, the body
+        // is checked in full once: a syntax error anywhere is still the whole request's 400.
+        let envelope = try readEnvelope(body, checkingChanges: false, limits: limits)
+        let reads = readStates(envelope.changes)
+        if reads.contains(where: \.isUnreadable) { _ = try readEnvelope(body, checkingChanges: true, limits: limits) }
         var states: [RecordState] = []
         var rejected: [RecordRejection] = []
-        for read in readStates(envelope.changes) {
+        for read in reads {
             switch read {
             case .state(let state): states.append(state)
-            case .rejected(let rejection): rejected.append(rejection)
+            case .rejected(let rejection), .unreadable(let rejection): rejected.append(rejection)
             }
         }
         let sentReplicaID = envelope.replicaID
@@ -88,10 +78,38 @@ struct SyncRequest: Sendable {
             nextSyncToken: nextSyncToken, omitsEchoes: envelope.omitsEchoes, wantsCompactStates: envelope.wantsCompactStates)
     }
 
-    /// One pushed state as read: the state, or why it is refused.
+    /// The envelope of `body`, its `changes` split (see ``SyncEnvelope/init(reading:maximumChanges:checkingChanges:change:)``);
+    /// a body that is not one is the request's 400 or 413.
+    private static func readEnvelope(_ body: [UInt8], checkingChanges: Bool, limits: Limits) throws(APIError) -> SyncEnvelope {
+        do throws(SyncEnvelope.ReadError) {
+            return try SyncEnvelope(reading: body, maximumChanges: limits.maxChanges, checkingChanges: checkingChanges)
+        } catch {
+            switch error {
+            case .tooManyChanges(let maximum):
+                throw APIError(
+                    .contentTooLarge, code: "too_many_changes",
+                    message: "a request may push at most \(maximum) records; push in batches")
+            case .unknownField(let failure):
+                throw .badRequest("unknown_field", failure.description)
+            case .malformed(let failure):
+                throw .badRequest("malformed_json", "request body is not a valid sync request: \(failure.description)")
+            case .missingReplicaID:
+                throw .badRequest("missing_field", "replica_id is required")
+            }
+        }
+    }
+
+    /// One pushed state as read: the state, or why it is refused — `unreadable` when it did
+    /// not decode (its syntax, unchecked until then, may be what is wrong).
     private enum ReadState {
         case state(RecordState)
         case rejected(RecordRejection)
+        case unreadable(RecordRejection)
+
+        var isUnreadable: Bool {
+            if case .unreadable = self { return true }
+            return false
+        }
     }
 
     /// Reads every pushed state, in order; a large batch on two cores at once (its states are
@@ -116,6 +134,11 @@ struct SyncRequest: Sendable {
             // Values stored under earlier rules travel on; new writes are held to today's length
             // limits once the stored state is known (RecordStore.push).
             state = try RecordState(reading: &element, values: .pushed)
+            do throws(JSONScanner.Failure) {
+                try element.expectEnd()
+            } catch {
+                throw StateDecodingError(recordID: state.id, "malformed JSON: \(error)", syntaxError: error)
+            }
         } catch {
             var id = error.recordID ?? ""
             if error.recordID == nil {
@@ -126,7 +149,7 @@ struct SyncRequest: Sendable {
                 error.code == .tooManyEntries
                 ? "; resolve the record's conflicts on a replica that holds it, then sync again"
                 : "; the record was not written — fix or re-create it on the replica that sent it"
-            return .rejected(RecordRejection(id: id, code: error.code, message: error.message + advice))
+            return .unreadable(RecordRejection(id: id, code: error.code, message: error.message + advice))
         }
         do throws(RecordValidationError) {
             try state.validateRequiredFields()
