@@ -87,14 +87,23 @@ import CXSampleData
         ("duplicate dot", #"["+49 30 1234567",0,2]"#, #"["+49 30 1234567",0,1]"#, "appears twice"),
     ])
     func refusesBrokenCompactStates(name: String, target: String, replacement: String, expected: String) {
-        let valid = Self.compactExample.replacingOccurrences(of: "\n", with: "")
+        Self.expectExampleRefused(name, replacing: target, with: replacement, saying: expected)
+    }
+
+    /// Checks that ``compactExample`` with its first `target` replaced does not decode, with an
+    /// error that says `expected` (and that the replacement changed the example at all).
+    static func expectExampleRefused(
+        _ name: String, replacing target: String, with replacement: String, saying expected: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let valid = compactExample.replacingOccurrences(of: "\n", with: "")
         let text = valid.replacingFirst(target, with: replacement)
-        #expect(text != valid, "the mutation \(name) must change the input")
+        #expect(text != valid, "the mutation \(name) must change the input", sourceLocation: sourceLocation)
         do {
             _ = try RecordState(jsonString: text)
-            Issue.record("\(name) was accepted")
+            Issue.record("\(name) was accepted", sourceLocation: sourceLocation)
         } catch {
-            #expect(error.description.contains(expected), "\(name): \(error.description)")
+            #expect(error.description.contains(expected), "\(name): \(error.description)", sourceLocation: sourceLocation)
         }
     }
 
