@@ -1,4 +1,5 @@
 import CXModel
+import CXSampleData
 import Testing
 
 @testable import CXServer
@@ -81,5 +82,33 @@ import Testing
         deleted.delete(by: author)
         #expect(AuditEntry.fieldChanges(previous: edited, merged: deleted) == [.init(field: "deleted", from: nil, to: "true")])
         #expect(AuditEntry.fieldChanges(previous: deleted, merged: deleted).isEmpty)
+    }
+
+    /// An insert's shortcut lists what the field-by-field comparison with nothing lists, in its
+    /// order: customers and activities of the sample book (extra fields, tags, credit notes),
+    /// states merged from two replicas (conflicts), and deleted and delete/edit-conflicted ones.
+    @Test func anInsertsShortcutAgreesWithTheComparison() throws {
+        var rng = SeededRandomGenerator(seed: 16)
+        var states = SampleBook.addingCreditNotes(to: SampleBook.generate(seed: 16, customers: 150))
+        for index in 0..<150 {
+            let (left, right) = SampleCustomers.divergedPair(index: index, conflictRate: 0.5, using: &rng)
+            states.append(left.merging(right))
+        }
+        let customer = try #require(states.first { $0.kind == .customer })
+        var deleted = customer
+        deleted.delete(by: author)
+        var editedWhileDeleted = customer
+        try editedWhileDeleted.set("name", to: "Renamed elsewhere", by: Author(replica: "other", user: "bob", at: author.at))
+        var extras = try RecordState.new(
+            kind: .customer, fields: ["name": "Z", "extra.zeta": "1", "extra.alpha": "2", "extra.Mid": "3"], tags: ["x"], by: author)
+        try extras.set("extra.alpha", to: nil, by: author)
+        states += [deleted, deleted.merging(editedWhileDeleted), extras]
+        #expect(states.contains { $0.kind == .activity } && states.contains(where: \.hasConflicts))
+        #expect(states.contains(where: \.isDeleted) && states.contains { $0.deletionState == .conflicted })
+        #expect(states.contains { !$0.tagNames.isEmpty } && states.contains { $0.displayedFields.contains { $0.name.hasPrefix("extra.") } })
+        for state in states {
+            #expect(AuditEntry.insertion(of: state) == AuditEntry.comparison(previous: nil, merged: state), "\(state.id)")
+        }
+        #expect(AuditEntry.insertion(of: extras).map(\.field) == ["name", "extra.Mid", "extra.zeta", "tags"])
     }
 }

@@ -8,6 +8,36 @@ import CXModel
 enum AuditEntry {
     /// The displayed values that differ between `previous` (`nil`: none) and `merged`.
     static func fieldChanges(previous: RecordState?, merged: RecordState) -> [FieldChange] {
+        guard let previous else { return insertion(of: merged) }
+        return comparison(previous: previous, merged: merged)
+    }
+
+    /// An insert's changes: every displayed value of `state`, from nothing, in the same order
+    /// as ``comparison(previous:merged:)`` gives them. A push of new records writes one audit
+    /// row per record, and the dictionaries a comparison builds were an eighth of the server's
+    /// CPU on such a push (docs/benchmarks.md, session 16).
+    static func insertion(of state: RecordState) -> [FieldChange] {
+        let values = state.displayedFields
+        var changes: [FieldChange] = []
+        changes.reserveCapacity(values.count + 2)
+        for field in Schema.fields(of: state.kind) {
+            // A state has a register per field at most: the first match is the only one.
+            if let value = values.first(where: { $0.name == field.name })?.value {
+                changes.append(FieldChange(field: field.name, from: nil, to: value))
+            }
+        }
+        for (name, value) in values.filter({ $0.name.hasPrefix(Schema.extraPrefix) }).sorted(by: { $0.name < $1.name }) {
+            changes.append(FieldChange(field: name, from: nil, to: value))
+        }
+        let tags = state.tagNames
+        if !tags.isEmpty { changes.append(FieldChange(field: "tags", from: nil, to: tags.joined(separator: ", "))) }
+        if state.isDeleted { changes.append(FieldChange(field: RecordState.deletedPseudoField, from: nil, to: "true")) }
+        return changes
+    }
+
+    /// The displayed values that differ between `previous` (`nil`: none) and `merged`, compared
+    /// field by field.
+    static func comparison(previous: RecordState?, merged: RecordState) -> [FieldChange] {
         let before = previous.map(displayed) ?? [:]
         let after = displayed(merged)
         let fixed = Schema.fields(of: merged.kind).map(\.name)
