@@ -19,7 +19,7 @@ public enum RecordID {
             }
             return lowercase ? .canonical : .uppercase
         }
-        switch text.utf8.withContiguousStorageIfAvailable(shape) ?? Array(text.utf8).withUnsafeBufferPointer(shape) {
+        switch TextBytes.withBytes(of: text, shape) {
         case .invalid: return nil
         case .canonical: return text
         case .uppercase:

@@ -7,8 +7,7 @@
 enum TextBytes {
     /// Whether `text` is all ASCII and whether it holds a NUL byte, in one pass.
     static func summary(_ text: String) -> (isASCII: Bool, containsNUL: Bool) {
-        if let summary = text.utf8.withContiguousStorageIfAvailable(summary(of:)) { return summary }
-        return Array(text.utf8).withUnsafeBufferPointer(summary(of:))
+        withBytes(of: text, summary(of:))
     }
 
     private static func summary(of bytes: UnsafeBufferPointer<UInt8>) -> (isASCII: Bool, containsNUL: Bool) {
@@ -30,7 +29,12 @@ enum TextBytes {
     /// Whether `text` holds an ASCII control character (U+0000–U+001F or U+007F). In UTF-8 these
     /// bytes never occur inside a longer sequence, so a byte scan finds exactly those scalars.
     static func containsControlCharacter(_ text: String) -> Bool {
-        func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool { bytes.contains { $0 < 0x20 || $0 == 0x7F } }
-        return text.utf8.withContiguousStorageIfAvailable(scan) ?? Array(text.utf8).withUnsafeBufferPointer(scan)
+        withBytes(of: text) { bytes in bytes.contains { $0 < 0x20 || $0 == 0x7F } }
+    }
+
+    /// `body` over the UTF-8 bytes of `text`: its own storage when contiguous (native and small
+    /// strings), else a copy.
+    static func withBytes<Result>(of text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        text.utf8.withContiguousStorageIfAvailable(body) ?? Array(text.utf8).withUnsafeBufferPointer(body)
     }
 }
