@@ -104,7 +104,7 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
         let serverTask = Task { try await app.runService(gracefulShutdownSignals: []) }
         while port.value == 0 { try await Task.sleep(for: .milliseconds(20)) }
         let url = "http://127.0.0.1:\(port.value)/v1/sync"
-        for body in ServerBenchmark.bodies(preloadStates, batch: 1_000, replica: "preload-laptop") {
+        for body in ServerBenchmark.bodies(preloadStates, batch: 1_000, replica: "preload-laptop", pushingAhead: false) {
             _ = try await ServerBenchmark.post(url, token: adminToken, body: body)
         }
 

@@ -30,6 +30,9 @@ struct ServerBenchmark: AsyncParsableCommand {
     @Option(help: "Changes per pull page (the server caps it at 5000).")
     var pageSize = 5_000
 
+    @Option(help: "Push requests sent ahead of the answer to the one before, as push-only requests (cx sync sends 1; 0 sends one at a time).")
+    var pushesAhead = 1
+
     func run() async throws {
         let logger = {
             var logger = Logger(label: "cx.bench")
@@ -46,10 +49,10 @@ struct ServerBenchmark: AsyncParsableCommand {
         var rng = SeededRandomGenerator(seed: 7)
         let at = Timestamp(millisecondsSinceEpoch: 1_790_000_000_000)
         let states = (0..<records).map { SampleCustomers.customer(index: $0, replica: "bench-laptop", at: at, using: &rng) }
-        let bodies = Self.bodies(states, batch: batch, replica: "bench-laptop")
+        let bodies = Self.bodies(states, batch: batch, replica: "bench-laptop", pushingAhead: pushesAhead > 0)
         let averageBytes = bodies.reduce(0) { $0 + $1.readableBytes } / states.count
         let expandedBytes = states.reduce(0) { $0 + $1.jsonBytes(.expanded).count } / states.count
-        print("records: \(records), push batch: \(batch), pull page: \(pageSize), ~\(averageBytes) bytes per state (compact; \(expandedBytes) expanded)")
+        print("records: \(records), push batch: \(batch), pushes ahead: \(pushesAhead), pull page: \(pageSize), ~\(averageBytes) bytes per state (compact; \(expandedBytes) expanded)")
 
         let port = PortBox()
         var configuration = ServerConfiguration()
@@ -61,11 +64,10 @@ struct ServerBenchmark: AsyncParsableCommand {
         while port.value == 0 { try await Task.sleep(for: .milliseconds(20)) }
         let url = "http://127.0.0.1:\(port.value)/v1/sync"
 
-        // Push.
+        // Push, as `cx sync` does: the first request alone, then each one while the one before
+        // it is answered (push-only requests, docs/sync-protocol.md §4c).
         var start = ContinuousClock.now
-        for body in bodies {
-            _ = try await Self.post(url, token: token, body: body)
-        }
+        _ = try await Self.post(bodies, to: url, token: token, ahead: pushesAhead)
         let pushSeconds = (ContinuousClock.now - start).seconds
 
         // Pull everything with a fresh cursor.
@@ -86,10 +88,10 @@ struct ServerBenchmark: AsyncParsableCommand {
             try edited.set("phone", to: "+1 555 0100", by: Author(replica: "rep-laptop", user: "bench-rep", at: at))
             return edited
         }
-        let repBodies = Self.bodies(edits, batch: batch, replica: "rep-laptop")
+        let repBodies = Self.bodies(edits, batch: batch, replica: "rep-laptop", pushingAhead: pushesAhead > 0)
         start = ContinuousClock.now
-        for body in repBodies {
-            let page = try Self.countPage(try await Self.post(url, token: repToken, body: body))
+        for reply in try await Self.post(repBodies, to: url, token: repToken, ahead: pushesAhead) {
+            let page = try Self.countPage(reply)
             guard page.rejected == 0 else { throw ValidationError("the rep's push was refused for \(page.rejected) records") }
         }
         let repPushSeconds = (ContinuousClock.now - start).seconds
@@ -122,13 +124,16 @@ struct ServerBenchmark: AsyncParsableCommand {
         print("rep, scoped push (edit every customer):  \(rate(edits.count, repPushSeconds))")
     }
 
-    /// Push request bodies of `batch` states each.
-    static func bodies(_ states: [RecordState], batch: Int, replica: String) -> [ByteBuffer] {
+    /// Push request bodies of `batch` states each; with `pushingAhead`, every one after the
+    /// first is push-only.
+    static func bodies(_ states: [RecordState], batch: Int, replica: String, pushingAhead: Bool) -> [ByteBuffer] {
         stride(from: 0, to: states.count, by: batch).map { start in
             var w = JSONWriter(capacity: batch * 2200)
             w.raw("{\"replica_id\":")
             w.string(replica)
-            w.raw(",\"cursor\":null,\"limit\":1,\"changes\":[")
+            w.raw(",\"cursor\":null,\"limit\":1,")
+            if pushingAhead && start > 0 { w.raw("\"push_only\":true,") }
+            w.raw("\"changes\":[")
             for (index, state) in states[start..<min(start + batch, states.count)].enumerated() {
                 if index > 0 { w.byte(UInt8(ascii: ",")) }
                 state.encode(into: &w)
@@ -136,6 +141,20 @@ struct ServerBenchmark: AsyncParsableCommand {
             w.raw("]}")
             return ByteBuffer(bytes: w.bytes)
         }
+    }
+
+    /// Posts `bodies` in order, each of the first `ahead + 1` at once and every later one as soon
+    /// as the answer to the one `ahead + 1` places before it is in; returns the answers in order.
+    static func post(_ bodies: [ByteBuffer], to url: String, token: String, ahead: Int) async throws -> [ByteBuffer] {
+        var answers: [ByteBuffer] = []
+        var inFlight: [Task<ByteBuffer, any Error>] = []
+        for (index, body) in bodies.enumerated() {
+            // The first request goes alone: its answer tells a client that the server takes pushes ahead.
+            if index == 1 || inFlight.count > ahead { answers.append(try await inFlight.removeFirst().value) }
+            inFlight.append(Task { try await Self.post(url, token: token, body: body) })
+        }
+        for task in inFlight { answers.append(try await task.value) }
+        return answers
     }
 
     /// Pulls every change from a null cursor; returns how many states came.
@@ -175,7 +194,7 @@ struct ServerBenchmark: AsyncParsableCommand {
             try scanner.object { scanner, key throws(JSONScanner.Failure) in
                 switch key {
                 case "changes": try scanner.array { scanner throws(JSONScanner.Failure) in count += 1; try scanner.skipValue() }
-                case "cursor": cursor = try scanner.string()
+                case "cursor": cursor = try scanner.consumeNull() ? "" : try scanner.string()
                 case "has_more": hasMore = try scanner.bool()
                 case "rejected": try scanner.array { scanner throws(JSONScanner.Failure) in rejected += 1; try scanner.skipValue() }
                 default: try scanner.skipValue()

@@ -99,41 +99,66 @@ public struct SyncEngine {
         // it, sent once its reply is in (SyncSession+Overlap.swift).
         var ahead: SyncSession.InFlight?
         var chained: Task<SyncSession.InFlight?, Never>?
-        while session.wantsAnotherExchange {
+        // Pushes sent while the request before them is answered (SyncSession+PushAhead.swift),
+        // in the order they went out.
+        var pushesAhead: [SyncSession.InFlight] = []
+        while session.wantsAnotherExchange || !pushesAhead.isEmpty {
             let exchange: SyncSession.InFlight
-            if let sent = try await session.stillWanted(ahead.take(), chained: &chained) {
+            if !pushesAhead.isEmpty {
+                exchange = pushesAhead.removeFirst()
+            } else if let sent = try await session.stillWanted(ahead.take(), chained: &chained) {
                 exchange = sent
             } else {
                 exchange = session.send(try session.readBatch(), with: client)
                 // While the server works: check the next batch's states.
                 try session.readAhead()
             }
+            // One push goes ahead while this request is answered.
+            if pushesAhead.isEmpty, chained == nil, let batch = try session.pushAheadBatch() {
+                pushesAhead.append(session.send(batch, with: client))
+                try session.readAhead()
+            }
             let request = exchange.request
             switch try await session.outcome(of: exchange) {
             case .retry:
+                await session.drop(pushesAhead)
+                pushesAhead = []
                 continue
             case .forked(let message):
+                await session.drop(pushesAhead)
+                pushesAhead = []
                 try session.continueAsNewIncarnation(after: message, discarding: request)
             case .reply(let reply):
                 if !markerWritten {
                     try POSIX.createEmptyFile(redirectMarker)
                     markerWritten = true
                 }
-                // While this page is applied, the server reads the next: the request chained
-                // after this one went out when this reply came in, or it goes now.
-                if let sent = await chained.take()?.value {
-                    ahead = sent
+                // The next push goes ahead before this answer is applied: two stay with the server.
+                if pushesAhead.count < 2, chained == nil, let batch = try session.pushAheadBatch() {
+                    pushesAhead.append(session.send(batch, with: client))
+                }
+                if request.pushOnly {
+                    try session.applyPushOnly(reply, to: request)
                 } else {
-                    ahead = session.pullAhead(after: reply, to: request).map { session.send($0, with: client) }
+                    // While this page is applied, the server reads the next: the request chained
+                    // after this one went out when this reply came in, or it goes now — unless a
+                    // push is ahead, whose receipt the next pull must carry.
+                    if let sent = await chained.take()?.value {
+                        ahead = sent
+                    } else if pushesAhead.isEmpty {
+                        ahead = session.pullAhead(after: reply, to: request).map { session.send($0, with: client) }
+                    }
+                    chained = ahead.flatMap { session.chain(after: $0, with: client) }
+                    // Decoded (on other threads) since the reply came in.
+                    guard let decoded = await exchange.decoded.value else {
+                        throw CXError(.failure, "internal error: a sync reply arrived without its decoded states")
+                    }
+                    try session.apply(decoded, to: request)
                 }
-                chained = ahead.flatMap { session.chain(after: $0, with: client) }
-                // Decoded (on other threads) since the reply came in.
-                guard let decoded = await exchange.decoded.value else {
-                    throw CXError(.failure, "internal error: a sync reply arrived without its decoded states")
-                }
-                try session.apply(decoded, to: request)
                 CrashPoint.reach("sync-page-applied")
                 try session.releaseHeldMerges()
+                // While the pushes ahead are with the server: check the batch after them.
+                if !pushesAhead.isEmpty { try session.readAhead() }
                 if !request.batch.isEmpty || !reply.changes.isEmpty {
                     progress?("synced: \(session.report.pushed) pushed, \(session.report.pulled) pulled so far")
                 }

@@ -40,6 +40,10 @@ extension SyncSession {
         report.rejected += reply.rejected
         serverOmitsEchoes = reply.features.contains(.omitEchoes)
         serverReadsCompactStates = reply.features.contains(.compactStates)
+        serverPushesAhead = reply.features.contains(.pushAhead)
+        // Every page is complete up to its cursor; the last one (nothing more waiting) has passed
+        // every write the receipts name, and a restart or a reset pulls everything anyway.
+        if !reply.hasMore || reply.reset || request.restarting { echoReceipts = [] }
         let store = try openCache()
         defer { store.suspend() }
         var page = PageChanges(store: store)
@@ -52,13 +56,7 @@ extension SyncSession {
         try dropRemoved(reply.removed, in: &page)
         let scopeStep = try trackScope(reply, in: &page)
 
-        // Records that left the scope earlier in this sync, kept for their pending changes, go
-        // in the batch of the reply that acknowledged them: a sync interrupted before its end
-        // must not strand them (the server will not report them removed again).
-        for (id, kind) in leftScope.sorted(by: { $0.key < $1.key }) where page.acked.contains(id) {
-            leftScope[id] = nil
-            try drop(id, kind: kind, in: &page)
-        }
+        try dropAcknowledgedLeavers(in: &page)
 
         report.pulled += page.changes.count
         report.removed += page.drops.count
@@ -74,9 +72,19 @@ extension SyncSession {
         if try store.journalSize > Self.midSyncThreshold(store) { try store.compact() }
     }
 
+    /// Records that left the scope earlier in this sync, kept for their pending changes, go in
+    /// the batch of the reply that acknowledged them: a sync interrupted before its end must not
+    /// strand them (the server will not report them removed again).
+    mutating func dropAcknowledgedLeavers(in page: inout PageChanges) throws {
+        for (id, kind) in leftScope.sorted(by: { $0.key < $1.key }) where page.acked.contains(id) {
+            leftScope[id] = nil
+            try drop(id, kind: kind, in: &page)
+        }
+    }
+
     /// Acknowledges the pushed states the server did not refuse (each counts as pushed); only
     /// those still exactly as pushed lose their pending mark.
-    private mutating func acknowledge(_ request: OutgoingBatch, refused: Set<String>, in page: inout PageChanges) throws {
+    mutating func acknowledge(_ request: OutgoingBatch, refused: Set<String>, in page: inout PageChanges) throws {
         for item in request.batch where !refused.contains(item.id) {
             report.pushed += 1
             if let (_, current) = try page.store.stateBytes(item.id), current == item.bytes {
@@ -122,7 +130,7 @@ extension SyncSession {
 
     /// The incarnation to store with the page: the server admitted the request, so the token
     /// it proposed is now the incarnation's (unless the incarnation changed meanwhile).
-    private static func confirmedIncarnation(_ store: CacheStore, sent: ReplicaIncarnation, upTo counter: UInt64) -> ReplicaIncarnation? {
+    static func confirmedIncarnation(_ store: CacheStore, sent: ReplicaIncarnation, upTo counter: UInt64) -> ReplicaIncarnation? {
         guard let current = store.replica, current.id == sent.id, let proposal = sent.proposedToken,
             current.proposedToken == proposal
         else { return nil }
@@ -132,7 +140,7 @@ extension SyncSession {
     /// A state refused for claiming other users' writes the server lacks keeps this cache's
     /// own writes and re-bases the rest on what the server holds, and is sent again (once per
     /// record per sync).
-    private mutating func rebaseForeignClocks(_ rejections: [RecordRejection], store: CacheStore) throws {
+    mutating func rebaseForeignClocks(_ rejections: [RecordRejection], store: CacheStore) throws {
         let engine = engine
         for rejection in rejections where rejection.code == .foreignClock {
             guard let limit = rejection.storedClock, rebased.insert(rejection.id).inserted,
@@ -152,7 +160,7 @@ extension SyncSession {
     /// records peaked at 335–369 MB folding at half the snapshot, 227–240 MB at 32 MB, 255–294
     /// MB at 48 MB (docs/benchmarks.md); a bound that grows with the snapshot keeps the total
     /// compaction work linear in the book's size.
-    private static func midSyncThreshold(_ store: CacheStore) throws -> Int {
+    static func midSyncThreshold(_ store: CacheStore) throws -> Int {
         Swift.max(CacheStore.defaultCompactionThreshold * 4, try store.snapshotSize() / 8)
     }
 }

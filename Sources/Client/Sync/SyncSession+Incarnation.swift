@@ -9,7 +9,7 @@ extension SyncSession {
     /// if that keeps happening in one sync.
     mutating func continueAsNewIncarnation(after message: String, discarding request: OutgoingBatch) throws {
         forks += 1
-        report.rejected.removeSubrange(request.refusalsBefore...)
+        forgetRefusals(of: [request])
         guard forks <= 3 else {
             throw CXError(.failure, "the server keeps refusing this cache's replica: \(message)",
                           hint: "Local changes are kept. Check that no other copy of this cx home syncs at the same time, then run `cx sync` again.")
@@ -24,6 +24,7 @@ extension SyncSession {
         queue = try SyncEngine.pendingQueue(engine.cacheDirectory)
         next = 0
         heldMerges = [:]
+        echoReceipts = []
         startingOver = true
         hasMore = true
         if rescope != nil {

@@ -40,12 +40,9 @@ extension SyncSession {
     /// another incarnation, or no page follows.
     func pullAhead(after reply: SyncReply, to request: OutgoingBatch) -> OutgoingBatch? {
         guard pullsOnly else { return nil }
-        return Self.pullRequest(after: reply, to: request, at: position)
+        return Self.pullRequest(after: reply, to: request, at: next)
     }
 
-    /// Where the push queue and the report stand (``OutgoingBatch/start`` and
-    /// ``OutgoingBatch/refusalsBefore`` of the next request).
-    var position: (start: Int, refusalsBefore: Int) { (next, report.rejected.count) }
 
     /// Whether the next request may only pull: no restart, nothing left to push or held.
     var pullsOnly: Bool { !restart && next >= queue.count && heldMerges.isEmpty }
@@ -53,16 +50,17 @@ extension SyncSession {
     /// The request pulling the page after `reply` (the answer to `request`) under the token the
     /// server just accepted, if the reply allows one: more pages follow, and nothing was refused
     /// or removed (which the page must be applied for). What the session must allow too is
-    /// ``pullsOnly``; `position` is the session's when it decided so.
-    static func pullRequest(after reply: SyncReply, to request: OutgoingBatch, at position: (start: Int, refusalsBefore: Int)) -> OutgoingBatch? {
+    /// ``pullsOnly``; `start` is the session's ``next`` when it decided so.
+    static func pullRequest(after reply: SyncReply, to request: OutgoingBatch, at start: Int) -> OutgoingBatch? {
         guard reply.hasMore, reply.rejected.isEmpty, reply.removed.isEmpty, let accepted = request.sent.proposedToken else { return nil }
         var incarnation = request.sent
         incarnation.token = accepted
         incarnation.proposedToken = accepted
+        // The receipts of the sync's pushes ahead go on until a page has passed them all.
         return OutgoingBatch(
-            start: position.start, refusalsBefore: position.refusalsBefore, restarting: false, cursor: reply.cursor ?? request.cursor,
-            sent: incarnation, confirmsUpTo: request.confirmsUpTo, omitsEchoes: false,
-            compactStates: reply.features.contains(.compactStates))
+            start: start, restarting: false, cursor: reply.cursor ?? request.cursor,
+            sent: incarnation, confirmsUpTo: request.confirmsUpTo, omitsEchoes: request.omitsEchoes && !request.echoReceipts.isEmpty,
+            compactStates: reply.features.contains(.compactStates), echoReceipts: request.echoReceipts)
     }
 
     /// The pull request after `ahead` (a request from ``pullAhead(after:to:)``), sent by a task
@@ -73,10 +71,10 @@ extension SyncSession {
     /// still what the sync would send (``mayUse(_:)``), and drained otherwise (``drain(_:)``).
     func chain(after ahead: InFlight, with client: some SyncTransport) -> Task<InFlight?, Never>? {
         guard pullsOnly else { return nil }
-        let sender = sender, position = position
+        let sender = sender, start = next
         return Task {
             guard case .success(let reply) = await ahead.answer.value,
-                let next = Self.pullRequest(after: reply, to: ahead.request, at: position)
+                let next = Self.pullRequest(after: reply, to: ahead.request, at: start)
             else { return nil }
             return sender.send(next, with: client)
         }

@@ -12,8 +12,6 @@ struct OutgoingBatch: Sendable {
     var known: [String: WrittenRecord] = [:]
     /// ``SyncSession/next`` before this batch was read (a 413 reads again from here).
     let start: Int
-    /// How many refusals the report held before this batch was read.
-    let refusalsBefore: Int
     /// Whether this request pulls from the beginning (restored after a 413).
     let restarting: Bool
     /// The cursor pulled from (`nil`: the beginning).
@@ -29,13 +27,24 @@ struct OutgoingBatch: Sendable {
     /// Whether the server reads compact states (and sends them when asked); if not, compact
     /// states are sent expanded (``StateFormat``).
     let compactStates: Bool
+    /// The refusals reported while this batch was read (incomplete states): reported again when
+    /// the batch is read again, so they leave the report if the request is not answered.
+    var refusalsRead: [RecordRejection] = []
+    /// Whether the request only pushes: it goes out while the request before it is unanswered
+    /// and its answer brings no page (``SyncSession/pushAheadBatch()``).
+    var pushOnly = false
+    /// The receipts of this sync's push-only requests answered so far: the page leaves out the
+    /// states they name that are still as pushed (``EchoReceipt``). Sent with ``omitsEchoes``.
+    var echoReceipts: [EchoReceipt] = []
 
     /// The request body (``SyncEnvelope``).
     func envelope(pageLimit: Int) -> [UInt8] {
-        SyncEnvelope(
+        let receipts = omitsEchoes && !pushOnly ? echoReceipts : []
+        return SyncEnvelope(
             replicaID: sent.id, syncToken: sent.token, nextSyncToken: sent.proposedToken, cursor: cursor,
             changes: compactStates ? batch.map(\.bytes) : batch.map { RecordState.expandedJSON($0.bytes) }, limit: pageLimit,
-            omitsEchoes: omitsEchoes && !batch.isEmpty, wantsCompactStates: compactStates
+            omitsEchoes: omitsEchoes && (!batch.isEmpty || !receipts.isEmpty), wantsCompactStates: compactStates,
+            pushOnly: pushOnly, echoReceipts: receipts
         ).jsonBytes()
     }
 }
@@ -53,11 +62,20 @@ extension SyncSession {
         // them already. A rescope must see every state of its pages (what it does not see, it
         // drops), so it asks for everything.
         var request = OutgoingBatch(
-            start: next, refusalsBefore: report.rejected.count, restarting: restart, cursor: restart ? nil : store.cursor,
+            start: next, restarting: restart, cursor: restart ? nil : store.cursor,
             sent: proposal.incarnation, confirmsUpTo: proposal.confirmsUpTo,
-            omitsEchoes: serverOmitsEchoes && rescope == nil && !restart, compactStates: serverReadsCompactStates)
+            omitsEchoes: serverOmitsEchoes && rescope == nil && !restart, compactStates: serverReadsCompactStates,
+            echoReceipts: restart ? [] : echoReceipts)
         restart = false
-        while !proposal.settlesOnly, next < queue.count, request.batch.count < countLimit {
+        if !proposal.settlesOnly { try fill(&request, from: store) }
+        return request
+    }
+
+    /// Adds the next pending states of the queue to `request`: at most ``countLimit`` states and
+    /// ``byteLimit`` bytes, but always one state, however large. States held back for a merge's
+    /// survivor and incomplete ones (reported) are skipped.
+    mutating func fill(_ request: inout OutgoingBatch, from store: CacheStore) throws {
+        while next < queue.count, request.batch.count < countLimit {
             let id = queue[next]
             guard try store.isPending(id), let (_, bytes) = try store.stateBytes(id) else {
                 next += 1
@@ -75,6 +93,7 @@ extension SyncSession {
             if checked == nil, let refusal = SyncEngine.incompleteRefusal(try store.decode(bytes, id: id)) {
                 next += 1
                 report.rejected.append(refusal)
+                request.refusalsRead.append(refusal)
                 continue
             }
             if !request.batch.isEmpty, request.bytes + bytes.count + 1 > byteLimit { break }
@@ -83,7 +102,14 @@ extension SyncSession {
             request.known[id] = checked
             request.bytes += bytes.count + 1
         }
-        return request
+    }
+
+    /// Takes the refusals reported while reading `requests` out of the report: they are read,
+    /// and reported, again.
+    mutating func forgetRefusals(of requests: [OutgoingBatch]) {
+        let read = Set(requests.flatMap(\.refusalsRead))
+        guard !read.isEmpty else { return }
+        report.rejected.removeAll { read.contains($0) }
     }
 
     /// The server refused `request` as larger than its body limit (413). A batch of several
@@ -93,7 +119,7 @@ extension SyncSession {
     mutating func splitAfterPayloadTooLarge(_ request: OutgoingBatch) {
         restart = request.restarting
         if request.batch.count > 1 {
-            report.rejected.removeSubrange(request.refusalsBefore...)
+            forgetRefusals(of: [request])
             next = request.start
             countLimit = Swift.max(1, request.batch.count / 2)
             byteLimit = Swift.max(1, request.bytes / 2)

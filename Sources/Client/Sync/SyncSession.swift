@@ -11,7 +11,8 @@ import CXModel
 /// The steps live in files by job: `SyncSession+Push.swift` (reading a batch, splitting after a
 /// 413), `SyncSession+Apply.swift` (writing a page), `SyncSession+Rescope.swift` (scope changes,
 /// the epoch reset, dropping what left the scope), `SyncSession+Incarnation.swift` (forks),
-/// `SyncSession+Overlap.swift` (work done while the server works).
+/// `SyncSession+Overlap.swift` (work done while the server works), `SyncSession+PushAhead.swift`
+/// (a push sent while the one before is answered).
 struct SyncSession {
     /// The engine's settings (cache, replica, batch and page sizes, progress).
     let engine: SyncEngine
@@ -50,6 +51,12 @@ struct SyncSession {
     /// compact states and sends them when asked. Until then states go in the expanded form,
     /// which every server reads.
     var serverReadsCompactStates = false
+    /// The server listed ``SyncReply/Feature/pushAhead`` in a reply of this sync: a push may go
+    /// out while the one before is unanswered (``pushAheadBatch()``).
+    var serverPushesAhead = false
+    /// The receipts of this sync's push-only requests, handed back with its pulls so its own
+    /// writes do not come back (``EchoReceipt``); at most ``echoReceiptLimit``.
+    var echoReceipts: [EchoReceipt] = []
 
     // MARK: Pull state
 

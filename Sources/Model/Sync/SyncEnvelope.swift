@@ -1,5 +1,5 @@
 /// The body of `POST /v1/sync` (docs/sync-protocol.md §1, §4b):
-/// `{"replica_id","sync_token","next_sync_token","cursor","changes":[state…],"limit","omit_echoes","compact_states"}`.
+/// `{"replica_id","sync_token","next_sync_token","cursor","changes":[state…],"limit","omit_echoes","compact_states","push_only","echo_receipts"}`.
 ///
 /// `cx` writes it with ``jsonBytes()``; the server reads it with
 /// ``init(reading:maximumChanges:change:)``, which is as strict as §8a and §9 ask (unknown keys,
@@ -29,10 +29,20 @@ public struct SyncEnvelope: Sendable, Equatable {
     /// server answers the expanded form older clients read. Sent only to servers that list
     /// ``SyncReply/Feature/compactStates``.
     public var wantsCompactStates = false
+    /// Asks the server to push and answer without pulling: no page, the cursor as sent, and an
+    /// ``SyncReply/echoReceipt`` for what the push left exactly as sent. A client sends such a
+    /// push while its previous request is still unanswered (docs/sync-protocol.md §4c), only to
+    /// servers that list ``SyncReply/Feature/pushAhead``.
+    public var pushOnly = false
+    /// Receipts of this sync's push-only requests (``EchoReceipt``): with ``omitsEchoes``, the
+    /// page also leaves out the states they name that are still as those pushes stored them.
+    /// Sent only to servers that list ``SyncReply/Feature/pushAhead``.
+    public var echoReceipts: [EchoReceipt] = []
 
     public init(
         replicaID: String, syncToken: String? = nil, nextSyncToken: String? = nil, cursor: String?,
-        changes: [[UInt8]], limit: Int? = nil, omitsEchoes: Bool = false, wantsCompactStates: Bool = false
+        changes: [[UInt8]], limit: Int? = nil, omitsEchoes: Bool = false, wantsCompactStates: Bool = false,
+        pushOnly: Bool = false, echoReceipts: [EchoReceipt] = []
     ) {
         self.replicaID = replicaID
         self.syncToken = syncToken
@@ -42,6 +52,8 @@ public struct SyncEnvelope: Sendable, Equatable {
         self.limit = limit
         self.omitsEchoes = omitsEchoes
         self.wantsCompactStates = wantsCompactStates
+        self.pushOnly = pushOnly
+        self.echoReceipts = echoReceipts
     }
 
     /// Why a body is not a sync envelope. The server answers each with its own error code.
@@ -65,8 +77,9 @@ public struct SyncEnvelope: Sendable, Equatable {
     }
 
     /// Writes the envelope: `replica_id`, then `sync_token` and `next_sync_token` (only with a
-    /// next token), `cursor` (`null` for none), `changes`, `limit` when given, and
-    /// `"omit_echoes":true` and `"compact_states":true` when asked.
+    /// next token), `cursor` (`null` for none), `changes`, `limit` when given,
+    /// `"omit_echoes":true`, `"compact_states":true` and `"push_only":true` when asked, and
+    /// `echo_receipts` when there are any.
     public func encode(into w: inout JSONWriter) {
         w.raw("{\"replica_id\":")
         w.string(replicaID)
@@ -91,12 +104,21 @@ public struct SyncEnvelope: Sendable, Equatable {
         }
         if omitsEchoes { w.raw(",\"omit_echoes\":true") }
         if wantsCompactStates { w.raw(",\"compact_states\":true") }
+        if pushOnly { w.raw(",\"push_only\":true") }
+        if !echoReceipts.isEmpty {
+            w.raw(",\"echo_receipts\":[")
+            for (index, receipt) in echoReceipts.enumerated() {
+                if index > 0 { w.byte(UInt8(ascii: ",")) }
+                w.string(receipt.rawValue)
+            }
+            w.byte(UInt8(ascii: "]"))
+        }
         w.byte(UInt8(ascii: "}"))
     }
 
     /// The envelope as JSON bytes.
     public func jsonBytes() -> [UInt8] {
-        var w = JSONWriter(capacity: changes.reduce(256) { $0 + $1.count + 1 })
+        var w = JSONWriter(capacity: changes.reduce(256) { $0 + $1.count + 1 } + echoReceipts.reduce(0) { $0 + 4 + $1.rawValue.utf8.count })
         encode(into: &w)
         return w.bytes
     }
@@ -132,6 +154,11 @@ public struct SyncEnvelope: Sendable, Equatable {
                     case "limit": envelope.limit = Int(try scanner.integer())
                     case "omit_echoes": envelope.omitsEchoes = try scanner.bool()
                     case "compact_states": envelope.wantsCompactStates = try scanner.bool()
+                    case "push_only": envelope.pushOnly = try scanner.bool()
+                    case "echo_receipts":
+                        try scanner.array { scanner throws(JSONScanner.Failure) in
+                            envelope.echoReceipts.append(EchoReceipt(rawValue: try scanner.string()))
+                        }
                     case "sync_token": envelope.syncToken = try scanner.consumeNull() ? nil : try scanner.string()
                     // Always a string when present: a proposal of "no next token" is not a thing.
                     case "next_sync_token": envelope.nextSyncToken = try scanner.string()
@@ -154,7 +181,7 @@ public struct SyncEnvelope: Sendable, Equatable {
                         }
                     default:
                         let failure = scanner.failure(
-                            "unknown field '\(key.prefix(100))'; expected replica_id, cursor, changes, limit, sync_token, next_sync_token, omit_echoes, compact_states")
+                            "unknown field '\(key.prefix(100))'; expected replica_id, cursor, changes, limit, sync_token, next_sync_token, omit_echoes, compact_states, push_only, echo_receipts")
                         problem = .unknownField(failure)
                         throw failure
                     }

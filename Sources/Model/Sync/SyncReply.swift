@@ -1,5 +1,5 @@
 /// The `200` reply to `POST /v1/sync` (docs/sync-protocol.md §1):
-/// `{"changes":[state…],"cursor","has_more","reset"?,"rejected":[…],"removed":[…],"scope":{…},"features":[…]}`.
+/// `{"changes":[state…],"cursor","has_more","reset"?,"rejected":[…],"removed":[…],"scope":{…},"features":[…],"echo_receipt"?}`.
 ///
 /// The server writes it with ``jsonBytes()``; `cx` reads it with ``init(parsing:)``, which
 /// skips keys it does not know and accepts replies of servers that predate scopes (no
@@ -28,6 +28,9 @@ public struct SyncReply: Sendable, Equatable {
     /// a client sends an option only once a reply listed it, so it keeps working with older
     /// servers, which refuse unknown request keys.
     public var features: [Feature]
+    /// What a push-only request (``SyncEnvelope/pushOnly``) left exactly as sent; `nil` in
+    /// every other reply, and when the push left nothing as sent.
+    public var echoReceipt: EchoReceipt?
 
     /// A request option a server may list in ``features``.
     public struct Feature: RawRepresentable, Hashable, Sendable {
@@ -38,11 +41,14 @@ public struct SyncReply: Sendable, Equatable {
         /// Pushed states may be compact (``StateFormat/compact``), and
         /// ``SyncEnvelope/wantsCompactStates`` asks for compact states in the page.
         public static let compactStates = Feature(rawValue: "compact_states")
+        /// ``SyncEnvelope/pushOnly`` and ``SyncEnvelope/echoReceipts``: a client may push
+        /// ahead of its previous request's answer (docs/sync-protocol.md §4c).
+        public static let pushAhead = Feature(rawValue: "push_ahead")
     }
 
     public init(
         changes: [[UInt8]], cursor: String?, hasMore: Bool, rejected: [Rejection] = [], removed: [String] = [],
-        scope: SyncScope? = nil, reset: Bool = false, features: [Feature] = []
+        scope: SyncScope? = nil, reset: Bool = false, features: [Feature] = [], echoReceipt: EchoReceipt? = nil
     ) {
         self.changes = changes
         self.cursor = cursor
@@ -52,10 +58,12 @@ public struct SyncReply: Sendable, Equatable {
         self.scope = scope
         self.reset = reset
         self.features = features
+        self.echoReceipt = echoReceipt
     }
 
     /// Writes the reply: `changes` (each state's bytes as they are), `cursor`, `has_more`,
-    /// `reset` only when true, `rejected`, `removed`, `scope` when known, and `features` when any.
+    /// `reset` only when true, `rejected`, `removed`, `scope` when known, `features` when any,
+    /// and `echo_receipt` when there is one.
     public func encode(into w: inout JSONWriter) {
         w.raw("{\"changes\":[")
         for (index, state) in changes.enumerated() {
@@ -89,6 +97,10 @@ public struct SyncReply: Sendable, Equatable {
                 w.string(feature.rawValue)
             }
             w.byte(UInt8(ascii: "]"))
+        }
+        if let echoReceipt {
+            w.raw(",\"echo_receipt\":")
+            w.string(echoReceipt.rawValue)
         }
         w.byte(UInt8(ascii: "}"))
     }
@@ -127,6 +139,8 @@ public struct SyncReply: Sendable, Equatable {
                             reply.features.append(Feature(rawValue: try scanner.string()))
                         }
                     }
+                case "echo_receipt":
+                    reply.echoReceipt = try scanner.consumeNull() ? nil : EchoReceipt(rawValue: try scanner.string())
                 default: try scanner.skipValue()
                 }
             }

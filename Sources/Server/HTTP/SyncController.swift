@@ -75,20 +75,25 @@ struct SyncController: Sendable {
         outcome.rejected.insert(contentsOf: sync.rejected, at: 0)  // refused while reading the request
         metrics.recordsWritten.increment(by: Int64(outcome.written))
         metrics.recordsRejected.increment(by: Int64(outcome.rejected.count))
+        if sync.pushOnly {
+            // The numbers the push gave what it left as sent, read back after its commit: a row
+            // still numbered so has not changed since.
+            var sequences: [Int64] = []
+            if let echoes = outcome.echoes { sequences = try await store.sequences(of: echoes) }
+            let receipt = sequences.isEmpty ? nil : EchoSequences(numbers: sequences, epoch: epoch.id).receipt
+            return (pushOnlyReply(sync, outcome: outcome, receipt: receipt, user: user), counts(sync, outcome, page: nil, reset: false))
+        }
         // A cursor from before a restore or a failover could skip changes: start over, and say so
         // (the client then re-sends what the restored database lacks).
         let reset = epoch.invalidates(sync.cursor)
-        // Echoes are left out only when asked, and never from a page that starts over.
-        let echoes = sync.omitsEchoes && !reset ? outcome.echoes : nil
-        let page = try await store.pull(after: reset ? 0 : sync.cursor.sequence, limit: sync.limit, scope: scope, omitting: echoes)
+        // Echoes are left out only when asked, and never from a page that starts over: this
+        // push's own, and those of the client's push-only requests (receipts of this epoch).
+        let omits = sync.omitsEchoes && !reset
+        let receipts = omits ? sync.echoReceipts.filter { $0.epoch == epoch.id } : []
+        let page = try await store.pull(
+            after: reset ? 0 : sync.cursor.sequence, limit: sync.limit, scope: scope, omitting: omits ? outcome.echoes : nil, receipts: receipts)
         metrics.recordsPulled.increment(by: Int64(page.states.count))
         metrics.syncRequests.increment()
-        let counts: Logger.Metadata = [
-            "replica": "\(sync.replicaID)", "pushed": .stringConvertible(sync.changes.count), "written": .stringConvertible(outcome.written),
-            "rejected": .stringConvertible(outcome.rejected.count), "pulled": .stringConvertible(page.states.count),
-            "removed": .stringConvertible(page.removed.count), "echoes_omitted": .stringConvertible(page.echoes),
-            "has_more": .stringConvertible(page.hasMore), "reset": .stringConvertible(reset),
-        ]
 
         let reply = SyncReply(
             changes: sync.wantsCompactStates ? page.states.map { Array($0.utf8) } : page.states.map { RecordState.expandedJSON(Array($0.utf8)) },
@@ -96,10 +101,41 @@ struct SyncController: Sendable {
             hasMore: page.hasMore, rejected: outcome.rejected,
             removed: page.removed + outcome.outOfScope.filter { !page.removed.contains($0) },
             scope: SyncScope(user: user.name, role: user.role, territories: scope.sortedTerritories), reset: reset,
-            features: [.omitEchoes, .compactStates])
-        let response = Response(
+            features: Self.features)
+        return (Self.response(reply), counts(sync, outcome, page: page, reset: reset))
+    }
+
+    /// The options this server understands (``SyncReply/features``).
+    static let features: [SyncReply.Feature] = [.omitEchoes, .compactStates, .pushAhead]
+
+    /// The reply to a push-only request: no page (no cursor: the client keeps its own), the
+    /// records the push refused or that left the writer's scope, and the receipt of what it
+    /// left exactly as sent. The cursor's epoch is not checked: the client's next pull does that.
+    private func pushOnlyReply(
+        _ sync: SyncRequest, outcome: RecordStore.PushOutcome, receipt: EchoReceipt?, user: AuthenticatedUser
+    ) -> Response {
+        metrics.syncRequests.increment()
+        let reply = SyncReply(
+            changes: [], cursor: nil, hasMore: true, rejected: outcome.rejected, removed: outcome.outOfScope,
+            scope: SyncScope(user: user.name, role: user.role, territories: user.scope.sortedTerritories),
+            features: Self.features,
+            echoReceipt: receipt)
+        return Self.response(reply)
+    }
+
+    /// The one-line log's counts of a sync that succeeded.
+    private func counts(_ sync: SyncRequest, _ outcome: RecordStore.PushOutcome, page: RecordStore.Page?, reset: Bool) -> Logger.Metadata {
+        [
+            "replica": "\(sync.replicaID)", "pushed": .stringConvertible(sync.changes.count), "written": .stringConvertible(outcome.written),
+            "rejected": .stringConvertible(outcome.rejected.count), "pulled": .stringConvertible(page?.states.count ?? 0),
+            "removed": .stringConvertible(page?.removed.count ?? outcome.outOfScope.count), "echoes_omitted": .stringConvertible(page?.echoes ?? 0),
+            "has_more": .stringConvertible(page?.hasMore ?? true), "reset": .stringConvertible(reset), "push_only": .stringConvertible(sync.pushOnly),
+        ]
+    }
+
+    private static func response(_ reply: SyncReply) -> Response {
+        Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: reply.jsonBytes())))
-        return (response, counts)
     }
 }

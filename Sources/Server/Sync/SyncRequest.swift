@@ -24,6 +24,10 @@ struct SyncRequest: Sendable {
     /// The client reads compact states (``SyncEnvelope/wantsCompactStates``); others get the
     /// page in the expanded form.
     var wantsCompactStates = false
+    /// Push, and answer without a page (``SyncEnvelope/pushOnly``).
+    var pushOnly = false
+    /// Receipts of the client's push-only requests (``SyncEnvelope/echoReceipts``), read.
+    var echoReceipts: [EchoSequences] = []
 
     /// The replica part, for ``ReplicaRegistry/admit(_:by:on:)``.
     var claim: ReplicaRegistry.Claim {
@@ -38,6 +42,9 @@ struct SyncRequest: Sendable {
         var maxPullLimit = 5_000
         /// `limit` when the request gives none.
         var defaultPullLimit = 1_000
+        /// Most sequence numbers one request's ``SyncEnvelope/echoReceipts`` may name: a pull
+        /// reads past that many rows at most besides its page.
+        var maxEchoedSequences: Int64 = 1_000_000
     }
 
     /// Parses and validates a request body; every problem with the envelope is an
@@ -75,7 +82,25 @@ struct SyncRequest: Sendable {
         return SyncRequest(
             replicaID: replicaID, cursor: try SyncCursor.parse(envelope.cursor), changes: states,
             limit: Int(min(requestedLimit, Int64(limits.maxPullLimit))), rejected: rejected, syncToken: syncToken,
-            nextSyncToken: nextSyncToken, omitsEchoes: envelope.omitsEchoes, wantsCompactStates: envelope.wantsCompactStates)
+            nextSyncToken: nextSyncToken, omitsEchoes: envelope.omitsEchoes, wantsCompactStates: envelope.wantsCompactStates,
+            pushOnly: envelope.pushOnly, echoReceipts: try checkedReceipts(envelope.echoReceipts, limits: limits))
+    }
+
+    /// `receipts` read, or the request's 400 (413 past ``Limits/maxEchoedSequences``).
+    private static func checkedReceipts(_ receipts: [EchoReceipt], limits: Limits) throws(APIError) -> [EchoSequences] {
+        var read: [EchoSequences] = []
+        var count: Int64 = 0
+        for receipt in receipts {
+            let sequences = try EchoSequences(parsing: receipt)
+            count += sequences.count
+            guard count <= limits.maxEchoedSequences else {
+                throw APIError(
+                    .contentTooLarge, code: "too_many_echoes",
+                    message: "echo_receipts may name at most \(limits.maxEchoedSequences) changes; send fewer (or none: the pages then hold them)")
+            }
+            read.append(sequences)
+        }
+        return read
     }
 
     /// The envelope of `body`, its `changes` split (see ``SyncEnvelope/init(reading:maximumChanges:checkingChanges:change:)``);
