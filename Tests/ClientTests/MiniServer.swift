@@ -1,11 +1,14 @@
 import CXModel
+import Foundation
 @testable import CXClient
 
 /// A small in-memory sync server for client tests: it keeps an append-only log of states with
 /// sequence numbers, serves the latest state of each record in the user's scope page by page
 /// (cursor `p<seq>`), accepts every pushed state in scope, and can fail one request.
 final class MiniServer: SyncTransport, @unchecked Sendable {
-    // Safe: the engine calls `sync` sequentially from one task; tests read after `run` returns.
+    // Safe: every request is answered under `serving` (a sync may have two with the server, see
+    // `pushesAhead`); tests read after `run` returns.
+    private let serving = NSLock()
     private(set) var log: [(seq: Int, state: RecordState)] = []
     private var nextSeq = 10
     var territories: Set<String>
@@ -19,6 +22,19 @@ final class MiniServer: SyncTransport, @unchecked Sendable {
     var losesReply = false
     /// Ids pushed, in order.
     private(set) var pushed: [String] = []
+    /// Lists ``SyncReply/Feature/pushAhead`` and answers push-only requests without a page,
+    /// checking sync tokens as the real server does (a request is admitted when the stored
+    /// token is the one it presents or the one it proposes).
+    var pushesAhead = false
+    /// Push-only requests answered.
+    private(set) var pushOnlyRequests = 0
+    /// The request number (1-based) answered `413` before anything of it is read.
+    var tooLargeAt: Int?
+    /// The request number (1-based) before which another copy of the cache synced (with
+    /// ``pushesAhead``): the replica's stored token is one this cache never saw.
+    var forkAt: Int?
+    /// The stored sync token of each replica (with ``pushesAhead``).
+    private var tokens: [String: String] = [:]
 
     init(territories: Set<String>, pageSize: Int, book: [RecordState]) {
         self.territories = territories
@@ -51,19 +67,25 @@ final class MiniServer: SyncTransport, @unchecked Sendable {
     var scope: SyncScope { SyncScope(role: .rep, territories: territories.sorted()) }
 
     func sync(_ envelope: [UInt8]) async throws -> SyncResponse {
+        try serving.withLock { try answer(envelope) }
+    }
+
+    private func answer(_ envelope: [UInt8]) throws -> SyncResponse {
         requests += 1
+        if requests == tooLargeAt { throw PayloadTooLarge(detail: "request body too large (test: request \(requests))") }
         let fails = requests == failAt
         if fails && !losesReply { throw CXError(.unavailable, "cannot reach the server (test: request \(requests) fails)") }
         var raws: [[UInt8]] = []
         var cursorText: String?
-        try JSONScanner.scan(envelope) { scanner throws(JSONScanner.Failure) in
-            try scanner.object { scanner, key throws(JSONScanner.Failure) in
-                switch key {
-                case "changes": try scanner.array { scanner throws(JSONScanner.Failure) in raws.append(try scanner.rawValue()) }
-                case "cursor": cursorText = try scanner.consumeNull() ? nil : scanner.string()
-                default: try scanner.skipValue()
-                }
+        let request = try SyncEnvelope(reading: envelope)
+        raws = request.changes
+        cursorText = request.cursor
+        if pushesAhead, let next = request.nextSyncToken {
+            if requests == forkAt { tokens[request.replicaID] = "token-of-another-copy" }
+            if let stored = tokens[request.replicaID], stored != request.syncToken, stored != next {
+                throw ReplicaForked(message: "replica has synced from another copy (test)")
             }
+            tokens[request.replicaID] = next
         }
         var rejected: [SyncResponse.Rejection] = []
         for raw in raws {
@@ -76,12 +98,17 @@ final class MiniServer: SyncTransport, @unchecked Sendable {
             append(latest[state.id].map { $0.state.merging(state) } ?? state)
         }
         if fails { throw CXError(.unavailable, "the connection dropped before the reply (test: request \(requests))") }
+        let features: [SyncReply.Feature] = pushesAhead ? [.pushAhead] : []
+        if request.pushOnly {
+            pushOnlyRequests += 1
+            return SyncResponse(changes: [], cursor: nil, hasMore: true, rejected: rejected, scope: scope, features: features)
+        }
         let after = cursorText.flatMap { Int($0.dropFirst()) } ?? 0
         let visible = latest.values.filter { $0.seq > after && inScope($0.state) }.sorted { $0.seq < $1.seq }
         let page = visible.prefix(pageSize)
         let cursor = "p\(page.last?.seq ?? Swift.max(after, nextSeq - 1))"
         return SyncResponse(
             changes: page.map { $0.state.jsonBytes() }, cursor: cursor, hasMore: visible.count > pageSize,
-            rejected: rejected, scope: scope)
+            rejected: rejected, scope: scope, features: features)
     }
 }

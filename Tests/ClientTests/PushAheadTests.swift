@@ -1,0 +1,96 @@
+import CXModel
+import Testing
+@testable import CXClient
+
+/// Pushes ahead (SyncSession+PushAhead.swift): with a server that takes them, a push goes out
+/// while the one before is answered, under the same tokens; when the request before is not
+/// answered with a page (too large, forked) the pushes ahead are dropped and their states go
+/// again — every record arrives, none is lost or reported twice.
+@Suite struct PushAheadTests {
+    func customers(_ count: Int) -> [RecordState] {
+        (0..<count).map { Fixtures.customer("Customer \($0)", territory: "north") }
+    }
+
+    func pending(_ dir: TemporaryDirectory, _ states: [RecordState]) throws {
+        let store = try Fixtures.open(dir)
+        defer { store.close() }
+        try store.commit(states.map { .init(state: $0, pending: true) })
+    }
+
+    func engine(_ dir: TemporaryDirectory) -> SyncEngine {
+        var engine = SyncEngine(cacheDirectory: dir.path + "/cache", replicaID: "test-laptop")
+        engine.batchSize = 10
+        engine.pageLimit = 10
+        return engine
+    }
+
+    func server() -> MiniServer {
+        let server = MiniServer(territories: ["north"], pageSize: 10, book: [])
+        server.pushesAhead = true
+        return server
+    }
+
+    func expectEverythingArrived(_ states: [RecordState], at server: MiniServer, from dir: TemporaryDirectory) throws {
+        #expect(Set(server.latest.keys) == Set(states.map(\.id)))
+        let store = try Fixtures.open(dir, exclusive: false)
+        defer { store.close() }
+        #expect(try store.pendingIDs().isEmpty)
+    }
+
+    @Test func pushesGoAheadUnderTheSameTokensAndEverythingArrivesOnce() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let states = customers(60)
+        try pending(dir, states)
+        let server = server()
+        let report = try await engine(dir).run(client: server)
+        #expect(report.pushed == 60)
+        #expect(report.rejected.isEmpty)
+        #expect(report.reincarnated == nil, "the server's token rule admitted every push ahead")
+        #expect(server.pushOnlyRequests >= 4, "pushes went ahead")
+        #expect(server.pushed.count == 60, "each state went once")
+        try expectEverythingArrived(states, at: server, from: dir)
+        let again = try await engine(dir).run(client: server)
+        #expect(again.pushed == 0)
+    }
+
+    @Test(arguments: [2, 3, 4])
+    func aRequestTooLargeWhileAPushIsAheadDropsItAndEverythingStillArrives(failing request: Int) async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let states = customers(60)
+        try pending(dir, states)
+        let server = server()
+        server.tooLargeAt = request
+        let report = try await engine(dir).run(client: server)
+        #expect(report.rejected.isEmpty, "a batch of several is split, not reported")
+        #expect(report.pushed == 60, "a dropped answer is not counted; the states go again")
+        #expect(report.reincarnated == nil)
+        try expectEverythingArrived(states, at: server, from: dir)
+    }
+
+    @Test(arguments: [3, 4])
+    func aForkWhileAPushIsAheadContinuesAsANewIncarnationWithoutLoss(forkedAt request: Int) async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let states = customers(60)
+        try pending(dir, states)
+        let server = server()
+        server.forkAt = request
+        let report = try await engine(dir).run(client: server)
+        #expect(report.reincarnated != nil)
+        #expect(report.rejected.isEmpty)
+        try expectEverythingArrived(states, at: server, from: dir)
+    }
+
+    @Test func withoutTheFeatureOneRequestIsWithTheServerAtATime() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let states = customers(30)
+        try pending(dir, states)
+        let server = MiniServer(territories: ["north"], pageSize: 10, book: [])
+        let report = try await engine(dir).run(client: server)
+        #expect(report.pushed == 30)
+        #expect(server.pushOnlyRequests == 0)
+    }
+}
