@@ -26,6 +26,10 @@ struct ReplicaDriver: Sendable {
     var home: String
     let cxBinary: String
     let shell: Shell
+    /// States per sync request (`CX_SYNC_BATCH`), small so that a sync of a handful of
+    /// offline edits takes several requests and pushes ahead of their answers
+    /// (docs/sync-protocol.md §4c) under every fault; `nil` keeps cx's 1000.
+    var syncBatch: Int? = nil
 
     /// Runs `cx SUBCOMMAND --home HOME ARGS…`. `killAfter` sends SIGKILL after that many
     /// seconds if it is still running; `clockOffset` (e.g. `+5h`) runs it under `faketime`.
@@ -33,15 +37,16 @@ struct ReplicaDriver: Sendable {
         -> CommandResult
     {
         let words = [subcommand, "--home", home] + arguments
+        var environment: [String: String] = [:]
+        if subcommand == "sync", let syncBatch { environment["CX_SYNC_BATCH"] = String(syncBatch) }
         if let clockOffset, let faketime = Shell.which("faketime") {
             // Only the wall clock is off (a laptop's clock), not the monotonic clock: faking
             // that too can hang a multi-threaded program inside libfaketime.
-            return shell.run(
-                faketime, ["-f", clockOffset, cxBinary] + words,
-                environment: ["FAKETIME_DONT_FAKE_MONOTONIC": "1", "DONT_FAKE_MONOTONIC": "1"],
-                killAfter: killAfter, timeout: 60)
+            environment["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+            environment["DONT_FAKE_MONOTONIC"] = "1"
+            return shell.run(faketime, ["-f", clockOffset, cxBinary] + words, environment: environment, killAfter: killAfter, timeout: 60)
         }
-        return shell.run(cxBinary, words, killAfter: killAfter)
+        return shell.run(cxBinary, words, environment: environment, killAfter: killAfter)
     }
 
     /// The customers this home shows (`cx list --json`, deleted ones too if asked).
