@@ -28,6 +28,8 @@ final class MiniServer: SyncTransport, @unchecked Sendable {
     var pushesAhead = false
     /// Push-only requests answered.
     private(set) var pushOnlyRequests = 0
+    /// The replica ids requests came from.
+    private(set) var replicaIDs: Set<String> = []
     /// The request number (1-based) answered `413` before anything of it is read.
     var tooLargeAt: Int?
     /// The request number (1-based) before which another copy of the cache synced (with
@@ -80,6 +82,7 @@ final class MiniServer: SyncTransport, @unchecked Sendable {
         let request = try SyncEnvelope(reading: envelope)
         raws = request.changes
         cursorText = request.cursor
+        replicaIDs.insert(request.replicaID)
         if pushesAhead, let next = request.nextSyncToken {
             if requests == forkAt { tokens[request.replicaID] = "token-of-another-copy" }
             if let stored = tokens[request.replicaID], stored != request.syncToken, stored != next {

@@ -79,6 +79,7 @@ import Testing
         server.forkAt = request
         let report = try await engine(dir).run(client: server)
         #expect(report.reincarnated != nil)
+        #expect(server.replicaIDs.count == 2, "the old incarnation, then one new one")
         #expect(report.rejected.isEmpty)
         try expectEverythingArrived(states, at: server, from: dir)
     }
