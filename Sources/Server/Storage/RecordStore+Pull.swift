@@ -28,17 +28,20 @@ extension RecordStore {
             // are ranges of sequence numbers, tested against the row's own.
             let echoIDs = PostgresArrayLiteral.text(echoes?.ids ?? [])
             let echoesThrough = echoes?.throughSequence ?? 0
-            let receipted = EchoSequences.multirange(receipts)
+            let receiptRanges = EchoSequences.multirange(receipts)
             // The scans start past the receipts' numbers that follow the cursor without a gap (a
             // sync's pushes ahead are numbered one after another), and read enough rows to find
             // `limit + 1` others even if every echo comes first.
             let start = EchoSequences.skipping(receipts, after: cursor)
-            let scanned = limit + 1 + (echoes?.ids.count ?? 0) + Int(receipts.reduce(0) { $0 + $1.count(after: start) })
+            // Past `maxEchoScan` receipted rows a page may come out short (`has_more` still
+            // says so): a request never makes PostgreSQL read more than that beside its page.
+            let receipted = min(receipts.reduce(0) { $0 + $1.count(after: start) }, Self.maxEchoScan)
+            let scanned = limit + 1 + (echoes?.ids.count ?? 0) + Int(receipted)
             if scope.isUnrestricted {
                 rows = try connection.query(
                     """
                     SELECT seq, echoed, CASE WHEN echoed THEN NULL ELSE state::text END AS state, NULL::text AS removed FROM (
-                        SELECT changes.seq, changes.state, ((changes.seq <= \(echoesThrough) AND echo.id IS NOT NULL) OR changes.seq <@ \(receipted)::int8multirange) AS echoed FROM (
+                        SELECT changes.seq, changes.state, ((changes.seq <= \(echoesThrough) AND echo.id IS NOT NULL) OR changes.seq <@ \(receiptRanges)::int8multirange) AS echoed FROM (
                             (SELECT seq, id, state FROM cx.customers WHERE seq > \(start) ORDER BY seq LIMIT \(scanned))
                             UNION ALL
                             (SELECT seq, id, state FROM cx.activities WHERE seq > \(start) ORDER BY seq LIMIT \(scanned))
@@ -53,7 +56,7 @@ extension RecordStore {
                 rows = try connection.query(
                     """
                     SELECT seq, echoed, CASE WHEN echoed THEN NULL ELSE state::text END AS state, removed FROM (
-                    SELECT changes.seq, changes.state, changes.removed, ((changes.seq <= \(echoesThrough) AND echo.id IS NOT NULL) OR changes.seq <@ \(receipted)::int8multirange) AS echoed FROM (
+                    SELECT changes.seq, changes.state, changes.removed, ((changes.seq <= \(echoesThrough) AND echo.id IS NOT NULL) OR changes.seq <@ \(receiptRanges)::int8multirange) AS echoed FROM (
                         (SELECT c.seq, c.id, c.state, NULL::text AS removed FROM cx.customers c
                          WHERE c.territory = ANY(\(territories)::text[]) AND c.seq > \(start)
                          ORDER BY c.seq LIMIT \(scanned))
@@ -104,6 +107,9 @@ extension RecordStore {
             return page
         }
     }
+
+    /// The most rows named by receipts one pull reads beside its page.
+    static let maxEchoScan: Int64 = 50_000
 
     /// The sequence numbers of the records `echoes` names that are still as that push left
     /// them (numbered at most its ``Echoes/throughSequence``): the rows a receipt stands for.

@@ -53,23 +53,22 @@ struct EchoSequences: Sendable, Equatable {
         return EchoReceipt(rawValue: "e" + text.joined(separator: ",") + "." + epoch)
     }
 
-    /// Reads a receipt this server issued, or throws `400 invalid_echo_receipt`.
-    init(parsing receipt: EchoReceipt) throws(APIError) {
+    /// Reads a receipt this server issued; `nil` for anything else (a receipt is a hint the
+    /// server gave: one it cannot use is left aside, and the page then holds those states).
+    init?(parsing receipt: EchoReceipt) {
         let text = receipt.rawValue
-        let invalid = APIError.badRequest(
-            "invalid_echo_receipt", "echo receipt '\(text.prefix(100))' was not issued by this server; leave it out")
-        guard text.hasPrefix("e"), let dot = text.lastIndex(of: ".") else { throw invalid }
+        guard text.hasPrefix("e"), let dot = text.lastIndex(of: ".") else { return nil }
         let epoch = String(text[text.index(after: dot)...])
-        guard epoch.utf8.count == 12, epoch.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else { throw invalid }
+        guard epoch.utf8.count == 12, epoch.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else { return nil }
         var ranges: [ClosedRange<Int64>] = []
         for part in text[text.index(after: text.startIndex)..<dot].split(separator: ",", omittingEmptySubsequences: false) {
             let bounds = part.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map { Self.number($0) }
             guard let lower = bounds.first ?? nil, let upper = bounds.count == 2 ? bounds[1] : lower, lower <= upper,
                 ranges.last.map({ $0.upperBound + 1 < lower }) ?? true
-            else { throw invalid }
+            else { return nil }
             ranges.append(lower...upper)
         }
-        guard !ranges.isEmpty else { throw invalid }
+        guard !ranges.isEmpty else { return nil }
         self.ranges = ranges
         self.epoch = epoch
     }

@@ -42,8 +42,9 @@ struct SyncRequest: Sendable {
         var maxPullLimit = 5_000
         /// `limit` when the request gives none.
         var defaultPullLimit = 1_000
-        /// Most sequence numbers one request's ``SyncEnvelope/echoReceipts`` may name: a pull
-        /// reads past that many rows at most besides its page.
+        /// Most sequence numbers one request's ``SyncEnvelope/echoReceipts`` are used for (a
+        /// pull reads past that many rows at most besides its page); receipts past it are left
+        /// aside.
         var maxEchoedSequences: Int64 = 1_000_000
     }
 
@@ -83,24 +84,21 @@ struct SyncRequest: Sendable {
             replicaID: replicaID, cursor: try SyncCursor.parse(envelope.cursor), changes: states,
             limit: Int(min(requestedLimit, Int64(limits.maxPullLimit))), rejected: rejected, syncToken: syncToken,
             nextSyncToken: nextSyncToken, omitsEchoes: envelope.omitsEchoes, wantsCompactStates: envelope.wantsCompactStates,
-            pushOnly: envelope.pushOnly, echoReceipts: try checkedReceipts(envelope.echoReceipts, limits: limits))
+            pushOnly: envelope.pushOnly, echoReceipts: usableReceipts(envelope.echoReceipts, limits: limits))
     }
 
-    /// `receipts` read, or the request's 400 (413 past ``Limits/maxEchoedSequences``).
-    private static func checkedReceipts(_ receipts: [EchoReceipt], limits: Limits) throws(APIError) -> [EchoSequences] {
-        var read: [EchoSequences] = []
+    /// The receipts of `receipts` this server can use: ones it did not issue are left aside,
+    /// and so are those past ``Limits/maxEchoedSequences`` changes in all. A receipt only
+    /// spares the client states it holds; without it the page holds them.
+    private static func usableReceipts(_ receipts: [EchoReceipt], limits: Limits) -> [EchoSequences] {
+        var usable: [EchoSequences] = []
         var count: Int64 = 0
         for receipt in receipts {
-            let sequences = try EchoSequences(parsing: receipt)
+            guard let sequences = EchoSequences(parsing: receipt), count + sequences.count <= limits.maxEchoedSequences else { continue }
             count += sequences.count
-            guard count <= limits.maxEchoedSequences else {
-                throw APIError(
-                    .contentTooLarge, code: "too_many_echoes",
-                    message: "echo_receipts may name at most \(limits.maxEchoedSequences) changes; send fewer (or none: the pages then hold them)")
-            }
-            read.append(sequences)
+            usable.append(sequences)
         }
-        return read
+        return usable
     }
 
     /// The envelope of `body`, its `changes` split (see ``SyncEnvelope/init(reading:maximumChanges:checkingChanges:change:)``);
