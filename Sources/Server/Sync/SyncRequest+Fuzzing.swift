@@ -5,8 +5,8 @@ import CXModel
 package enum SyncRequestFuzzing {
     /// Parses `body` as a `POST /v1/sync` request with the default limits and checks the
     /// parser's promises, trapping when one is broken: errors are 400 or 413 with a code, the
-    /// limit is within bounds, no more states than allowed, and every accepted state is
-    /// complete and re-encodes canonically. Returns whether the envelope was accepted.
+    /// limit is within bounds, no more states than allowed, every accepted state is complete
+    /// and re-encodes canonically, and the receipts used are within their limit and round-trip. Returns whether the envelope was accepted.
     package static func check(_ body: [UInt8]) -> Bool {
         let limits = SyncRequest.Limits()
         let request: SyncRequest
@@ -26,6 +26,10 @@ package enum SyncRequestFuzzing {
             precondition((try? RecordState(jsonBytes: state.jsonBytes())) == state, "an accepted state does not round-trip")
         }
         for rejection in request.rejected { precondition(!rejection.code.rawValue.isEmpty, "a rejection without a code") }
+        precondition(request.echoReceipts.reduce(0) { $0 + $1.count } <= limits.maxEchoedSequences, "receipts past the limit used")
+        for receipt in request.echoReceipts {
+            precondition(EchoSequences(parsing: receipt.receipt) == receipt, "a receipt does not round-trip")
+        }
         return true
     }
 }
