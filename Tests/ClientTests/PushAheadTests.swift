@@ -84,6 +84,29 @@ import Testing
         try expectEverythingArrived(states, at: server, from: dir)
     }
 
+    /// A push ahead dropped after a 413 or a fork of the request before it is read again: a
+    /// refusal found while reading it (an incomplete state, never pushed) must be reported once,
+    /// not once per reading — the drop takes back what reading the dropped push reported.
+    @Test(arguments: [(tooLargeAt: 4, forkAt: nil), (5, nil), (nil, 4), (nil, 5)] as [(Int?, Int?)])
+    func aRefusalReadIntoADroppedPushIsReportedOnce(tooLargeAt: Int?, forkAt: Int?) async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        // Customers go first, then activities: the incomplete purchase is read into the last
+        // batch, a push ahead of request 5 or 6.
+        let states = customers(55)
+        var incomplete = Fixtures.purchase(of: states[0].id)
+        try incomplete.set("amount", to: nil, by: Fixtures.author)
+        try pending(dir, states + [incomplete])
+        let server = server()
+        server.tooLargeAt = tooLargeAt
+        server.forkAt = forkAt
+        let report = try await engine(dir).run(client: server)
+        #expect(report.rejected.map(\.id) == [incomplete.id], "reported once: \(report.rejected)")
+        #expect(!server.pushed.contains(incomplete.id))
+        #expect(Set(server.latest.keys) == Set(states.map(\.id)))
+        #expect(server.pushOnlyRequests >= 1)
+    }
+
     @Test func withoutTheFeatureOneRequestIsWithTheServerAtATime() async throws {
         let dir = TemporaryDirectory()
         defer { dir.cleanup() }

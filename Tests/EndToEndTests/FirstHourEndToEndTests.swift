@@ -58,9 +58,14 @@ import Testing
 
     /// Trap 4: an empty report or list says why on stderr; stdout and the exit status stay.
     @Test func emptyHomesSaySoOnStderr() throws {
-        // No home at all (a mistyped --home): an error.
+        // No home at all (a mistyped --home): an error from every command that reads the
+        // cache, not an empty answer ("No conflicts.") a script would take as true.
         let missing = "/tmp/cx-e2e-missing-" + UUID().uuidString.lowercased().prefix(8)
-        for command in [["report"], ["list"]] {
+        let reads = [
+            ["report"], ["list"], ["conflicts"], ["status"], ["show", "abcdef12"], ["history", "abcdef12"],
+            ["activities", "abcdef12"], ["duplicates"], ["export", "--format", "csv"], ["value"], ["cohorts"],
+        ]
+        for command in reads {
             let run = try runProcess(try Binaries.path("cx"), command + ["--home", missing])
             #expect(run.status == 1, "\(run)")
             #expect(run.stderr.contains("there is no cx home at \(missing)"), "\(run)")

@@ -45,10 +45,12 @@ extension CacheStore {
         let compactor = CacheCompactor(
             journal: journal, from: oldDirectory, to: newDirectory, knownFacts: committedFacts,
             decode: { [unowned self] bytes, id in try decode(bytes, id: id) })
-        newMeta.customers = try compactor.rewriteTable("customers", kind: .customer, table: customers, views: true)
-        newMeta.activities = try compactor.rewriteTable("activities", kind: .activity, table: activities, views: false)
+        // The book is built on its own thread from the facts as they are written; customers first.
+        let book = GenerationBook.Builder()
+        newMeta.customers = try compactor.rewriteTable("customers", kind: .customer, table: customers, views: true, book: book)
+        newMeta.activities = try compactor.rewriteTable("activities", kind: .activity, table: activities, views: false, book: book)
         try compactor.rewriteByCustomer(byCustomer, activities: activities)
-        try GenerationBook.write(in: newDirectory)
+        try book.write(in: newDirectory)
 
         try CacheCompactor.writeIDList(try pendingIDs(), to: newDirectory + "/pending.txt")
         try CacheCompactor.writeIDList(try conflictedIDs(), to: newDirectory + "/conflicted.txt")

@@ -13,11 +13,7 @@ extension CommandContext {
     ///     report of zeros; `cx list` says "No customers yet" by itself).
     /// - Throws: exit 1 when neither the configuration nor the data directory exists.
     func checkHomeBeforeReading(_ store: CacheStore, what: String, emptyBook: Bool) throws {
-        guard POSIX.exists(paths.configDirectory) || POSIX.exists(paths.dataDirectory) else {
-            throw CXError(
-                .failure, "there is no cx home at \(paths.configDirectory)",
-                hint: "Check --home and $CX_HOME, or set this one up: `cx init --server URL --token TOKEN`, then `cx sync`.")
-        }
+        try requireHome()
         guard try configuration() != nil else {
             terminal.warn(
                 "this cx home (\(paths.configDirectory)) is not initialised, so \(what) is empty. "
@@ -32,6 +28,17 @@ extension CommandContext {
                 ? "or connect a server: `cx init --server URL --token TOKEN`, then `cx sync`"
                 : "or run `cx sync`"
             terminal.warn("the cache holds no customers, so \(what) is empty. Add one with `cx add --name NAME`, \(fix).")
+        }
+    }
+}
+
+extension CommandContext {
+    /// Throws (exit 1) when neither the home's configuration nor its data directory exists.
+    func requireHome() throws {
+        guard POSIX.exists(paths.configDirectory) || POSIX.exists(paths.dataDirectory) else {
+            throw CXError(
+                .failure, "there is no cx home at \(paths.configDirectory)",
+                hint: "Check --home and $CX_HOME, or set this one up: `cx init --server URL --token TOKEN`, then `cx sync`.")
         }
     }
 }

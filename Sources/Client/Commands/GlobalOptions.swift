@@ -82,7 +82,11 @@ final class CommandContext {
     }
 
     /// Opens the cache (shared for reading, exclusive for writing) and reports load warnings.
+    ///
+    /// A read (`exclusive: false`) of a home that does not exist at all — most likely a
+    /// mistyped `--home` — is an error (exit 1) rather than an empty answer ("No conflicts.").
     func openStore(exclusive: Bool) throws -> CacheStore {
+        if !exclusive { try requireHome() }
         let store = try CacheStore.open(directory: paths.cacheDirectory, exclusive: exclusive)
         for warning in store.warnings { terminal.warn(warning) }
         return store
