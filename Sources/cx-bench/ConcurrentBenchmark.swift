@@ -94,16 +94,10 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
         }
         let preloadStates = customers(preload, replica: "preload-laptop")
 
-        let port = PortBox()
         var configuration = ServerConfiguration()
-        configuration.port = 0
         configuration.groupCommit = groupCommit
-        let app = buildApplication(
-            configuration: configuration, pool: pool, metrics: ServerMetrics(), logger: logger,
-            onServerRunning: { channel in port.set(channel.localAddress?.port ?? 0) })
-        let serverTask = Task { try await app.runService(gracefulShutdownSignals: []) }
-        while port.value == 0 { try await Task.sleep(for: .milliseconds(20)) }
-        let url = "http://127.0.0.1:\(port.value)/v1/sync"
+        let server = try await BenchServer.start(configuration: configuration, pool: pool, logger: logger)
+        let url = server.syncURL
         for body in ServerBenchmark.bodies(preloadStates, batch: 1_000, replica: "preload-laptop", pushingAhead: false) {
             _ = try await ServerBenchmark.post(url, token: adminToken, body: body)
         }
@@ -127,12 +121,11 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
             }
         } catch {
             try? await http.shutdown()
-            serverTask.cancel()
+            await server.stop()
             throw error
         }
         try await http.shutdown()
-        serverTask.cancel()
-        _ = try? await serverTask.value
+        await server.stop()
         await pool.close()
         report(results)
     }

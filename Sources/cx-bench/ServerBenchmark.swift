@@ -54,15 +54,8 @@ struct ServerBenchmark: AsyncParsableCommand {
         let expandedBytes = states.reduce(0) { $0 + $1.jsonBytes(.expanded).count } / states.count
         print("records: \(records), push batch: \(batch), pushes ahead: \(pushesAhead), pull page: \(pageSize), ~\(averageBytes) bytes per state (compact; \(expandedBytes) expanded)")
 
-        let port = PortBox()
-        var configuration = ServerConfiguration()
-        configuration.port = 0
-        let app = buildApplication(
-            configuration: configuration, pool: pool, metrics: ServerMetrics(), logger: logger,
-            onServerRunning: { channel in port.set(channel.localAddress?.port ?? 0) })
-        let serverTask = Task { try await app.runService(gracefulShutdownSignals: []) }
-        while port.value == 0 { try await Task.sleep(for: .milliseconds(20)) }
-        let url = "http://127.0.0.1:\(port.value)/v1/sync"
+        let server = try await BenchServer.start(configuration: ServerConfiguration(), pool: pool, logger: logger)
+        let url = server.syncURL
 
         // Push, as `cx sync` does: the first request alone, then each one while the one before
         // it is answered (push-only requests, docs/sync-protocol.md §4c).
@@ -95,8 +88,7 @@ struct ServerBenchmark: AsyncParsableCommand {
             guard page.rejected == 0 else { throw ValidationError("the rep's push was refused for \(page.rejected) records") }
         }
         let repPushSeconds = (ContinuousClock.now - start).seconds
-        serverTask.cancel()
-        _ = try? await serverTask.value
+        await server.stop()
 
         // PostgreSQL alone, on the same rows.
         let baseline = try await pool.withConnection { connection in
@@ -247,11 +239,4 @@ struct ServerBenchmark: AsyncParsableCommand {
         chmod(directory, 0o755)
         return directory
     }
-}
-
-/// The port the benchmark server bound, set once from the server's callback.
-final class PortBox: Sendable {
-    private let storage = Mutex(0)
-    var value: Int { storage.withLock { $0 } }
-    func set(_ port: Int) { storage.withLock { $0 = port } }
 }

@@ -80,78 +80,50 @@ import Testing
         try Self.expectBookOfStates(store)
     }
 
-    /// The book a compaction builds from the facts as it writes them (on another thread, in
-    /// buffers that split lines anywhere) is byte for byte the book of the finished files —
-    /// when both tables are rewritten, and when one is hard-linked unchanged.
-    @Test func theBookBuiltWhileWritingIsTheBookOfTheFinishedFiles() throws {
+    /// A compaction may leave the book out (a fold in the middle of a sync); reports then read
+    /// the facts files, and the book written later is the one a compaction would have written.
+    @Test func aBookLeftOutIsReadFromTheFactsAndWrittenLater() throws {
         let dir = TemporaryDirectory()
         defer { dir.cleanup() }
-        let states = SampleBook.generate(seed: 33, customers: 400)
         let store = try Fixtures.open(dir)
         defer { store.close() }
-        func expectSameBookAsTheFiles() throws {
-            let generation = try #require(store.generationDirectory)
-            let built = try #require(try GenerationBook.read(in: generation))
-            let copy = dir.path + "/copy-" + UUID().uuidString
-            try POSIX.makeDirectories(copy)
-            for table in ["customers", "activities"] {
-                for file in SnapshotTable.fileNames(table) where POSIX.exists(generation + "/" + file) {
-                    try POSIX.writeAtomically(try #require(try POSIX.readFile(generation + "/" + file)), to: copy + "/" + file)
-                }
-            }
-            try GenerationBook.write(in: copy)
-            #expect(try GenerationBook.read(in: copy) == built)
-            #expect(BookFile.counts(of: built)! == (store.customers?.count ?? 0, store.activities?.count ?? 0))
-        }
-        try store.commit(states.map { .init(state: $0, pending: false) })
+        try store.commit(SampleBook.generate(seed: 35, customers: 80).map { .init(state: $0, pending: false) })
         try store.compact()
-        try expectSameBookAsTheFiles()
+        let generation = try #require(store.generationDirectory)
+        let expected = try #require(try GenerationBook.read(in: generation))
 
-        // Only activities change: the customers table is linked, its facts read from the file.
-        let customer = try #require(states.first { $0.kind == .customer })
-        try store.commit([.init(state: Fixtures.purchase(of: customer.id, amount: "12.50"), pending: true)])
-        try store.compact()
-        try expectSameBookAsTheFiles()
-        // Only customers change: the activities table is linked.
-        var renamed = customer
-        try renamed.set("name", to: "Renamed While Linked", by: Fixtures.author)
-        try store.commit([.init(state: renamed, pending: true)])
-        try store.compact()
-        try expectSameBookAsTheFiles()
-        #expect(try store.customerBook().customers[customer.id]?.name == "Renamed While Linked")
+        try store.commit([.init(state: Fixtures.customer("Late", territory: "north"), pending: true)])
+        try store.compact(writingBook: false)
+        let folded = try #require(store.generationDirectory)
+        #expect(try GenerationBook.read(in: folded) == nil)
+        try Self.expectBookOfStates(store)
+        try store.writeBookIfMissing()
+        let written = try #require(try GenerationBook.read(in: folded))
+        #expect(BookFile.counts(of: written)! == (store.customers!.count, store.activities!.count))
+        #expect(written.count > expected.count, "the new customer is in it")
+        #expect(!POSIX.listDirectory(folded).contains { $0.contains(".tmp") }, "written beside, then renamed")
+        try Self.expectBookOfStates(store)
     }
 
-    /// Facts bytes handed over in pieces of any size give the book of the whole lines.
-    @Test func factsSplitAnywhereGiveTheSameBook() throws {
-        let states = SampleBook.generate(seed: 34, customers: 40)
-            .sorted { ($0.kind == .customer ? 0 : 1, $0.id) < ($1.kind == .customer ? 0 : 1, $1.id) }
-        let facts: [UInt8] = states.flatMap { InsightFacts($0).jsonBytes() + [0x0A] }
+    /// A first sync that folds its journal along the way (here after every few pages) ends on a
+    /// generation with its book: the folds leave it out, the sync's end writes it.
+    @Test func aFirstSyncThatFoldsMidwayEndsWithTheBookOfItsGeneration() async throws {
         let dir = TemporaryDirectory()
         defer { dir.cleanup() }
-        var books: [[UInt8]] = []
-        for pieceSize in [1, 2, 7, 64, 1000, facts.count] {
-            let target = dir.path + "/pieces-\(pieceSize)"
-            try POSIX.makeDirectories(target)
-            let builder = GenerationBook.Builder()
-            for start in stride(from: 0, to: facts.count, by: pieceSize) {
-                builder.add(factsBytes: Array(facts[start..<min(start + pieceSize, facts.count)]))
-            }
-            try builder.write(in: target)
-            books.append(try #require(try GenerationBook.read(in: target)))
-        }
-        #expect(Set(books).count == 1)
-        var whole = BookFile.Writer()
-        for state in states { whole.add(InsightFacts(state)) }
-        #expect(books[0] == whole.bytes())
-
-        // A line cut short at the end, or one that is not facts, writes no book.
-        for broken in [Array(facts.dropLast(5)), Array("not facts\n".utf8) + facts[...]] {
-            let target = dir.path + "/broken-" + UUID().uuidString
-            try POSIX.makeDirectories(target)
-            let builder = GenerationBook.Builder()
-            builder.add(factsBytes: broken)
-            try builder.write(in: target)
-            #expect(try GenerationBook.read(in: target) == nil)
-        }
+        let states = SampleBook.generate(seed: 36, customers: 60)
+        let territories = Set(states.compactMap { $0.kind == .customer ? $0.displayedValue("territory") : nil })
+        let server = MiniServer(territories: territories, pageSize: 50, book: states)
+        var engine = SyncEngine(cacheDirectory: dir.path + "/cache", replicaID: "test-laptop")
+        engine.pageLimit = 50
+        engine.foldFloor = 40_000
+        _ = try await engine.run(client: server)
+        let store = try Fixtures.open(dir)
+        defer { store.close() }
+        let generation = try #require(store.generationDirectory)
+        let number = Int(generation.split(separator: "-").last.map(String.init) ?? "") ?? 0
+        #expect(number >= 2, "the sync folded along the way (generation \(number))")
+        let written = try #require(try GenerationBook.read(in: generation), "the sync's end wrote the book")
+        #expect(BookFile.counts(of: written)! == (store.customers!.count, store.activities!.count))
+        try Self.expectBookOfStates(store)
     }
 }

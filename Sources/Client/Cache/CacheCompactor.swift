@@ -40,24 +40,20 @@ struct CacheCompactor {
     }
 
     /// Writes `<name>.jsonl`, `<name>.view.jsonl` (with `views`), `<name>.facts.jsonl` and
-    /// `<name>.idx` of the new generation from `table` and the journal's puts of `kind`, and
-    /// hands its facts to `book`; returns the record count. A table of a generation written
-    /// before facts were kept is rewritten (its facts made by decoding each state once) even
-    /// when the journal does not touch it.
-    func rewriteTable(
-        _ name: String, kind: RecordKind, table: SnapshotTable?, views: Bool, book: GenerationBook.Builder
-    ) throws -> Int {
+    /// `<name>.idx` of the new generation from `table` and the journal's puts of `kind`; returns
+    /// the record count. A table of a generation written before facts were kept is rewritten
+    /// (its facts made by decoding each state once) even when the journal does not touch it.
+    func rewriteTable(_ name: String, kind: RecordKind, table: SnapshotTable?, views: Bool) throws -> Int {
         let updates = journalUpdates(of: kind)
         let dropsHere = try dropped.contains { try table?.find(String(decoding: $0, as: UTF8.self)) != nil }
         if updates.isEmpty && !dropsHere && (table?.hasFacts ?? true) {
             for file in SnapshotTable.fileNames(name) { try linkUnchanged(file) }
-            book.add(table: name, of: target)
             return table?.count ?? 0
         }
         let oldStates = table?.stateFile.map { SequentialReader(file: $0) }
         let oldViews = table?.viewFile.map { SequentialReader(file: $0) }
         let oldFacts = table?.factsFile.map { FactsCursor(file: $0) }
-        let writer = try SnapshotTableWriter(directory: target, name: name, views: views, book: book)
+        let writer = try SnapshotTableWriter(directory: target, name: name, views: views)
         func emitUpdate(_ update: (id: String, put: Journal.Put)) throws {
             let view = journal.viewBytes(update.put)
             let state = journal.stateBytes(update.put)

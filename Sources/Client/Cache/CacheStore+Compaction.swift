@@ -24,10 +24,13 @@ extension CacheStore {
 
     /// Folds the journal into a new generation and switches to it atomically.
     ///
+    /// - Parameter writingBook: whether to write the generation's `book.bin` (derived data:
+    ///   without it reports read the facts files; see ``writeBookIfMissing()``).
+    ///
     /// The new generation is written beside the old one (``CacheCompactor``), made durable, and
     /// only then named by `CURRENT`: a crash before the switch leaves the old generation (the
     /// next writer removes the half-written one), a crash after it the new one.
-    public func compact() throws {
+    public func compact(writingBook: Bool = true) throws {
         guard isExclusive, let oldDirectory = generationDirectory else { return }
         let generation = meta.generation + 1
         let name = Self.generationName(generation)
@@ -45,12 +48,10 @@ extension CacheStore {
         let compactor = CacheCompactor(
             journal: journal, from: oldDirectory, to: newDirectory, knownFacts: committedFacts,
             decode: { [unowned self] bytes, id in try decode(bytes, id: id) })
-        // The book is built on its own thread from the facts as they are written; customers first.
-        let book = GenerationBook.Builder()
-        newMeta.customers = try compactor.rewriteTable("customers", kind: .customer, table: customers, views: true, book: book)
-        newMeta.activities = try compactor.rewriteTable("activities", kind: .activity, table: activities, views: false, book: book)
+        newMeta.customers = try compactor.rewriteTable("customers", kind: .customer, table: customers, views: true)
+        newMeta.activities = try compactor.rewriteTable("activities", kind: .activity, table: activities, views: false)
         try compactor.rewriteByCustomer(byCustomer, activities: activities)
-        try book.write(in: newDirectory)
+        if writingBook { try GenerationBook.write(in: newDirectory) }
 
         try CacheCompactor.writeIDList(try pendingIDs(), to: newDirectory + "/pending.txt")
         try CacheCompactor.writeIDList(try conflictedIDs(), to: newDirectory + "/conflicted.txt")
@@ -68,5 +69,14 @@ extension CacheStore {
         let written = writtenRecords
         try load()
         restoreWrittenRecords(written)
+    }
+
+    /// Writes the current generation's `book.bin` when a compaction left it out, atomically: a
+    /// reader sees the whole file or none (and then reads the facts files).
+    func writeBookIfMissing() throws {
+        guard isExclusive, let directory = generationDirectory, !POSIX.exists(directory + "/" + GenerationBook.fileName) else {
+            return
+        }
+        try GenerationBook.write(in: directory)
     }
 }

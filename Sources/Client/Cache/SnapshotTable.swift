@@ -243,13 +243,12 @@ final class SnapshotTableWriter {
     private(set) var count = 0
 
     /// Creates (truncates) the table's files in `directory`; `views: false` writes no view file.
-    /// `book` is handed the facts lines as they are written.
-    init(directory: String, name: String, views: Bool, book: GenerationBook.Builder? = nil) throws(IOError) {
+    init(directory: String, name: String, views: Bool) throws(IOError) {
         let files = SnapshotTable.fileNames(name)
         states = try BufferedWriter(path: directory + "/" + files[0])
         self.views = views ? try BufferedWriter(path: directory + "/" + files[1]) : nil
         index = try BufferedWriter(path: directory + "/" + files[2])
-        facts = try BufferedWriter(path: directory + "/" + files[3], observer: book.map { book in { book.add(factsBytes: $0) } })
+        facts = try BufferedWriter(path: directory + "/" + files[3])
     }
 
     /// Appends one record; ids must come in ascending byte order. `view` is dropped when the

@@ -46,6 +46,10 @@ public struct SyncEngine {
     public var pageLimit = 1000
     /// The most touched records a sync remembers for its redirects (``TouchedRecords``).
     var touchedLimit = TouchedRecords.defaultLimit
+    /// The journal size past which a sync folds it before going on, while the snapshot is
+    /// under eight times as large (``SyncSession/midSyncThreshold(_:)``): four times the
+    /// compaction threshold, 32 MB unless `CX_COMPACTION_THRESHOLD` says otherwise.
+    var foldFloor = CacheStore.compactionThreshold * 4
     public var progress: (@Sendable (String) -> Void)?
     /// The user name shown on writes the sync makes itself (redirects after a merge).
     public var user: String?

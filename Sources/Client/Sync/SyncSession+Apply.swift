@@ -69,7 +69,7 @@ extension SyncSession {
         let unqueued = scopeStep.resent.filter { !queue[next...].contains($0) }
         queue += unqueued
         try rebaseForeignClocks(reply.rejected, store: store)
-        if try store.journalSize > Self.midSyncThreshold(store) { try store.compact() }
+        try foldIfLarge(store)
     }
 
     /// Records that left the scope earlier in this sync, kept for their pending changes, go in
@@ -160,7 +160,18 @@ extension SyncSession {
     /// records peaked at 335–369 MB folding at half the snapshot, 227–240 MB at 32 MB, 255–294
     /// MB at 48 MB (docs/benchmarks.md); a bound that grows with the snapshot keeps the total
     /// compaction work linear in the book's size.
-    static func midSyncThreshold(_ store: CacheStore) throws -> Int {
-        Swift.max(CacheStore.defaultCompactionThreshold * 4, try store.snapshotSize() / 8)
+    func midSyncThreshold(_ store: CacheStore) throws -> Int {
+        Swift.max(engine.foldFloor, try store.snapshotSize() / 8)
+    }
+
+    /// Folds the journal when it passed ``midSyncThreshold(_:)``, leaving out the generation's
+    /// `book.bin`: another fold or the sync's end follows, and ``finish()`` writes the book of
+    /// the generation the sync ends on. A book built at every fold cost a first sync of the
+    /// sample book a sixth of its time, and it was built while the journal was still held, on
+    /// top of the sync's peak memory.
+    mutating func foldIfLarge(_ store: CacheStore) throws {
+        guard try store.journalSize > midSyncThreshold(store) else { return }
+        try store.compact(writingBook: false)
+        leftBookOut = true
     }
 }

@@ -75,7 +75,7 @@ extension SyncSession {
             echoReceipts.append(receipt)
         }
         try rebaseForeignClocks(reply.rejected, store: store)
-        if try store.journalSize > Self.midSyncThreshold(store) { try store.compact() }
+        try foldIfLarge(store)
     }
 
     /// Waits for the answers to `pushes` (pushes ahead of a request not answered with a page)

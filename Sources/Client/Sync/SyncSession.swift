@@ -39,6 +39,8 @@ struct SyncSession {
     var vetted: [String: (bytes: [UInt8], record: WrittenRecord)] = [:]
     /// Records re-based after a `foreign_clock` refusal (once each per sync).
     var rebased: Set<String> = []
+    /// A fold in the middle of this sync left its generation's book out (``foldIfLarge(_:)``).
+    var leftBookOut = false
     /// Merged tombstones held back until the pending record they wait for (their survivor, or
     /// one further along their chain of merges) reaches the server (``MergeHold``).
     var heldMerges: [String: String] = [:]
@@ -223,6 +225,7 @@ struct SyncSession {
         report.removed += drops.count
         try store.commit([], drops: drops, synced: .now())
         try store.compactIfNeeded()
+        if leftBookOut { try store.writeBookIfMissing() }
         report.conflicts = try store.conflictedIDs().count
         report.durationMS = Int((POSIX.monotonicNanoseconds() - started) / 1_000_000)
         return report
