@@ -121,10 +121,12 @@ final class FaultRun {
             tokens[name] = String(output[range])
         }
         for (name, scope) in users() {
-            // Every other laptop syncs in requests of 3 states, so its syncs push ahead.
+            // Every other laptop syncs in requests of 3 states, so its syncs push ahead; every
+            // third compacts after each write and folds its syncs mid-way.
             let replica = ReplicaDriver(
                 name: name, user: name, scope: scope, home: "\(runDirectory)/home-\(name)",
-                cxBinary: config.binDirectory + "/cx", shell: shell, syncBatch: replicas.count % 2 == 0 ? 3 : nil)
+                cxBinary: config.binDirectory + "/cx", shell: shell, syncBatch: replicas.count % 2 == 0 ? 3 : nil,
+                compactionThreshold: replicas.count % 3 == 1 ? 2_048 : nil)
             let initResult = replica.cx(
                 "init", ["--server", "http://127.0.0.1:\(proxy.port)", "--token", tokens[name] ?? "", "--json"])
             guard initResult.succeeded else { throw HarnessError("setup: \(initResult.summary)") }

@@ -30,6 +30,10 @@ struct ReplicaDriver: Sendable {
     /// offline edits takes several requests and pushes ahead of their answers
     /// (docs/sync-protocol.md §4c) under every fault; `nil` keeps cx's 1000.
     var syncBatch: Int? = nil
+    /// The journal size past which every command compacts (`CX_COMPACTION_THRESHOLD`), tiny so
+    /// that writes compact and syncs fold their journal mid-way (leaving the book to the sync's
+    /// end) under every fault, kills included; `nil` keeps cx's 8 MB.
+    var compactionThreshold: Int? = nil
 
     /// Runs `cx SUBCOMMAND --home HOME ARGS…`. `killAfter` sends SIGKILL after that many
     /// seconds if it is still running; `clockOffset` (e.g. `+5h`) runs it under `faketime`.
@@ -39,6 +43,7 @@ struct ReplicaDriver: Sendable {
         let words = [subcommand, "--home", home] + arguments
         var environment: [String: String] = [:]
         if subcommand == "sync", let syncBatch { environment["CX_SYNC_BATCH"] = String(syncBatch) }
+        if let compactionThreshold { environment["CX_COMPACTION_THRESHOLD"] = String(compactionThreshold) }
         if let clockOffset, let faketime = Shell.which("faketime") {
             // Only the wall clock is off (a laptop's clock), not the monotonic clock: faking
             // that too can hang a multi-threaded program inside libfaketime.

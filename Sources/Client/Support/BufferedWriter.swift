@@ -13,8 +13,6 @@ import Foundation
 /// A failed write is reported by the next call (and by ``finish()``), which is before anything
 /// relies on the file: callers finish every file of a generation before naming it in `CURRENT`.
 final class BufferedWriter {
-    /// The path written, for messages.
-    let path: String
     private let file: WriteBehindFile
     private var buffer: [UInt8] = []
     private let capacity: Int
@@ -23,7 +21,6 @@ final class BufferedWriter {
 
     /// Creates (truncates) `path`.
     init(path: String, capacity: Int = 1 << 20) throws(IOError) {
-        self.path = path
         file = WriteBehindFile(try FileHandle.open(path, .writeOnly, options: [.create, .truncate], permissions: .ownerReadWrite))
         self.capacity = capacity
         buffer.reserveCapacity(capacity)
@@ -46,6 +43,8 @@ final class BufferedWriter {
     func flush() throws(IOError) {
         if buffer.isEmpty { return }
         try file.write(&buffer)
+        // The first buffer handed back has no storage yet: grow it once, not by doubling.
+        if buffer.capacity < capacity { buffer.reserveCapacity(capacity) }
     }
 
     /// Writes what is left, waits for every queued write, fsyncs and closes; throws the first

@@ -22,6 +22,14 @@ enum OffPoolWork {
         }
     }
 
+    /// Releases `value` on the global queue: freeing a large value (a decoded page: thousands of
+    /// arrays and dictionaries) is work of its own, kept off the caller's thread. Pass the last
+    /// reference (`consume`), or the caller may still be the one that frees it.
+    static func release(_ value: consuming some Sendable) {
+        let last = value
+        DispatchQueue.global(qos: .utility).async { withExtendedLifetime(last) {} }
+    }
+
     /// `items.map(transform)`, computed in `workers` consecutive shares at once (nothing is
     /// handed to another thread for no items: a push's reply usually brings no states).
     static func map<Item: Sendable, Result: Sendable>(

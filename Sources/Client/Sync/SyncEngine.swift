@@ -167,6 +167,9 @@ public struct SyncEngine {
                     progress?("synced: \(session.report.pushed) pushed, \(session.report.pulled) pulled so far")
                 }
             }
+            // The exchange holds the last references to its page (the reply, the decoded states
+            // and their encodings): they are freed on another thread, not on the sync's own.
+            OffPoolWork.release(consume exchange)
         }
         var report = try session.finish()
         defer { session.close() }
