@@ -88,12 +88,12 @@ extension POSIX {
         return try file.readAll()
     }
 
-    /// Makes `target` a second name of the file `source` (compaction links unchanged files).
     /// Renames `source` to `target`, replacing it atomically.
     static func move(_ source: String, to target: String) throws(IOError) {
         guard rename(source, target) == 0 else { throw IOError(path: target, operation: "replace", errno: errno) }
     }
 
+    /// Makes `target` a second name of the file `source` (compaction links unchanged files).
     static func hardLink(_ source: String, to target: String) throws(IOError) {
         if link(source, target) != 0 { throw IOError(path: target, operation: "link", errno: errno) }
     }
