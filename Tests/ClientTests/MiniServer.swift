@@ -37,6 +37,16 @@ final class MiniServer: SyncTransport, @unchecked Sendable {
     var forkAt: Int?
     /// The stored sync token of each replica (with ``pushesAhead``).
     private var tokens: [String: String] = [:]
+    /// Lists ``SyncReply/Feature/snapshot`` and answers snapshot requests (docs/sync-protocol.md
+    /// §2a): the records in scope, customers then activities, each in id order, with cursors
+    /// `s<through>:<position in that order>`.
+    var offersSnapshots = false
+    /// Snapshot pages answered.
+    private(set) var snapshotPages = 0
+    /// Called (under the server's lock) after each snapshot page is answered, with its number.
+    var afterSnapshotPage: ((Int) -> Void)?
+    /// Answers snapshot pages in reverse id order (a broken server).
+    var snapshotsOutOfOrder = false
 
     init(territories: Set<String>, pageSize: Int, book: [RecordState]) {
         self.territories = territories
@@ -101,7 +111,10 @@ final class MiniServer: SyncTransport, @unchecked Sendable {
             append(latest[state.id].map { $0.state.merging(state) } ?? state)
         }
         if fails { throw CXError(.unavailable, "the connection dropped before the reply (test: request \(requests))") }
-        let features: [SyncReply.Feature] = pushesAhead ? [.pushAhead] : []
+        let features: [SyncReply.Feature] = (pushesAhead ? [.pushAhead] : []) + (offersSnapshots ? [.snapshot] : [])
+        if request.snapshot, offersSnapshots {
+            return snapshotPage(after: cursorText, features: features)
+        }
         if request.pushOnly {
             pushOnlyRequests += 1
             return SyncResponse(changes: [], cursor: nil, hasMore: true, rejected: rejected, scope: scope, features: features)
@@ -113,5 +126,28 @@ final class MiniServer: SyncTransport, @unchecked Sendable {
         return SyncResponse(
             changes: page.map { $0.state.jsonBytes() }, cursor: cursor, hasMore: visible.count > pageSize,
             rejected: rejected, scope: scope, features: features)
+    }
+
+    /// A snapshot page after `cursor` (`s<through>:<records delivered>`; `nil` starts one).
+    private func snapshotPage(after cursor: String?, features: [SyncReply.Feature]) -> SyncResponse {
+        snapshotPages += 1
+        defer { afterSnapshotPage?(snapshotPages) }
+        var through = nextSeq - 1, delivered = 0
+        if let cursor {
+            let parts = cursor.dropFirst().split(separator: ":")
+            through = Int(parts[0])!
+            delivered = Int(parts[1])!
+        }
+        let inScope: [RecordState] = latest.values.map(\.state).filter { self.inScope($0) }
+        var ordered = inScope.sorted { (a: RecordState, b: RecordState) -> Bool in
+            if a.kind != b.kind { return a.kind == .customer }
+            return a.id < b.id
+        }
+        if snapshotsOutOfOrder { ordered.reverse() }
+        let page = ordered.dropFirst(delivered).prefix(pageSize)
+        let goesOn = delivered + page.count < ordered.count
+        return SyncResponse(
+            changes: page.map { $0.jsonBytes() }, cursor: goesOn ? "s\(through):\(delivered + page.count)" : "p\(through)",
+            hasMore: true, scope: scope, features: features, snapshot: goesOn)
     }
 }

@@ -98,7 +98,9 @@ final class FakeTransport: SyncTransport, @unchecked Sendable {
             { _ in SyncResponse(changes: [first.jsonBytes()], cursor: "c1", hasMore: true) },
             { _ in throw CXError(.unavailable, "cannot reach the server") },
         ])
-        let engine = SyncEngine(cacheDirectory: dir.path + "/cache", replicaID: "test-laptop")
+        // The regular first sync: the journal keeps every applied page (a snapshot pull starts over).
+        var engine = SyncEngine(cacheDirectory: dir.path + "/cache", replicaID: "test-laptop")
+        engine.pullsSnapshot = false
         await #expect(throws: CXError.self) { try await engine.run(client: failing) }
         var store = try Fixtures.open(dir, exclusive: false)
         #expect(store.cursor == "c1")

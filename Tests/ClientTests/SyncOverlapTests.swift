@@ -81,8 +81,12 @@ import Testing
         func leave() { guarding.withLock { current -= 1 } }
     }
 
+    /// An engine for the regular first sync (these scripts answer every request as a regular
+    /// one; ``SnapshotPullClientTests`` covers the snapshot's).
     func engine(_ dir: TemporaryDirectory) -> SyncEngine {
-        SyncEngine(cacheDirectory: dir.path + "/cache", replicaID: "test-laptop")
+        var engine = SyncEngine(cacheDirectory: dir.path + "/cache", replicaID: "test-laptop")
+        engine.pullsSnapshot = false
+        return engine
     }
 
     func cachedIDs(_ dir: TemporaryDirectory) throws -> Set<String> {

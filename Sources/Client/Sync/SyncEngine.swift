@@ -1,5 +1,11 @@
 import CXModel
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One sync exchange: an envelope out (``SyncEnvelope``), a reply back (``SyncClient`` over
 /// HTTP; fakes in tests).
 public protocol SyncTransport: Sendable {
@@ -50,6 +56,10 @@ public struct SyncEngine {
     /// under eight times as large (``SyncSession/midSyncThreshold(_:)``): four times the
     /// compaction threshold, 32 MB unless `CX_COMPACTION_THRESHOLD` says otherwise.
     var foldFloor = CacheStore.compactionThreshold * 4
+    /// Whether a cache that holds no record is filled from the server's snapshot
+    /// (``pullSnapshot(client:)``): unless `CX_SNAPSHOT_PULL=0`, which benchmarks and tests
+    /// set to compare it with the regular first sync.
+    var pullsSnapshot = getenv("CX_SNAPSHOT_PULL").map { String(cString: $0) != "0" } ?? true
     public var progress: (@Sendable (String) -> Void)?
     /// The user name shown on writes the sync makes itself (redirects after a merge).
     public var user: String?
@@ -68,7 +78,9 @@ public struct SyncEngine {
     /// server works, the next batch is checked ahead and, once nothing is left to push, the next
     /// page is requested before this one is applied (`SyncSession+Overlap.swift`).
     public func run(client: some SyncTransport) async throws -> SyncReport {
+        let snapshot = try await pullSnapshot(client: client)
         var report = try await runRound(client: client)
+        if let snapshot { report = snapshot.followed(by: report) }
         // Writes moved to the survivor of a merge go out in the same sync; each round only
         // redirects what the one before touched, so this ends (bounded all the same).
         var rounds = 1

@@ -102,11 +102,7 @@ extension SyncSession {
         for (index, (raw, readState)) in zip(decoded.reply.changes, decoded.states).enumerated() {
             // Decoded already unless it failed: decoding it again says why.
             guard let state = readState else {
-                do throws(StateDecodingError) {
-                    _ = try RecordState(jsonBytes: raw, values: .stored)
-                } catch {
-                    report.skipped.append(error.description)
-                }
+                if let failure = SyncEngine.decodingFailure(raw) { report.skipped.append(failure) }
                 if let id = SyncEngine.recordID(in: raw) { page.delivered.insert(id) }
                 continue
             }

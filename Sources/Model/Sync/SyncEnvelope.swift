@@ -1,5 +1,5 @@
 /// The body of `POST /v1/sync` (docs/sync-protocol.md §1, §4b):
-/// `{"replica_id","sync_token","next_sync_token","cursor","changes":[state…],"limit","omit_echoes","compact_states","push_only","echo_receipts"}`.
+/// `{"replica_id","sync_token","next_sync_token","cursor","changes":[state…],"limit","omit_echoes","compact_states","push_only","echo_receipts","snapshot"}`.
 ///
 /// `cx` writes it with ``jsonBytes()``; the server reads it with
 /// ``init(reading:maximumChanges:change:)``, which is as strict as §8a and §9 ask (unknown keys,
@@ -38,11 +38,16 @@ public struct SyncEnvelope: Sendable, Equatable {
     /// page also leaves out the states they name that are still as those pushes stored them.
     /// Sent only to servers that list ``SyncReply/Feature/pushAhead``.
     public var echoReceipts: [EchoReceipt] = []
+    /// Asks for the next page of a snapshot of the user's scope in id order instead of the
+    /// changes after the cursor (docs/sync-protocol.md §2a): sent with no cursor (the start) or
+    /// the cursor of a snapshot reply, and nothing to push. Sent only to servers that list
+    /// ``SyncReply/Feature/snapshot``.
+    public var snapshot = false
 
     public init(
         replicaID: String, syncToken: String? = nil, nextSyncToken: String? = nil, cursor: String?,
         changes: [[UInt8]], limit: Int? = nil, omitsEchoes: Bool = false, wantsCompactStates: Bool = false,
-        pushOnly: Bool = false, echoReceipts: [EchoReceipt] = []
+        pushOnly: Bool = false, echoReceipts: [EchoReceipt] = [], snapshot: Bool = false
     ) {
         self.replicaID = replicaID
         self.syncToken = syncToken
@@ -54,6 +59,7 @@ public struct SyncEnvelope: Sendable, Equatable {
         self.wantsCompactStates = wantsCompactStates
         self.pushOnly = pushOnly
         self.echoReceipts = echoReceipts
+        self.snapshot = snapshot
     }
 
     /// Why a body is not a sync envelope. The server answers each with its own error code.
@@ -78,8 +84,8 @@ public struct SyncEnvelope: Sendable, Equatable {
 
     /// Writes the envelope: `replica_id`, then `sync_token` and `next_sync_token` (only with a
     /// next token), `cursor` (`null` for none), `changes`, `limit` when given,
-    /// `"omit_echoes":true`, `"compact_states":true` and `"push_only":true` when asked, and
-    /// `echo_receipts` when there are any.
+    /// `"omit_echoes":true`, `"compact_states":true` and `"push_only":true` when asked,
+    /// `echo_receipts` when there are any, and `"snapshot":true` when asked.
     public func encode(into w: inout JSONWriter) {
         w.raw("{\"replica_id\":")
         w.string(replicaID)
@@ -113,6 +119,7 @@ public struct SyncEnvelope: Sendable, Equatable {
             }
             w.byte(UInt8(ascii: "]"))
         }
+        if snapshot { w.raw(",\"snapshot\":true") }
         w.byte(UInt8(ascii: "}"))
     }
 
@@ -155,6 +162,7 @@ public struct SyncEnvelope: Sendable, Equatable {
                     case "omit_echoes": envelope.omitsEchoes = try scanner.bool()
                     case "compact_states": envelope.wantsCompactStates = try scanner.bool()
                     case "push_only": envelope.pushOnly = try scanner.bool()
+                    case "snapshot": envelope.snapshot = try scanner.bool()
                     case "echo_receipts":
                         try scanner.array { scanner throws(JSONScanner.Failure) in
                             envelope.echoReceipts.append(EchoReceipt(rawValue: try scanner.string()))
@@ -181,7 +189,7 @@ public struct SyncEnvelope: Sendable, Equatable {
                         }
                     default:
                         let failure = scanner.failure(
-                            "unknown field '\(key.prefix(100))'; expected replica_id, cursor, changes, limit, sync_token, next_sync_token, omit_echoes, compact_states, push_only, echo_receipts")
+                            "unknown field '\(key.prefix(100))'; expected replica_id, cursor, changes, limit, sync_token, next_sync_token, omit_echoes, compact_states, push_only, echo_receipts, snapshot")
                         problem = .unknownField(failure)
                         throw failure
                     }

@@ -1,5 +1,5 @@
 /// The `200` reply to `POST /v1/sync` (docs/sync-protocol.md §1):
-/// `{"changes":[state…],"cursor","has_more","reset"?,"rejected":[…],"removed":[…],"scope":{…},"features":[…],"echo_receipt"?}`.
+/// `{"changes":[state…],"cursor","has_more","reset"?,"rejected":[…],"removed":[…],"scope":{…},"features":[…],"echo_receipt"?,"snapshot"?}`.
 ///
 /// The server writes it with ``jsonBytes()``; `cx` reads it with ``init(parsing:)``, which
 /// skips keys it does not know and accepts replies of servers that predate scopes (no
@@ -31,6 +31,11 @@ public struct SyncReply: Sendable, Equatable {
     /// What a push-only request (``SyncEnvelope/pushOnly``) left exactly as sent; `nil` in
     /// every other reply, and when the push left nothing as sent.
     public var echoReceipt: EchoReceipt?
+    /// In the reply to a snapshot request (``SyncEnvelope/snapshot``) only: `true` while the
+    /// snapshot goes on (its ``cursor`` continues it, with `snapshot` again), `false` on its
+    /// last page, whose ``cursor`` is a regular one the changes since the snapshot began follow.
+    /// `nil` in every other reply.
+    public var snapshot: Bool?
 
     /// A request option a server may list in ``features``.
     public struct Feature: RawRepresentable, Hashable, Sendable {
@@ -44,11 +49,15 @@ public struct SyncReply: Sendable, Equatable {
         /// ``SyncEnvelope/pushOnly`` and ``SyncEnvelope/echoReceipts``: a client may push
         /// ahead of its previous request's answer (docs/sync-protocol.md §4c).
         public static let pushAhead = Feature(rawValue: "push_ahead")
+        /// ``SyncEnvelope/snapshot``: a client with nothing cached may pull the whole scope in
+        /// id order (docs/sync-protocol.md §2a).
+        public static let snapshot = Feature(rawValue: "snapshot")
     }
 
     public init(
         changes: [[UInt8]], cursor: String?, hasMore: Bool, rejected: [Rejection] = [], removed: [String] = [],
-        scope: SyncScope? = nil, reset: Bool = false, features: [Feature] = [], echoReceipt: EchoReceipt? = nil
+        scope: SyncScope? = nil, reset: Bool = false, features: [Feature] = [], echoReceipt: EchoReceipt? = nil,
+        snapshot: Bool? = nil
     ) {
         self.changes = changes
         self.cursor = cursor
@@ -59,11 +68,12 @@ public struct SyncReply: Sendable, Equatable {
         self.reset = reset
         self.features = features
         self.echoReceipt = echoReceipt
+        self.snapshot = snapshot
     }
 
     /// Writes the reply: `changes` (each state's bytes as they are), `cursor`, `has_more`,
     /// `reset` only when true, `rejected`, `removed`, `scope` when known, `features` when any,
-    /// and `echo_receipt` when there is one.
+    /// `echo_receipt` when there is one, and `snapshot` in the reply to a snapshot request.
     public func encode(into w: inout JSONWriter) {
         w.raw("{\"changes\":[")
         for (index, state) in changes.enumerated() {
@@ -101,6 +111,10 @@ public struct SyncReply: Sendable, Equatable {
         if let echoReceipt {
             w.raw(",\"echo_receipt\":")
             w.string(echoReceipt.rawValue)
+        }
+        if let snapshot {
+            w.raw(",\"snapshot\":")
+            w.bool(snapshot)
         }
         w.byte(UInt8(ascii: "}"))
     }
@@ -141,6 +155,7 @@ public struct SyncReply: Sendable, Equatable {
                     }
                 case "echo_receipt":
                     reply.echoReceipt = try scanner.consumeNull() ? nil : EchoReceipt(rawValue: try scanner.string())
+                case "snapshot": reply.snapshot = try scanner.consumeNull() ? nil : try scanner.bool()
                 default: try scanner.skipValue()
                 }
             }

@@ -83,6 +83,9 @@ struct SyncController: Sendable {
             let receipt = sequences.isEmpty ? nil : EchoSequences(numbers: sequences, epoch: epoch.id).receipt
             return (pushOnlyReply(sync, outcome: outcome, receipt: receipt, user: user), counts(sync, outcome, page: nil, reset: false))
         }
+        if sync.isSnapshot {
+            return try await snapshotReply(sync, outcome: outcome, epoch: epoch, user: user)
+        }
         // A cursor from before a restore or a failover could skip changes: start over, and say so
         // (the client then re-sends what the restored database lacks).
         let reset = epoch.invalidates(sync.cursor)
@@ -106,7 +109,32 @@ struct SyncController: Sendable {
     }
 
     /// The options this server understands (``SyncReply/features``).
-    static let features: [SyncReply.Feature] = [.omitEchoes, .compactStates, .pushAhead]
+    static let features: [SyncReply.Feature] = [.omitEchoes, .compactStates, .pushAhead, .snapshot]
+
+    /// The reply to a snapshot request (docs/sync-protocol.md §2a): the next page of the
+    /// scope in id order. A snapshot cursor of another epoch (the database was restored or
+    /// failed over since the snapshot began) begins the snapshot again, with `reset`.
+    private func snapshotReply(
+        _ sync: SyncRequest, outcome: RecordStore.PushOutcome, epoch: ServerEpoch, user: AuthenticatedUser
+    ) async throws -> (Response, Logger.Metadata) {
+        var position = sync.snapshotPosition
+        let reset = position.map { $0.epoch != epoch.id || $0.through > epoch.lastSequence } ?? false
+        if reset { position = nil }
+        let page = try await store.snapshot(from: position, epoch: epoch.id, limit: sync.limit, scope: user.scope)
+        metrics.recordsPulled.increment(by: Int64(page.states.count))
+        metrics.syncRequests.increment()
+        let reply = SyncReply(
+            changes: sync.wantsCompactStates ? page.states.map { Array($0.utf8) } : page.states.map { RecordState.expandedJSON(Array($0.utf8)) },
+            cursor: page.next.map(SnapshotCursor.format) ?? SyncCursor.format(page.through, epoch: epoch.id),
+            hasMore: true, rejected: outcome.rejected, removed: [],
+            scope: SyncScope(user: user.name, role: user.role, territories: user.scope.sortedTerritories), reset: reset,
+            features: Self.features, snapshot: page.next != nil)
+        var counts = counts(sync, outcome, page: nil, reset: reset)
+        counts["pulled"] = .stringConvertible(page.states.count)
+        counts["removed"] = .stringConvertible(0)
+        counts["snapshot"] = .stringConvertible(true)
+        return (Self.response(reply), counts)
+    }
 
     /// The reply to a push-only request: no page (no cursor: the client keeps its own), the
     /// records the push refused or that left the writer's scope, and the receipt of what it

@@ -1,0 +1,113 @@
+import CXModel
+
+/// The first sync of a cache that holds no record: the server's snapshot of the user's scope
+/// (docs/sync-protocol.md §2a), customers then activities in id order, written straight into
+/// the tables of a new generation (``SnapshotWriter``) — no journal, no folds, no compaction.
+/// The regular sync then goes on from the snapshot's cursor: it pushes what other commands
+/// wrote meanwhile, pulls the changes made since the snapshot began, and redirects every
+/// merged customer (the `redirect-due` marker is left for it).
+///
+/// Anything unusual hands over to the regular sync, which pulls everything the journal way: a
+/// server without the option, a scope or epoch that changes under the snapshot, a record out
+/// of order, or a cache that changed meanwhile in a way the tables cannot take.
+extension SyncEngine {
+    /// Pulls a snapshot into the cache if it holds no record and the server offers it; `nil`
+    /// when it did not (the regular sync then pulls everything), else what it did.
+    func pullSnapshot(client: some SyncTransport) async throws -> SyncReport? {
+        guard pullsSnapshot else { return nil }
+        let started = POSIX.monotonicNanoseconds()
+        let replica: String
+        do {
+            let store = try CacheStore.open(directory: cacheDirectory, exclusive: true)
+            defer { store.close() }
+            guard store.holdsNoRecords else { return nil }
+            replica = store.replica?.id ?? replicaID
+        }
+        // The first reply says what the server offers: one state asked for, and dropped (the
+        // snapshot delivers it).
+        let probe = try await client.sync(SyncEnvelope(replicaID: replica, cursor: nil, changes: [], limit: 1).jsonBytes())
+        guard probe.features.contains(.snapshot) else { return nil }
+        let compact = probe.features.contains(.compactStates)
+        let send = { (cursor: String?) in
+            Self.sendSnapshotRequest(
+                SyncEnvelope(replicaID: replica, cursor: cursor, changes: [], limit: pageLimit, wantsCompactStates: compact, snapshot: true),
+                with: client)
+        }
+
+        let writer = try SnapshotWriter(cacheDirectory: cacheDirectory)
+        var report = SyncReport()
+        var scope: SyncScope??
+        var pending = send(nil)
+        var cursor: String?
+        while cursor == nil {
+            let (reply, records) = try await pending.value.get()
+            CrashPoint.reach("sync-replied")
+            // A reply that is not a snapshot page, a snapshot begun again (the server's database
+            // was restored meanwhile) or a scope that changed under it: the regular sync copes.
+            let sameScope = scope.map { $0 == reply.scope } ?? true
+            guard let goesOn = reply.snapshot, let replyCursor = reply.cursor, !reply.reset, sameScope else {
+                writer.discard()
+                return nil
+            }
+            scope = .some(reply.scope)
+            // The server reads the next page while this one is written.
+            if goesOn { pending = send(replyCursor) }
+            do {
+                for (raw, record) in zip(reply.changes, records) {
+                    guard let record else {
+                        if let failure = Self.decodingFailure(raw) { report.skipped.append(failure) }
+                        continue
+                    }
+                    try writer.append(record)
+                }
+            } catch is SnapshotWriter.OutOfOrder {
+                writer.discard()
+                return nil
+            }
+            report.pulled += reply.changes.count
+            CrashPoint.reach("sync-page-applied")
+            progress?("synced: 0 pushed, \(report.pulled) pulled so far")
+            if !goesOn { cursor = replyCursor }
+        }
+        try writer.finish()
+        report.pulled = writer.customerCount + writer.activityCount
+        // The regular sync that follows redirects every merged customer the snapshot brought.
+        try POSIX.createEmptyFile(cacheDirectory + "/" + Self.redirectDueFile)
+        let store = try CacheStore.open(directory: cacheDirectory, exclusive: true)
+        defer { store.close() }
+        guard try store.install(writer, cursor: cursor!, scope: scope ?? nil) else { return nil }
+        report.scope = scope ?? nil
+        report.durationMS = Int((POSIX.monotonicNanoseconds() - started) / 1_000_000)
+        return report
+    }
+
+    /// Sends one snapshot request; its reply's states are decoded and encoded for the tables
+    /// on both cores as soon as it is in (`nil` for a state that does not decode).
+    private static func sendSnapshotRequest(
+        _ envelope: SyncEnvelope, with client: some SyncTransport
+    ) -> Task<Result<(SyncReply, [SnapshotRecord?]), any Error>, Never> {
+        let body = envelope.jsonBytes()
+        return Task {
+            do {
+                let reply = try await client.sync(body)
+                let records = await OffPoolWork.map(reply.changes, workers: reply.changes.count >= 128 ? 2 : 1) { raw in
+                    (try? RecordState(jsonBytes: raw, values: .stored)).map(SnapshotRecord.init)
+                }
+                return .success((reply, records))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    /// Why a pulled state that failed to decode does not, as a sync reports it (decoded again:
+    /// the threads that decode pages keep no errors).
+    static func decodingFailure(_ raw: [UInt8]) -> String? {
+        do throws(StateDecodingError) {
+            _ = try RecordState(jsonBytes: raw, values: .stored)
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+}
