@@ -74,6 +74,8 @@ extension CX {
                         engine.batchSize = size
                         engine.pageLimit = size
                     }
+                    // The regular first sync instead of a snapshot's (benchmarks compare them).
+                    if context.environment["CX_SNAPSHOT_PULL"] == "0" { engine.pullsSnapshot = false }
                     // A one-line progress display, rewritten in place, only on a terminal.
                     let showsProgress = !quiet && !json && POSIX.isTerminal(2)
                     if showsProgress {

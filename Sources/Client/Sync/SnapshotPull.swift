@@ -14,6 +14,9 @@ extension SyncEngine {
     /// Pulls a snapshot into the cache if it holds no record and the server offers it; `nil`
     /// when it did not (the regular sync then pulls everything), else what it did.
     func pullSnapshot(client: some SyncTransport) async throws -> SyncReport? {
+        // What a snapshot interrupted earlier left (this sync holds the sync lock: no other
+        // one is writing it).
+        POSIX.removeTree(cacheDirectory + "/" + SnapshotWriter.directoryName)
         guard pullsSnapshot else { return nil }
         let started = POSIX.monotonicNanoseconds()
         let replica: String

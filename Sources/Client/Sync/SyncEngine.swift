@@ -1,11 +1,5 @@
 import CXModel
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// One sync exchange: an envelope out (``SyncEnvelope``), a reply back (``SyncClient`` over
 /// HTTP; fakes in tests).
 public protocol SyncTransport: Sendable {
@@ -57,9 +51,9 @@ public struct SyncEngine {
     /// compaction threshold, 32 MB unless `CX_COMPACTION_THRESHOLD` says otherwise.
     var foldFloor = CacheStore.compactionThreshold * 4
     /// Whether a cache that holds no record is filled from the server's snapshot
-    /// (``pullSnapshot(client:)``): unless `CX_SNAPSHOT_PULL=0`, which benchmarks and tests
-    /// set to compare it with the regular first sync.
-    var pullsSnapshot = getenv("CX_SNAPSHOT_PULL").map { String(cString: $0) != "0" } ?? true
+    /// (``pullSnapshot(client:)``); `cx sync` turns it off with `CX_SNAPSHOT_PULL=0`, which
+    /// benchmarks and tests set to compare it with the regular first sync.
+    public var pullsSnapshot = true
     public var progress: (@Sendable (String) -> Void)?
     /// The user name shown on writes the sync makes itself (redirects after a merge).
     public var user: String?

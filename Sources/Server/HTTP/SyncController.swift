@@ -84,6 +84,7 @@ struct SyncController: Sendable {
             return (pushOnlyReply(sync, outcome: outcome, receipt: receipt, user: user), counts(sync, outcome, page: nil, reset: false))
         }
         if sync.isSnapshot {
+            // Echoes are never left out of a snapshot: its pages are in id order, not the push's.
             return try await snapshotReply(sync, outcome: outcome, epoch: epoch, user: user)
         }
         // A cursor from before a restore or a failover could skip changes: start over, and say so
@@ -126,12 +127,11 @@ struct SyncController: Sendable {
         let reply = SyncReply(
             changes: sync.wantsCompactStates ? page.states.map { Array($0.utf8) } : page.states.map { RecordState.expandedJSON(Array($0.utf8)) },
             cursor: page.next.map(SnapshotCursor.format) ?? SyncCursor.format(page.through, epoch: epoch.id),
-            hasMore: true, rejected: outcome.rejected, removed: [],
+            hasMore: true, rejected: outcome.rejected, removed: outcome.outOfScope,
             scope: SyncScope(user: user.name, role: user.role, territories: user.scope.sortedTerritories), reset: reset,
             features: Self.features, snapshot: page.next != nil)
         var counts = counts(sync, outcome, page: nil, reset: reset)
         counts["pulled"] = .stringConvertible(page.states.count)
-        counts["removed"] = .stringConvertible(0)
         counts["snapshot"] = .stringConvertible(true)
         return (Self.response(reply), counts)
     }

@@ -17,6 +17,11 @@ enum SnapshotCursor {
         var after: String?
     }
 
+    /// Whether `text` is a snapshot cursor (rather than a regular one), well formed or not.
+    static func isSnapshotCursor(_ text: String) -> Bool {
+        text.hasPrefix("s")
+    }
+
     /// Parses a snapshot request's cursor: `nil` (the snapshot's start) or a cursor of a
     /// snapshot reply. Anything else is `400 invalid_cursor`.
     static func parse(_ text: String?) throws(APIError) -> Position? {

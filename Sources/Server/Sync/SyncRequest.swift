@@ -28,7 +28,8 @@ struct SyncRequest: Sendable {
     var pushOnly = false
     /// Receipts of the client's push-only requests (``SyncEnvelope/echoReceipts``), read.
     var echoReceipts: [EchoSequences] = []
-    /// A snapshot request (``SyncEnvelope/snapshot``); ``cursor`` is then unused.
+    /// A snapshot request: ``SyncEnvelope/snapshot`` without a cursor, or a snapshot cursor;
+    /// ``cursor`` is then unused.
     var isSnapshot = false
     /// Where a snapshot request goes on from (`nil`: its start).
     var snapshotPosition: SnapshotCursor.Position?
@@ -84,22 +85,17 @@ struct SyncRequest: Sendable {
                 throw .badRequest("invalid_sync_token", "sync tokens are 1–64 printable ASCII characters")
             }
         }
-        var snapshotPosition: SnapshotCursor.Position?
-        if envelope.snapshot {
-            // A snapshot pulls and pushes nothing: the client has nothing yet (§2a).
-            guard envelope.changes.isEmpty, !envelope.pushOnly, !envelope.omitsEchoes, envelope.echoReceipts.isEmpty else {
-                throw .badRequest(
-                    "invalid_snapshot", "a snapshot request pushes nothing: send changes, push_only, omit_echoes and echo_receipts in regular requests")
-            }
-            snapshotPosition = try SnapshotCursor.parse(envelope.cursor)
-        }
+        // A snapshot cursor goes on with its snapshot; `snapshot` with no cursor begins one; with
+        // a regular cursor the flag asks for nothing more than the page after it (§2a).
+        let isSnapshot = envelope.cursor.map(SnapshotCursor.isSnapshotCursor) ?? envelope.snapshot
+        let snapshotPosition = isSnapshot ? try SnapshotCursor.parse(envelope.cursor) : nil
         return SyncRequest(
-            replicaID: replicaID, cursor: envelope.snapshot ? SyncCursor.Position(sequence: 0, epoch: nil) : try SyncCursor.parse(envelope.cursor),
+            replicaID: replicaID, cursor: isSnapshot ? SyncCursor.Position(sequence: 0, epoch: nil) : try SyncCursor.parse(envelope.cursor),
             changes: states,
             limit: Int(min(requestedLimit, Int64(limits.maxPullLimit))), rejected: rejected, syncToken: syncToken,
             nextSyncToken: nextSyncToken, omitsEchoes: envelope.omitsEchoes, wantsCompactStates: envelope.wantsCompactStates,
             pushOnly: envelope.pushOnly, echoReceipts: usableReceipts(envelope.echoReceipts, limits: limits),
-            isSnapshot: envelope.snapshot, snapshotPosition: snapshotPosition)
+            isSnapshot: isSnapshot, snapshotPosition: snapshotPosition)
     }
 
     /// The receipts of `receipts` this server can use: ones it did not issue are left aside,
@@ -217,9 +213,6 @@ enum SyncCursor {
         guard let text else { return Position(sequence: 0, epoch: nil) }
         let invalid = APIError.badRequest(
             "invalid_cursor", "cursor '\(text)' was not issued by this server; send null to pull from the start")
-        if text.hasPrefix("s") {
-            throw APIError.badRequest("invalid_cursor", "cursor '\(text)' goes on with a snapshot: send it with \"snapshot\": true")
-        }
         let parts = text.utf8.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
         guard let number = parts.first, number.first == UInt8(ascii: "c") else { throw invalid }
         let digits = number.dropFirst()
