@@ -73,6 +73,7 @@ extension CX {
                     if let text = context.environment["CX_SYNC_BATCH"], let size = Int(text), (1...1000).contains(size) {
                         engine.batchSize = size
                         engine.pageLimit = size
+                        engine.snapshotPageLimit = size
                     }
                     // The regular first sync instead of a snapshot's (benchmarks compare them).
                     if context.environment["CX_SNAPSHOT_PULL"] == "0" { engine.pullsSnapshot = false }

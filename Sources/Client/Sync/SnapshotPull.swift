@@ -33,7 +33,8 @@ extension SyncEngine {
         let compact = probe.features.contains(.compactStates)
         let send = { (cursor: String?) in
             Self.sendSnapshotRequest(
-                SyncEnvelope(replicaID: replica, cursor: cursor, changes: [], limit: pageLimit, wantsCompactStates: compact, snapshot: true),
+                SyncEnvelope(
+                    replicaID: replica, cursor: cursor, changes: [], limit: snapshotPageLimit, wantsCompactStates: compact, snapshot: true),
                 with: client)
         }
 
@@ -43,7 +44,7 @@ extension SyncEngine {
         var pending = send(nil)
         var cursor: String?
         while cursor == nil {
-            let (reply, records) = try await pending.value.get()
+            let reply = try await pending.answer.value.get()
             CrashPoint.reach("sync-replied")
             // A reply that is not a snapshot page, a snapshot begun again (the server's database
             // was restored meanwhile) or a scope that changed under it: the regular sync copes.
@@ -53,8 +54,10 @@ extension SyncEngine {
                 return nil
             }
             scope = .some(reply.scope)
-            // The server reads the next page while this one is written.
-            if goesOn { pending = send(replyCursor) }
+            // The server reads the next page while this one is decoded (since it came in) and
+            // written: one page written, the next decoding, the one after it in flight.
+            let next = goesOn ? send(replyCursor) : nil
+            let records = await pending.decoded.value
             do {
                 for (raw, record) in zip(reply.changes, records) {
                     guard let record else {
@@ -70,7 +73,7 @@ extension SyncEngine {
             report.pulled += reply.changes.count
             CrashPoint.reach("sync-page-applied")
             progress?("synced: 0 pushed, \(report.pulled) pulled so far")
-            if !goesOn { cursor = replyCursor }
+            if let next { pending = next } else { cursor = replyCursor }
         }
         try writer.finish()
         report.pulled = writer.customerCount + writer.activityCount
@@ -84,23 +87,26 @@ extension SyncEngine {
         return report
     }
 
-    /// Sends one snapshot request; its reply's states are decoded and encoded for the tables
-    /// on both cores as soon as it is in (`nil` for a state that does not decode).
-    private static func sendSnapshotRequest(
-        _ envelope: SyncEnvelope, with client: some SyncTransport
-    ) -> Task<Result<(SyncReply, [SnapshotRecord?]), any Error>, Never> {
+    /// A snapshot request on its way: the answer, and the reply's states decoded and encoded
+    /// for the tables on both cores as soon as it is in (`nil` for a state that does not decode).
+    private struct SnapshotRequest {
+        let answer: Task<Result<SyncReply, any Error>, Never>
+        let decoded: Task<[SnapshotRecord?], Never>
+    }
+
+    /// Sends one snapshot request without waiting for its answer.
+    private static func sendSnapshotRequest(_ envelope: SyncEnvelope, with client: some SyncTransport) -> SnapshotRequest {
         let body = envelope.jsonBytes()
-        return Task {
-            do {
-                let reply = try await client.sync(body)
-                let records = await OffPoolWork.map(reply.changes, workers: reply.changes.count >= 128 ? 2 : 1) { raw in
-                    (try? RecordState(jsonBytes: raw, values: .stored)).map(SnapshotRecord.init)
-                }
-                return .success((reply, records))
-            } catch {
-                return .failure(error)
+        let answer = Task { () -> Result<SyncReply, any Error> in
+            do { return .success(try await client.sync(body)) } catch { return .failure(error) }
+        }
+        let decoded = Task { () -> [SnapshotRecord?] in
+            guard case .success(let reply) = await answer.value else { return [] }
+            return await OffPoolWork.map(reply.changes, workers: reply.changes.count >= 128 ? 2 : 1) { raw in
+                (try? RecordState(jsonBytes: raw, values: .stored)).map(SnapshotRecord.init)
             }
         }
+        return SnapshotRequest(answer: answer, decoded: decoded)
     }
 
     /// Why a pulled state that failed to decode does not, as a sync reports it (decoded again:

@@ -44,6 +44,11 @@ public struct SyncEngine {
     /// from a stricter server halves the batch and retries.
     public var batchBytes = 4 << 20
     public var pageLimit = 1000
+    /// The most states one snapshot page asks for (``pullSnapshot(client:)``): the server's
+    /// most. A first sync of the sample book (628,587 records) in pages of 1,000 made 580
+    /// requests, past the server's default rate limit (a burst of 120, then 20 a second), and
+    /// waited for it two thirds of its time.
+    public var snapshotPageLimit = 5000
     /// The most touched records a sync remembers for its redirects (``TouchedRecords``).
     var touchedLimit = TouchedRecords.defaultLimit
     /// The journal size past which a sync folds it before going on, while the snapshot is
