@@ -125,6 +125,19 @@ import Testing
         #expect(Set(try contents(dir).states.keys) == server.book)
     }
 
+    @Test func aScopeOfOneRecordOrNoneIsPulledTheRegularWay() async throws {
+        for book in [[], [Fixtures.customer("Only one", territory: "north", by: Fixtures.server)]] {
+            let dir = TemporaryDirectory()
+            defer { dir.cleanup() }
+            let server = MiniServer(territories: ["north"], pageSize: 5, book: book)
+            server.offersSnapshots = true
+            _ = try await engine(dir).run(client: server)
+            _ = try await engine(dir).run(client: server)
+            #expect(server.snapshotPages == 0)
+            #expect(Set(try contents(dir).states.keys) == server.book)
+        }
+    }
+
     @Test func aCacheThatHoldsRecordsSyncsTheRegularWay() async throws {
         let dir = TemporaryDirectory()
         defer { dir.cleanup() }

@@ -27,9 +27,10 @@ extension SyncEngine {
             replica = store.replica?.id ?? replicaID
         }
         // The first reply says what the server offers: one state asked for, and dropped (the
-        // snapshot delivers it).
+        // snapshot delivers it). A scope of one record or none is pulled the regular way: a
+        // snapshot of it would write a generation for nothing at every sync of an empty home.
         let probe = try await client.sync(SyncEnvelope(replicaID: replica, cursor: nil, changes: [], limit: 1).jsonBytes())
-        guard probe.features.contains(.snapshot) else { return nil }
+        guard probe.features.contains(.snapshot), probe.hasMore else { return nil }
         let compact = probe.features.contains(.compactStates)
         let send = { (cursor: String?) in
             Self.sendSnapshotRequest(
