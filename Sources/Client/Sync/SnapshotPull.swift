@@ -41,7 +41,9 @@ extension SyncEngine {
 
         let writer = try SnapshotWriter(cacheDirectory: cacheDirectory)
         var report = SyncReport()
-        var scope: SyncScope??
+        // The scope of the first page: every page must be of the same.
+        var scope: SyncScope?
+        var pages = 0
         var pending = send(nil)
         var cursor: String?
         while cursor == nil {
@@ -49,12 +51,12 @@ extension SyncEngine {
             CrashPoint.reach("sync-replied")
             // A reply that is not a snapshot page, a snapshot begun again (the server's database
             // was restored meanwhile) or a scope that changed under it: the regular sync copes.
-            let sameScope = scope.map { $0 == reply.scope } ?? true
-            guard let goesOn = reply.snapshot, let replyCursor = reply.cursor, !reply.reset, sameScope else {
+            guard let goesOn = reply.snapshot, let replyCursor = reply.cursor, !reply.reset, pages == 0 || reply.scope == scope else {
                 writer.discard()
                 return nil
             }
-            scope = .some(reply.scope)
+            scope = reply.scope
+            pages += 1
             // The server reads the next page while this one is decoded (since it came in) and
             // written: one page written, the next decoding, the one after it in flight.
             let next = goesOn ? send(replyCursor) : nil
@@ -82,8 +84,8 @@ extension SyncEngine {
         try POSIX.createEmptyFile(cacheDirectory + "/" + Self.redirectDueFile)
         let store = try CacheStore.open(directory: cacheDirectory, exclusive: true)
         defer { store.close() }
-        guard try store.install(writer, cursor: cursor!, scope: scope ?? nil) else { return nil }
-        report.scope = scope ?? nil
+        guard try store.install(writer, cursor: cursor!, scope: scope) else { return nil }
+        report.scope = scope
         report.durationMS = Int((POSIX.monotonicNanoseconds() - started) / 1_000_000)
         return report
     }
