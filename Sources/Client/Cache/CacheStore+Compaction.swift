@@ -55,20 +55,26 @@ extension CacheStore {
 
         try CacheCompactor.writeIDList(try pendingIDs(), to: newDirectory + "/pending.txt")
         try CacheCompactor.writeIDList(try conflictedIDs(), to: newDirectory + "/conflicted.txt")
+        let written = writtenRecords
+        try switchGeneration(to: newDirectory, named: name, meta: newMeta, from: oldDirectory)
+        restoreWrittenRecords(written)
+    }
+
+    /// Ends the writing of a new generation (a compaction's or a snapshot's, whose files are
+    /// all written and fsync'd): its `meta.json`, the directory made durable, then the switch —
+    /// `CURRENT` names it, durably — and the old generation removed, the new one loaded.
+    func switchGeneration(to newDirectory: String, named name: String, meta: SnapshotMeta, from oldDirectory: String) throws {
         let metaFile = try BufferedWriter(path: newDirectory + "/meta.json")
-        try metaFile.write(newMeta.jsonBytes())
+        try metaFile.write(meta.jsonBytes())
         try metaFile.finish()
         try POSIX.syncDirectory(newDirectory)
 
         CrashPoint.reach("compaction-switch")
-        // The switch: CURRENT names the new generation, durably; then the old one goes.
         try POSIX.writeAtomically(Array((name + "\n").utf8), to: directory + "/CURRENT")
         journalFile?.close()
         journalFile = nil
         POSIX.removeTree(oldDirectory)
-        let written = writtenRecords
         try load()
-        restoreWrittenRecords(written)
     }
 
     /// Writes the current generation's `book.bin` when a compaction left it out, atomically: a

@@ -59,17 +59,7 @@ extension CacheStore {
         newMeta.scope = scope.map { SyncScope(role: $0.role, territories: $0.territories) }
         newMeta.rescoping = false
         newMeta.replica = replica
-        let metaFile = try BufferedWriter(path: newDirectory + "/meta.json")
-        try metaFile.write(newMeta.jsonBytes())
-        try metaFile.finish()
-        try POSIX.syncDirectory(newDirectory)
-
-        CrashPoint.reach("compaction-switch")
-        try POSIX.writeAtomically(Array((name + "\n").utf8), to: directory + "/CURRENT")
-        journalFile?.close()
-        journalFile = nil
-        POSIX.removeTree(oldDirectory)
-        try load()
+        try switchGeneration(to: newDirectory, named: name, meta: newMeta, from: oldDirectory)
         return true
     }
 }

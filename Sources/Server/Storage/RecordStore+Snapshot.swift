@@ -67,55 +67,27 @@ extension RecordStore {
     /// in id order (the primary key's order: UUIDs compare as their lowercase text does). The
     /// order names the table's column: `ORDER BY id` would sort by the text output column of
     /// that name, reading the whole table (170 ms a page of 50,000 customers, measured).
+    ///
+    /// One statement per table, scope and start, each prepared once per connection; the SQL is
+    /// put together from fixed pieces only, every value is a bind parameter.
     private static func snapshotRows(
         of kind: RecordKind, after: String?, count: Int, scope: AccessScope, on connection: PostgresConnection
     ) throws -> PostgresRows {
-        // The first page of a table has no id to start after: the nil UUID sorts first, and
-        // `>=` keeps a record that would have it.
-        let start = after ?? "00000000-0000-0000-0000-000000000000"
-        let inclusive = after == nil
-        let territories = PostgresArrayLiteral.text(scope.sortedTerritories)
-        switch (kind, scope.isUnrestricted, inclusive) {
-        case (.customer, true, true):
-            return try connection.query(
-                "SELECT c.id::text AS id, c.state::text AS state FROM cx.customers c WHERE c.id >= \(start)::uuid ORDER BY c.id LIMIT \(count)",
-                preparedAs: "cx_snapshot_customers_from")
-        case (.customer, true, false):
-            return try connection.query(
-                "SELECT c.id::text AS id, c.state::text AS state FROM cx.customers c WHERE c.id > \(start)::uuid ORDER BY c.id LIMIT \(count)",
-                preparedAs: "cx_snapshot_customers_after")
-        case (.activity, true, true):
-            return try connection.query(
-                "SELECT a.id::text AS id, a.state::text AS state FROM cx.activities a WHERE a.id >= \(start)::uuid ORDER BY a.id LIMIT \(count)",
-                preparedAs: "cx_snapshot_activities_from")
-        case (.activity, true, false):
-            return try connection.query(
-                "SELECT a.id::text AS id, a.state::text AS state FROM cx.activities a WHERE a.id > \(start)::uuid ORDER BY a.id LIMIT \(count)",
-                preparedAs: "cx_snapshot_activities_after")
-        case (.customer, false, true):
-            return try connection.query(
-                """
-                SELECT c.id::text AS id, c.state::text AS state FROM cx.customers c
-                WHERE c.territory = ANY(\(territories)::text[]) AND c.id >= \(start)::uuid ORDER BY c.id LIMIT \(count)
-                """, preparedAs: "cx_snapshot_scoped_customers_from")
-        case (.customer, false, false):
-            return try connection.query(
-                """
-                SELECT c.id::text AS id, c.state::text AS state FROM cx.customers c
-                WHERE c.territory = ANY(\(territories)::text[]) AND c.id > \(start)::uuid ORDER BY c.id LIMIT \(count)
-                """, preparedAs: "cx_snapshot_scoped_customers_after")
-        case (.activity, false, true):
-            return try connection.query(
-                """
-                SELECT a.id::text AS id, a.state::text AS state FROM cx.activities a JOIN cx.customers c ON c.id = a.customer_id
-                WHERE c.territory = ANY(\(territories)::text[]) AND a.id >= \(start)::uuid ORDER BY a.id LIMIT \(count)
-                """, preparedAs: "cx_snapshot_scoped_activities_from")
-        case (.activity, false, false):
-            return try connection.query(
-                """
-                SELECT a.id::text AS id, a.state::text AS state FROM cx.activities a JOIN cx.customers c ON c.id = a.customer_id
-                WHERE c.territory = ANY(\(territories)::text[]) AND a.id > \(start)::uuid ORDER BY a.id LIMIT \(count)
-                """, preparedAs: "cx_snapshot_scoped_activities_after")
+        var sql = "SELECT r.id::text AS id, r.state::text AS state FROM " + (kind == .customer ? "cx.customers r" : "cx.activities r")
+        var conditions: [String] = []
+        var binds: [String?] = []
+        if !scope.isUnrestricted {
+            binds.append(PostgresArrayLiteral.text(scope.sortedTerritories))
+            if kind == .activity { sql += " JOIN cx.customers c ON c.id = r.customer_id" }
+            conditions.append((kind == .customer ? "r" : "c") + ".territory = ANY($1::text[])")
         }
+        // A table's first page has no id to start after: from the nil UUID, which sorts first,
+        // inclusive (a record could have it).
+        binds.append(after ?? "00000000-0000-0000-0000-000000000000")
+        conditions.append("r.id " + (after == nil ? ">=" : ">") + " $\(binds.count)::uuid")
+        binds.append(String(count))
+        sql += " WHERE " + conditions.joined(separator: " AND ") + " ORDER BY r.id LIMIT $\(binds.count)"
+        let name = "cx_snapshot_\(kind.rawValue)_\(scope.isUnrestricted ? "all" : "scoped")_\(after == nil ? "from" : "after")"
+        return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), preparedAs: name)
     }
 }
