@@ -35,6 +35,15 @@ import Testing
         }
     }
 
+    /// How many records the journal of a home's current generation puts: none after a snapshot
+    /// (its records are in the tables), every pulled one after a regular first sync this small.
+    func journalPuts(_ home: Home) throws -> Int {
+        let current = try String(contentsOfFile: home.path + "/cache/CURRENT", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let journal = try String(contentsOfFile: home.path + "/cache/" + current + "/journal.jsonl", encoding: .utf8)
+        return journal.split(separator: "\n").filter { $0.hasPrefix("{\"op\":\"put\"") }.count
+    }
+
     @Test func aSnapshotHomeReadsAsARegularOneForAdminsAndReps() async throws {
         try await withServer { server in
             let admin = try seed(server)
@@ -48,6 +57,9 @@ import Testing
                 let pulled = try #require(try snapshot.json() as? [String: Any])["pulled"] as? Int
                 #expect(pulled == (try viaJournal.json() as? [String: Any])?["pulled"] as? Int, "\(snapshot)")
                 if role == "admin" { #expect(pulled == 450, "300 customers and 150 activities") }
+                // The snapshot home's records came into its tables, the regular one's through its journal.
+                #expect(try journalPuts(viaSnapshot) == 0)
+                #expect(try journalPuts(regular) == pulled)
                 #expect(try reads(viaSnapshot) == reads(regular), "\(role)")
                 // Both go on the same way: an edit made after arrives in each.
                 let first = try #require(try viaSnapshot.cx("list", "--json").json() as? [[String: Any]]).compactMap { $0["id"] as? String }.first
