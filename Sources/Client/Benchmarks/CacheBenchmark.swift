@@ -19,17 +19,11 @@ public enum CacheBenchmark {
             try Configuration(replicaID: replica, server: nil, user: "bench").save(paths)
         }
         var start = POSIX.monotonicNanoseconds()
-        let customerRows = customers.map {
-            (id: $0.id, state: $0.jsonBytes(), view: RecordView.jsonBytes($0), facts: InsightFacts($0).jsonBytes())
-        }
-        let activityRows = activities.map {
-            (id: $0.id, state: $0.jsonBytes(), customer: $0.displayedValue("customer_id"), facts: InsightFacts($0).jsonBytes())
-        }
+        let records = (customers + activities).map(SnapshotRecord.init)
         let ids = customers.map(\.id)
         let encoded = elapsed(since: start)
         start = POSIX.monotonicNanoseconds()
-        try CacheStore.bulkLoad(
-            directory: paths.cacheDirectory, customers: customerRows, activities: activityRows, conflicted: [], cursor: nil)
+        try CacheStore.bulkLoad(directory: paths.cacheDirectory, records: records, cursor: nil)
         let written = elapsed(since: start)
         report.append("cache: \(customers.count) customers, \(activities.count) activities in \(paths.cacheDirectory)")
         report.append(format3("generate", generated) + ", " + format3("encode", encoded) + ", " + format3("write snapshot", written))

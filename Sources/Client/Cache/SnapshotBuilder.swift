@@ -4,54 +4,28 @@ extension CacheStore {
     /// Writes a whole cache generation from scratch (benchmarks, tests): `states` become the
     /// snapshot, with no pending changes. Replaces whatever the cache held.
     public static func bulkLoad(directory: String, states: [RecordState], cursor: String? = nil) throws {
-        var customers: [(id: String, state: [UInt8], view: [UInt8], facts: [UInt8])] = []
-        var activities: [(id: String, state: [UInt8], customer: String?, facts: [UInt8])] = []
-        var conflicted: [String] = []
-        for state in states {
-            if state.hasConflicts { conflicted.append(state.id) }
-            switch state.kind {
-            case .customer:
-                customers.append((state.id, state.jsonBytes(), RecordView.jsonBytes(state), InsightFacts(state).jsonBytes()))
-            case .activity:
-                activities.append((state.id, state.jsonBytes(), state.displayedValue("customer_id"), InsightFacts(state).jsonBytes()))
-            }
-        }
-        try bulkLoad(directory: directory, customers: customers, activities: activities, conflicted: conflicted, cursor: cursor)
+        try bulkLoad(directory: directory, records: states.map(SnapshotRecord.init), cursor: cursor)
     }
 
-    /// Writes a generation from encoded records (any order).
-    static func bulkLoad(
-        directory: String, customers: [(id: String, state: [UInt8], view: [UInt8], facts: [UInt8])],
-        activities: [(id: String, state: [UInt8], customer: String?, facts: [UInt8])], conflicted: [String], cursor: String?
-    ) throws {
+    /// Writes a generation from encoded records (any order), through the writer a first sync's
+    /// snapshot uses (``SnapshotWriter``): the tables, the by-customer index and the book.
+    static func bulkLoad(directory: String, records: [SnapshotRecord], cursor: String?) throws {
         let store = try CacheStore.open(directory: directory, exclusive: true)
         defer { store.close() }
+        let writer = try SnapshotWriter(cacheDirectory: directory)
+        for record in records.sorted(by: { $0.kind != $1.kind ? $0.kind == .customer : $0.id < $1.id }) {
+            try writer.append(record)
+        }
+        try writer.finish()
         let name = generationName(1)
         let target = directory + "/" + name
         POSIX.removeTree(target)
-        try POSIX.makeDirectories(target)
-
-        func writeTable(_ name: String, _ rows: [(id: String, state: [UInt8], view: [UInt8]?, facts: [UInt8])]) throws {
-            let writer = try SnapshotTableWriter(directory: target, name: name, views: rows.first?.view != nil)
-            for row in rows { try writer.append(id: row.id, state: row.state, view: row.view, facts: row.facts) }
-            try writer.finish()
-        }
-        try writeTable("customers", customers.sorted { $0.id < $1.id }.map { ($0.id, $0.state, $0.view, $0.facts) })
-        try writeTable("activities", activities.sorted { $0.id < $1.id }.map { ($0.id, $0.state, nil, $0.facts) })
-        try GenerationBook.write(in: target)
-        let lines = activities.compactMap { activity in
-            activity.customer.map { ByCustomerIndex.line(customer: $0, activity: activity.id.utf8) }
-        }
-        let byCustomer = try BufferedWriter(path: target + "/" + ByCustomerIndex.fileName)
-        for line in lines.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-            try ByCustomerIndex.write(line: line, to: byCustomer)
-        }
-        try byCustomer.finish()
-        try POSIX.writeAtomically(Array(conflicted.sorted().map { $0 + "\n" }.joined().utf8), to: target + "/conflicted.txt")
+        try POSIX.move(writer.directory, to: target)
+        try POSIX.writeAtomically(Array(writer.conflicted.sorted().map { $0 + "\n" }.joined().utf8), to: target + "/conflicted.txt")
         var meta = SnapshotMeta()
         meta.generation = 1
-        meta.customers = customers.count
-        meta.activities = activities.count
+        meta.customers = writer.customerCount
+        meta.activities = writer.activityCount
         meta.cursor = cursor
         try POSIX.writeAtomically(meta.jsonBytes(), to: target + "/meta.json")
         try POSIX.syncDirectory(target)
