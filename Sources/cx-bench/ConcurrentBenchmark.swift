@@ -53,6 +53,9 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Concurrent pushes share transactions (off: each push commits alone, as before).")
     var groupCommit = true
 
+    @Flag(help: "Measure on the fresh cluster's WAL: every new 16 MB segment zero-filled inside the commit that needs it (by default a checkpoint first recycles segments, as on a server that has run a while).")
+    var freshWAL = false
+
     func validate() throws {
         guard clients >= 1, requests >= 1, warmup >= 0, recordsPerRequest >= 1, pullLimit >= 1, preload >= 0, poolSize >= 1 else {
             throw ValidationError("counts must be positive")
@@ -94,6 +97,12 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
         }
         let preloadStates = customers(preload, replica: "preload-laptop")
 
+        if !freshWAL {
+            let segments = try await pool.withConnection { try Self.recycleWAL(forRecords: plans.count * perClient * recordsPerRequest + preload, on: $0) }
+            print("WAL: \(segments) segments recycled ahead (steady state; --fresh-wal to measure without)")
+        }
+        let walStart = try await pool.withConnection { try Self.walPosition(on: $0) }
+
         var configuration = ServerConfiguration()
         configuration.groupCommit = groupCommit
         let server = try await BenchServer.start(configuration: configuration, pool: pool, logger: logger)
@@ -126,8 +135,39 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
         }
         try await http.shutdown()
         await server.stop()
+        let walWritten = try await pool.withConnection { try Self.walPosition(on: $0) - walStart }
         await pool.close()
         report(results)
+        print(String(format: "WAL written: %.0f MB", Double(walWritten) / 1_048_576))
+    }
+
+    /// WAL bytes one pushed record takes, measured: the row, the audit row and eleven index entries.
+    static let walBytesPerRecord = 3_600
+
+    /// Brings the cluster's WAL to a running server's steady state before the clock starts: enough
+    /// segments for `records` pushed records, recycled by a checkpoint.
+    ///
+    /// A fresh cluster has no spare segments: the commit that crosses into a new one zero-fills
+    /// 16 MB first, holding the WAL lock that every other commit waits for (8.5 % of
+    /// PostgreSQL's CPU under 200 clients, and a stall of every group in flight). A server that
+    /// has run a while renames the segments its checkpoints free instead (`min_wal_size`,
+    /// `max_wal_size`), so that cost belongs to a database's first hours, not to its throughput.
+    /// - Returns: How many segments the cluster holds afterwards.
+    static func recycleWAL(forRecords records: Int, on connection: PostgresConnection) throws -> Int {
+        let segmentSize = try connection.query("SELECT pg_size_bytes(current_setting('wal_segment_size')) AS size")[0].decode("size", as: Int64.self)
+        let wanted = min(64, records * walBytesPerRecord / Int(segmentSize) + 2)
+        for _ in 0..<wanted {
+            // A switch needs something written since the last one.
+            try connection.query("SELECT pg_logical_emit_message(false, 'cx-bench', 'recycle')::text AS lsn")
+            try connection.query("SELECT pg_switch_wal()::text AS lsn")
+        }
+        try connection.query("CHECKPOINT")
+        return try connection.query("SELECT count(*) AS segments FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'")[0].decode("segments", as: Int.self)
+    }
+
+    /// The cluster's current WAL position, in bytes.
+    static func walPosition(on connection: PostgresConnection) throws -> Int64 {
+        try connection.query("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint AS position")[0].decode("position", as: Int64.self)
     }
 
     /// One client's requests and their bodies' changes.

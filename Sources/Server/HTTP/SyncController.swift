@@ -64,13 +64,21 @@ struct SyncController: Sendable {
         metrics.recordsPushed.increment(by: Int64(sync.changes.count))
 
         let scope = user.scope
-        let epoch = try await store.pool.withConnection { try ServerEpoch.current(on: $0) }
         let writer = RecordStore.Writer(userID: user.id, userName: user.name, replicaID: sync.replicaID, scope: scope)
         var outcome: RecordStore.PushOutcome
         if let pushes {
             outcome = try await pushes.push(sync.changes, as: writer, claim: sync.claim, logger: context.logger)
         } else {
             outcome = try await store.push(sync.changes, as: writer, claim: sync.claim, logger: context.logger)
+        }
+        // The epoch as it stood before this request's writes: a push read it in its transaction
+        // (once for a whole group); a request that wrote nothing reads it now. Either way a cursor
+        // is checked against a sequence number read before this push took any.
+        let epoch: ServerEpoch
+        if let pushed = outcome.epoch {
+            epoch = pushed
+        } else {
+            epoch = try await store.pool.withConnection { try ServerEpoch.current(on: $0) }
         }
         outcome.rejected.insert(contentsOf: sync.rejected, at: 0)  // refused while reading the request
         metrics.recordsWritten.increment(by: Int64(outcome.written))

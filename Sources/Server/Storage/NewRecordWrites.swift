@@ -70,7 +70,8 @@ struct NewRecordWrites: Sendable {
         if kind == .customer && !arrived.isEmpty {
             let ids = "{" + arrived.joined(separator: ",") + "}"
             try connection.query(
-                "UPDATE cx.activities SET seq = nextval('cx.change_seq') WHERE customer_id = ANY(\(ids)::uuid[])")
+                "UPDATE cx.activities SET seq = nextval('cx.change_seq') WHERE customer_id = ANY(\(ids)::uuid[])",
+                preparedAs: "cx_resequence_activities")
         }
     }
 

@@ -168,13 +168,16 @@ final class PushCoalescer: Sendable {
             refusals[index] = refusal
         }
         try RecordStore.takeSequenceLock(on: connection)
+        // One read of the epoch for the whole group, before any of its writes.
+        let epoch = try ServerEpoch.current(on: connection)
         let admitted = group.indices.filter { refusals[$0] == nil }
         let pushes = admitted.map { (group[$0].prepared, group[$0].writer) }
         var reads = try PushReads(pushes, on: connection)
         var results: [Result<RecordStore.PushOutcome, any Error>] = refusals.map { refusal in
             refusal.map { .failure($0) } ?? .success(RecordStore.PushOutcome())
         }
-        for (index, outcome) in zip(admitted, try SharedMerge.merge(pushes, reads: &reads, on: connection)) {
+        for (index, var outcome) in zip(admitted, try SharedMerge.merge(pushes, reads: &reads, on: connection)) {
+            outcome.epoch = epoch
             results[index] = .success(outcome)
         }
         return results

@@ -108,7 +108,8 @@ struct PushWrites {
         if !arrived.isEmpty {
             let ids = "{" + arrived.joined(separator: ",") + "}"
             try connection.query(
-                "UPDATE cx.activities SET seq = nextval('cx.change_seq') WHERE customer_id = ANY(\(ids)::uuid[])")
+                "UPDATE cx.activities SET seq = nextval('cx.change_seq') WHERE customer_id = ANY(\(ids)::uuid[])",
+                preparedAs: "cx_resequence_activities")
         }
         for kind in RecordKind.allCases {
             guard var rows = audit[kind], !rows.isEmpty else { continue }

@@ -36,7 +36,9 @@ extension RecordStore {
             try connection.transaction { connection in
                 if let claim { try ReplicaRegistry.admit(claim, by: writer, on: connection) }
                 try Self.takeSequenceLock(on: connection)
-                let result = try Self.merge(prepared, as: writer, on: connection)
+                let epoch = try ServerEpoch.current(on: connection)
+                var result = try Self.merge(prepared, as: writer, on: connection)
+                result.epoch = epoch
                 try beforeCommit?()
                 return result
             }
@@ -55,14 +57,14 @@ extension RecordStore {
     /// transaction ends. Take replica admissions (row locks on `cx.replicas`) before it, never
     /// after, so that every writer takes the two kinds of lock in one order.
     static func takeSequenceLock(on connection: PostgresConnection) throws {
-        try connection.query("SELECT pg_advisory_xact_lock(\(Self.sequenceLockKey))")
+        try connection.query("SELECT pg_advisory_xact_lock(\(Self.sequenceLockKey))", preparedAs: "cx_sequence_lock")
     }
 
     /// `count` new sequence numbers in increasing order, for rows written by COPY (the caller's
     /// transaction holds the sequence lock, so no pull's cursor passes them before they commit).
     static func sequenceNumbers(_ count: Int, on connection: PostgresConnection) throws -> [Int64] {
         let numbers = try connection.query(
-            "SELECT nextval('cx.change_seq') AS seq FROM generate_series(1, \(count)::integer) ORDER BY 1"
+            "SELECT nextval('cx.change_seq') AS seq FROM generate_series(1, \(count)::integer) ORDER BY 1", preparedAs: "cx_sequence_numbers"
         ).map { try $0.decode("seq", as: Int64.self) }
         guard numbers.count == count else {
             throw PostgresError(.queryFailed, "asked for \(count) sequence numbers and got \(numbers.count)")
@@ -152,7 +154,7 @@ extension RecordStore {
     /// The last sequence number handed out; under the sequence lock, every number handed out
     /// so far and none after it.
     static func lastSequence(on connection: PostgresConnection) throws -> Int64? {
-        try connection.query("SELECT last_value FROM cx.change_seq").first?.decode("last_value", as: Int64.self)
+        try connection.query("SELECT last_value FROM cx.change_seq", preparedAs: "cx_last_sequence").first?.decode("last_value", as: Int64.self)
     }
 
     /// Why `writer` may not write `merged` over `current`, or `nil` when they may; an accepted
@@ -198,7 +200,7 @@ extension RecordStore {
         for row in try connection.query(
             PostgresQuery(
                 unsafeSQL: "SELECT territory FROM cx.activity_exits WHERE activity_id = $1::uuid AND exited_at > cx.handoff_since()",
-                binds: [id]))
+                binds: [id]), preparedAs: "cx_activity_exits_of")
         {
             territories.insert(try row.decode("territory", as: String.self))
         }
@@ -231,7 +233,7 @@ extension RecordStore {
             let rows = try connection.query(
                 PostgresQuery(
                     unsafeSQL: "SELECT state::text AS state FROM \(table(of: kind)) WHERE id = ANY($1::uuid[]) FOR UPDATE",
-                    binds: [idArray]))
+                    binds: [idArray]), preparedAs: "cx_lock_\(kind.rawValue)_states")
             for row in rows {
                 // Read as stored: states written under earlier value rules stay readable.
                 let state = try RecordState(jsonString: try row.decode("state", as: String.self), values: .stored)
@@ -266,7 +268,7 @@ struct ScopeFactsCache {
         guard !wanted.isEmpty else { return }
         let array = "{" + wanted.joined(separator: ",") + "}"
         var facts: [String: CustomerScopeFacts] = [:]
-        for row in try connection.query("SELECT id::text AS id, territory FROM cx.customers WHERE id = ANY(\(array)::uuid[])") {
+        for row in try connection.query("SELECT id::text AS id, territory FROM cx.customers WHERE id = ANY(\(array)::uuid[])", preparedAs: "cx_scope_facts") {
             facts[try row.decode("id", as: String.self)] = CustomerScopeFacts(territory: try row.decode("territory", as: String?.self))
         }
         let exits = try connection.query(
@@ -274,7 +276,7 @@ struct ScopeFactsCache {
             SELECT customer_id::text AS id, territory FROM cx.territory_exits
             WHERE customer_id = ANY(\(array)::uuid[])
               AND exited_at > cx.handoff_since()
-            """)
+            """, preparedAs: "cx_scope_exits")
         for row in exits {
             let id = try row.decode("id", as: String.self)
             facts[id]?.recentlyLeft.insert(try row.decode("territory", as: String.self))

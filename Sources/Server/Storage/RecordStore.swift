@@ -46,6 +46,9 @@ struct RecordStore: Sendable {
         var outOfScope: [String] = []
         /// The records the push left exactly as the writer sent them, which a pull may leave out.
         var echoes: Echoes?
+        /// Where the database's history stood when the push's transaction began writing (read
+        /// under the sequence lock, before any of its writes); `nil` when the request pushed nothing.
+        var epoch: ServerEpoch?
     }
 
     /// Records a push left stored exactly as its writer sent them (nothing else merged in), and

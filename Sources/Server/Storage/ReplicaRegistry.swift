@@ -56,14 +56,14 @@ enum ReplicaRegistry {
                  AS r(replica_id text, user_id bigint, user_name text, sync_token text)
             ORDER BY r.replica_id
             ON CONFLICT (replica_id) DO NOTHING
-            """)
+            """, preparedAs: "cx_admit_new_replicas")
         var rows: [String: Row] = [:]
         for row in try connection.query(
             """
             SELECT replica_id, user_id, user_name, sync_token FROM cx.replicas
             WHERE replica_id = ANY(\(PostgresArrayLiteral.text(replicaIDs))::text[])
             ORDER BY replica_id FOR UPDATE
-            """)
+            """, preparedAs: "cx_admit_lock_replicas")
         {
             rows[try row.decode("replica_id", as: String.self)] = Row(
                 owner: try row.decode("user_id", as: Int64?.self), ownerName: try row.decode("user_name", as: String?.self),
@@ -88,7 +88,7 @@ enum ReplicaRegistry {
             FROM jsonb_to_recordset(\(Self.document(updated))::jsonb)
                  AS r(replica_id text, user_id bigint, user_name text, sync_token text)
             WHERE k.replica_id = r.replica_id
-            """)
+            """, preparedAs: "cx_admit_advance_replicas")
         return verdicts
     }
 
@@ -140,7 +140,8 @@ enum ReplicaRegistry {
         guard !replicas.isEmpty else { return [:] }
         var owners: [String: Int64?] = [:]
         let rows = try connection.query(
-            "SELECT replica_id, user_id FROM cx.replicas WHERE replica_id = ANY(\(PostgresArrayLiteral.text(replicas))::text[])")
+            "SELECT replica_id, user_id FROM cx.replicas WHERE replica_id = ANY(\(PostgresArrayLiteral.text(replicas))::text[])",
+            preparedAs: "cx_replica_owners")
         for row in rows {
             owners[try row.decode("replica_id", as: String.self)] = .some(try row.decode("user_id", as: Int64?.self))
         }
@@ -157,6 +158,6 @@ enum ReplicaRegistry {
             INSERT INTO cx.replicas (replica_id, user_id, user_name)
             SELECT r, \(userID), \(writer.userName) FROM unnest(\(PostgresArrayLiteral.text(replicas))::text[]) AS r
             ON CONFLICT (replica_id) DO NOTHING
-            """)
+            """, preparedAs: "cx_register_replicas")
     }
 }
