@@ -118,6 +118,7 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
             "clients: \(clients), requests: \(requests) each (+\(warmup) warm-up), \(recordsPerRequest) new customers per request, "
                 + (pull ? "pull ≤ \(pullLimit) from the cursor" : "no pull") + ", server pool: \(poolSize), preloaded: \(preload), group commit: \(groupCommit ? "on" : "off")")
 
+        let cpuBefore = MachineCPU.now()
         let results: [ClientResult]
         do {
             results = try await withThrowingTaskGroup(of: ClientResult.self) { group in
@@ -133,12 +134,18 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
             await server.stop()
             throw error
         }
+        let cpu = MachineCPU.now().flatMap { after in cpuBefore.map { after - $0 } }
         try await http.shutdown()
         await server.stop()
         let walWritten = try await pool.withConnection { try Self.walPosition(on: $0) - walStart }
         await pool.close()
         report(results)
         print(String(format: "WAL written: %.0f MB", Double(walWritten) / 1_048_576))
+        if let cpu {
+            // Warm-up requests included: the counters cover the whole client phase.
+            let requests = Double(plans.count * perClient)
+            print(String(format: "CPU, all processes: %.2f ms per request (%.2f ms stolen by the hypervisor)", cpu.busy * 1000 / requests, cpu.stolen * 1000 / requests))
+        }
     }
 
     /// WAL bytes one pushed record takes, measured: the row, the audit row and eleven index entries.

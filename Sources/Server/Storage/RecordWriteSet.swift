@@ -72,9 +72,11 @@ struct RecordWriteSet: Sendable {
     static let pipelineFirstChunk = 64
 
     /// Writes `writes` in their order, inside the caller's transaction (which holds the sequence
-    /// lock): a few at once; more in sets of ``pipelineChunk`` (the first of
-    /// ``pipelineFirstChunk``), each encoded on another thread while the connection sends the
-    /// set before it, so encoding and PostgreSQL's work overlap.
+    /// lock): a few at once, or many whose rows were encoded ahead (a group commit's new
+    /// records); more in sets of ``pipelineChunk`` (the first of ``pipelineFirstChunk``), each
+    /// encoded on another thread while the connection sends the set before it, so encoding and
+    /// PostgreSQL's work overlap. Every set costs its own statements (sequence numbers, two
+    /// `COPY`s, re-numbering), so writes with nothing left to encode go as one.
     /// Sets go one after another, each in ``apply(on:)``'s order; with customers before
     /// activities in `writes` (as a push orders them) its guarantees hold across sets too.
     static func write(_ writes: [Write], on connection: PostgresConnection) throws {
@@ -83,7 +85,8 @@ struct RecordWriteSet: Sendable {
             for write in part { set.add(write.merged, replacing: write.previous, by: write.writer, encoded: write.encoded) }
             return set
         }
-        guard writes.count > pipelineChunk else { return try encoded(writes[...]).apply(on: connection) }
+        let toEncode = writes.reduce(0) { $0 + ($1.encoded == nil ? 1 : 0) }
+        guard toEncode > pipelineChunk else { return try encoded(writes[...]).apply(on: connection) }
         let parts = [writes[0..<pipelineFirstChunk]]
             + stride(from: pipelineFirstChunk, to: writes.count, by: pipelineChunk).map { writes[$0..<Swift.min($0 + pipelineChunk, writes.count)] }
         var next = OffThread { encoded(parts[0]) }
