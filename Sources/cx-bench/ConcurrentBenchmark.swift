@@ -119,6 +119,7 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
                 + (pull ? "pull ≤ \(pullLimit) from the cursor" : "no pull") + ", server pool: \(poolSize), preloaded: \(preload), group commit: \(groupCommit ? "on" : "off")")
 
         let cpuBefore = MachineCPU.now()
+        let processBefore = MachineCPU.ofThisProcess()
         let results: [ClientResult]
         do {
             results = try await withThrowingTaskGroup(of: ClientResult.self) { group in
@@ -135,6 +136,7 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
             throw error
         }
         let cpu = MachineCPU.now().flatMap { after in cpuBefore.map { after - $0 } }
+        let processCPU = MachineCPU.ofThisProcess() - processBefore
         try await http.shutdown()
         await server.stop()
         let walWritten = try await pool.withConnection { try Self.walPosition(on: $0) - walStart }
@@ -144,7 +146,10 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
         if let cpu {
             // Warm-up requests included: the counters cover the whole client phase.
             let requests = Double(plans.count * perClient)
-            print(String(format: "CPU, all processes: %.2f ms per request (%.2f ms stolen by the hypervisor)", cpu.busy * 1000 / requests, cpu.stolen * 1000 / requests))
+            print(
+                String(
+                    format: "CPU, all processes: %.2f ms per request, of which this process (server and clients) %.2f ms; %.2f ms stolen by the hypervisor",
+                    cpu.busy * 1000 / requests, processCPU * 1000 / requests, cpu.stolen * 1000 / requests))
         }
     }
 

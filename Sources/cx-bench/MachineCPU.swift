@@ -26,4 +26,12 @@ struct MachineCPU: Sendable {
     static func - (after: MachineCPU, before: MachineCPU) -> MachineCPU {
         MachineCPU(busy: after.busy - before.busy, stolen: after.stolen - before.stolen)
     }
+
+    /// Seconds of CPU this process has used (user and system), all threads.
+    static func ofThisProcess() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
 }
