@@ -167,9 +167,8 @@ final class PushCoalescer: Sendable {
         for ((index, _), refusal) in zip(claimed, try ReplicaRegistry.admit(claimed.map { ($1, group[$0].writer) }, on: connection)) {
             refusals[index] = refusal
         }
-        try RecordStore.takeSequenceLock(on: connection)
-        // One read of the epoch for the whole group, before any of its writes.
-        let epoch = try ServerEpoch.current(on: connection)
+        // One read of the epoch for the whole group, under the lock, before any of its writes.
+        let epoch = try ServerEpoch.takingSequenceLock(on: connection)
         let admitted = group.indices.filter { refusals[$0] == nil }
         let pushes = admitted.map { (group[$0].prepared, group[$0].writer) }
         var reads = try PushReads(pushes, on: connection)

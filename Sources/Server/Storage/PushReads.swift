@@ -20,7 +20,9 @@ struct PushReads {
     /// Records written since they were read: re-read before the next push looks at them.
     private var stale: Set<String> = []
 
-    /// Reads everything `pushes` need, in five statements whatever their number.
+    /// Reads everything `pushes` need, in four statements at most whatever their number (the
+    /// stored rows with the pushed customers' territories, the replicas' owners, and for
+    /// customers named but not pushed, their territories; exits for customers that exist).
     init(_ pushes: [(prepared: RecordStore.PreparedPush, writer: RecordStore.Writer)], on connection: PostgresConnection) throws {
         var ids: [String] = []
         var seen: Set<String> = []
@@ -29,7 +31,8 @@ struct PushReads {
                 ids.append(state.id)
             }
         }
-        let stored = try RecordStore.lockStates(ids: ids, on: connection)
+        let rows = try RecordStore.lockRows(ids: ids, on: connection)
+        let stored = rows.states
         var advanced: Set<String> = []
         for push in pushes where push.writer.userID != nil {
             for state in push.prepared.customers + push.prepared.activities {
@@ -49,7 +52,7 @@ struct PushReads {
                 }
             }
         }
-        try facts.prefetch(named, on: connection)
+        try facts.prefetch(named, reading: rows, on: connection)
     }
 
     /// The records `prepared`'s decisions read: the ones it sends, and the customers its

@@ -35,8 +35,7 @@ extension RecordStore {
         try await pool.withConnection(first: first) { connection in
             try connection.transaction { connection in
                 if let claim { try ReplicaRegistry.admit(claim, by: writer, on: connection) }
-                try Self.takeSequenceLock(on: connection)
-                let epoch = try ServerEpoch.current(on: connection)
+                let epoch = try ServerEpoch.takingSequenceLock(on: connection)
                 var result = try Self.merge(prepared, as: writer, on: connection)
                 result.epoch = epoch
                 try beforeCommit?()
@@ -226,21 +225,43 @@ extension RecordStore {
 
     /// The stored states of `ids`, locked for update until the transaction ends.
     static func lockStates(ids: [String], on connection: PostgresConnection) throws -> [String: RecordState] {
-        guard !ids.isEmpty else { return [:] }
+        try lockRows(ids: ids, on: connection).states
+    }
+
+    /// The stored rows of `ids`, customers and activities, locked for update until the
+    /// transaction ends: one statement reads both tables, and with each customer its territory
+    /// column, which is what a restricted writer's scope decisions need to know of it.
+    static func lockRows(ids: [String], on connection: PostgresConnection) throws -> StoredRows {
+        var rows = StoredRows(read: Set(ids))
+        guard !ids.isEmpty else { return rows }
         let idArray = "{" + ids.joined(separator: ",") + "}"
-        var stored: [String: RecordState] = [:]
-        for kind in RecordKind.allCases {
-            let rows = try connection.query(
-                PostgresQuery(
-                    unsafeSQL: "SELECT state::text AS state FROM \(table(of: kind)) WHERE id = ANY($1::uuid[]) FOR UPDATE",
-                    binds: [idArray]), preparedAs: "cx_lock_\(kind.rawValue)_states")
-            for row in rows {
-                // Read as stored: states written under earlier value rules stay readable.
-                let state = try RecordState(jsonString: try row.decode("state", as: String.self), values: .stored)
-                stored[state.id] = state
+        let found = try connection.query(
+            """
+            WITH customers AS (SELECT state::text AS state, territory FROM cx.customers WHERE id = ANY(\(idArray)::uuid[]) FOR UPDATE),
+                 activities AS (SELECT state::text AS state FROM cx.activities WHERE id = ANY(\(idArray)::uuid[]) FOR UPDATE)
+            SELECT true AS customer, state, territory FROM customers
+            UNION ALL
+            SELECT false, state, NULL FROM activities
+            """, preparedAs: "cx_lock_rows")
+        for row in found {
+            // Read as stored: states written under earlier value rules stay readable.
+            let state = try RecordState(jsonString: try row.decode("state", as: String.self), values: .stored)
+            rows.states[state.id] = state
+            if try row.decode("customer", as: Bool.self) {
+                rows.customerTerritories[state.id] = .some(try row.decode("territory", as: String?.self))
             }
         }
-        return stored
+        return rows
+    }
+
+    /// What ``lockRows(ids:on:)`` found.
+    struct StoredRows {
+        /// The ids asked for: any not among ``states`` has no stored row.
+        var read: Set<String>
+        /// Stored states by id.
+        var states: [String: RecordState] = [:]
+        /// The territory column of each stored customer among them (`nil`: none).
+        var customerTerritories: [String: String?] = [:]
     }
 
     private static func kindMismatch(_ state: RecordState, _ current: RecordState) -> Rejection {
@@ -261,25 +282,40 @@ struct ScopeFactsCache {
     }
 
     /// Reads what the server knows of the customers `ids` (any not found are recorded as
-    /// unknown), in two statements whatever their number.
-    mutating func prefetch(_ ids: [String], on connection: PostgresConnection) throws {
+    /// unknown), in two statements whatever their number; customers among `rows` (read by
+    /// ``RecordStore/lockRows(ids:on:)`` in the same transaction) are not read again, and only
+    /// customers that exist have exits to read.
+    mutating func prefetch(_ ids: [String], reading rows: RecordStore.StoredRows? = nil, on connection: PostgresConnection) throws {
         guard !scope.isUnrestricted else { return }
         let wanted = Set(ids.filter { RecordID.canonical($0) == $0 && known[$0] == nil })
         guard !wanted.isEmpty else { return }
-        let array = "{" + wanted.joined(separator: ",") + "}"
         var facts: [String: CustomerScopeFacts] = [:]
-        for row in try connection.query("SELECT id::text AS id, territory FROM cx.customers WHERE id = ANY(\(array)::uuid[])", preparedAs: "cx_scope_facts") {
-            facts[try row.decode("id", as: String.self)] = CustomerScopeFacts(territory: try row.decode("territory", as: String?.self))
+        var unread: [String] = []
+        for id in wanted {
+            if let rows, rows.read.contains(id) {
+                if let territory = rows.customerTerritories[id] { facts[id] = CustomerScopeFacts(territory: territory) }
+            } else {
+                unread.append(id)
+            }
         }
-        let exits = try connection.query(
-            """
-            SELECT customer_id::text AS id, territory FROM cx.territory_exits
-            WHERE customer_id = ANY(\(array)::uuid[])
-              AND exited_at > cx.handoff_since()
-            """, preparedAs: "cx_scope_exits")
-        for row in exits {
-            let id = try row.decode("id", as: String.self)
-            facts[id]?.recentlyLeft.insert(try row.decode("territory", as: String.self))
+        if !unread.isEmpty {
+            let array = "{" + unread.joined(separator: ",") + "}"
+            for row in try connection.query("SELECT id::text AS id, territory FROM cx.customers WHERE id = ANY(\(array)::uuid[])", preparedAs: "cx_scope_facts") {
+                facts[try row.decode("id", as: String.self)] = CustomerScopeFacts(territory: try row.decode("territory", as: String?.self))
+            }
+        }
+        if !facts.isEmpty {
+            let array = "{" + facts.keys.joined(separator: ",") + "}"
+            let exits = try connection.query(
+                """
+                SELECT customer_id::text AS id, territory FROM cx.territory_exits
+                WHERE customer_id = ANY(\(array)::uuid[])
+                  AND exited_at > cx.handoff_since()
+                """, preparedAs: "cx_scope_exits")
+            for row in exits {
+                let id = try row.decode("id", as: String.self)
+                facts[id]?.recentlyLeft.insert(try row.decode("territory", as: String.self))
+            }
         }
         for id in wanted { known[id] = .some(facts[id]) }
     }

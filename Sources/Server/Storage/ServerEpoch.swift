@@ -19,6 +19,21 @@ struct ServerEpoch: Sendable, Equatable {
         return ServerEpoch(id: try row.decode("epoch", as: String.self), lastSequence: try row.decode("last_seq", as: Int64.self))
     }
 
+    /// Takes the transaction's sequence lock (``RecordStore/takeSequenceLock(on:)``), then reads
+    /// the epoch, in one statement: what a push checks its request's cursor against, read once
+    /// the lock is held and before the push writes anything (one round trip less in the serial
+    /// part of every push).
+    static func takingSequenceLock(on connection: PostgresConnection) throws -> ServerEpoch {
+        let row = try connection.query(
+            """
+            WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(\(RecordStore.sequenceLockKey)))
+            SELECT cx.server_epoch() AS epoch,
+                   (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM cx.change_seq) AS last_seq
+            FROM locked
+            """, preparedAs: "cx_lock_and_epoch")[0]
+        return ServerEpoch(id: try row.decode("epoch", as: String.self), lastSequence: try row.decode("last_seq", as: Int64.self))
+    }
+
     /// Whether a cursor must be ignored and the client told to recover: it names another
     /// epoch, or a sequence number this database never handed out.
     func invalidates(_ cursor: SyncCursor.Position) -> Bool {
