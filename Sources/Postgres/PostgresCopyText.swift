@@ -77,28 +77,30 @@ public struct PostgresCopyText: Sendable {
         atRowStart = true
     }
 
-    /// Appends the complete rows of `other` (encoded elsewhere, e.g. on another thread).
-    /// - Precondition: no row is open here, and `other`'s rows are complete.
-    public mutating func append(rowsOf other: PostgresCopyText) {
-        precondition(atRowStart && other.atRowStart, "append complete rows only")
-        let base = bytes.count
-        bytes.append(contentsOf: other.bytes)
-        rowEnds.append(contentsOf: other.rowEnds.map { base + $0 })
-    }
-
     /// The COPY input with `values[i]` as the first column of row `i`, the row's own columns after it.
     /// - Precondition: one value per row.
     public func prefixingEachRow(with values: [Int64]) -> [UInt8] {
-        precondition(values.count == rowEnds.count, "one leading value per row")
+        Self.prefixingEachRow(of: [self], with: values)
+    }
+
+    /// The COPY input of the rows of `pieces`, in order, with `values[i]` as the first column of
+    /// row `i`: rows encoded separately (on other threads, ahead of time) joined in one copy.
+    /// - Precondition: one value per row, and every row of every piece complete.
+    public static func prefixingEachRow(of pieces: [PostgresCopyText], with values: [Int64]) -> [UInt8] {
+        precondition(values.count == pieces.reduce(0) { $0 + $1.rowEnds.count }, "one leading value per row")
+        precondition(pieces.allSatisfy(\.atRowStart), "complete rows only")
         var output: [UInt8] = []
-        output.reserveCapacity(bytes.count + values.count * 21)
-        var start = 0
-        bytes.withUnsafeBufferPointer { rows in
-            for (value, end) in zip(values, rowEnds) {
-                output.append(contentsOf: String(value).utf8)
-                output.append(UInt8(ascii: "\t"))
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: rows[start..<end]))
-                start = end
+        output.reserveCapacity(pieces.reduce(0) { $0 + $1.bytes.count } + values.count * 21)
+        var next = values.makeIterator()
+        for piece in pieces {
+            var start = 0
+            piece.bytes.withUnsafeBufferPointer { rows in
+                for end in piece.rowEnds {
+                    output.append(contentsOf: String(next.next()!).utf8)
+                    output.append(UInt8(ascii: "\t"))
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: rows[start..<end]))
+                    start = end
+                }
             }
         }
         return output

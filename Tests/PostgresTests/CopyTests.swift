@@ -26,6 +26,41 @@ extension PostgresTests {
             #expect(count == 666)
         }
 
+        /// Rows encoded in separate pieces (a group commit's records, each encoded ahead on its
+        /// own) are numbered and joined as the same rows in one piece would be.
+        @Test func piecesArePrefixedAsOneRunOfRows() {
+            func row(_ name: String, _ note: String?) -> PostgresCopyText {
+                var text = PostgresCopyText(capacity: 64)
+                text.text(name)
+                text.optionalText(note)
+                text.endRow()
+                return text
+            }
+            var whole = PostgresCopyText()
+            var pieces: [PostgresCopyText] = []
+            var several = PostgresCopyText()
+            for (index, (name, note)) in [("a\tb", "x"), ("c", nil), ("d\ne", "y"), ("f", "z"), ("g", nil)].enumerated() {
+                whole.text(name)
+                whole.optionalText(note)
+                whole.endRow()
+                // Pieces of one row, then one piece of two rows, then one row again.
+                if index == 2 || index == 3 {
+                    several.text(name)
+                    several.optionalText(note)
+                    several.endRow()
+                    if index == 3 { pieces.append(several) }
+                } else {
+                    pieces.append(row(name, note))
+                }
+            }
+            let numbers: [Int64] = [7, 8, 9, 1_000_000_000_000, 12]
+            let joined = PostgresCopyText.prefixingEachRow(of: pieces, with: numbers)
+            #expect(joined == whole.prefixingEachRow(with: numbers))
+            #expect(
+                String(decoding: joined, as: UTF8.self)
+                    == "7\ta\\tb\tx\n8\tc\t\\N\n9\td\\ne\ty\n1000000000000\tf\tz\n12\tg\t\\N\n")
+        }
+
         @Test func badCopyDataFailsAndConnectionRecovers() async throws {
             let table = uniqueName("copy_bad")
             let (error, wrongKind, stillWorks) = try await withPool { pool in

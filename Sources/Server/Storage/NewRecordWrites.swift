@@ -16,10 +16,12 @@ import CXPostgres
 /// lock (``RecordStore/takeSequenceLock(on:)``) from before ``apply(on:)`` to its commit,
 /// as every writer does: a pull's cursor then never passes a number that commits later.
 struct NewRecordWrites: Sendable {
-    /// COPY rows without their leading `seq` column, by kind.
-    private var rows: [RecordKind: PostgresCopyText] = [:]
+    /// COPY rows without their leading `seq` column, by kind: rows encoded ahead kept as they
+    /// came (a group commit's, one piece each), rows encoded here appended to the last piece.
+    /// ``apply(_:on:)`` joins them once, numbering each row as it goes.
+    private var rows: [RecordKind: [PostgresCopyText]] = [:]
     /// The audit rows, one per row above, in the same order and also without `seq`.
-    private var audit: [RecordKind: PostgresCopyText] = [:]
+    private var audit: [RecordKind: [PostgresCopyText]] = [:]
     /// New customers: activities stored under their id are re-sequenced, as for a push.
     private var arrived: [String] = []
 
@@ -47,23 +49,35 @@ struct NewRecordWrites: Sendable {
     /// `writer`; `encoded` must be ``encode(_:by:)``'s rows for the same state and writer.
     mutating func add(_ state: RecordState, by writer: RecordStore.Writer, encoded: Encoded? = nil) {
         if let encoded {
-            rows[state.kind, default: PostgresCopyText(capacity: 1 << 20)].append(rowsOf: encoded.row)
-            audit[state.kind, default: PostgresCopyText()].append(rowsOf: encoded.audit)
+            rows[state.kind, default: []].append(encoded.row)
+            audit[state.kind, default: []].append(encoded.audit)
         } else {
-            RecordRowEncoder.copyRow(state, into: &rows[state.kind, default: PostgresCopyText(capacity: 1 << 20)])
-            AuditEntry.copyRow(previous: nil, merged: state, by: writer, into: &audit[state.kind, default: PostgresCopyText()])
+            Self.appendingToLastPiece(&rows[state.kind, default: []], capacity: 1 << 20) { RecordRowEncoder.copyRow(state, into: &$0) }
+            Self.appendingToLastPiece(&audit[state.kind, default: []], capacity: 1 << 16) {
+                AuditEntry.copyRow(previous: nil, merged: state, by: writer, into: &$0)
+            }
         }
         if state.kind == .customer { arrived.append(state.id) }
         count += 1
     }
 
+    /// Runs `encode` on the last of `pieces`, a new one of `capacity` if there is none.
+    private static func appendingToLastPiece(
+        _ pieces: inout [PostgresCopyText], capacity: Int, _ encode: (inout PostgresCopyText) -> Void
+    ) {
+        if pieces.isEmpty { pieces.append(PostgresCopyText(capacity: capacity)) }
+        encode(&pieces[pieces.count - 1])
+    }
+
     /// Writes every record of `kind` and its audit row, inside the caller's transaction (which
     /// holds the sequence lock).
     func apply(_ kind: RecordKind, on connection: PostgresConnection) throws {
-        guard let rows = rows[kind], rows.rowCount > 0, let audit = audit[kind] else { return }
-        let numbers = try RecordStore.sequenceNumbers(rows.rowCount, on: connection)
-        try connection.copyIn(RecordRowEncoder.copySQL(for: kind), data: rows.prefixingEachRow(with: numbers))
-        try connection.copyIn(AuditEntry.copySQL, data: audit.prefixingEachRow(with: numbers))
+        guard let rows = rows[kind], let audit = audit[kind] else { return }
+        let rowCount = rows.reduce(0) { $0 + $1.rowCount }
+        guard rowCount > 0 else { return }
+        let numbers = try RecordStore.sequenceNumbers(rowCount, on: connection)
+        try connection.copyIn(RecordRowEncoder.copySQL(for: kind), data: PostgresCopyText.prefixingEachRow(of: rows, with: numbers))
+        try connection.copyIn(AuditEntry.copySQL, data: PostgresCopyText.prefixingEachRow(of: audit, with: numbers))
         // Activities stored under a new customer's id take numbers after it, before this
         // batch's own activities are numbered (callers apply customers first): so every
         // audit row keeps its record's final number, as the push path's join gives it.
