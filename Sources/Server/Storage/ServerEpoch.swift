@@ -11,12 +11,7 @@ struct ServerEpoch: Sendable, Equatable {
 
     /// Reads both in one statement.
     static func current(on connection: PostgresConnection) throws -> ServerEpoch {
-        let row = try connection.query(
-            """
-            SELECT cx.server_epoch() AS epoch,
-                   (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM cx.change_seq) AS last_seq
-            """, preparedAs: "cx_epoch")[0]
-        return ServerEpoch(id: try row.decode("epoch", as: String.self), lastSequence: try row.decode("last_seq", as: Int64.self))
+        try decode(connection.query(PostgresQuery(unsafeSQL: "SELECT \(columns)"), preparedAs: "cx_epoch")[0])
     }
 
     /// Takes the transaction's sequence lock (``RecordStore/takeSequenceLock(on:)``), then reads
@@ -24,14 +19,19 @@ struct ServerEpoch: Sendable, Equatable {
     /// the lock is held and before the push writes anything (one round trip less in the serial
     /// part of every push).
     static func takingSequenceLock(on connection: PostgresConnection) throws -> ServerEpoch {
-        let row = try connection.query(
-            """
-            WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock(\(RecordStore.sequenceLockKey)))
-            SELECT cx.server_epoch() AS epoch,
-                   (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM cx.change_seq) AS last_seq
-            FROM locked
-            """, preparedAs: "cx_lock_and_epoch")[0]
-        return ServerEpoch(id: try row.decode("epoch", as: String.self), lastSequence: try row.decode("last_seq", as: Int64.self))
+        let query = PostgresQuery(
+            unsafeSQL: "WITH locked AS MATERIALIZED (SELECT pg_advisory_xact_lock($1)) SELECT \(columns) FROM locked",
+            binds: [String(RecordStore.sequenceLockKey)])
+        return try decode(connection.query(query, preparedAs: "cx_lock_and_epoch")[0])
+    }
+
+    /// What both reads select: the epoch and the sequence's last value.
+    private static let columns = """
+        cx.server_epoch() AS epoch, (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM cx.change_seq) AS last_seq
+        """
+
+    private static func decode(_ row: PostgresRow) throws -> ServerEpoch {
+        ServerEpoch(id: try row.decode("epoch", as: String.self), lastSequence: try row.decode("last_seq", as: Int64.self))
     }
 
     /// Whether a cursor must be ignored and the client told to recover: it names another
