@@ -11,6 +11,8 @@ import Synchronization
 struct BenchServer {
     /// `http://127.0.0.1:PORT/v1/sync`.
     let syncURL: String
+    /// The port it listens on.
+    let port: Int
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
@@ -30,7 +32,7 @@ struct BenchServer {
             await group.triggerGracefulShutdown()
             throw NotListening()
         }
-        return BenchServer(syncURL: "http://127.0.0.1:\(port.value)/v1/sync", group: group, running: running)
+        return BenchServer(syncURL: "http://127.0.0.1:\(port.value)/v1/sync", port: port.value, group: group, running: running)
     }
 
     struct NotListening: Error, CustomStringConvertible {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import AsyncHTTPClient
 import CXEmbeddedPostgres
 import CXModel
 import CXPostgres
@@ -111,9 +110,8 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
             _ = try await ServerBenchmark.post(url, token: adminToken, body: body)
         }
 
-        var clientConfiguration = HTTPClient.Configuration()
-        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(120), concurrentHTTP1ConnectionsPerHostSoftLimit: clients)
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        var connections: [KeepAliveConnection] = []
+        for _ in plans { connections.append(try await KeepAliveConnection.connect(host: "127.0.0.1", port: server.port, path: "/v1/sync")) }
         print(
             "clients: \(clients), requests: \(requests) each (+\(warmup) warm-up), \(recordsPerRequest) new customers per request, "
                 + (pull ? "pull ≤ \(pullLimit) from the cursor" : "no pull") + ", server pool: \(poolSize), preloaded: \(preload), group commit: \(groupCommit ? "on" : "off")")
@@ -123,21 +121,21 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
         let results: [ClientResult]
         do {
             results = try await withThrowingTaskGroup(of: ClientResult.self) { group in
-                for plan in plans {
-                    group.addTask { try await self.runClient(plan, url: url, http: http) }
+                for (plan, connection) in zip(plans, connections) {
+                    group.addTask { try await self.runClient(plan, on: connection) }
                 }
                 var all: [ClientResult] = []
                 for try await result in group { all.append(result) }
                 return all
             }
         } catch {
-            try? await http.shutdown()
+            for connection in connections { await connection.close() }
             await server.stop()
             throw error
         }
         let cpu = MachineCPU.now().flatMap { after in cpuBefore.map { after - $0 } }
         let processCPU = MachineCPU.ofThisProcess() - processBefore
-        try await http.shutdown()
+        for connection in connections { await connection.close() }
         await server.stop()
         let walWritten = try await pool.withConnection { try Self.walPosition(on: $0) - walStart }
         await pool.close()
@@ -200,7 +198,7 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
     }
 
     /// Sends the client's requests one after another, as `cx sync` does.
-    func runClient(_ plan: ClientPlan, url: String, http: HTTPClient) async throws -> ClientResult {
+    func runClient(_ plan: ClientPlan, on connection: KeepAliveConnection) async throws -> ClientResult {
         var result = ClientResult()
         var cursor: String?
         for (index, changes) in plan.changes.enumerated() {
@@ -219,7 +217,8 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
             w.rawJSON(changes)
             w.raw("]}")
             let start = ContinuousClock.now
-            let reply = try await Self.post(url, token: plan.token, body: ByteBuffer(bytes: w.bytes), http: http)
+            let (status, reply) = try await connection.post(ByteBuffer(bytes: w.bytes), token: plan.token)
+            guard status == .ok else { throw ValidationError("sync answered \(status): \(String(buffer: reply))") }
             let end = ContinuousClock.now
             let page = try ServerBenchmark.countPage(reply)
             cursor = page.cursor
@@ -231,20 +230,6 @@ struct ConcurrentBenchmark: AsyncParsableCommand {
             result.rejected += page.rejected
         }
         return result
-    }
-
-    static func post(_ url: String, token: String, body: ByteBuffer, http: HTTPClient) async throws -> ByteBuffer {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(body)
-        let response = try await http.execute(request, timeout: .seconds(600))
-        let bytes = try await response.body.collect(upTo: 1 << 30)
-        guard response.status == .ok else {
-            throw ValidationError("sync answered \(response.status): \(String(buffer: bytes))")
-        }
-        return bytes
     }
 
     static func encode(_ states: [RecordState]) -> [UInt8] {
