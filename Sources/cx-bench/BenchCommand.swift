@@ -7,6 +7,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cx-bench",
         abstract: "Benchmarks for cx (run with `swift run -c release cx-bench <mode>`).",
-        subcommands: [MergeBenchmark.self, StateCodingBenchmark.self, RecordIDBenchmark.self, DuplicatesBenchmark.self, ServerBenchmark.self, ConcurrentBenchmark.self, CacheBenchmarkCommand.self, BookLoader.self]
+        subcommands: [MergeBenchmark.self, StateCodingBenchmark.self, RecordIDBenchmark.self, DuplicatesBenchmark.self, ServerBenchmark.self, ConcurrentBenchmark.self, PushPathBenchmark.self, CacheBenchmarkCommand.self, BookLoader.self]
     )
 }

@@ -107,8 +107,8 @@ import Testing
         #expect(states.contains(where: \.isDeleted) && states.contains { $0.deletionState == .conflicted })
         #expect(states.contains { !$0.tagNames.isEmpty } && states.contains { $0.displayedFields.contains { $0.name.hasPrefix("extra.") } })
         for state in states {
-            #expect(AuditEntry.insertion(of: state) == AuditEntry.comparison(previous: nil, merged: state), "\(state.id)")
+            #expect(AuditEntry.insertion(of: state, displayed: state.displayedFields) == AuditEntry.comparison(previous: nil, merged: state), "\(state.id)")
         }
-        #expect(AuditEntry.insertion(of: extras).map(\.field) == ["name", "extra.Mid", "extra.zeta", "tags"])
+        #expect(AuditEntry.insertion(of: extras, displayed: extras.displayedFields).map(\.field) == ["name", "extra.Mid", "extra.zeta", "tags"])
     }
 }

@@ -54,6 +54,13 @@ public enum Schema {
     ]
 
     private static let customerTypes = FieldNameTable(customerFields.map { ($0.name, $0.type) })
+    private static let customerPositions = FieldNameTable(customerFields.enumerated().map { ($1.name, $0) })
+    private static let activityPositions = FieldNameTable(activityFields.enumerated().map { ($1.name, $0) })
+
+    /// Where `field` is in ``fields(of:)``, or `nil` when it is not one of `kind`'s fixed fields.
+    public static func position(of field: String, in kind: RecordKind) -> Int? {
+        (kind == .customer ? customerPositions : activityPositions)[field]
+    }
     private static let activityTypesByField = FieldNameTable(activityFields.map { ($0.name, $0.type) })
 
     /// The fixed fields of `kind`, in display order.

@@ -8,7 +8,12 @@ import CXModel
 enum AuditEntry {
     /// The displayed values that differ between `previous` (`nil`: none) and `merged`.
     static func fieldChanges(previous: RecordState?, merged: RecordState) -> [FieldChange] {
-        guard let previous else { return insertion(of: merged) }
+        fieldChanges(previous: previous, merged: merged, displayed: merged.displayedFields)
+    }
+
+    /// ``fieldChanges(previous:merged:)`` given `merged`'s ``RecordState/displayedFields``.
+    static func fieldChanges(previous: RecordState?, merged: RecordState, displayed: [(name: String, value: String)]) -> [FieldChange] {
+        guard let previous else { return insertion(of: merged, displayed: displayed) }
         return comparison(previous: previous, merged: merged)
     }
 
@@ -16,17 +21,15 @@ enum AuditEntry {
     /// as ``comparison(previous:merged:)`` gives them. A push of new records writes one audit
     /// row per record, and the dictionaries a comparison builds were an eighth of the server's
     /// CPU on such a push (docs/benchmarks.md, session 16).
-    static func insertion(of state: RecordState) -> [FieldChange] {
-        let values = state.displayedFields
+    static func insertion(of state: RecordState, displayed: [(name: String, value: String)]) -> [FieldChange] {
+        let (values, _) = RecordRowEncoder.columnValues(displayed, of: state.kind)
         var changes: [FieldChange] = []
-        changes.reserveCapacity(values.count + 2)
-        for field in Schema.fields(of: state.kind) {
-            // A state has a register per field at most: the first match is the only one.
-            if let value = values.first(where: { $0.name == field.name })?.value {
-                changes.append(FieldChange(field: field.name, from: nil, to: value))
-            }
+        changes.reserveCapacity(displayed.count + 2)
+        for (field, value) in zip(Schema.fields(of: state.kind), values) {
+            if let value { changes.append(FieldChange(field: field.name, from: nil, to: value)) }
         }
-        for (name, value) in values.filter({ $0.name.hasPrefix(Schema.extraPrefix) }).sorted(by: { $0.name < $1.name }) {
+        // A state's registers are in name order, so its `extra.*` fields come sorted.
+        for (name, value) in displayed where name.utf8.starts(with: Schema.extraPrefix.utf8) {
             changes.append(FieldChange(field: name, from: nil, to: value))
         }
         let tags = state.tagNames
@@ -71,8 +74,13 @@ enum AuditEntry {
 
     /// The `fields` column: the JSON array of ``fieldChanges(previous:merged:)``.
     static func encodeFields(previous: RecordState?, merged: RecordState, into w: inout JSONWriter) {
+        encodeFields(fieldChanges(previous: previous, merged: merged), into: &w)
+    }
+
+    /// The `fields` column holding `changes`.
+    static func encodeFields(_ changes: [FieldChange], into w: inout JSONWriter) {
         w.byte(UInt8(ascii: "["))
-        for (index, change) in fieldChanges(previous: previous, merged: merged).enumerated() {
+        for (index, change) in changes.enumerated() {
             if index > 0 { w.byte(UInt8(ascii: ",")) }
             change.encode(into: &w)
         }

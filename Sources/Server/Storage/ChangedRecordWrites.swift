@@ -23,6 +23,8 @@ struct ChangedRecordWrites: Sendable {
 
     /// How many records are written.
     private(set) var count = 0
+    /// Holds each JSON column while it is escaped into its row.
+    private var scratch = JSONWriter(capacity: 4096)
 
     /// Whether replacing `previous` by `merged` is a change this writer takes: nothing follows
     /// from it but the row and its audit row.
@@ -36,8 +38,10 @@ struct ChangedRecordWrites: Sendable {
     /// Adds `merged`, which replaces the stored `previous` (``takes(_:replacing:)`` must hold),
     /// written by `writer`.
     mutating func add(_ merged: RecordState, replacing previous: RecordState, by writer: RecordStore.Writer) {
-        RecordRowEncoder.copyRow(merged, into: &rows[merged.kind, default: PostgresCopyText(capacity: 1 << 20)])
-        AuditEntry.copyRow(previous: previous, merged: merged, by: writer, into: &audit[merged.kind, default: PostgresCopyText()])
+        let displayed = merged.displayedFields
+        RecordRowEncoder.copyRow(merged, displayed: displayed, scratch: &scratch, into: &rows[merged.kind, default: PostgresCopyText(capacity: 1 << 20)])
+        AuditEntry.copyRow(
+            previous: previous, merged: merged, displayed: displayed, by: writer, scratch: &scratch, into: &audit[merged.kind, default: PostgresCopyText()])
         count += 1
     }
 

@@ -24,6 +24,8 @@ struct NewRecordWrites: Sendable {
     private var audit: [RecordKind: [PostgresCopyText]] = [:]
     /// New customers: activities stored under their id are re-sequenced, as for a push.
     private var arrived: [String] = []
+    /// Holds each JSON column while it is escaped into its row.
+    private var scratch = JSONWriter(capacity: 4096)
 
     /// How many records are written.
     private(set) var count = 0
@@ -38,10 +40,12 @@ struct NewRecordWrites: Sendable {
     /// a push encodes them before it waits for the sequence lock, so the serial section only
     /// copies bytes.
     static func encode(_ state: RecordState, by writer: RecordStore.Writer) -> Encoded {
+        let displayed = state.displayedFields
+        var scratch = JSONWriter(capacity: 1024)
         var row = PostgresCopyText(capacity: 1024)
-        RecordRowEncoder.copyRow(state, into: &row)
-        var audit = PostgresCopyText(capacity: 1024)
-        AuditEntry.copyRow(previous: nil, merged: state, by: writer, into: &audit)
+        RecordRowEncoder.copyRow(state, displayed: displayed, scratch: &scratch, into: &row)
+        var audit = PostgresCopyText(capacity: 512)
+        AuditEntry.copyRow(previous: nil, merged: state, displayed: displayed, by: writer, scratch: &scratch, into: &audit)
         return Encoded(row: row, audit: audit)
     }
 
@@ -52,9 +56,12 @@ struct NewRecordWrites: Sendable {
             rows[state.kind, default: []].append(encoded.row)
             audit[state.kind, default: []].append(encoded.audit)
         } else {
-            Self.appendingToLastPiece(&rows[state.kind, default: []], capacity: 1 << 20) { RecordRowEncoder.copyRow(state, into: &$0) }
+            let displayed = state.displayedFields
+            Self.appendingToLastPiece(&rows[state.kind, default: []], capacity: 1 << 20) {
+                RecordRowEncoder.copyRow(state, displayed: displayed, scratch: &scratch, into: &$0)
+            }
             Self.appendingToLastPiece(&audit[state.kind, default: []], capacity: 1 << 16) {
-                AuditEntry.copyRow(previous: nil, merged: state, by: writer, into: &$0)
+                AuditEntry.copyRow(previous: nil, merged: state, displayed: displayed, by: writer, scratch: &scratch, into: &$0)
             }
         }
         if state.kind == .customer { arrived.append(state.id) }

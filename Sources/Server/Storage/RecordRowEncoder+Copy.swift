@@ -16,22 +16,26 @@ extension RecordRowEncoder {
     }
 
     /// The row of `state` for ``copySQL(for:)``, without its leading `seq`: the same values
-    /// ``rows(_:)`` sends for the upsert.
-    static func copyRow(_ state: RecordState, into out: inout PostgresCopyText) {
-        let (values, extra) = columnValues(of: state)
+    /// ``rows(_:)`` sends for the upsert. `displayed` is the state's
+    /// ``RecordState/displayedFields``; `scratch` holds each JSON column while it is escaped
+    /// into the row (one writer for every column of every row: a push encodes thousands).
+    static func copyRow(
+        _ state: RecordState, displayed: [(name: String, value: String)], scratch: inout JSONWriter, into out: inout PostgresCopyText
+    ) {
+        let (values, extra) = columnValues(displayed, of: state.kind)
         out.text(state.id)
-        for field in Schema.fields(of: state.kind) where !isGenerated(field.name, of: state.kind) {
-            out.optionalText(values[field.name])
+        for (position, field) in Schema.fields(of: state.kind).enumerated() where !isGenerated(field.name, of: state.kind) {
+            out.optionalText(values[position])
         }
         out.text(PostgresArrayLiteral.text(state.tagNames))
-        var w = JSONWriter(capacity: 4096)
-        encodeExtra(extra, into: &w)
-        out.text(bytes: w.bytes)
+        scratch.removeAll()
+        encodeExtra(extra, into: &scratch)
+        out.text(bytes: scratch.bytes)
         out.bool(state.hasConflicts)
         out.bool(state.isDeleted)
-        w = JSONWriter(capacity: 4096)
-        state.encode(into: &w)
-        out.text(bytes: w.bytes)
+        scratch.removeAll()
+        state.encode(into: &scratch)
+        out.text(bytes: scratch.bytes)
         out.endRow()
     }
 }

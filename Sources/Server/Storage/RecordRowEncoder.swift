@@ -17,16 +17,17 @@ enum RecordRowEncoder {
         kind == .customer && column == "reference"
     }
 
-    /// The displayed values of `state`'s typed columns by name, and its `extra.*` fields
-    /// (without the prefix) for the `extra` column.
-    static func columnValues(of state: RecordState) -> (values: [String: String], extra: [(String, String)]) {
+    /// The values of a record's typed columns in ``Schema/fields(of:)`` order (`nil`: unset),
+    /// and its `extra.*` fields (without the prefix) for the `extra` column, from `displayed`,
+    /// the record's ``RecordState/displayedFields`` (the audit row reads them too).
+    static func columnValues(_ displayed: [(name: String, value: String)], of kind: RecordKind) -> (values: [String?], extra: [(String, String)]) {
         var extra: [(String, String)] = []
-        var values: [String: String] = [:]
-        for (name, value) in state.displayedFields {
-            if name.hasPrefix(Schema.extraPrefix) {
+        var values = [String?](repeating: nil, count: Schema.fields(of: kind).count)
+        for (name, value) in displayed {
+            if let position = Schema.position(of: name, in: kind) {
+                values[position] = value
+            } else if name.utf8.starts(with: Schema.extraPrefix.utf8) {
                 extra.append((String(name.dropFirst(Schema.extraPrefix.count)), value))
-            } else {
-                values[name] = value
             }
         }
         return (values, extra)
@@ -52,12 +53,12 @@ enum RecordRowEncoder {
             if index > 0 { w.byte(UInt8(ascii: ",")) }
             w.raw("{\"id\":")
             w.string(state.id)
-            let (values, extra) = columnValues(of: state)
-            for column in columns(of: state.kind) {
+            let (values, extra) = columnValues(state.displayedFields, of: state.kind)
+            for (position, column) in columns(of: state.kind).enumerated() {
                 w.byte(UInt8(ascii: ","))
                 w.string(column)
                 w.byte(UInt8(ascii: ":"))
-                w.optionalString(values[column])
+                w.optionalString(values[position])
             }
             w.raw(",\"tags\":[")
             for (tagIndex, tag) in state.tagNames.enumerated() {
