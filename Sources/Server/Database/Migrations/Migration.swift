@@ -30,5 +30,6 @@ struct Migration: Sendable {
         Migration0017MergeKeepsClears.migration,
         Migration0018CompactStates.migration,
         Migration0019LeanAuditRows.migration,
+        Migration0020OneTerritoryIndex.migration,
     ]
 }
