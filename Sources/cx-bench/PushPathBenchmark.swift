@@ -30,14 +30,12 @@ struct PushPathBenchmark: ParsableCommand {
             let states = (0..<recordsPerRequest).map {
                 SampleCustomers.customer(index: request * recordsPerRequest + $0, replica: replica, at: at, using: &rng)
             }
+            // The body `cx-bench concurrent` sends without --pull.
             var w = JSONWriter(capacity: recordsPerRequest * 1_500)
             w.raw("{\"replica_id\":")
             w.string(replica)
             w.raw(",\"cursor\":null,\"limit\":1,\"compact_states\":true,\"changes\":[")
-            for (index, state) in states.enumerated() {
-                if index > 0 { w.byte(UInt8(ascii: ",")) }
-                state.encode(into: &w)
-            }
+            w.rawJSON(ConcurrentBenchmark.encode(states))
             w.raw("]}")
             return w.bytes
         }
