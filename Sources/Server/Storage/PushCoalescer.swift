@@ -100,65 +100,37 @@ final class PushCoalescer: Sendable {
         }
     }
 
-    /// Commits groups until the queue is empty, two at a time: once a group holds the sequence
-    /// lock, the next one is formed from the pushes that arrived meanwhile and begins — its
-    /// replicas admitted on a connection of its own — so that it takes the lock as soon as the
-    /// one before commits (docs/benchmarks.md, session 21). The lock's section is what makes
-    /// pushes serial; the work before it no longer adds to it.
+    /// Commits groups until the queue is empty.
     private func drain(logger: Logger) async {
-        // The group that holds the lock, or last held it; the next waits for it to finish.
-        var holding: Task<Void, Never>?
         while true {
-            let group = nextGroup(stoppingWhenEmpty: holding == nil)
-            guard !group.isEmpty else {
-                // Nothing waiting: let the group in flight finish, then look again.
-                guard let running = holding else { return }
-                await running.value
-                holding = nil
-                continue
+            let group: [Member] = queue.withLock { queue in
+                guard !queue.waiting.isEmpty else {
+                    queue.draining = false
+                    return []
+                }
+                var count = 0
+                var records = 0
+                for member in queue.waiting {
+                    if count > 0 && (count == maxMembers || records + member.prepared.count > maxRecords) { break }
+                    count += 1
+                    records += member.prepared.count
+                }
+                let group = Array(queue.waiting.prefix(count))
+                queue.waiting.removeFirst(count)
+                return group
             }
-            let locked = OneShotSignal()
-            let committing = Task {
-                await self.commit(group, whenLocked: locked.fire, logger: logger)
-                locked.fire()
-            }
-            await locked.wait()
-            // It holds the lock, so the group before has committed; wait for its answers to go out.
-            await holding?.value
-            holding = committing
-        }
-    }
-
-    /// The pushes of the next group, in arrival order (up to ``maxMembers`` pushes and
-    /// ``maxRecords`` records); none when the queue is empty, and then, if
-    /// `stoppingWhenEmpty`, draining ends.
-    private func nextGroup(stoppingWhenEmpty: Bool) -> [Member] {
-        queue.withLock { queue in
-            guard !queue.waiting.isEmpty else {
-                if stoppingWhenEmpty { queue.draining = false }
-                return []
-            }
-            var count = 0
-            var records = 0
-            for member in queue.waiting {
-                if count > 0 && (count == maxMembers || records + member.prepared.count > maxRecords) { break }
-                count += 1
-                records += member.prepared.count
-            }
-            let group = Array(queue.waiting.prefix(count))
-            queue.waiting.removeFirst(count)
-            return group
+            guard !group.isEmpty else { return }
+            await commit(group, logger: logger)
         }
     }
 
     /// Runs `group` in one transaction, or each member alone if that fails; answers every member.
-    /// Calls `whenLocked` once the shared transaction holds the sequence lock.
-    private func commit(_ group: [Member], whenLocked: @escaping @Sendable () -> Void, logger: Logger) async {
+    private func commit(_ group: [Member], logger: Logger) async {
         if group.count > 1 {
             do {
                 // Every member waits for this transaction: it goes ahead of pulls in the pool's queue.
                 let results = try await store.pool.withConnection(first: true) { connection in
-                    try connection.transaction { connection in try Self.mergeAll(group, whenLocked: whenLocked, on: connection) }
+                    try connection.transaction { connection in try Self.mergeAll(group, on: connection) }
                 }
                 queue.withLock { queue in
                     queue.statistics.sharedCommits += 1
@@ -188,7 +160,7 @@ final class PushCoalescer: Sendable {
     /// sequence lock, as every writer takes them), the sequence lock, one read for the admitted
     /// members, then each one's merge in arrival order; a refused member's answer is its `409`.
     private static func mergeAll(
-        _ group: [Member], whenLocked: () -> Void, on connection: PostgresConnection
+        _ group: [Member], on connection: PostgresConnection
     ) throws -> [Result<RecordStore.PushOutcome, any Error>] {
         let claimed = group.indices.compactMap { index in group[index].claim.map { (index, $0) } }
         var refusals = [APIError?](repeating: nil, count: group.count)
@@ -197,7 +169,6 @@ final class PushCoalescer: Sendable {
         }
         // One read of the epoch for the whole group, under the lock, before any of its writes.
         let epoch = try ServerEpoch.takingSequenceLock(on: connection)
-        whenLocked()
         let admitted = group.indices.filter { refusals[$0] == nil }
         let pushes = admitted.map { (group[$0].prepared, group[$0].writer) }
         var reads = try PushReads(pushes, on: connection)
