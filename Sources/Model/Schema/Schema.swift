@@ -54,6 +54,7 @@ public enum Schema {
     ]
 
     private static let customerTypes = FieldNameTable(customerFields.map { ($0.name, $0.type) })
+    private static let activityTypesByField = FieldNameTable(activityFields.map { ($0.name, $0.type) })
     private static let customerPositions = FieldNameTable(customerFields.enumerated().map { ($1.name, $0) })
     private static let activityPositions = FieldNameTable(activityFields.enumerated().map { ($1.name, $0) })
 
@@ -61,7 +62,6 @@ public enum Schema {
     public static func position(of field: String, in kind: RecordKind) -> Int? {
         (kind == .customer ? customerPositions : activityPositions)[field]
     }
-    private static let activityTypesByField = FieldNameTable(activityFields.map { ($0.name, $0.type) })
 
     /// The fixed fields of `kind`, in display order.
     public static func fields(of kind: RecordKind) -> [(name: String, type: FieldType)] {
