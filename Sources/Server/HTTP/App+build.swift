@@ -48,18 +48,25 @@ func buildRouter(configuration: ServerConfiguration, pool: PostgresPool, metrics
     router.middlewares.add(MetricsMiddleware())
     router.middlewares.add(LogRequestsMiddleware(.debug))
     OperationsController(pool: pool, metrics: metrics).register(on: router)
-    var v1 = router.group("v1").add(middleware: BearerAuthMiddleware(pool: pool))
+    let v1 = router.group("v1")
+    // Syncs, a busy client's every few seconds, confirm a cached token check in their own
+    // statements (Authentication); the rest read the tokens table each time.
+    var authenticated = v1.group().add(middleware: BearerAuthMiddleware(pool: pool))
+    let authentications = AuthenticationCache()
+    var syncing = v1.group().add(middleware: BearerAuthMiddleware(pool: pool, cache: authentications))
     if let rate = configuration.rateLimit {
-        v1 = v1.add(middleware: RateLimitMiddleware(
-            limiter: RateLimiter(limits: .init(requestsPerSecond: rate.requestsPerSecond, burst: rate.burst)), metrics: metrics))
+        // One limiter for both: a user's budget covers all of their requests.
+        let limiter = RateLimiter(limits: .init(requestsPerSecond: rate.requestsPerSecond, burst: rate.burst))
+        authenticated = authenticated.add(middleware: RateLimitMiddleware(limiter: limiter, metrics: metrics))
+        syncing = syncing.add(middleware: RateLimitMiddleware(limiter: limiter, metrics: metrics))
     }
-    HistoryController(pool: pool).register(on: v1)
+    HistoryController(pool: pool).register(on: authenticated)
     let store = RecordStore(pool: pool)
     SyncController(
-        store: store, pushes: configuration.groupCommit ? PushCoalescer(store: store) : nil,
+        store: store, pushes: configuration.groupCommit ? PushCoalescer(store: store) : nil, authentications: authentications,
         limits: configuration.syncLimits, maxBodyBytes: configuration.maxBodyBytes, metrics: metrics
-    ).register(on: v1)
-    v1.get("me") { _, context -> CurrentUser in
+    ).register(on: syncing)
+    authenticated.get("me") { _, context -> CurrentUser in
         guard let user = context.user else { throw APIError.unauthorized }
         return CurrentUser(user: user.name, role: user.role.rawValue)
     }

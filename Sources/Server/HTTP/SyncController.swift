@@ -10,6 +10,9 @@ struct SyncController: Sendable {
     let store: RecordStore
     /// Group commit for pushes; `nil` commits each push in a transaction of its own.
     let pushes: PushCoalescer?
+    /// The token checks the sync route's authentication serves from memory: a check read again
+    /// here (access changed) replaces the cached one, and a token refused here leaves it.
+    let authentications: AuthenticationCache?
     let limits: SyncRequest.Limits
     let maxBodyBytes: Int
     let metrics: ServerMetrics
@@ -60,26 +63,52 @@ struct SyncController: Sendable {
         let body = try await request.collectBody(upTo: maxBodyBytes)
         let sync = try SyncRequest.parse(Array(buffer: body), limits: limits)
         replica = "\(sync.replicaID)"
-        guard let user = context.user else { throw APIError.unauthorized }
+        guard var user = context.user else { throw APIError.unauthorized }
         metrics.recordsPushed.increment(by: Int64(sync.changes.count))
 
-        let scope = user.scope
-        let writer = RecordStore.Writer(userID: user.id, userName: user.name, replicaID: sync.replicaID, scope: scope)
+        var writer = RecordStore.Writer(userID: user.id, userName: user.name, replicaID: sync.replicaID, scope: user.scope)
+        writer.authentication = context.authentication
         var outcome: RecordStore.PushOutcome
-        if let pushes {
-            outcome = try await pushes.push(sync.changes, as: writer, claim: sync.claim, logger: context.logger)
-        } else {
-            outcome = try await store.push(sync.changes, as: writer, claim: sync.claim, logger: context.logger)
-        }
-        // The epoch as it stood before this request's writes: a push read it in its transaction
-        // (once for a whole group); a request that wrote nothing reads it now. Either way a cursor
-        // is checked against a sequence number read before this push took any.
+        // The epoch as it stood before this request's writes, against which its cursor is
+        // checked: a push reads it in its transaction (once for a whole group), under the
+        // sequence lock; a request that writes nothing reads it first, with the access version
+        // its token's check is confirmed at before its replica is admitted.
         let epoch: ServerEpoch
-        if let pushed = outcome.epoch {
-            epoch = pushed
+        if sync.changes.isEmpty {
+            let (current, accessVersion) = try await store.pool.withConnection { try ServerEpoch.currentWithAccessVersion(on: $0) }
+            if let authentication = context.authentication, authentication.accessVersion != accessVersion {
+                let stale = writer
+                let confirmed = try await confirming(authentication) {
+                    try await store.pool.withConnection { try stale.confirmed(atVersion: accessVersion, on: $0) }
+                }
+                if let reread = confirmed.authentication {
+                    user = reread.user
+                    authentications?.remember(reread, tokenHash: reread.token.hash)
+                }
+                writer = confirmed
+            }
+            outcome = try await store.push([], as: writer, claim: sync.claim, logger: context.logger)
+            epoch = current
         } else {
-            epoch = try await store.pool.withConnection { try ServerEpoch.current(on: $0) }
+            let pushing = writer
+            outcome = try await confirming(context.authentication) {
+                if let pushes {
+                    try await pushes.push(sync.changes, as: pushing, claim: sync.claim, logger: context.logger)
+                } else {
+                    try await store.push(sync.changes, as: pushing, claim: sync.claim, logger: context.logger)
+                }
+            }
+            if let reread = outcome.authentication {
+                user = reread.user
+                authentications?.remember(reread, tokenHash: reread.token.hash)
+            }
+            if let pushed = outcome.epoch {
+                epoch = pushed
+            } else {
+                epoch = try await store.pool.withConnection { try ServerEpoch.current(on: $0) }
+            }
         }
+        let scope = user.scope
         outcome.rejected.insert(contentsOf: sync.rejected, at: 0)  // refused while reading the request
         metrics.recordsWritten.increment(by: Int64(outcome.written))
         metrics.recordsRejected.increment(by: Int64(outcome.rejected.count))
@@ -115,6 +144,17 @@ struct SyncController: Sendable {
             scope: SyncScope(user: user.name, role: user.role, territories: scope.sortedTerritories), reset: reset,
             features: Self.features)
         return (Self.response(reply), counts(sync, outcome, page: page, reset: reset))
+    }
+
+    /// Runs `step`, which confirms the request's token check (`authentication`); if the token
+    /// no longer authenticates, its cached check goes too.
+    private func confirming<T>(_ authentication: Authentication?, _ step: () async throws -> T) async throws -> T {
+        do {
+            return try await step()
+        } catch let error as APIError where error.status == .unauthorized {
+            if let authentication { authentications?.forget(tokenHash: authentication.token.hash) }
+            throw error
+        }
     }
 
     /// The options this server understands (``SyncReply/features``).

@@ -11,8 +11,8 @@ import Synchronization
 /// each one pays for its own `BEGIN`, lock, `COMMIT` and WAL flush, and holds a pool connection
 /// while it waits for the lock — under many clients the pool fills with waiting pushes and
 /// pulls queue behind them. Here a push joins a queue; one drain task at a time takes
-/// everything waiting (up to ``maxMembers`` pushes and ``maxRecords`` records), admits all
-/// their replicas (sync tokens checked and advanced, ``ReplicaRegistry/admit(_:on:)``, three
+/// everything waiting (up to ``maxMembers`` pushes and ``maxRecords`` records), confirms every
+/// member's token check (``Authentication``, one read for the group), admits all their replicas (sync tokens checked and advanced, ``ReplicaRegistry/admit(_:on:)``, three
 /// statements for the whole group), takes the lock once, reads what all of them need in one go
 /// (``PushReads``), merges them one after another — each sees the ones before it exactly as if
 /// they had committed first, and their writes go out together (``SharedMerge``) — and commits once. So
@@ -20,8 +20,8 @@ import Synchronization
 /// pool stays free for pulls.
 ///
 /// Each member gets the outcome it would have had alone: per-record refusals are decided per
-/// member as before, and a forked replica gets `409 replica_forked` and writes nothing while
-/// the others go on. A member's admission commits with its writes, never without them. If the
+/// member as before, and a forked replica gets `409 replica_forked` — a revoked token `401` —
+/// and writes nothing while the others go on. A member's admission commits with its writes, never without them. If the
 /// shared transaction fails, it rolls back and every member is retried in a transaction of its
 /// own, so one bad request cannot fail the others.
 final class PushCoalescer: Sendable {
@@ -156,27 +156,43 @@ final class PushCoalescer: Sendable {
         }
     }
 
-    /// The shared transaction's body: every member's replica admitted (row locks before the
-    /// sequence lock, as every writer takes them), the sequence lock, one read for the admitted
-    /// members, then each one's merge in arrival order; a refused member's answer is its `409`.
+    /// The shared transaction's body: every member's access confirmed and its replica admitted
+    /// (row locks before the sequence lock, as every writer takes them), the sequence lock, one
+    /// read for the admitted members, then each one's merge in arrival order; a refused
+    /// member's answer is its `401` or `409`.
     private static func mergeAll(
         _ group: [Member], on connection: PostgresConnection
     ) throws -> [Result<RecordStore.PushOutcome, any Error>] {
-        let claimed = group.indices.compactMap { index in group[index].claim.map { (index, $0) } }
         var refusals = [APIError?](repeating: nil, count: group.count)
-        for ((index, _), refusal) in zip(claimed, try ReplicaRegistry.admit(claimed.map { ($1, group[$0].writer) }, on: connection)) {
+        // Every member's access as it stands now (one read of the version for the group), before
+        // anything is admitted or written: a member whose token no longer authenticates gets its
+        // 401 and leaves no trace.
+        var pushes = group.map { RecordStore.ConfirmedPush(prepared: $0.prepared, writer: $0.writer) }
+        if group.contains(where: { $0.writer.authentication != nil }) {
+            let version = try Authentication.currentVersion(on: connection)
+            for index in group.indices {
+                do {
+                    pushes[index] = try RecordStore.confirm(group[index].prepared, by: group[index].writer, atVersion: version, on: connection)
+                } catch let refusal as APIError {
+                    refusals[index] = refusal
+                }
+            }
+        }
+        let claimed = group.indices.compactMap { index in refusals[index] == nil ? group[index].claim.map { (index, $0) } : nil }
+        for ((index, _), refusal) in zip(claimed, try ReplicaRegistry.admit(claimed.map { ($1, pushes[$0].writer) }, on: connection)) {
             refusals[index] = refusal
         }
         // One read of the epoch for the whole group, under the lock, before any of its writes.
         let epoch = try ServerEpoch.takingSequenceLock(on: connection)
         let admitted = group.indices.filter { refusals[$0] == nil }
-        let pushes = admitted.map { (group[$0].prepared, group[$0].writer) }
-        var reads = try PushReads(pushes, on: connection)
+        let merged = admitted.map { (pushes[$0].prepared, pushes[$0].writer) }
+        var reads = try PushReads(merged, on: connection)
         var results: [Result<RecordStore.PushOutcome, any Error>] = refusals.map { refusal in
             refusal.map { .failure($0) } ?? .success(RecordStore.PushOutcome())
         }
-        for (index, var outcome) in zip(admitted, try SharedMerge.merge(pushes, reads: &reads, on: connection)) {
+        for (index, var outcome) in zip(admitted, try SharedMerge.merge(merged, reads: &reads, on: connection)) {
             outcome.epoch = epoch
+            outcome.authentication = pushes[index].reread
             results[index] = .success(outcome)
         }
         return results

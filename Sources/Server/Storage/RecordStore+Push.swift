@@ -34,10 +34,16 @@ extension RecordStore {
     ) async throws -> PushOutcome {
         try await pool.withConnection(first: first) { connection in
             try connection.transaction { connection in
-                if let claim { try ReplicaRegistry.admit(claim, by: writer, on: connection) }
+                // The writer's access as it stands now, before anything is admitted or written.
+                var push = ConfirmedPush(prepared: prepared, writer: writer)
+                if writer.authentication != nil {
+                    push = try Self.confirm(prepared, by: writer, atVersion: try Authentication.currentVersion(on: connection), on: connection)
+                }
+                if let claim { try ReplicaRegistry.admit(claim, by: push.writer, on: connection) }
                 let epoch = try ServerEpoch.takingSequenceLock(on: connection)
-                var result = try Self.merge(prepared, as: writer, on: connection)
+                var result = try Self.merge(push.prepared, as: push.writer, on: connection)
                 result.epoch = epoch
+                result.authentication = push.reread
                 try beforeCommit?()
                 return result
             }

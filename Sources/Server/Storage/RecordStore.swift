@@ -26,6 +26,10 @@ struct RecordStore: Sendable {
         let userName: String
         let replicaID: String
         let scope: AccessScope
+        /// The token check the writer was authenticated by, confirmed in the push's transaction
+        /// before it admits or writes anything (``confirmed(atVersion:on:)``); `nil` for the
+        /// server's own tools.
+        var authentication: Authentication? = nil
 
         /// An unrestricted writer for the server's own tools and tests.
         static func system(name: String = "cx-server", replica: String = "server") -> Writer {
@@ -49,6 +53,10 @@ struct RecordStore: Sendable {
         /// Where the database's history stood when the push's transaction began writing (read
         /// under the sequence lock, before any of its writes); `nil` when the request pushed nothing.
         var epoch: ServerEpoch?
+        /// The pusher's token check as read again in the push's transaction, when their access
+        /// changed after the request was authenticated (the reply and the pull that follow use
+        /// its user's scope); `nil` when it had not changed.
+        var authentication: Authentication?
     }
 
     /// Records a push left stored exactly as its writer sent them (nothing else merged in), and

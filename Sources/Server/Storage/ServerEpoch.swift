@@ -14,6 +14,15 @@ struct ServerEpoch: Sendable, Equatable {
         try decode(connection.query(PostgresQuery(unsafeSQL: "SELECT \(columns)"), preparedAs: "cx_epoch")[0])
     }
 
+    /// Reads both, and the access version (``Authentication``), in one statement: what a
+    /// request that writes nothing checks its cursor and its token's check against.
+    static func currentWithAccessVersion(on connection: PostgresConnection) throws -> (ServerEpoch, accessVersion: Int64) {
+        let row = try connection.query(
+            PostgresQuery(unsafeSQL: "SELECT \(columns), (SELECT version FROM cx.access_version) AS access_version"),
+            preparedAs: "cx_epoch_and_access_version")[0]
+        return (try decode(row), try row.decode("access_version", as: Int64.self))
+    }
+
     /// Takes the transaction's sequence lock (``RecordStore/takeSequenceLock(on:)``), then reads
     /// the epoch, in one statement: what a push checks its request's cursor against, read once
     /// the lock is held and before the push writes anything (one round trip less in the serial

@@ -213,24 +213,34 @@ struct UserStore: Sendable {
     }
 
     /// The user a presented bearer token belongs to, if it is valid, unrevoked and unexpired,
-    /// with their scope: their role, current territories, and the territories removed within the
-    /// hand-off window (setting `handoff_days`).
+    /// with their scope (see ``authentication(of:on:)``).
+    static func authenticate(_ presented: String, on connection: PostgresConnection) throws -> AuthenticatedUser? {
+        guard let token = AccessToken(presented: presented) else { return nil }
+        return try authentication(of: token, on: connection)?.user
+    }
+
+    /// The check of `token`, if it is valid, unrevoked and unexpired: its user with their scope
+    /// — their role, current territories, and the territories removed within the hand-off
+    /// window (setting `handoff_days`) — the access version it was read at, and how long it
+    /// holds if nothing in the database changes (until the token expires or a hand-off ends).
     ///
     /// One statement reads all of it (a row per territory, the token's columns repeated), since
     /// every authenticated request needs it; the token's `last_used_at` is written at most once
     /// a minute, so busy clients don't turn reads into writes.
-    static func authenticate(_ presented: String, on connection: PostgresConnection) throws -> AuthenticatedUser? {
-        guard let token = AccessToken(presented: presented) else { return nil }
+    static func authentication(of token: AccessToken, on connection: PostgresConnection) throws -> Authentication? {
         let rows = try connection.query(
             """
             SELECT t.id AS token_id, t.hash, u.id AS user_id, u.name, u.role,
                    (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS used_long_ago,
-                   k.territory, k.removed_at IS NULL AS held
+                   extract(epoch FROM t.expires_at - now())::float8 AS token_seconds_left,
+                   k.territory, k.removed_at IS NULL AS held,
+                   extract(epoch FROM k.removed_at - cx.handoff_since())::float8 AS handoff_seconds_left,
+                   (SELECT version FROM cx.access_version) AS access_version
             FROM cx.tokens t JOIN cx.users u ON u.id = t.user_id
             LEFT JOIN cx.user_territories k ON k.user_id = u.id AND u.role <> 'admin'
                  AND (k.removed_at IS NULL OR k.removed_at > cx.handoff_since())
             WHERE t.prefix = \(token.prefix) AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
-            """, preparedAs: "cx_authenticate")
+            """, preparedAs: "cx_authentication")
         guard let row = rows.first else { return nil }
         let stored = try row.decode("hash", as: [UInt8].self)
         guard AccessToken.constantTimeEquals(stored, token.hash) else { return nil }
@@ -245,15 +255,25 @@ struct UserStore: Sendable {
         let role = UserRole(rawValue: try row.decode("role", as: String.self)) ?? .rep
         var held: Set<String> = []
         var handedOff: Set<String> = []
+        // The check holds until the token expires or the first hand-off ends, whichever is first.
+        var secondsLeft = try row.decode("token_seconds_left", as: Double?.self)
         for row in rows {
             guard let territory = try row.decode("territory", as: String?.self) else { continue }
-            if try row.decode("held", as: Bool.self) { held.insert(territory) } else { handedOff.insert(territory) }
+            if try row.decode("held", as: Bool.self) {
+                held.insert(territory)
+            } else {
+                handedOff.insert(territory)
+                if let left = try row.decode("handoff_seconds_left", as: Double?.self) { secondsLeft = min(secondsLeft ?? left, left) }
+            }
         }
-        return AuthenticatedUser(
+        let user = AuthenticatedUser(
             id: try row.decode("user_id", as: Int64.self), name: try row.decode("name", as: String.self),
             role: role, tokenID: tokenID,
             scope: role == .admin
                 ? AccessScope(role: .admin, territories: [], handoffTerritories: [])
                 : AccessScope(role: role, territories: held, handoffTerritories: handedOff))
+        return Authentication(
+            user: user, token: token, accessVersion: try row.decode("access_version", as: Int64.self),
+            holdsFor: secondsLeft.map { .milliseconds(Int64((max(0, $0) * 1000).rounded(.down))) })
     }
 }

@@ -31,5 +31,6 @@ struct Migration: Sendable {
         Migration0018CompactStates.migration,
         Migration0019LeanAuditRows.migration,
         Migration0020OneTerritoryIndex.migration,
+        Migration0021AccessVersion.migration,
     ]
 }
