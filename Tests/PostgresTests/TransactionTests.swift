@@ -23,6 +23,40 @@ extension PostgresTests {
             #expect(count == 2)
         }
 
+        @Test func openingStatementRunsInsideTheTransactionInOneRoundTrip() async throws {
+            let table = uniqueName("tx_opening")
+            let (seen, count) = try await withPool { pool in
+                try await pool.withConnection { connection in
+                    try connection.executeScript("CREATE TABLE \(table) (id int); INSERT INTO \(table) VALUES (7)")
+                    let seen = try connection.transaction(opening: "SELECT id, txid_current_if_assigned() IS NULL AS fresh FROM \(table)") { tx, rows in
+                        try tx.query("INSERT INTO \(unsafe: table) VALUES (\(8))")
+                        return try (rows[0].decode("id", as: Int.self), rows[0].decode("fresh", as: Bool.self), tx.isInTransaction)
+                    }
+                    let count = try connection.query("SELECT count(*) AS n FROM \(unsafe: table)")[0].decode("n", as: Int.self)
+                    return (seen, count)
+                }
+            }
+            #expect(seen.0 == 7 && seen.1 && seen.2)
+            #expect(count == 2)
+        }
+
+        @Test func failingOpeningStatementLeavesNoTransactionOpen() async throws {
+            let (failed, inTransaction, usable) = try await withPool { pool in
+                try await pool.withConnection { connection in
+                    var failed = false
+                    do {
+                        try connection.transaction(opening: "SELECT 1 / 0 AS boom") { _, _ in Issue.record("the body ran") }
+                    } catch let error as PostgresError {
+                        failed = error.message.contains("division by zero")
+                    }
+                    return (failed, connection.isInTransaction, try connection.query("SELECT 1 AS one")[0].decode("one", as: Int.self))
+                }
+            }
+            #expect(failed)
+            #expect(!inTransaction)
+            #expect(usable == 1)
+        }
+
         @Test func thrownErrorRollsBackAndIsRethrown() async throws {
             let table = uniqueName("tx_rollback")
             let (rethrown, count, inTransaction) = try await withPool { pool in

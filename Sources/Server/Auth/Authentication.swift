@@ -20,8 +20,17 @@ struct Authentication: Sendable {
 
     /// The current access version.
     static func currentVersion(on connection: PostgresConnection) throws -> Int64 {
-        try connection.query("SELECT version FROM cx.access_version", preparedAs: "cx_access_version")[0]
-            .decode("version", as: Int64.self)
+        try version(in: connection.query(PostgresQuery(unsafeSQL: currentVersionSQL), preparedAs: "cx_access_version"))
+    }
+
+    /// The statement that reads the current access version (a push sends it with its `BEGIN`,
+    /// ``PostgresConnection/transaction(opening:_:)``).
+    static let currentVersionSQL = "SELECT version FROM cx.access_version"
+
+    /// The version in the rows of ``currentVersionSQL``.
+    static func version(in rows: PostgresRows) throws -> Int64 {
+        guard let row = rows.first else { throw PostgresError(.queryFailed, "cx.access_version has no row (migration 21)") }
+        return try row.decode("version", as: Int64.self)
     }
 
     /// This check as it stands at access version `current`: itself when nothing changed since

@@ -25,9 +25,10 @@ struct ClockAuthority {
     /// ``registerNewReplicas(on:)``.
     var registered: [String] { newReplicas.sorted() }
 
-    /// Why `state` may not be merged over `stored`, or `nil` when it may.
-    func refusal(_ state: RecordState, stored: RecordState?) -> RecordRejection? {
-        if let problem = CausalIntegrity.check(state) {
+    /// Why `state` may not be merged over `stored`, or `nil` when it may; `checkedAlone`: the
+    /// state already passed ``CausalIntegrity/check(_:)`` (which reads nothing else).
+    func refusal(_ state: RecordState, stored: RecordState?, checkedAlone: Bool = false) -> RecordRejection? {
+        if !checkedAlone, let problem = CausalIntegrity.check(state) {
             return RecordRejection(id: state.id, code: problem.code, message: problem.message)
         }
         if let stored, let dot = CausalIntegrity.reusedDot(in: state, comparedWith: stored) {

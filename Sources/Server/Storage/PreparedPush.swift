@@ -19,6 +19,11 @@ extension RecordStore {
         /// merge need not check them again (``RecordState/lengthViolation(notCoveredBy:)``
         /// only exempts values, so none can appear).
         var withinLimits: Set<String> = []
+        /// Records whose state passes, alone, every check the merge makes of a record new to the
+        /// server (``CausalIntegrity/check(_:)`` and ``RecordStore/mergedRefusal(_:)``; a new
+        /// record's merge is its state): decided here, beside other requests, rather than while
+        /// the push holds the sequence lock.
+        var soundAlone: Set<String> = []
         /// The rows each record is written with if it is new to the server, encoded ahead for
         /// ``RecordWriteSet`` (only for pushes built with a writer).
         var encodedInserts: [String: NewRecordWrites.Encoded] = [:]
@@ -51,9 +56,12 @@ extension RecordStore {
                 if state.kind == .customer { customers.append(state) } else { activities.append(state) }
                 kept.append(state)
             }
-            // Only lengths are left to check (the decoder checked the rest): cheap enough to do
-            // here. Encoding the rows ahead (small pushes, grouped) goes on both cores from 64.
-            for state in kept where state.isWithinLengthLimits { withinLimits.insert(state.id) }
+            // Only lengths are left to check (the decoder checked the rest), and what a new
+            // record's merge checks: cheap enough to do here. Encoding the rows ahead (small pushes, grouped) goes on both cores from 64.
+            for state in kept {
+                if state.isWithinLengthLimits { withinLimits.insert(state.id) }
+                if CausalIntegrity.check(state) == nil && RecordStore.mergedRefusal(state) == nil { soundAlone.insert(state.id) }
+            }
             if let writer {
                 let encoded = ParallelMap.map(kept, workers: kept.count >= 64 ? 2 : 1) { NewRecordWrites.encode($0, by: writer) }
                 for (state, rows) in zip(kept, encoded) { encodedInserts[state.id] = rows }

@@ -130,7 +130,10 @@ final class PushCoalescer: Sendable {
             do {
                 // Every member waits for this transaction: it goes ahead of pulls in the pool's queue.
                 let results = try await store.pool.withConnection(first: true) { connection in
-                    try connection.transaction { connection in try Self.mergeAll(group, on: connection) }
+                    // The access version every member is confirmed at comes with the BEGIN.
+                    try connection.transaction(opening: Authentication.currentVersionSQL) { connection, version in
+                        try Self.mergeAll(group, accessVersion: try Authentication.version(in: version), on: connection)
+                    }
                 }
                 queue.withLock { queue in
                     queue.statistics.sharedCommits += 1
@@ -161,21 +164,17 @@ final class PushCoalescer: Sendable {
     /// read for the admitted members, then each one's merge in arrival order; a refused
     /// member's answer is its `401` or `409`.
     private static func mergeAll(
-        _ group: [Member], on connection: PostgresConnection
+        _ group: [Member], accessVersion: Int64, on connection: PostgresConnection
     ) throws -> [Result<RecordStore.PushOutcome, any Error>] {
         var refusals = [APIError?](repeating: nil, count: group.count)
-        // Every member's access as it stands now (one read of the version for the group), before
-        // anything is admitted or written: a member whose token no longer authenticates gets its
-        // 401 and leaves no trace.
+        // Every member's access as it stands now, before anything is admitted or written: a
+        // member whose token no longer authenticates gets its 401 and leaves no trace.
         var pushes = group.map { RecordStore.ConfirmedPush(prepared: $0.prepared, writer: $0.writer) }
-        if group.contains(where: { $0.writer.authentication != nil }) {
-            let version = try Authentication.currentVersion(on: connection)
-            for index in group.indices {
-                do {
-                    pushes[index] = try RecordStore.confirm(group[index].prepared, by: group[index].writer, atVersion: version, on: connection)
-                } catch let refusal as APIError {
-                    refusals[index] = refusal
-                }
+        for index in group.indices {
+            do {
+                pushes[index] = try RecordStore.confirm(group[index].prepared, by: group[index].writer, atVersion: accessVersion, on: connection)
+            } catch let refusal as APIError {
+                refusals[index] = refusal
             }
         }
         let claimed = group.indices.compactMap { index in refusals[index] == nil ? group[index].claim.map { (index, $0) } : nil }

@@ -33,12 +33,10 @@ extension RecordStore {
         beforeCommit: (@Sendable () throws -> Void)? = nil
     ) async throws -> PushOutcome {
         try await pool.withConnection(first: first) { connection in
-            try connection.transaction { connection in
-                // The writer's access as it stands now, before anything is admitted or written.
-                var push = ConfirmedPush(prepared: prepared, writer: writer)
-                if writer.authentication != nil {
-                    push = try Self.confirm(prepared, by: writer, atVersion: try Authentication.currentVersion(on: connection), on: connection)
-                }
+            // The writer's access as it stands now (read with the BEGIN), before anything is
+            // admitted or written.
+            try connection.transaction(opening: Authentication.currentVersionSQL) { connection, version in
+                let push = try Self.confirm(prepared, by: writer, atVersion: try Authentication.version(in: version), on: connection)
                 if let claim { try ReplicaRegistry.admit(claim, by: push.writer, on: connection) }
                 let epoch = try ServerEpoch.takingSequenceLock(on: connection)
                 var result = try Self.merge(push.prepared, as: push.writer, on: connection)
@@ -108,7 +106,10 @@ extension RecordStore {
         try reads.refresh((customers + activities).map(\.id), on: connection)
         let stored = reads.stored
         var clocks = ClockAuthority(writer: writer, owners: reads.owners)
-        var facts = reads.facts
+        // Taken out of `reads` while this push decides, so adding to it copies nothing (a copy
+        // per push of a group's facts, under the sequence lock, otherwise).
+        var facts = ScopeFactsCache(scope: reads.facts.scope)
+        swap(&facts, &reads.facts)
         var writes: [RecordWriteSet.Write] = []
         var echoIDs: [String] = []
 
@@ -119,7 +120,8 @@ extension RecordStore {
                 result.rejected.append(Self.kindMismatch(state, current))
                 continue
             }
-            if let refusal = clocks.refusal(state, stored: current) {
+            let soundAlone = prepared.soundAlone.contains(state.id)
+            if let refusal = clocks.refusal(state, stored: current, checkedAlone: soundAlone) {
                 result.rejected.append(refusal)
                 continue
             }
@@ -138,7 +140,8 @@ extension RecordStore {
                 if try Self.isOutsideScope(merged, of: writer, facts: &facts, on: connection) { result.outOfScope.append(merged.id) }
                 continue
             }
-            if let refusal = Self.mergedRefusal(merged) { result.rejected.append(refusal); continue }
+            // A new record's merge is its state, checked before the lock.
+            if !(current == nil && soundAlone), let refusal = Self.mergedRefusal(merged) { result.rejected.append(refusal); continue }
             if let refusal = try Self.scopeRefusal(merged, replacing: current, by: writer, facts: &facts, on: connection) {
                 result.rejected.append(refusal)
                 continue
