@@ -13,16 +13,17 @@ import CXPostgres
 struct PushReads {
     /// Stored states by id (absent: new to the server).
     private(set) var stored: [String: RecordState]
-    /// Owners of the replicas the pushes advance (see ``ReplicaRegistry/owners(of:on:)``).
+    /// Owners of the replicas the pushed clocks name (see ``RecordStore/StoredRows/owners``).
     private(set) var owners: [String: Int64?]
     /// Scope facts of the customers the pushes name.
     var facts: ScopeFactsCache
     /// Records written since they were read: re-read before the next push looks at them.
     private var stale: Set<String> = []
 
-    /// Reads everything `pushes` need, in four statements at most whatever their number (the
-    /// stored rows with the pushed customers' territories, the replicas' owners, and for
-    /// customers named but not pushed, their territories; exits for customers that exist).
+    /// Reads everything `pushes` need, in three statements at most whatever their number (the
+    /// stored rows with the pushed customers' territories and the owners of the replicas their
+    /// clocks name; for customers named but not pushed, their territories; exits for customers
+    /// that exist).
     init(_ pushes: [(prepared: RecordStore.PreparedPush, writer: RecordStore.Writer)], on connection: PostgresConnection) throws {
         var ids: [String] = []
         var seen: Set<String> = []
@@ -31,16 +32,17 @@ struct PushReads {
                 ids.append(state.id)
             }
         }
-        let rows = try RecordStore.lockRows(ids: ids, on: connection)
-        let stored = rows.states
-        var advanced: Set<String> = []
+        // The owners of every replica the pushed clocks name, read with the rows: a superset of
+        // the replicas they advance beyond the stored clocks, the only ones decisions look up.
+        var clockReplicas: Set<String> = []
         for push in pushes where push.writer.userID != nil {
             for state in push.prepared.customers + push.prepared.activities {
-                advanced.formUnion(CausalIntegrity.advancedReplicas(in: state, beyond: stored[state.id]))
+                for dot in state.clock.entries { clockReplicas.insert(dot.replica) }
             }
         }
-        self.stored = stored
-        owners = try ReplicaRegistry.owners(of: advanced, on: connection)
+        let rows = try RecordStore.lockRows(ids: ids, ownersOf: clockReplicas, on: connection)
+        stored = rows.states
+        owners = rows.owners
         // Scope facts matter only to restricted writers; one restricted scope makes the cache read.
         facts = ScopeFactsCache(scope: pushes.first { !$0.writer.scope.isUnrestricted }?.writer.scope ?? .unrestricted)
         var named: [String] = []

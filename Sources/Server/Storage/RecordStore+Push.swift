@@ -239,24 +239,33 @@ extension RecordStore {
 
     /// The stored rows of `ids`, customers and activities, locked for update until the
     /// transaction ends: one statement reads both tables, and with each customer its territory
-    /// column, which is what a restricted writer's scope decisions need to know of it.
-    static func lockRows(ids: [String], on connection: PostgresConnection) throws -> StoredRows {
+    /// column, which is what a restricted writer's scope decisions need to know of it. With
+    /// `replicas`, the same statement reads who owns them in the replica registry
+    /// (``StoredRows/owners``): one round trip less while a push holds the sequence lock.
+    static func lockRows(ids: [String], ownersOf replicas: Set<String> = [], on connection: PostgresConnection) throws -> StoredRows {
         var rows = StoredRows(read: Set(ids))
-        guard !ids.isEmpty else { return rows }
+        guard !ids.isEmpty || !replicas.isEmpty else { return rows }
         let idArray = "{" + ids.joined(separator: ",") + "}"
         let found = try connection.query(
             """
             WITH customers AS (SELECT state::text AS state, territory FROM cx.customers WHERE id = ANY(\(idArray)::uuid[]) FOR UPDATE),
                  activities AS (SELECT state::text AS state FROM cx.activities WHERE id = ANY(\(idArray)::uuid[]) FOR UPDATE)
-            SELECT true AS customer, state, territory FROM customers
+            SELECT 'c' AS source, state, territory, NULL::bigint AS owner FROM customers
             UNION ALL
-            SELECT false, state, NULL FROM activities
-            """, preparedAs: "cx_lock_rows")
+            SELECT 'a', state, NULL, NULL FROM activities
+            UNION ALL
+            SELECT 'r', replica_id, NULL, user_id FROM cx.replicas WHERE replica_id = ANY(\(PostgresArrayLiteral.text(replicas))::text[])
+            """, preparedAs: "cx_lock_rows_and_owners")
         for row in found {
+            let source = try row.decode("source", as: String.self)
+            if source == "r" {
+                rows.owners[try row.decode("state", as: String.self)] = .some(try row.decode("owner", as: Int64?.self))
+                continue
+            }
             // Read as stored: states written under earlier value rules stay readable.
             let state = try RecordState(jsonString: try row.decode("state", as: String.self), values: .stored)
             rows.states[state.id] = state
-            if try row.decode("customer", as: Bool.self) {
+            if source == "c" {
                 rows.customerTerritories[state.id] = .some(try row.decode("territory", as: String?.self))
             }
         }
@@ -271,6 +280,9 @@ extension RecordStore {
         var states: [String: RecordState] = [:]
         /// The territory column of each stored customer among them (`nil`: none).
         var customerTerritories: [String: String?] = [:]
+        /// Who owns each replica asked for: the user id, `.some(nil)` for a replica registered to
+        /// no one (seen only in clocks from before the registry), absent when never seen.
+        var owners: [String: Int64?] = [:]
     }
 
     private static func kindMismatch(_ state: RecordState, _ current: RecordState) -> Rejection {

@@ -134,20 +134,6 @@ enum ReplicaRegistry {
         return String(decoding: w.bytes, as: UTF8.self)
     }
 
-    /// Who owns each of `replicas`: the user id, `.some(nil)` for a replica registered to no
-    /// one (seen only in clocks from before the registry), absent when never seen.
-    static func owners(of replicas: Set<String>, on connection: PostgresConnection) throws -> [String: Int64?] {
-        guard !replicas.isEmpty else { return [:] }
-        var owners: [String: Int64?] = [:]
-        let rows = try connection.query(
-            "SELECT replica_id, user_id FROM cx.replicas WHERE replica_id = ANY(\(PostgresArrayLiteral.text(replicas))::text[])",
-            preparedAs: "cx_replica_owners")
-        for row in rows {
-            owners[try row.decode("replica_id", as: String.self)] = .some(try row.decode("user_id", as: Int64?.self))
-        }
-        return owners
-    }
-
     /// Registers replicas never seen before to `userID`: the first user to push a replica's
     /// writes is the one whose laptop made them (a replica id is random and unknown to anyone
     /// else until its writes reach the server).
