@@ -63,51 +63,18 @@ struct SyncController: Sendable {
         let body = try await request.collectBody(upTo: maxBodyBytes)
         let sync = try SyncRequest.parse(Array(buffer: body), limits: limits)
         replica = "\(sync.replicaID)"
-        guard var user = context.user else { throw APIError.unauthorized }
+        guard let authenticated = context.user else { throw APIError.unauthorized }
         metrics.recordsPushed.increment(by: Int64(sync.changes.count))
 
-        var writer = RecordStore.Writer(userID: user.id, userName: user.name, replicaID: sync.replicaID, scope: user.scope)
+        var writer = RecordStore.Writer(userID: authenticated.id, userName: authenticated.name, replicaID: sync.replicaID, scope: authenticated.scope)
         writer.authentication = context.authentication
-        var outcome: RecordStore.PushOutcome
-        // The epoch as it stood before this request's writes, against which its cursor is
-        // checked: a push reads it in its transaction (once for a whole group), under the
-        // sequence lock; a request that writes nothing reads it first, with the access version
-        // its token's check is confirmed at before its replica is admitted.
-        let epoch: ServerEpoch
-        if sync.changes.isEmpty {
-            let (current, accessVersion) = try await store.pool.withConnection { try ServerEpoch.currentWithAccessVersion(on: $0) }
-            if let authentication = context.authentication, authentication.accessVersion != accessVersion {
-                let stale = writer
-                let confirmed = try await confirming(authentication) {
-                    try await store.pool.withConnection { try stale.confirmed(atVersion: accessVersion, on: $0) }
-                }
-                if let reread = confirmed.authentication {
-                    user = reread.user
-                    authentications?.remember(reread, tokenHash: reread.token.hash)
-                }
-                writer = confirmed
-            }
-            outcome = try await store.push([], as: writer, claim: sync.claim, logger: context.logger)
-            epoch = current
-        } else {
-            let pushing = writer
-            outcome = try await confirming(context.authentication) {
-                if let pushes {
-                    try await pushes.push(sync.changes, as: pushing, claim: sync.claim, logger: context.logger)
-                } else {
-                    try await store.push(sync.changes, as: pushing, claim: sync.claim, logger: context.logger)
-                }
-            }
-            if let reread = outcome.authentication {
-                user = reread.user
-                authentications?.remember(reread, tokenHash: reread.token.hash)
-            }
-            if let pushed = outcome.epoch {
-                epoch = pushed
-            } else {
-                epoch = try await store.pool.withConnection { try ServerEpoch.current(on: $0) }
-            }
-        }
+        let (pushed, epoch, reread) = sync.changes.isEmpty
+            ? try await admit(sync, as: writer, logger: context.logger)
+            : try await push(sync, as: writer, logger: context.logger)
+        var outcome = pushed
+        // The user as their token's check was read again in this request, if their access changed.
+        if let reread { authentications?.remember(reread, tokenHash: reread.token.hash) }
+        let user = reread?.user ?? authenticated
         let scope = user.scope
         outcome.rejected.insert(contentsOf: sync.rejected, at: 0)  // refused while reading the request
         metrics.recordsWritten.increment(by: Int64(outcome.written))
@@ -144,6 +111,42 @@ struct SyncController: Sendable {
             scope: SyncScope(user: user.name, role: user.role, territories: scope.sortedTerritories), reset: reset,
             features: Self.features)
         return (Self.response(reply), counts(sync, outcome, page: page, reset: reset))
+    }
+
+    /// A request that writes nothing: the epoch its cursor is checked against and the access
+    /// version, read in one statement before anything else; the writer's token check confirmed
+    /// at that version; then its replica admitted (when it carries sync tokens). Returns the
+    /// check when it was read again.
+    private func admit(
+        _ sync: SyncRequest, as writer: RecordStore.Writer, logger: Logger
+    ) async throws -> (RecordStore.PushOutcome, ServerEpoch, reread: Authentication?) {
+        let (epoch, accessVersion) = try await store.pool.withConnection { try ServerEpoch.currentWithAccessVersion(on: $0) }
+        var admitted = writer
+        var reread: Authentication?
+        if let authentication = writer.authentication, authentication.accessVersion != accessVersion {
+            admitted = try await confirming(authentication) {
+                try await store.pool.withConnection { try writer.confirmed(atVersion: accessVersion, on: $0) }
+            }
+            reread = admitted.authentication
+        }
+        return (try await store.push([], as: admitted, claim: sync.claim, logger: logger), epoch, reread)
+    }
+
+    /// A request with changes: merged in a group commit (or a transaction of its own), which
+    /// confirms the writer's token check and reads the epoch under the sequence lock before it
+    /// writes. Returns the check when it was read again.
+    private func push(
+        _ sync: SyncRequest, as writer: RecordStore.Writer, logger: Logger
+    ) async throws -> (RecordStore.PushOutcome, ServerEpoch, reread: Authentication?) {
+        let outcome = try await confirming(writer.authentication) {
+            if let pushes {
+                try await pushes.push(sync.changes, as: writer, claim: sync.claim, logger: logger)
+            } else {
+                try await store.push(sync.changes, as: writer, claim: sync.claim, logger: logger)
+            }
+        }
+        if let epoch = outcome.epoch { return (outcome, epoch, outcome.authentication) }
+        return (outcome, try await store.pool.withConnection { try ServerEpoch.current(on: $0) }, outcome.authentication)
     }
 
     /// Runs `step`, which confirms the request's token check (`authentication`); if the token
