@@ -12,18 +12,19 @@ import Synchronization
 /// while it waits for the lock — under many clients the pool fills with waiting pushes and
 /// pulls queue behind them. Here a push joins a queue; one drain task at a time takes
 /// everything waiting (up to ``maxMembers`` pushes and ``maxRecords`` records), confirms every
-/// member's token check (``Authentication``, one read for the group), admits all their replicas (sync tokens checked and advanced, ``ReplicaRegistry/admit(_:on:)``, three
+/// member's token check (``Authentication``: the access version comes with the `BEGIN`), admits
+/// all their replicas (sync tokens checked and advanced, ``ReplicaRegistry/admit(_:on:)``, three
 /// statements for the whole group), takes the lock once, reads what all of them need in one go
 /// (``PushReads``), merges them one after another — each sees the ones before it exactly as if
-/// they had committed first, and their writes go out together (``SharedMerge``) — and commits once. So
-/// pushes hold one connection per server process for their serial part, and the rest of the
-/// pool stays free for pulls.
+/// they had committed first, and their writes go out together (``SharedMerge``) — and commits
+/// once. So pushes hold one connection per server process for their serial part, and the rest
+/// of the pool stays free for pulls.
 ///
 /// Each member gets the outcome it would have had alone: per-record refusals are decided per
 /// member as before, and a forked replica gets `409 replica_forked` — a revoked token `401` —
-/// and writes nothing while the others go on. A member's admission commits with its writes, never without them. If the
-/// shared transaction fails, it rolls back and every member is retried in a transaction of its
-/// own, so one bad request cannot fail the others.
+/// and writes nothing while the others go on. A member's admission commits with its writes,
+/// never without them. If the shared transaction fails, it rolls back and every member is
+/// retried in a transaction of its own, so one bad request cannot fail the others.
 final class PushCoalescer: Sendable {
     let store: RecordStore
     /// Most pushes in one transaction.
