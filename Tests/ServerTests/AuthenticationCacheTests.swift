@@ -12,7 +12,7 @@ import Testing
 @Suite(.serverDatabase) struct AuthenticationCacheTests {
     /// The access version as it stands.
     static func accessVersion(_ database: TestDatabase) async throws -> Int64 {
-        try await database.sql { try Authentication.currentVersion(on: $0) }
+        try await database.sql { try Authentication.version(in: $0.query(PostgresQuery(unsafeSQL: Authentication.currentVersionSQL))) }
     }
 
     @Test func aSyncIsServedFromTheCacheUntilTheAccessVersionMoves() async throws {

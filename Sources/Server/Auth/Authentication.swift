@@ -18,11 +18,6 @@ struct Authentication: Sendable {
     /// a hand-off window closes, whichever comes first (`nil`: neither will).
     let holdsFor: Duration?
 
-    /// The current access version.
-    static func currentVersion(on connection: PostgresConnection) throws -> Int64 {
-        try version(in: connection.query(PostgresQuery(unsafeSQL: currentVersionSQL), preparedAs: "cx_access_version"))
-    }
-
     /// The statement that reads the current access version (a push sends it with its `BEGIN`,
     /// ``PostgresConnection/transaction(opening:_:)``).
     static let currentVersionSQL = "SELECT version FROM cx.access_version"

@@ -57,7 +57,8 @@ extension RecordStore {
                 kept.append(state)
             }
             // Only lengths are left to check (the decoder checked the rest), and what a new
-            // record's merge checks: cheap enough to do here. Encoding the rows ahead (small pushes, grouped) goes on both cores from 64.
+            // record's merge checks: cheap enough to do here. Encoding the rows ahead (small
+            // pushes, grouped) goes on both cores from 64.
             for state in kept {
                 if state.isWithinLengthLimits { withinLimits.insert(state.id) }
                 if CausalIntegrity.check(state) == nil && RecordStore.mergedRefusal(state) == nil { soundAlone.insert(state.id) }

@@ -250,16 +250,16 @@ extension RecordStore {
             """
             WITH customers AS (SELECT state::text AS state, territory FROM cx.customers WHERE id = ANY(\(idArray)::uuid[]) FOR UPDATE),
                  activities AS (SELECT state::text AS state FROM cx.activities WHERE id = ANY(\(idArray)::uuid[]) FOR UPDATE)
-            SELECT 'c' AS source, state, territory, NULL::bigint AS owner FROM customers
+            SELECT 'c' AS source, state, territory, NULL::text AS replica, NULL::bigint AS owner FROM customers
             UNION ALL
-            SELECT 'a', state, NULL, NULL FROM activities
+            SELECT 'a', state, NULL, NULL, NULL FROM activities
             UNION ALL
-            SELECT 'r', replica_id, NULL, user_id FROM cx.replicas WHERE replica_id = ANY(\(PostgresArrayLiteral.text(replicas))::text[])
+            SELECT 'r', NULL, NULL, replica_id, user_id FROM cx.replicas WHERE replica_id = ANY(\(PostgresArrayLiteral.text(replicas))::text[])
             """, preparedAs: "cx_lock_rows_and_owners")
         for row in found {
             let source = try row.decode("source", as: String.self)
             if source == "r" {
-                rows.owners[try row.decode("state", as: String.self)] = .some(try row.decode("owner", as: Int64?.self))
+                rows.owners[try row.decode("replica", as: String.self)] = .some(try row.decode("owner", as: Int64?.self))
                 continue
             }
             // Read as stored: states written under earlier value rules stay readable.
